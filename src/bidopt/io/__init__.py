@@ -1,0 +1,1 @@
+"""Readers, header aliases, number parsing, validation and writers."""

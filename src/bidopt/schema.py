@@ -1,0 +1,91 @@
+"""Canonical column names and vocabularies shared by every module.
+
+Readers map whatever headers an export carries onto these names; everything downstream
+speaks only these.
+"""
+
+from __future__ import annotations
+
+ALL = "all"
+"""Value of a dimension a row is summed over (e.g. ``crowd == "all"``)."""
+
+PLATFORMS = ("mobile", "pc")
+
+# Dimensions a performance row may be split by, in canonical order.
+DIMENSIONS = ("date", "campaign", "item", "keyword", "crowd", "region", "platform", "hour")
+# Additive counts: these may be summed over any dimension.
+METRICS = ("impressions", "clicks", "cost", "orders", "gmv", "carts", "favorites")
+# Per-row state that is averaged, not summed.
+STATE = ("bid", "avg_rank", "quality_score")
+REPORT_COLUMNS = DIMENSIONS + ("bid",) + METRICS + ("avg_rank", "quality_score")
+REQUIRED_REPORT_COLUMNS = ("date", "campaign", "impressions", "clicks", "cost")
+
+ITEM_COLUMNS = ("item", "price", "unit_cost", "sales_30d", "tier", "campaign")
+REQUIRED_ITEM_COLUMNS = ("item", "price")
+
+CANDIDATE_COLUMNS = (
+    "keyword",
+    "item",
+    "search_volume",
+    "competition",
+    "market_ctr",
+    "market_cvr",
+    "market_cpc",
+)
+REQUIRED_CANDIDATE_COLUMNS = ("keyword", "search_volume")
+
+# Report grains: which dimensions identify a row of each aggregated history frame.
+GRAIN_KEYS = {
+    "keywords": ("campaign", "item", "keyword", "platform"),
+    "crowds": ("campaign", "item", "crowd"),
+    "regions": ("campaign", "region"),
+    "hours": ("campaign", "hour"),
+}
+
+ACTIONS = (
+    "set_bid",
+    "add_keyword",
+    "pause_keyword",
+    "set_crowd_premium",
+    "exclude_region",
+    "include_region",
+    "set_hour_discount",
+)
+
+RECOMMENDATION_COLUMNS = (
+    "date",
+    "campaign",
+    "item",
+    "keyword",
+    "crowd",
+    "region",
+    "platform",
+    "hour",
+    "action",
+    "current",
+    "proposed",
+    "change_pct",
+    "strategy",
+    "reason",
+    "exp_clicks",
+    "exp_cost",
+    "exp_gmv",
+    "exp_roi",
+)
+
+# What a strategy returns: one row per proposed action. Missing optional columns are
+# filled with empty values by the loop.
+PROPOSAL_COLUMNS = (
+    "campaign",
+    "item",
+    "keyword",
+    "crowd",
+    "region",
+    "platform",
+    "hour",
+    "action",
+    "current",
+    "proposed",
+    "reason",
+)
+REQUIRED_PROPOSAL_COLUMNS = ("campaign", "action", "proposed", "reason")
