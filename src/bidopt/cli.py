@@ -1,0 +1,237 @@
+"""The ``bidopt`` command. Commands parse options, call the library and print; every
+library error is mapped to one message and one exit code in ``main``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from bidopt import __version__
+from bidopt.errors import BidoptError, ConfigError, ExitCode
+
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0  success
+  2  bad command line
+  3  bad input data (file, row and column are listed)
+  4  bad config
+  5  a plugin failed to load (or failed during a --strict run)
+  6  partial run: a plugin failed and its proposals were dropped
+  7  the output could not be written
+"""
+
+
+class Verbosity:
+    def __init__(self, quiet: bool, verbose: bool):
+        self.quiet, self.verbose = quiet, verbose
+
+    def progress(self, message: str) -> None:
+        if self.verbose:
+            click.echo(f"... {message}", err=True)
+
+
+def _sources_options(func):
+    func = click.option("--candidates", type=click.Path(path_type=Path),
+                        help="Keyword candidates file (replaces the config's).")(func)
+    func = click.option("--items", type=click.Path(path_type=Path),
+                        help="Items file (replaces the config's).")(func)
+    func = click.option("--reports", multiple=True, type=click.Path(path_type=Path),
+                        help="A report file; repeat for several. Replaces the config's reports.")(func)
+    return func
+
+
+def _load(config_path: Path):
+    from bidopt.config import load_config
+    from bidopt.plugins import build_registry, get_plugin_manager
+
+    config = load_config(config_path)
+    registry = build_registry(get_plugin_manager())
+    return config, registry
+
+
+def _overrides(reports, items, candidates):
+    from bidopt.loop import SourceOverrides
+
+    return SourceOverrides(list(reports), items, candidates)
+
+
+class BidoptGroup(click.Group):
+    """One exit path: a library error becomes one message and its documented exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            click.echo(f"config error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except BidoptError as exc:
+            labels = {3: "input error", 5: "plugin error", 7: "output error"}
+            click.echo(f"{labels.get(exc.exit_code, 'error')}: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=BidoptGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="bidopt")
+def cli() -> None:
+    """bidopt: nightly bid recommendations that hold every campaign's ROI floor and budget."""
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.option("-c", "--config", "config_path", required=True, type=click.Path(path_type=Path),
+              help="YAML config of the shop.")
+@_sources_options
+@click.option("--date", "night", type=click.DateTime(["%Y-%m-%d"]),
+              help="Night being planned (default: today).")
+@click.option("--out", type=click.Path(path_type=Path),
+              help="Output file, or folder for the default name (default: from the config).")
+@click.option("--dry-run", is_flag=True, help="Print the summary; write no file.")
+@click.option("--strict", is_flag=True, help="Fail (exit 5) if any plugin fails.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors and the output path.")
+@click.option("-v", "--verbose", is_flag=True, help="Print progress and every warning.")
+def run(config_path, reports, items, candidates, night, out, dry_run, strict, quiet, verbose):
+    """Plan one night: read the reports, forecast, propose, decide, write the CSV."""
+    from bidopt.loop import output_path, plan_night, write_recommendations
+    from bidopt.summary import format_summary
+
+    talk = Verbosity(quiet, verbose)
+    config, registry = _load(config_path)
+    date = night.date() if night else dt.date.today()
+    result = plan_night(config, registry, date=date, sources=_overrides(reports, items, candidates),
+                        strict=strict, progress=talk.progress)
+    path = None if dry_run else output_path(config, date, out)
+    if path is not None:
+        write_recommendations(result, registry, config, path)
+    if not quiet:
+        click.echo(format_summary(result, config, verbose=verbose))
+    elif path is not None:
+        click.echo(str(path))
+    for failure in result.plugin_failures:
+        click.echo(f"warning: {failure}", err=True)
+    if result.partial:
+        click.echo("the run was partial: proposals of failed plugins were dropped", err=True)
+        sys.exit(ExitCode.PARTIAL)
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.option("-c", "--config", "config_path", required=True, type=click.Path(path_type=Path),
+              help="YAML config of the shop.")
+@_sources_options
+def validate(config_path, reports, items, candidates):
+    """Check the config and every input file; write nothing. Lists every problem found."""
+    from bidopt.config import check_strategies
+    from bidopt.errors import DataError
+    from bidopt.loop import load_inputs, resolve_sources
+
+    config, registry = _load(config_path)
+    check_strategies(config, registry.strategies, str(config_path))
+    sources = resolve_sources(config, _overrides(reports, items, candidates))
+    try:
+        inputs = load_inputs(registry, sources, lambda _: None)
+    except DataError as exc:
+        for problem in exc.problems:
+            click.echo(f"{problem.severity}: {problem}", err=True)
+        n_errors = sum(p.severity == "error" for p in exc.problems)
+        click.echo(f"{n_errors} error(s) found", err=True)
+        sys.exit(ExitCode.BAD_INPUT)
+    for problem in inputs.warnings:
+        click.echo(f"warning: {problem}", err=True)
+    history = inputs.history["keywords"]
+    click.echo(
+        f"ok: config valid; {len(inputs.files)} files, {inputs.rows_read:,} rows, "
+        f"{history[['campaign', 'item', 'keyword', 'platform']].drop_duplicates().shape[0]:,} "
+        f"keyword x platform, {len(inputs.warnings)} warning(s)"
+    )
+
+
+@cli.command()
+@click.option("--roi-floor", type=float, help="Lowest acceptable ROI (GMV / spend), e.g. 2.0.")
+@click.option("--budget", type=float, help="Daily budget per campaign (0 or empty: none).")
+@_sources_options
+@click.option("--out", type=click.Path(path_type=Path), default=Path("bidopt.yaml"),
+              show_default=True, help="Where to write the config.")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init(roi_floor, budget, reports, items, candidates, out, force):
+    """Write a commented starter config."""
+    from bidopt.starter import starter_config
+
+    if out.exists() and not force:
+        raise click.ClickException(f"{out} exists; use --force to overwrite it")
+    if roi_floor is None:
+        roi_floor = click.prompt("ROI floor (GMV / spend)", type=float, default=2.0)
+    if budget is None:
+        budget = click.prompt("Daily budget per campaign (0 = none)", type=float, default=0.0)
+    if roi_floor <= 0:
+        raise click.BadParameter("must be greater than 0", param_hint="--roi-floor")
+    if budget < 0:
+        raise click.BadParameter("must be 0 or more", param_hint="--budget")
+    text = starter_config(roi_floor, budget or None, list(reports), items, candidates, out.parent)
+    out.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {out}; next: bidopt validate --config {out}")
+
+
+@cli.group(name="config")
+def config_group() -> None:
+    """Inspect the config format."""
+
+
+@config_group.command(name="schema")
+def config_schema() -> None:
+    """Print the JSON Schema of the config (for YAML completion in editors)."""
+    from bidopt.config import config_json_schema
+
+    click.echo(json.dumps(config_json_schema(), indent=2, ensure_ascii=False))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def plugins(as_json):
+    """List every loaded plugin: name, version, hooks, built-in or third-party."""
+    from dataclasses import asdict
+
+    from bidopt.plugins import build_registry, get_plugin_manager, list_plugins
+
+    infos = list_plugins(build_registry(get_plugin_manager()))
+    if as_json:
+        click.echo(json.dumps([asdict(i) for i in infos], indent=2))
+        return
+    for info in infos:
+        kind = "built-in" if info.builtin else "third-party"
+        click.echo(f"{info.name} {info.version} ({kind})")
+        click.echo(f"  hooks: {', '.join(info.hooks)}")
+        if info.strategies:
+            click.echo(f"  strategies: {', '.join(info.strategies)}")
+        if info.formats:
+            click.echo(f"  output formats: {', '.join(info.formats)}")
+
+
+@cli.command()
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder to write.")
+@click.option("--seed", default=0, show_default=True, help="Random seed.")
+@click.option("--days", default=14, show_default=True, help="Report days.")
+@click.option("--size", type=click.Choice(["small", "medium", "large"]), default="small",
+              show_default=True)
+@click.option("--end-date", type=click.DateTime(["%Y-%m-%d"]),
+              help="Last report day (default: yesterday).")
+@click.option("--chinese", is_flag=True, help="ZTC Chinese headers, GBK-encoded.")
+def simulate(out, seed, days, size, end_date, chinese):
+    """Write a simulated shop: reports, items and keyword candidates."""
+    from bidopt.simulate import simulate_shop, write_shop
+
+    end = end_date.date() if end_date else dt.date.today() - dt.timedelta(days=1)
+    shop = simulate_shop(seed=seed, days=days, size=size, end_date=end)
+    written = write_shop(shop, out, chinese=chinese)
+    n_rows = len(shop.keyword_report)
+    click.echo(f"wrote {len(written)} files to {out} ({n_rows:,} keyword report rows)")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="bidopt")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,257 @@
+"""The YAML config: pydantic models, loading with clear errors, and the JSON Schema.
+
+One config describes one shop (or one set of campaigns): where its exports are, the ROI
+floor and daily budget per campaign, bid rules per platform, the objective, which
+strategies run with which parameters, and where the recommendations go.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+
+from bidopt.errors import ConfigError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Sources(_Section):
+    """Input files. Relative paths are relative to the config file's folder."""
+
+    reports: list[Path] = Field(
+        default_factory=list,
+        description="Performance reports (keyword, crowd, region, hour), CSV/XLSX/Parquet.",
+    )
+    items: Path | None = Field(None, description="Items file: item, price, unit_cost, sales_30d.")
+    candidates: Path | None = Field(None, description="Keyword candidates for long-tail picking.")
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.reports and self.items is None and self.candidates is None
+
+
+class CampaignLimits(_Section):
+    """ROI floor and daily budget of one campaign; unset fields take the shop default."""
+
+    roi_floor: float | None = Field(None, gt=0, description="Minimum GMV / spend, e.g. 2.0.")
+    daily_budget: float | None = Field(
+        None, ge=0, description="Maximum spend per day; null = none."
+    )
+
+
+class Constraints(_Section):
+    """Shop defaults and per-campaign overrides."""
+
+    roi_floor: float = Field(..., gt=0, description="Shop default ROI floor (GMV / spend).")
+    daily_budget: float | None = Field(
+        None, ge=0, description="Shop default daily budget per campaign; null = no budget."
+    )
+    shop_budget: float | None = Field(
+        None, ge=0, description="Optional budget for the whole shop."
+    )
+    campaigns: dict[str, CampaignLimits] = Field(
+        default_factory=dict, description="Per-campaign overrides, keyed by campaign name."
+    )
+
+    def for_campaign(self, campaign: str) -> tuple[float, float]:
+        """(roi_floor, daily_budget) of a campaign; an unset budget is +inf."""
+        override = self.campaigns.get(campaign, CampaignLimits())
+        floor = override.roi_floor if override.roi_floor is not None else self.roi_floor
+        budget = override.daily_budget if override.daily_budget is not None else self.daily_budget
+        return floor, (math.inf if budget is None else budget)
+
+
+class PlatformBids(_Section):
+    min: float = Field(0.05, gt=0, description="Lowest bid the platform accepts.")
+    max: float = Field(100.0, gt=0, description="Highest bid the platform accepts.")
+    step: float = Field(0.01, gt=0, description="Bid increment.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PlatformBids:
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) is above max ({self.max})")
+        return self
+
+
+class PinnedBid(_Section):
+    campaign: str
+    item: str
+    keyword: str
+    platform: Literal["mobile", "pc"] = "mobile"
+    bid: float = Field(..., gt=0)
+
+
+class Bids(_Section):
+    mobile: PlatformBids = Field(default_factory=PlatformBids)
+    pc: PlatformBids = Field(default_factory=PlatformBids)
+    max_change_pct: float = Field(
+        30.0, gt=0, le=500, description="Largest change of one bid in one night, in percent."
+    )
+    pinned: list[PinnedBid] = Field(
+        default_factory=list, description="Bids kept exactly as given; never changed."
+    )
+
+    def for_platform(self, platform: str) -> PlatformBids:
+        return self.pc if platform == "pc" else self.mobile
+
+
+class Objective(_Section):
+    target: Literal["gmv", "profit", "clicks", "orders"] = Field(
+        "gmv", description="What to maximise while every constraint holds."
+    )
+    cart_weight: float = Field(0.0, ge=0, description="Value of one add-to-cart, in orders.")
+    favorite_weight: float = Field(0.0, ge=0, description="Value of one favourite, in orders.")
+    default_margin: float = Field(
+        0.3, gt=0, le=1, description="Margin used for profit when an item has no unit_cost."
+    )
+
+
+class History(_Section):
+    days: int = Field(14, ge=1, le=365, description="Look-back window in days.")
+
+
+class Output(_Section):
+    path: str = Field(
+        "recommendations-{date}.csv",
+        description="File to write; {date} is replaced by the planned night (YYYY-MM-DD).",
+    )
+    format: str = Field("csv", description="Output format; plugins may add more.")
+    encoding: Literal["utf-8-sig", "utf-8", "gbk", "gb18030"] = Field(
+        "utf-8-sig", description="utf-8-sig (with BOM) opens correctly in Excel."
+    )
+    include_rejected: bool = Field(
+        False, description="Also write rejected proposals (proposed = current, with the reason)."
+    )
+
+
+class Config(_Section):
+    """A bidopt config for one shop."""
+
+    shop: str = Field("shop", description="Name shown in the summary.")
+    sources: Sources = Field(default_factory=Sources)
+    constraints: Constraints
+    bids: Bids = Field(default_factory=Bids)
+    objective: Objective = Field(default_factory=Objective)
+    history: History = Field(default_factory=History)
+    strategies: dict[str, dict[str, Any] | None] = Field(
+        default_factory=lambda: {"roi_rule": {}},
+        description="Strategies to run, by name, each with its parameters.",
+    )
+    output: Output = Field(default_factory=Output)
+
+    # Folder of the config file; relative source paths resolve against it.
+    _base_dir: Path = PrivateAttr(default=Path("."))
+
+    def resolve(self, path: Path) -> Path:
+        return path if path.is_absolute() else self._base_dir / path
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean '{match[0]}'?" if match else ""
+
+
+def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
+    """Field names allowed at the location of an unknown key."""
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int) or current is None:
+            continue
+        field = getattr(current, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        annotation = field.annotation
+        current = next(
+            (
+                t
+                for t in (annotation, *getattr(annotation, "__args__", ()))
+                if isinstance(t, type) and issubclass(t, BaseModel)
+            ),
+            None,
+        )
+    return list(getattr(current, "model_fields", {}))
+
+
+def _describe(error: dict, model: type[BaseModel], prefix: tuple = ()) -> str:
+    loc = tuple(error["loc"])
+    where = ".".join(str(p) for p in (*prefix, *loc)) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        hint = _did_you_mean(str(loc[-1]), _fields_at(model, loc))
+        return f"unknown key '{where}'{hint}"
+    if error["type"] == "missing":
+        return f"'{where}' is required"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"'{where}': {message} (got {error.get('input')!r})"
+
+
+def parse_config(data: Any, *, base_dir: Path = Path("."), source: str = "config") -> Config:
+    """Validate a config mapping; every problem is listed in one ConfigError."""
+    if not isinstance(data, dict):
+        raise ConfigError("the config must be a mapping of keys to values", source)
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError([_describe(e, Config) for e in exc.errors()], source) from None
+    config._base_dir = base_dir
+    return config
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate a YAML config file (yaml.safe_load; never executes tags)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("config file not found", str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the config: {exc}", str(path)) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"malformed YAML: {where}{problem}", str(path)) from None
+    if data is None:
+        raise ConfigError("the config file is empty", str(path))
+    return parse_config(data, base_dir=Path(path).resolve().parent, source=str(path))
+
+
+def check_strategies(config: Config, known: dict[str, Any], source: str = "config") -> dict:
+    """Validate the strategies section against the registered strategies.
+
+    Returns {name: validated params}. Unknown names and bad parameters are ConfigErrors with
+    a did-you-mean hint.
+    """
+    problems: list[str] = []
+    validated: dict[str, Any] = {}
+    for name, params in config.strategies.items():
+        strategy = known.get(name)
+        if strategy is None:
+            hint = _did_you_mean(name, known)
+            problems.append(
+                f"unknown strategy 'strategies.{name}'{hint} (known: {', '.join(sorted(known))})"
+            )
+            continue
+        try:
+            validated[name] = strategy.params.model_validate(params or {})
+        except ValidationError as exc:
+            for error in exc.errors():
+                problems.append(_describe(error, strategy.params, ("strategies", name)))
+    if problems:
+        raise ConfigError(problems, source)
+    return validated
+
+
+def config_json_schema() -> dict:
+    """JSON Schema of the config, for editors that complete YAML."""
+    schema = Config.model_json_schema()
+    schema["title"] = "bidopt config"
+    return schema

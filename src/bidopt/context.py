@@ -1,0 +1,79 @@
+"""What a strategy sees: the night being planned, the history, the fitted model, the rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from bidopt.config import Config, PlatformBids
+from bidopt.schema import GRAIN_KEYS, METRICS
+
+if TYPE_CHECKING:
+    from bidopt.model import Forecast, ResponseModel
+
+KEYWORD_KEYS = list(GRAIN_KEYS["keywords"])
+
+
+@dataclass
+class RunContext:
+    """Everything a strategy may read. Strategies must not modify it."""
+
+    date: dt.date
+    config: Config
+    history: dict[str, pd.DataFrame]
+    """Daily history per grain (``keywords``, ``crowds``, ``regions``, ``hours``) within
+    the look-back window."""
+    keywords: pd.DataFrame
+    """One row per campaign x item x keyword x platform: ``bid`` (in force on the last
+    report day), ``quality_score``, ``avg_rank``, window sums of every metric, ``days``."""
+    items: pd.DataFrame
+    candidates: pd.DataFrame
+    model: ResponseModel
+    campaigns: pd.DataFrame
+    """One row per campaign: ``roi_floor``, ``daily_budget`` (inf when none)."""
+    warnings: list[str] = field(default_factory=list)
+
+    def bid_rules(self, platform: str) -> PlatformBids:
+        return self.config.bids.for_platform(platform)
+
+    def forecast(self, entities: pd.DataFrame, bids: np.ndarray) -> Forecast:
+        """The response model's forecast for one day at the given bids (see ResponseModel)."""
+        return self.model.predict(entities, bids)
+
+    def roi_floor(self, campaigns: pd.Series) -> np.ndarray:
+        """ROI floor for each campaign name in ``campaigns``."""
+        floors = self.campaigns.set_index("campaign")["roi_floor"]
+        return campaigns.map(floors).fillna(self.config.constraints.roi_floor).to_numpy(float)
+
+
+def keyword_state(daily: pd.DataFrame) -> pd.DataFrame:
+    """Collapse the daily keyword history to one row per keyword x platform.
+
+    The bid is the one in force on the keyword's last report day (what the user has now);
+    metrics are summed over the window; rank is impression-weighted.
+    """
+    if daily.empty:
+        columns = [*KEYWORD_KEYS, "bid", "quality_score", "avg_rank", *METRICS, "days"]
+        return pd.DataFrame(columns=columns)
+    ordered = daily.sort_values("date")
+    grouped = ordered.groupby(KEYWORD_KEYS, sort=False, observed=True)
+    state = grouped[list(METRICS)].sum()
+    state["bid"] = grouped["bid"].last()  # last non-null bid
+    state["quality_score"] = grouped["quality_score"].last()
+    weighted = (ordered["avg_rank"] * ordered["impressions"]).groupby(
+        [ordered[k] for k in KEYWORD_KEYS], sort=False, observed=True
+    ).sum(min_count=1)
+    state["avg_rank"] = weighted / state["impressions"].where(state["impressions"] > 0)
+    state["days"] = grouped["date"].nunique()
+    state["last_date"] = grouped["date"].max()
+    return state.reset_index()
+
+
+def campaign_limits(config: Config, campaigns: list[str]) -> pd.DataFrame:
+    """ROI floor and daily budget for every campaign seen in the data."""
+    rows = [(name, *config.constraints.for_campaign(name)) for name in campaigns]
+    return pd.DataFrame(rows, columns=["campaign", "roi_floor", "daily_budget"])

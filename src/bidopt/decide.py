@@ -1,0 +1,248 @@
+"""The decision step: forecast every proposal, then choose the plan that keeps every
+campaign above its ROI floor and within its budget.
+
+Each keyword x platform becomes a multiple-choice item whose choices are bids on its grid:
+"keep" is always allowed; a strategy's ``set_bid`` proposal opens the levels between the
+current bid and the proposed one; ``pause_keyword`` opens a zero-bid level;
+``add_keyword`` adds an item with the choices "not added" and "added at the proposed
+bid". Where a campaign breaks its floor or budget with every bid kept, the guard also
+opens cuts (down to the change limit, then pausing) so that the plan can be repaired.
+The optimiser picks one level per item; what it picks decides each proposal: accepted
+(its bid), scaled back (a bid in between) or rejected (kept).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from bidopt.context import KEYWORD_KEYS, RunContext
+from bidopt.grid import bid_grid, clamp_to_limits, platform_rules, snap
+from bidopt.explain import Plan, campaign_summary, judge_proposals, plan_actions
+from bidopt.optimise import solve
+
+GUARD = "roi_guard"
+PINNED = "pinned"
+BID_ACTIONS = ("set_bid", "pause_keyword")
+OUTCOMES = ("clicks", "cost", "gmv", "orders", "carts", "favorites")
+_TOL = 1e-9
+
+
+@dataclass
+class Choices:
+    """The multiple-choice problem: one row per keyword x platform (or added keyword)."""
+
+    entities: pd.DataFrame  # campaign, item, keyword, platform, current, kind ("bought"/"added")
+    levels: np.ndarray  # (n, L) bids; 0 means paused / not added
+    allowed: np.ndarray  # (n, L) bool
+    keep: np.ndarray  # (n,) column of the "no change" choice
+    grid_ok: np.ndarray  # (n, L) bool: the level is a distinct bid on the grid
+
+
+@dataclass
+class Decision:
+    actions: pd.DataFrame
+    """Changes taken: one row per keyword x platform (or added keyword) whose bid moves."""
+    proposals: pd.DataFrame
+    """Every proposal with ``status`` (accepted/scaled/rejected) and ``decision`` text."""
+    campaigns: pd.DataFrame
+    """Per campaign: expected cost, GMV, ROI before and after; floor; budget; feasible."""
+    objective: float
+    upper_bound: float
+    gap: float
+    feasible: bool
+
+
+def _bought_choices(ctx: RunContext) -> Choices:
+    state = ctx.keywords
+    current = state["bid"].to_numpy(float)
+    levels, allowed, keep = bid_grid(current, state["platform"].to_numpy(str), ctx.config)
+    n = len(state)
+    levels = np.hstack([levels, np.zeros((n, 1))])  # last column: pause
+    grid_ok = np.hstack([allowed, np.ones((n, 1), dtype=bool)])
+    entities = state[KEYWORD_KEYS].assign(current=current, kind="bought", pinned=False)
+    choices = Choices(entities, levels, np.zeros_like(grid_ok), keep, grid_ok)
+    choices.allowed[np.arange(n), keep] = True
+    return choices
+
+
+def _open_proposals(ctx: RunContext, choices: Choices, proposals: pd.DataFrame) -> pd.DataFrame:
+    """Open the levels each bid proposal asks for; returns the proposals with their rows."""
+    entities = choices.entities
+    index = pd.MultiIndex.from_frame(entities[KEYWORD_KEYS])
+    bids = proposals[proposals["action"].isin(BID_ACTIONS)].copy()
+    bids["row"] = index.get_indexer(pd.MultiIndex.from_frame(bids[KEYWORD_KEYS]))
+    bids = bids[bids["row"] >= 0]
+    rows = bids["row"].to_numpy(int)
+    current = entities["current"].to_numpy(float)[rows]
+    pause = (bids["action"] == "pause_keyword").to_numpy()
+    target = clamp_to_limits(
+        bids["proposed"].to_numpy(float), current, entities["platform"].to_numpy(str)[rows],
+        ctx.config,
+    )
+    target = np.where(pause, 0.0, target)
+    bids = bids.assign(target=target)
+
+    levels, allowed, grid_ok = choices.levels, choices.allowed, choices.grid_ok
+    pause_col = levels.shape[1] - 1
+    keep_bid = levels[rows, choices.keep[rows]]
+    moving = ~pause & (np.abs(target - keep_bid) > _TOL)
+    # Put each proposed bid on the grid exactly: it replaces the nearest level on its side.
+    r, t = rows[moving], target[moving]
+    distance = np.abs(levels[r, :pause_col] - t[:, None])
+    side = np.where(t[:, None] > keep_bid[moving, None], levels[r, :pause_col] > keep_bid[moving, None],
+                    levels[r, :pause_col] < keep_bid[moving, None])
+    nearest = np.where(side, distance, np.inf).argmin(axis=1)
+    levels[r, nearest] = t
+    grid_ok[r, nearest] = True
+    low, high = np.minimum(keep_bid[moving], t), np.maximum(keep_bid[moving], t)
+    inside = (levels[r, :pause_col] >= low[:, None] - _TOL) & (
+        levels[r, :pause_col] <= high[:, None] + _TOL
+    )
+    np.logical_or.at(allowed[:, :pause_col], r, inside & grid_ok[r, :pause_col])
+    allowed[rows[pause], pause_col] = True
+    return bids
+
+
+def _added_choices(ctx: RunContext, proposals: pd.DataFrame) -> tuple[Choices, pd.DataFrame]:
+    """Keywords a strategy wants to start buying: choose between not added and added."""
+    adds = proposals[proposals["action"] == "add_keyword"].copy()
+    adds["platform"] = adds["platform"].where(adds["platform"].isin(["mobile", "pc"]), "mobile")
+    adds = adds.drop_duplicates(KEYWORD_KEYS)
+    lo, hi, step = platform_rules(ctx.config, adds["platform"].to_numpy(str))
+    start = np.clip(snap(adds["proposed"].to_numpy(float), step), lo, hi)
+    adds = adds.assign(target=start)
+    n = len(adds)
+    entities = adds[KEYWORD_KEYS].assign(current=0.0, kind="added", pinned=False)
+    levels = np.column_stack([np.zeros(n), start])
+    allowed = np.ones((n, 2), dtype=bool)
+    choices = Choices(entities.reset_index(drop=True), levels, allowed, np.zeros(n, int), allowed)
+    return choices, adds
+
+
+def _forecast(ctx: RunContext, entities: pd.DataFrame, bids: np.ndarray) -> dict[str, np.ndarray]:
+    """Expected one-day outcome at every level; a zero bid buys nothing."""
+    if len(entities) == 0:
+        return {name: np.zeros(bids.shape) for name in OUTCOMES}
+    result = ctx.forecast(entities[KEYWORD_KEYS], np.where(bids > 0, bids, 0.01))
+    return {
+        name: np.where(bids > 0, np.asarray(getattr(result, name), dtype=float), 0.0)
+        for name in OUTCOMES
+    }
+
+
+def _item_economics(ctx: RunContext, items: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Price and margin per row, for valuing carts/favourites and for the profit objective."""
+    default = ctx.config.objective.default_margin
+    table = ctx.items.drop_duplicates("item").set_index("item") if len(ctx.items) else None
+    if table is None:
+        return np.zeros(len(items)), np.full(len(items), default)
+    price = items.map(table["price"]).to_numpy(float)
+    unit_cost = items.map(table["unit_cost"]).to_numpy(float) if "unit_cost" in table else price * np.nan
+    margin = 1.0 - unit_cost / price
+    margin = np.where(np.isfinite(margin) & (margin > 0), margin, default)
+    return np.nan_to_num(price), margin
+
+
+def _values(ctx: RunContext, outcome: dict[str, np.ndarray], items: pd.Series) -> np.ndarray:
+    """The configured objective for every choice."""
+    goal = ctx.config.objective
+    extra = goal.cart_weight * outcome["carts"] + goal.favorite_weight * outcome["favorites"]
+    if goal.target == "clicks":
+        return outcome["clicks"]
+    if goal.target == "orders":
+        return outcome["orders"] + extra
+    price, margin = _item_economics(ctx, items)
+    value = outcome["gmv"] + extra * price[:, None]
+    if goal.target == "profit":
+        return value * margin[:, None] - outcome["cost"]
+    return value
+
+
+def _open_guard(ctx: RunContext, choices: Choices, outcome: dict[str, np.ndarray],
+                group: np.ndarray, floors: np.ndarray, budgets: np.ndarray) -> np.ndarray:
+    """Let campaigns that break a limit with everything kept cut bids; returns their mask."""
+    n = len(choices.entities)
+    rows = np.arange(n)
+    kept_cost = np.bincount(group, outcome["cost"][rows, choices.keep], minlength=len(floors))
+    kept_gmv = np.bincount(group, outcome["gmv"][rows, choices.keep], minlength=len(floors))
+    broken = (kept_gmv < floors * kept_cost - 1e-6) | (kept_cost > budgets + 1e-6)
+    in_broken = broken[group] & (choices.entities["kind"] == "bought").to_numpy()
+    if in_broken.any():
+        keep_bid = choices.levels[rows, choices.keep]
+        cuts = (choices.levels <= keep_bid[:, None] + _TOL) & choices.grid_ok
+        choices.allowed |= cuts & in_broken[:, None]
+    return broken
+
+
+def _stack(a: Choices, b: Choices) -> Choices:
+    width = max(a.levels.shape[1], b.levels.shape[1])
+
+    def pad(x: np.ndarray, fill) -> np.ndarray:
+        return np.pad(x, ((0, 0), (0, width - x.shape[1])), constant_values=fill)
+
+    return Choices(
+        pd.concat([a.entities, b.entities], ignore_index=True),
+        np.vstack([pad(a.levels, 0.0), pad(b.levels, 0.0)]),
+        np.vstack([pad(a.allowed, False), pad(b.allowed, False)]),
+        np.concatenate([a.keep, b.keep]),
+        np.vstack([pad(a.grid_ok, False), pad(b.grid_ok, False)]),
+    )
+
+
+def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
+    """Choose the plan; see the module docstring."""
+    bought = _bought_choices(ctx)
+    bid_props = _open_proposals(ctx, bought, proposals)
+    added, add_props = _added_choices(ctx, proposals)
+    choices = _stack(bought, added)
+    _pin(ctx, choices)
+    entities = choices.entities
+    outcome = _forecast(ctx, entities, choices.levels)
+    campaign_names = sorted(set(ctx.campaigns["campaign"]) | set(entities["campaign"]))
+    limits = ctx.campaigns.set_index("campaign").reindex(campaign_names)
+    floors = limits["roi_floor"].fillna(ctx.config.constraints.roi_floor).to_numpy(float)
+    budgets = limits["daily_budget"].fillna(np.inf).to_numpy(float)
+    group = pd.Categorical(entities["campaign"], categories=campaign_names).codes.astype(int)
+    _open_guard(ctx, choices, outcome, group, floors, budgets)
+    values = _values(ctx, outcome, entities["item"])
+    shop_budget = ctx.config.constraints.shop_budget
+    solution = solve(
+        values, outcome["cost"], outcome["gmv"], choices.allowed, group, floors, budgets,
+        shop_budget=shop_budget, baseline=choices.keep,
+    )
+    limits = pd.DataFrame(
+        {"campaign": campaign_names, "roi_floor": floors, "daily_budget": budgets}
+    )
+    plan = Plan(choices, outcome, solution.choice, group, limits)
+    others = proposals[~proposals["action"].isin([*BID_ACTIONS, "add_keyword"])]
+    judged = judge_proposals(ctx, plan, bid_props, add_props, others, proposals)
+    return Decision(
+        actions=plan_actions(ctx, plan, judged),
+        proposals=judged,
+        campaigns=campaign_summary(plan),
+        objective=solution.objective,
+        upper_bound=solution.upper_bound,
+        gap=solution.gap,
+        feasible=solution.feasible,
+    )
+
+
+def _pin(ctx: RunContext, choices: Choices) -> None:
+    """A bid pinned in the config is the only choice its keyword has."""
+    pins = ctx.config.bids.pinned
+    if not pins:
+        return
+    frame = pd.DataFrame([p.model_dump() for p in pins])
+    index = pd.MultiIndex.from_frame(choices.entities[KEYWORD_KEYS])
+    rows = index.get_indexer(pd.MultiIndex.from_frame(frame[KEYWORD_KEYS]))
+    found = rows >= 0
+    rows = rows[found]
+    lo, hi, step = platform_rules(ctx.config, frame["platform"].to_numpy(str)[found])
+    column = choices.levels.shape[1] - 1 if choices.levels.shape[1] > 2 else 1
+    choices.levels[rows, column] = np.clip(snap(frame["bid"].to_numpy(float)[found], step), lo, hi)
+    choices.allowed[rows] = False
+    choices.allowed[rows, column] = True
+    choices.entities.loc[rows, "pinned"] = True

@@ -1,0 +1,277 @@
+"""The nightly run: load -> normalise and validate -> aggregate -> estimate -> propose ->
+decide -> export. Data flows one way; nothing here prints (the CLI does)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bidopt.config import Config, check_strategies
+from bidopt.context import RunContext, campaign_limits, keyword_state
+from bidopt.decide import Decision, decide
+from bidopt.errors import DataError, OutputError, PluginError, Problem
+from bidopt.io import atomic_output, normalise_table, split_report_grains
+from bidopt.model import ResponseModel
+from bidopt.plugins import Registry
+from bidopt.schema import PROPOSAL_COLUMNS, RECOMMENDATION_COLUMNS, REQUIRED_PROPOSAL_COLUMNS
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Inputs:
+    """Everything read for a run, already normalised and validated."""
+
+    history: dict[str, pd.DataFrame]
+    items: pd.DataFrame
+    candidates: pd.DataFrame
+    warnings: list[Problem]
+    rows_read: int
+    files: list[Path]
+
+
+@dataclass
+class RunResult:
+    date: dt.date
+    recommendations: pd.DataFrame
+    decision: Decision
+    inputs: Inputs
+    context: RunContext
+    plugin_failures: list[str] = field(default_factory=list)
+    output: Path | None = None
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.plugin_failures)
+
+
+@dataclass
+class SourceOverrides:
+    """Input files given on the command line; they replace the config's sources."""
+
+    reports: list[Path] = field(default_factory=list)
+    items: Path | None = None
+    candidates: Path | None = None
+
+
+def sample_files() -> SourceOverrides:
+    """The bundled sample shop (made by ``bidopt simulate``, seed 7)."""
+    folder = Path(str(resources.files("bidopt") / "sample_data"))
+    reports = sorted(folder.glob("*_report.csv"))
+    return SourceOverrides(reports, folder / "items.csv", folder / "candidates.csv")
+
+
+def resolve_sources(config: Config, overrides: SourceOverrides | None) -> SourceOverrides:
+    """Command-line files win; then the config's; a config with none uses the sample shop."""
+    if overrides and (overrides.reports or overrides.items or overrides.candidates):
+        return overrides
+    sources = config.sources
+    if sources.is_empty:
+        return sample_files()
+    return SourceOverrides(
+        [config.resolve(p) for p in sources.reports],
+        config.resolve(sources.items) if sources.items else None,
+        config.resolve(sources.candidates) if sources.candidates else None,
+    )
+
+
+def _read(registry: Registry, path: Path, kind: str) -> pd.DataFrame:
+    if not path.exists():
+        raise DataError([Problem(file=str(path), message="file not found")])
+    raw = registry.pm.hook.bidopt_read_source(path=path, kind=kind)
+    if raw is None:
+        raise DataError(
+            [Problem(file=str(path), message="no reader for this file type",
+                     expected="a .csv, .xlsx or .parquet file")]
+        )
+    return raw
+
+
+def load_inputs(registry: Registry, sources: SourceOverrides, progress: Progress) -> Inputs:
+    """Read and validate every input; all problems of all files are raised together."""
+    if not sources.reports:
+        raise DataError("no report files given: set sources.reports or pass --reports")
+    problems: list[Problem] = []
+    frames: dict[str, list[pd.DataFrame]] = {"report": [], "items": [], "candidates": []}
+    jobs = [(p, "report") for p in sources.reports]
+    jobs += [(p, kind) for p, kind in ((sources.items, "items"), (sources.candidates, "candidates")) if p]
+    rows = 0
+    for path, kind in jobs:
+        progress(f"reading {path.name}")
+        try:
+            raw = _read(registry, Path(path), kind)
+        except DataError as exc:
+            problems.extend(exc.problems)
+            continue
+        table, found = normalise_table(raw, kind, str(path))
+        problems.extend(found)
+        frames[kind].append(table)
+        rows += len(table)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise DataError(problems)
+    history = split_report_grains(frames["report"])
+    if history["keywords"].empty:
+        raise DataError("no keyword rows in the reports: a keyword report is required")
+
+    def first(kind: str) -> pd.DataFrame:
+        return pd.concat(frames[kind], ignore_index=True) if frames[kind] else pd.DataFrame()
+
+    return Inputs(history, first("items"), first("candidates"),
+                  [p for p in problems if p.severity != "error"], rows,
+                  [Path(p) for p, _ in jobs])
+
+
+def _window(history: dict[str, pd.DataFrame], date: dt.date, days: int) -> tuple[dict, list[str]]:
+    """Keep the look-back window: the ``days`` report days before the planned night."""
+    notes = []
+    planned = pd.Timestamp(date)
+    dates = history["keywords"]["date"]
+    usable = dates[dates < planned]
+    if usable.empty:
+        raise DataError(f"the reports hold no day before the planned night {date}")
+    last = usable.max()
+    if (planned - last).days > 1:
+        notes.append(f"the latest report day is {last.date()}, {(planned - last).days} days "
+                     f"before the planned night {date}")
+    start = last - pd.Timedelta(days=days - 1)
+    window = {
+        grain: frame[(frame["date"] >= start) & (frame["date"] <= last)]
+        for grain, frame in history.items()
+    }
+    return window, notes
+
+
+def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progress) -> RunContext:
+    history, notes = _window(inputs.history, date, config.history.days)
+    progress("aggregating history")
+    state = keyword_state(history["keywords"])
+    missing_bid = state["bid"].isna()
+    if missing_bid.any():
+        # Without a bid column the best guess is a little above the price actually paid.
+        cpc = state["cost"] / state["clicks"].where(state["clicks"] > 0)
+        state.loc[missing_bid, "bid"] = (cpc * 1.2).fillna(config.bids.mobile.min)[missing_bid]
+        notes.append(f"{int(missing_bid.sum())} keywords have no bid in the reports; "
+                     "their current bid is taken as 1.2 x their cost per click")
+    progress(f"fitting the response model on {len(history['keywords']):,} rows")
+    model = ResponseModel().fit(
+        history["keywords"], crowds=history["crowds"], regions=history["regions"],
+        items=inputs.items if len(inputs.items) else None,
+        candidates=inputs.candidates if len(inputs.candidates) else None,
+    )
+    campaigns = sorted(state["campaign"].unique())
+    return RunContext(
+        date=date, config=config, history=history, keywords=state, items=inputs.items,
+        candidates=inputs.candidates, model=model,
+        campaigns=campaign_limits(config, campaigns), warnings=notes,
+    )
+
+
+def _check_proposals(frame: object, name: str) -> pd.DataFrame:
+    """A strategy's output, checked: the right columns, known actions, finite values."""
+    if not isinstance(frame, pd.DataFrame):
+        raise PluginError(f"strategy '{name}' returned {type(frame).__name__}, not a DataFrame")
+    missing = [c for c in REQUIRED_PROPOSAL_COLUMNS if c not in frame.columns]
+    if missing:
+        raise PluginError(f"strategy '{name}' returned proposals without {', '.join(missing)}")
+    from bidopt.schema import ACTIONS
+
+    unknown = set(frame["action"].astype(str)) - set(ACTIONS)
+    if unknown:
+        raise PluginError(f"strategy '{name}' proposed unknown actions: {sorted(unknown)}")
+    proposed = pd.to_numeric(frame["proposed"], errors="coerce")
+    if not np.isfinite(proposed.to_numpy(float)).all():
+        raise PluginError(f"strategy '{name}' proposed a value that is not a finite number")
+    checked = frame.reindex(columns=list(PROPOSAL_COLUMNS)).copy()
+    checked["proposed"] = proposed.to_numpy(float)
+    checked["current"] = pd.to_numeric(checked["current"], errors="coerce")
+    checked["strategy"] = name
+    return checked
+
+
+def collect_proposals(ctx: RunContext, registry: Registry, params: dict, *, strict: bool,
+                      progress: Progress) -> tuple[pd.DataFrame, list[str]]:
+    """Run every enabled strategy; a failing one is dropped and reported (or raised, strict)."""
+    frames, failures = [], []
+    for name, strategy_params in params.items():
+        progress(f"strategy {name}")
+        owner = registry.strategy_owner[name]
+        try:
+            frames.append(_check_proposals(registry.strategies[name].propose(ctx, strategy_params), name))
+        except Exception as exc:  # any plugin error must not take the run down
+            message = f"strategy '{name}' (plugin '{owner}') failed: {exc}"
+            if strict:
+                raise PluginError(message) from exc
+            failures.append(message)
+    columns = [*PROPOSAL_COLUMNS, "strategy"]
+    proposals = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    return proposals, failures
+
+
+def recommendations_frame(decision: Decision, date: dt.date, include_rejected: bool) -> pd.DataFrame:
+    """The nightly CSV's rows in the documented column order."""
+    actions = decision.actions.assign(date=date.isoformat())
+    if include_rejected:
+        rejected = decision.proposals[decision.proposals["status"] == "rejected"]
+        rejected = rejected.assign(
+            date=date.isoformat(), proposed=rejected["current"],
+            reason=rejected["reason"].astype(str) + "; " + rejected["decision"].astype(str),
+        )
+        actions = pd.concat([actions, rejected], ignore_index=True)
+    return actions.reindex(columns=list(RECOMMENDATION_COLUMNS))
+
+
+def plan_night(config: Config, registry: Registry, *, date: dt.date,
+               sources: SourceOverrides | None = None, strict: bool = False,
+               progress: Progress = lambda _: None) -> RunResult:
+    """Everything up to (not including) writing the output."""
+    params = check_strategies(config, registry.strategies)
+    inputs = load_inputs(registry, resolve_sources(config, sources), progress)
+    ctx = build_context(config, inputs, date, progress)
+    proposals, failures = collect_proposals(ctx, registry, params, strict=strict, progress=progress)
+    progress(f"deciding on {len(proposals):,} proposals")
+    decision = decide(ctx, proposals)
+    recommendations = recommendations_frame(decision, date, config.output.include_rejected)
+    return RunResult(date, recommendations, decision, inputs, ctx, failures)
+
+
+def output_path(config: Config, date: dt.date, out: Path | None) -> Path:
+    """Where the CSV goes: --out (a file, or a folder for the default name) or the config."""
+    default_name = config.output.path.replace("{date}", date.isoformat())
+    if out is None:
+        return config.resolve(Path(default_name))
+    if out.is_dir() or str(out).endswith(("/", "\\")):
+        return out / Path(default_name).name
+    return out
+
+
+def write_recommendations(result: RunResult, registry: Registry, config: Config, path: Path) -> Path:
+    """Write via the output hook into a temporary file, then rename it into place."""
+    fmt = config.output.format
+    if fmt not in registry.formats:
+        raise OutputError(f"no plugin writes the output format '{fmt}' "
+                          f"(available: {', '.join(sorted(registry.formats))})")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with atomic_output(path) as tmp:
+            handled = registry.pm.hook.bidopt_write_output(
+                recommendations=result.recommendations, path=tmp, format=fmt,
+                options=config.output.model_dump(),
+            )
+            if not handled:
+                raise OutputError(f"no plugin wrote the output format '{fmt}'")
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc}") from exc
+    result.output = path
+    return path
+
+
+def finite(value: float) -> float | None:
+    return value if value is not None and math.isfinite(value) else None

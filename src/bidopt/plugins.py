@@ -1,0 +1,152 @@
+"""The plugin manager: built-ins and entry-point plugins through one door.
+
+Built-in readers, writers and strategies are modules listed in ``DEFAULT_PLUGINS`` and
+registered on the same manager, through the same hooks, as third-party packages found in
+the ``bidopt`` entry-point group.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import os
+from dataclasses import dataclass, field
+
+import pluggy
+
+from bidopt import hookspecs
+from bidopt.errors import PluginError
+from bidopt.strategy import Strategy
+
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "bidopt.default_readers",
+    "bidopt.default_writers",
+    "bidopt.strategies.roi_rule",
+)
+
+ENTRY_POINT_GROUP = "bidopt"
+# Set to 1 to skip third-party plugins (e.g. to rule one out when a run misbehaves).
+DISABLE_ENV = "BIDOPT_DISABLE_PLUGINS"
+
+
+@dataclass
+class PluginInfo:
+    name: str
+    version: str
+    hooks: list[str]
+    builtin: bool
+    strategies: list[str] = field(default_factory=list)
+    formats: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Registry:
+    """What the loaded plugins provide, checked for clashes in one place."""
+
+    pm: pluggy.PluginManager
+    strategies: dict[str, Strategy] = field(default_factory=dict)
+    strategy_owner: dict[str, str] = field(default_factory=dict)
+    formats: dict[str, str] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+
+    def plugin_name(self, plugin: object) -> str:
+        return self.pm.get_name(plugin) or repr(plugin)
+
+
+def _check_hook_version(name: str, plugin: object) -> None:
+    wanted = getattr(plugin, "BIDOPT_HOOK_VERSION", hookspecs.HOOK_VERSION)
+    if wanted != hookspecs.HOOK_VERSION:
+        raise PluginError(
+            f"plugin '{name}' was built for bidopt hook version {wanted}, "
+            f"this bidopt provides version {hookspecs.HOOK_VERSION}; upgrade the plugin"
+        )
+
+
+def _load_entry_points(pm: pluggy.PluginManager, versions: dict[str, str]) -> None:
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if pm.get_plugin(ep.name) is not None or pm.is_blocked(ep.name):
+            continue
+        try:
+            plugin = ep.load()
+        except Exception as exc:  # a broken third-party install must say which one
+            raise PluginError(f"plugin '{ep.name}' failed to load: {exc}") from exc
+        _check_hook_version(ep.name, plugin)
+        pm.register(plugin, name=ep.name)
+        if ep.dist is not None:
+            versions[ep.name] = ep.dist.version
+
+
+def get_plugin_manager(*, entry_points: bool | None = None) -> pluggy.PluginManager:
+    """A plugin manager with the hook specs, third-party plugins and the built-ins."""
+    pm = pluggy.PluginManager("bidopt")
+    pm.add_hookspecs(hookspecs)
+    pm.bidopt_versions = {}  # type: ignore[attr-defined]
+    if entry_points is None:
+        entry_points = os.environ.get(DISABLE_ENV, "") not in ("1", "true", "yes")
+    if entry_points:
+        _load_entry_points(pm, pm.bidopt_versions)  # type: ignore[attr-defined]
+    for module_name in DEFAULT_PLUGINS:
+        pm.register(importlib.import_module(module_name), name=module_name)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"a plugin implements an unknown hook: {exc}") from exc
+    return pm
+
+
+def build_registry(pm: pluggy.PluginManager) -> Registry:
+    """Collect strategies and output formats from every plugin; clashes are errors."""
+    registry = Registry(pm=pm, versions=dict(getattr(pm, "bidopt_versions", {})))
+    for impl in pm.hook.bidopt_register_strategies.get_hookimpls():
+        owner = impl.plugin_name
+
+        def register(strategy: Strategy, owner: str = owner) -> None:
+            if not isinstance(strategy, Strategy):
+                raise PluginError(
+                    f"plugin '{owner}' registered {strategy!r}, not a bidopt.Strategy"
+                )
+            if strategy.name in registry.strategies:
+                raise PluginError(
+                    f"strategy '{strategy.name}' is registered twice: by "
+                    f"'{registry.strategy_owner[strategy.name]}' and by '{owner}'"
+                )
+            registry.strategies[strategy.name] = strategy
+            registry.strategy_owner[strategy.name] = owner
+
+        try:
+            impl.function(register=register)
+        except PluginError:
+            raise
+        except Exception as exc:
+            raise PluginError(f"plugin '{owner}' failed to register strategies: {exc}") from exc
+    for impl in pm.hook.bidopt_output_formats.get_hookimpls():
+        for fmt in impl.function() or []:
+            registry.formats.setdefault(fmt, impl.plugin_name)
+    return registry
+
+
+def list_plugins(registry: Registry) -> list[PluginInfo]:
+    """Every loaded plugin with its version, hooks and what it provides."""
+    pm = registry.pm
+    infos = []
+    for name, plugin in pm.list_name_plugin():
+        if plugin is None:
+            continue
+        builtin = name in DEFAULT_PLUGINS
+        version = registry.versions.get(name)
+        if version is None:
+            from bidopt import __version__
+
+            version = __version__ if builtin else getattr(plugin, "__version__", "unknown")
+        hooks = sorted(caller.name for caller in pm.get_hookcallers(plugin) or [])
+        infos.append(
+            PluginInfo(
+                name=name,
+                version=version,
+                hooks=hooks,
+                builtin=builtin,
+                strategies=sorted(s for s, o in registry.strategy_owner.items() if o == name),
+                formats=sorted(f for f, o in registry.formats.items() if o == name),
+            )
+        )
+    return sorted(infos, key=lambda info: (not info.builtin, info.name))

@@ -1,0 +1,71 @@
+"""The commented starter config that ``bidopt init`` writes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+TEMPLATE = """\
+# bidopt config for one shop. Check it with: bidopt validate --config {name}
+# Full reference: bidopt config schema (JSON Schema; editors use it to complete keys).
+shop: my-shop
+
+# Input files. Relative paths are relative to this file. CSV (UTF-8 or GBK), .xlsx or
+# .parquet; ZTC Chinese, Google Ads and Amazon headers are all recognised.
+# `bidopt run --reports FILE ... --items FILE --candidates FILE` replaces these.
+sources:
+{sources}
+
+constraints:
+  roi_floor: {roi_floor}          # lowest acceptable GMV / spend, per campaign
+  daily_budget: {budget}     # spend cap per campaign per day (null = none)
+  # shop_budget: 20000     # optional cap for the whole shop
+  # campaigns:             # per-campaign overrides
+  #   "Campaign name": {{roi_floor: 2.5, daily_budget: 800}}
+
+bids:
+  max_change_pct: 30       # largest change of one bid in one night
+  mobile: {{min: 0.05, max: 100, step: 0.01}}
+  pc: {{min: 0.05, max: 100, step: 0.01}}
+  # pinned:                # bids that must not change
+  #   - {{campaign: "...", item: "...", keyword: "...", platform: mobile, bid: 1.20}}
+
+objective:
+  target: gmv              # gmv | profit | clicks | orders
+
+history:
+  days: 14                 # look-back window
+
+strategies:
+  roi_rule: {{}}             # bid x ROI / target, capped at +-20%; options: target_roi, max_change_pct, min_clicks
+
+output:
+  path: recommendations-{{date}}.csv
+  encoding: utf-8-sig      # with BOM, so Excel shows Chinese text correctly
+"""
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return os.path.relpath(Path(path).resolve(), base.resolve())
+    except ValueError:  # another drive on Windows
+        return str(Path(path).resolve())
+
+
+def starter_config(roi_floor: float, budget: float | None, reports: list[Path],
+                   items: Path | None, candidates: Path | None, folder: Path) -> str:
+    """Config text; with no files given, sources stay empty and the bundled sample is used."""
+    if reports or items or candidates:
+        lines = ["  reports:"] + [f"    - {_relative(p, folder)}" for p in reports]
+        if items:
+            lines.append(f"  items: {_relative(items, folder)}")
+        if candidates:
+            lines.append(f"  candidates: {_relative(candidates, folder)}")
+        sources = "\n".join(lines)
+    else:
+        sources = ("  reports: []            # empty: the bundled sample shop is used\n"
+                   "  # items: items.csv\n  # candidates: candidates.csv")
+    return TEMPLATE.format(
+        name="bidopt.yaml", sources=sources, roi_floor=roi_floor,
+        budget="null" if budget is None else budget,
+    )

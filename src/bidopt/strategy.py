@@ -1,0 +1,36 @@
+"""What a strategy is: a name, a parameters model, and a function that proposes actions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from bidopt.context import RunContext
+
+
+class StrategyParams(BaseModel):
+    """Base of every strategy's parameters: unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """A registered strategy.
+
+    ``propose(context, params)`` returns a frame with the columns of
+    ``bidopt.schema.PROPOSAL_COLUMNS`` (optional ones may be left out): one row per action
+    it would like to take. It never applies anything itself; the decision step forecasts
+    each proposal and accepts, scales or rejects it against the ROI floors and budgets.
+    """
+
+    name: str
+    propose: Callable[[RunContext, StrategyParams], pd.DataFrame]
+    params: type[StrategyParams] = StrategyParams
+    description: str = ""

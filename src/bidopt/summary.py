@@ -1,0 +1,81 @@
+"""The run summary a person reads in the terminal or the nightly job's log."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from bidopt.config import Config
+    from bidopt.loop import RunResult
+
+
+def _money(value: float) -> str:
+    return f"{value:,.2f}" if math.isfinite(value) else "-"
+
+
+def _roi(value: float) -> str:
+    return f"{value:.2f}" if value is not None and math.isfinite(value) else "-"
+
+
+def campaign_table(campaigns: pd.DataFrame) -> str:
+    """Expected cost, GMV and ROI per campaign before and after, plus a total line."""
+    header = (f"{'campaign':<24} {'kw':>6} {'actions':>7} {'cost before':>12} {'cost after':>12} "
+              f"{'GMV before':>12} {'GMV after':>12} {'ROI bef':>7} {'ROI aft':>7} "
+              f"{'floor':>6} {'budget':>10}")
+    lines = [header]
+    for row in campaigns.itertuples():
+        flag = "" if row.feasible else "  !! limit not met"
+        lines.append(
+            f"{str(row.campaign)[:24]:<24} {row.keywords:>6} {row.actions:>7} "
+            f"{_money(row.cost_before):>12} {_money(row.cost_after):>12} "
+            f"{_money(row.gmv_before):>12} {_money(row.gmv_after):>12} "
+            f"{_roi(row.roi_before):>7} {_roi(row.roi_after):>7} {row.roi_floor:>6.2f} "
+            f"{_money(row.daily_budget):>10}{flag}"
+        )
+    total = campaigns[["keywords", "actions", "cost_before", "cost_after", "gmv_before", "gmv_after"]].sum()
+    roi_before = total.gmv_before / total.cost_before if total.cost_before else math.nan
+    roi_after = total.gmv_after / total.cost_after if total.cost_after else math.nan
+    lines.append(
+        f"{'TOTAL':<24} {int(total.keywords):>6} {int(total.actions):>7} "
+        f"{_money(total.cost_before):>12} {_money(total.cost_after):>12} "
+        f"{_money(total.gmv_before):>12} {_money(total.gmv_after):>12} "
+        f"{_roi(roi_before):>7} {_roi(roi_after):>7}"
+    )
+    return "\n".join(lines)
+
+
+def format_summary(result: RunResult, config: Config, *, verbose: bool = False) -> str:
+    decision = result.decision
+    ctx = result.context
+    history = ctx.history["keywords"]
+    first, last = history["date"].min().date(), history["date"].max().date()
+    status = decision.proposals["status"].value_counts()
+    by_action = result.recommendations["action"].value_counts()
+    lines = [
+        f"bidopt: shop '{config.shop}', planning the night of {result.date}",
+        f"read {result.inputs.rows_read:,} rows from {len(result.inputs.files)} files; "
+        f"{len(ctx.keywords):,} keyword x platform; history {first} .. {last}",
+        f"proposals: {len(decision.proposals):,} (accepted {status.get('accepted', 0):,}, "
+        f"scaled {status.get('scaled', 0):,}, rejected {status.get('rejected', 0):,})",
+        "actions: " + (", ".join(f"{k} {v:,}" for k, v in by_action.items()) or "none"),
+        "",
+        campaign_table(decision.campaigns),
+        "",
+        f"objective ({config.objective.target}): {decision.objective:,.2f}; "
+        f"proven bound {decision.upper_bound:,.2f} (plan within {decision.gap:.2%} of optimal)",
+    ]
+    notes = list(ctx.warnings)
+    if result.inputs.warnings:
+        shown = result.inputs.warnings if verbose else result.inputs.warnings[:5]
+        notes += [str(w) for w in shown]
+        if len(shown) < len(result.inputs.warnings):
+            notes.append(f"... {len(result.inputs.warnings) - len(shown)} more warnings (--verbose)")
+    lines += [f"note: {n}" for n in notes]
+    if result.output is not None:
+        lines.append(f"wrote {result.output} ({len(result.recommendations):,} rows)")
+    else:
+        lines.append("dry run: nothing written")
+    return "\n".join(lines)

@@ -1,0 +1,107 @@
+"""Config loading: every problem named, with a did-you-mean hint where it helps."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from bidopt.config import check_strategies, config_json_schema, load_config, parse_config
+from bidopt.errors import ConfigError
+from bidopt.plugins import build_registry, get_plugin_manager
+
+MINIMAL = {"constraints": {"roi_floor": 2.0, "daily_budget": 500}}
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "shop.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_match_the_platform_rules():
+    config = parse_config(MINIMAL)
+    assert (config.bids.mobile.min, config.bids.mobile.max, config.bids.mobile.step) == (0.05, 100, 0.01)
+    assert config.bids.max_change_pct == 30
+    assert config.objective.target == "gmv"
+    assert config.strategies == {"roi_rule": {}}
+
+
+def test_campaign_overrides_fall_back_to_the_shop_default():
+    config = parse_config(
+        {"constraints": {"roi_floor": 2.0, "campaigns": {"A": {"roi_floor": 3.0}}}}
+    )
+    assert config.constraints.for_campaign("A") == (3.0, math.inf)
+    assert config.constraints.for_campaign("B") == (2.0, math.inf)
+
+
+def test_relative_sources_resolve_against_the_config_folder(tmp_path):
+    path = write(tmp_path, "constraints: {roi_floor: 2}\nsources: {reports: [data/kw.csv]}\n")
+    config = load_config(path)
+    assert config.resolve(config.sources.reports[0]) == tmp_path / "data" / "kw.csv"
+
+
+def test_malformed_yaml_names_line_and_column(tmp_path):
+    path = write(tmp_path, "constraints:\n  roi_floor: [2\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert "malformed YAML" in str(info.value) and "line" in str(info.value)
+    assert str(path) in str(info.value)
+
+
+def test_unknown_keys_get_a_did_you_mean_hint_and_all_are_listed(tmp_path):
+    path = write(tmp_path, "constraints: {roi_flor: 2}\noutptu: {}\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    messages = info.value.messages
+    assert any("constraints.roi_flor" in m and "did you mean 'roi_floor'" in m for m in messages)
+    assert any("'outptu'" in m and "did you mean 'output'" in m for m in messages)
+    assert any("constraints.roi_floor' is required" in m for m in messages)
+
+
+@pytest.mark.parametrize(
+    ("constraints", "needle"),
+    [({"roi_floor": 0}, "roi_floor"), ({"roi_floor": -1}, "roi_floor"),
+     ({"roi_floor": 2, "daily_budget": -5}, "daily_budget")],
+)
+def test_roi_floor_must_be_positive_and_budget_not_negative(constraints, needle):
+    with pytest.raises(ConfigError) as info:
+        parse_config({"constraints": constraints})
+    assert needle in str(info.value)
+
+
+def test_missing_and_empty_config_files(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nope.yaml")
+    with pytest.raises(ConfigError, match="empty"):
+        load_config(write(tmp_path, "# nothing\n"))
+
+
+def test_yaml_tags_are_not_executed(tmp_path):
+    path = write(tmp_path, "constraints: !!python/object/apply:os.system ['echo hi']\n")
+    with pytest.raises(ConfigError, match="malformed YAML"):
+        load_config(path)
+
+
+def test_unknown_strategy_and_bad_strategy_params():
+    registry = build_registry(get_plugin_manager(entry_points=False))
+    config = parse_config({**MINIMAL, "strategies": {"roi_rul": {}, "roi_rule": {"min_click": 5}}})
+    with pytest.raises(ConfigError) as info:
+        check_strategies(config, registry.strategies)
+    text = str(info.value)
+    assert "unknown strategy 'strategies.roi_rul'; did you mean 'roi_rule'?" in text
+    assert "strategies.roi_rule.min_click" in text and "did you mean 'min_clicks'" in text
+
+
+def test_json_schema_describes_the_config():
+    schema = config_json_schema()
+    json.dumps(schema)
+    assert set(schema["properties"]) >= {"sources", "constraints", "bids", "objective", "strategies", "output"}
+    assert "constraints" in schema["required"]
+
+
+def test_sample_config_is_valid():
+    config = load_config(Path(__file__).parent.parent / "configs" / "sample.yaml")
+    assert config.sources.is_empty
