@@ -1,0 +1,79 @@
+"""The plugin manager: one door for built-ins and third parties."""
+
+from __future__ import annotations
+
+import inspect
+import types
+from pathlib import Path
+
+import pytest
+
+from bidopt import hookspecs
+from bidopt.errors import PluginError
+from bidopt.plugins import DEFAULT_PLUGINS, build_registry, get_plugin_manager, list_plugins
+from bidopt.strategy import Strategy
+
+DOCS = Path(__file__).parent.parent / "docs" / "hooks.md"
+
+
+def hook_names() -> list[str]:
+    return [name for name, _ in inspect.getmembers(hookspecs, inspect.isfunction)
+            if name.startswith("bidopt_")]
+
+
+@pytest.mark.parametrize("hook", hook_names())
+def test_every_hook_is_documented(hook):
+    assert f"## {hook}(" in DOCS.read_text(encoding="utf-8")
+
+
+def test_builtins_are_registered_through_the_hooks():
+    registry = build_registry(get_plugin_manager(entry_points=False))
+    assert "roi_rule" in registry.strategies
+    assert registry.strategy_owner["roi_rule"] == "bidopt.strategies.roi_rule"
+    assert registry.formats["csv"] == "bidopt.default_writers"
+    infos = {info.name: info for info in list_plugins(registry)}
+    assert set(DEFAULT_PLUGINS) <= set(infos)
+    assert all(infos[name].builtin for name in DEFAULT_PLUGINS)
+    assert "bidopt_register_strategies" in infos["bidopt.strategies.roi_rule"].hooks
+
+
+def make_plugin(name: str, **attrs) -> types.ModuleType:
+    module = types.ModuleType(name)
+    for key, value in attrs.items():
+        setattr(module, key, value)
+    return module
+
+
+def test_a_third_party_strategy_registers_like_a_builtin():
+    @hookspecs.hookimpl
+    def bidopt_register_strategies(register):
+        register(Strategy(name="noop", propose=lambda ctx, params: None))
+
+    pm = get_plugin_manager(entry_points=False)
+    pm.register(make_plugin("acme", bidopt_register_strategies=bidopt_register_strategies), "acme")
+    registry = build_registry(pm)
+    assert registry.strategy_owner["noop"] == "acme"
+    info = next(i for i in list_plugins(registry) if i.name == "acme")
+    assert not info.builtin and info.strategies == ["noop"]
+
+
+def test_two_strategies_with_one_name_name_both_plugins():
+    @hookspecs.hookimpl
+    def bidopt_register_strategies(register):
+        register(Strategy(name="roi_rule", propose=lambda ctx, params: None))
+
+    pm = get_plugin_manager(entry_points=False)
+    pm.register(make_plugin("copycat", bidopt_register_strategies=bidopt_register_strategies), "copycat")
+    with pytest.raises(PluginError, match="registered twice.*roi_rule.*copycat"):
+        build_registry(pm)
+
+
+def test_registering_something_that_is_not_a_strategy_is_refused():
+    @hookspecs.hookimpl
+    def bidopt_register_strategies(register):
+        register({"name": "dict"})
+
+    pm = get_plugin_manager(entry_points=False)
+    pm.register(make_plugin("sloppy", bidopt_register_strategies=bidopt_register_strategies), "sloppy")
+    with pytest.raises(PluginError, match="sloppy.*not a bidopt.Strategy"):
+        build_registry(pm)
