@@ -1,0 +1,84 @@
+"""Time `bidopt run` end to end on a simulated shop; print rows/second and peak memory.
+
+    python benchmarks/bench_run.py [--size large] [--days 14] [--keep DIR]
+
+The baseline measured in the same run is a plain `pandas.read_csv` of the same files, so
+the ratio says how much the whole nightly job costs over merely reading the exports.
+Exits non-zero if the run fails or breaks the budget given by --max-seconds / --max-mb.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from bidopt.simulate import simulate_shop, write_shop
+
+
+def child(cmd: list[str]) -> tuple[float, float, subprocess.CompletedProcess]:
+    """Run a command; wall seconds and its peak resident memory in MB."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return seconds, max(peak, before) / 1024, proc
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="large", choices=["small", "medium", "large"])
+    parser.add_argument("--days", type=int, default=14)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", type=Path, help="Write the shop here and keep it.")
+    parser.add_argument("--max-seconds", type=float, default=600.0)
+    parser.add_argument("--max-mb", type=float, default=8000.0)
+    args = parser.parse_args()
+
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="bidopt-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    shop = simulate_shop(seed=args.seed, days=args.days, size=args.size, end_date=dt.date(2026, 11, 24))
+    files = write_shop(shop, folder)
+    print(f"simulated {args.size} shop in {time.perf_counter() - start:.1f}s -> {folder}")
+    reports = [str(p) for name, p in sorted(files.items()) if name.endswith("report")]
+    config = folder / "bench.yaml"
+    config.write_text(yaml.safe_dump({
+        "shop": f"bench-{args.size}", "constraints": {"roi_floor": 2.0},
+        "sources": {"reports": reports, "items": str(files["items"]),
+                    "candidates": str(files["candidates"])},
+    }), encoding="utf-8")
+    n_rows = sum(len(pd.read_csv(p, usecols=[0])) for p in files.values())
+
+    read_code = ("import sys, pandas as pd; [pd.read_csv(p) for p in sys.argv[1:]]")
+    base_s, base_mb, proc = child([sys.executable, "-c", read_code, *map(str, files.values())])
+    if proc.returncode:
+        print(proc.stderr)
+        return 1
+    bidopt = str(Path(sys.executable).with_name("bidopt"))
+    run_s, run_mb, proc = child([bidopt, "run", "--config", str(config), "--date", "2026-11-25",
+                                 "--out", str(folder / "recs.csv")])
+    if proc.returncode:
+        print(proc.stdout, proc.stderr)
+        return 1
+    n_keywords = shop.keyword_report[["campaign", "item", "keyword", "platform"]].drop_duplicates().shape[0]
+    print(f"{'step':<28} {'seconds':>8} {'rows/s':>10} {'peak MB':>8}")
+    print(f"{'pandas read_csv (baseline)':<28} {base_s:>8.1f} {n_rows / base_s:>10,.0f} {base_mb:>8,.0f}")
+    print(f"{'bidopt run':<28} {run_s:>8.1f} {n_rows / run_s:>10,.0f} {run_mb:>8,.0f}")
+    print(f"rows {n_rows:,}; keyword x platform {n_keywords:,}; run / read ratio {run_s / base_s:.1f}x")
+    ok = run_s <= args.max_seconds and run_mb <= args.max_mb
+    print("PASS" if ok else f"FAIL: over --max-seconds {args.max_seconds} or --max-mb {args.max_mb}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

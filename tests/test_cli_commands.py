@@ -1,0 +1,80 @@
+"""The smaller commands: init, config schema, plugins, simulate."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from click.testing import CliRunner
+from conftest import NIGHT, report_paths
+
+from bidopt.cli import cli
+from bidopt.config import load_config
+
+
+def invoke(*args: str, input: str | None = None):
+    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+
+def test_init_writes_a_commented_config_that_runs_on_given_exports(shop_files, tmp_path):
+    target = tmp_path / "bidopt.yaml"
+    args = ["init", "--roi-floor", "2.5", "--budget", "800", "--out", str(target)]
+    for path in report_paths(shop_files):
+        args += ["--reports", path]
+    args += ["--items", str(shop_files["items"]), "--candidates", str(shop_files["candidates"])]
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    text = target.read_text(encoding="utf-8")
+    assert text.count("#") > 10, "the starter config explains itself"
+    config = load_config(target)
+    assert config.constraints.roi_floor == 2.5 and config.constraints.daily_budget == 800
+    assert len(config.sources.reports) == 4
+    run = invoke("run", "--config", str(target), "--date", NIGHT, "--dry-run")
+    assert run.exit_code == 0, run.output
+
+
+def test_init_prompts_for_the_two_numbers(tmp_path):
+    target = tmp_path / "bidopt.yaml"
+    result = invoke("init", "--out", str(target), input="3\n500\n")
+    assert result.exit_code == 0, result.output
+    config = load_config(target)
+    assert (config.constraints.roi_floor, config.constraints.daily_budget) == (3.0, 500.0)
+
+
+def test_init_refuses_to_overwrite(tmp_path):
+    target = tmp_path / "bidopt.yaml"
+    target.write_text("keep me", encoding="utf-8")
+    result = invoke("init", "--roi-floor", "2", "--budget", "0", "--out", str(target))
+    assert result.exit_code != 0 and "--force" in result.output
+    assert target.read_text(encoding="utf-8") == "keep me"
+
+
+def test_config_schema_is_json():
+    result = invoke("config", "schema")
+    assert result.exit_code == 0
+    schema = json.loads(result.output)
+    assert "constraints" in schema["properties"]
+
+
+def test_plugins_lists_builtins_with_hooks():
+    result = invoke("plugins")
+    assert result.exit_code == 0
+    assert "bidopt.strategies.roi_rule" in result.output and "built-in" in result.output
+    assert "bidopt_register_strategies" in result.output
+    listed = json.loads(invoke("plugins", "--json").output)
+    assert any(p["strategies"] == ["roi_rule"] for p in listed)
+
+
+def test_simulate_writes_english_and_chinese_shops(tmp_path):
+    english = tmp_path / "en"
+    result = invoke("simulate", "--out", str(english), "--seed", "5", "--days", "3")
+    assert result.exit_code == 0, result.output
+    report = pd.read_csv(english / "keyword_report.csv")
+    assert {"date", "keyword", "bid", "clicks"} <= set(report.columns)
+    assert report["date"].nunique() == 3
+    chinese = tmp_path / "zh"
+    result = invoke("simulate", "--out", str(chinese), "--seed", "5", "--days", "3", "--chinese")
+    assert result.exit_code == 0, result.output
+    zh = pd.read_csv(chinese / "keyword_report.csv", encoding="gbk")
+    assert {"日期", "关键词", "点击量", "花费"} <= set(zh.columns)
+    assert len(zh) == len(report)

@@ -1,0 +1,163 @@
+"""Every bad input gets a clear message naming file, row and column, a non-zero exit, and
+no output written (the last good file is never replaced)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+from conftest import NIGHT
+
+from bidopt.cli import cli
+from bidopt.errors import ExitCode
+
+LAST_GOOD = "last good recommendations\n"
+
+
+@pytest.fixture
+def workspace(shop, tmp_path):
+    """A small keyword report (rows 2.. as Excel numbers them) and a config using it."""
+    report = shop.keyword_report.head(40).copy()
+    report["date"] = report["date"].dt.strftime("%Y-%m-%d")
+    out = tmp_path / "recs.csv"
+    out.write_text(LAST_GOOD, encoding="utf-8")
+    return tmp_path, report, out
+
+
+def write_report(folder: Path, frame: pd.DataFrame, name: str = "keywords.csv") -> Path:
+    path = folder / name
+    frame.to_csv(path, index=False)
+    return path
+
+
+def write_yaml(folder: Path, data: dict | str) -> Path:
+    path = folder / "shop.yaml"
+    text = data if isinstance(data, str) else yaml.safe_dump(data)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def run_on(folder: Path, report: Path, out: Path, config: dict | str | None = None):
+    config_path = write_yaml(folder, config or {"constraints": {"roi_floor": 2.0}})
+    return invoke("run", "--config", str(config_path), "--reports", str(report),
+                  "--date", NIGHT, "--out", str(out))
+
+
+def assert_failed(result, out: Path, code: int, *needles: str) -> None:
+    assert result.exit_code == code, result.output
+    for needle in needles:
+        assert needle in result.output, (needle, result.output)
+    assert out.read_text(encoding="utf-8") == LAST_GOOD
+    assert not list(out.parent.glob("*.tmp*")), "no temporary file may be left behind"
+
+
+def test_missing_file(workspace):
+    folder, _, out = workspace
+    result = run_on(folder, folder / "nope.csv", out)
+    assert_failed(result, out, ExitCode.BAD_INPUT, "nope.csv", "not found")
+
+
+def test_missing_required_column(workspace):
+    folder, report, out = workspace
+    path = write_report(folder, report.drop(columns="clicks"))
+    assert_failed(run_on(folder, path, out), out, ExitCode.BAD_INPUT, "keywords.csv", "clicks")
+
+
+def test_unknown_column_is_ignored_with_a_warning(workspace):
+    folder, report, out = workspace
+    path = write_report(folder, report.assign(mystery="x"))
+    result = run_on(folder, path, out)
+    assert result.exit_code == 0, result.output
+    assert "mystery" in result.output
+    assert out.read_text(encoding="utf-8-sig") != LAST_GOOD
+
+
+def test_non_numeric_metric(workspace):
+    folder, report, out = workspace
+    report["cost"] = report["cost"].astype(object)
+    report.loc[report.index[4], "cost"] = "abc"
+    path = write_report(folder, report)
+    assert_failed(run_on(folder, path, out), out, ExitCode.BAD_INPUT, "row 6", "cost", "abc")
+
+
+@pytest.mark.parametrize("column", ["clicks", "cost"])
+def test_negative_clicks_or_cost(workspace, column):
+    folder, report, out = workspace
+    report.loc[report.index[2], column] = -3
+    path = write_report(folder, report)
+    assert_failed(run_on(folder, path, out), out, ExitCode.BAD_INPUT, "row 4", column)
+
+
+def test_clicks_above_impressions(workspace):
+    folder, report, out = workspace
+    row = report.index[7]
+    report.loc[row, "clicks"] = report.loc[row, "impressions"] + 5
+    path = write_report(folder, report)
+    assert_failed(run_on(folder, path, out), out, ExitCode.BAD_INPUT, "row 9", "clicks")
+
+
+def test_duplicate_rows_for_one_key_and_date(workspace):
+    folder, report, out = workspace
+    path = write_report(folder, pd.concat([report, report.iloc[[3]]], ignore_index=True))
+    assert_failed(run_on(folder, path, out), out, ExitCode.BAD_INPUT, "duplicate", "row 5")
+
+
+def test_empty_file(workspace):
+    folder, _, out = workspace
+    path = folder / "keywords.csv"
+    path.write_text("", encoding="utf-8")
+    assert_failed(run_on(folder, path, out), out, ExitCode.BAD_INPUT, "keywords.csv", "empty")
+
+
+def test_validate_lists_every_problem_of_every_file(workspace):
+    folder, report, out = workspace
+    bad = report.copy()
+    bad.loc[bad.index[0], "clicks"] = -1
+    bad["cost"] = bad["cost"].astype(object)
+    bad.loc[bad.index[1], "cost"] = "n/a"
+    first = write_report(folder, bad, "a.csv")
+    second = write_report(folder, report.drop(columns="impressions"), "b.csv")
+    config = write_yaml(folder, {"constraints": {"roi_floor": 2.0}})
+    result = invoke("validate", "--config", str(config), "--reports", str(first),
+                    "--reports", str(second))
+    assert result.exit_code == ExitCode.BAD_INPUT
+    for needle in ("a.csv, row 2, column 'clicks'", "a.csv, row 3, column 'cost'", "b.csv",
+                   "impressions"):
+        assert needle in result.output, (needle, result.output)
+    assert out.read_text(encoding="utf-8") == LAST_GOOD
+
+
+def test_validate_ok_writes_nothing(workspace):
+    folder, report, _ = workspace
+    path = write_report(folder, report)
+    config = write_yaml(folder, {"constraints": {"roi_floor": 2.0}})
+    before = set(folder.iterdir())
+    result = invoke("validate", "--config", str(config), "--reports", str(path))
+    assert result.exit_code == 0, result.output
+    assert "ok: config valid" in result.output
+    assert set(folder.iterdir()) == before
+
+
+@pytest.mark.parametrize(
+    ("config", "needles"),
+    [
+        ("constraints: {roi_floor: [2\n", ("malformed YAML", "line")),
+        ({"constraints": {"roi_floor": 2.0}, "strategys": {}}, ("unknown key 'strategys'", "did you mean 'strategies'")),
+        ({"constraints": {"roi_floor": 2.0}, "strategies": {"roi_rulez": {}}}, ("unknown strategy", "roi_rule")),
+        ({"constraints": {"roi_floor": 0}}, ("roi_floor", "greater than 0")),
+        ({"constraints": {"roi_floor": 2.0, "daily_budget": -10}}, ("daily_budget",)),
+    ],
+    ids=["malformed-yaml", "unknown-key", "unknown-strategy", "roi-floor-zero", "negative-budget"],
+)
+def test_bad_config(workspace, config, needles):
+    folder, report, out = workspace
+    path = write_report(folder, report)
+    result = run_on(folder, path, out, config)
+    assert_failed(result, out, ExitCode.BAD_CONFIG, "config error", *needles)

@@ -1,0 +1,161 @@
+"""End to end: the CLI on simulated shops, checked against the simulator's ground truth."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from conftest import NIGHT, report_paths, write_config
+
+from bidopt.cli import cli
+from bidopt.schema import RECOMMENDATION_COLUMNS
+
+
+def run_cli(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def english_run(shop_files, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("run_en")
+    config = write_config(folder, shop_files)
+    out = folder / "recs.csv"
+    result = run_cli("run", "--config", str(config), "--date", NIGHT, "--out", str(out))
+    return result, out
+
+
+def read_recs(path) -> pd.DataFrame:
+    return pd.read_csv(path, encoding="utf-8-sig", dtype={"hour": str})
+
+
+def test_run_writes_the_documented_csv(english_run):
+    result, out = english_run
+    assert result.exit_code == 0, result.output
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), "Excel needs the UTF-8 BOM"
+    recs = read_recs(out)
+    assert list(recs.columns) == list(RECOMMENDATION_COLUMNS)
+    assert len(recs) > 0
+    assert (recs["date"] == NIGHT).all()
+    assert set(recs["action"]) <= {"set_bid", "pause_keyword", "add_keyword"}
+    assert recs["reason"].notna().all() and recs["strategy"].notna().all()
+
+
+def test_bids_end_within_bounds_on_the_grid_within_the_nightly_limit(english_run):
+    recs = read_recs(english_run[1])
+    bids = recs[recs["action"] == "set_bid"]
+    proposed = bids["proposed"].to_numpy(float)
+    current = bids["current"].to_numpy(float)
+    assert ((proposed >= 0.05) & (proposed <= 100)).all()
+    assert np.allclose(np.round(proposed / 0.01) * 0.01, proposed, atol=1e-6)
+    assert (np.abs(proposed - current) <= 0.30 * current + 1e-6).all()
+    assert np.allclose(bids["change_pct"], (proposed - current) / current * 100, atol=0.051)
+
+
+def test_expected_roi_matches_expected_gmv_and_cost(english_run):
+    recs = read_recs(english_run[1])
+    has_cost = recs["exp_cost"] > 0
+    roi = recs.loc[has_cost, "exp_gmv"] / recs.loc[has_cost, "exp_cost"]
+    assert np.allclose(recs.loc[has_cost, "exp_roi"], roi, rtol=0.01, atol=0.01)
+
+
+def summary_rows(output: str) -> pd.DataFrame:
+    """Parse the per-campaign table the run prints."""
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("campaign"))
+    rows = []
+    for line in lines[start + 1:]:
+        if not line.strip():
+            break
+        parts = line.split()
+        rows.append(parts)
+    return rows
+
+
+def test_summary_reports_counts_and_holds_the_roi_floor(english_run, shop):
+    result, out = english_run
+    recs = read_recs(out)
+    text = result.output
+    n_keywords = shop.keyword_report[["campaign", "item", "keyword", "platform"]].drop_duplicates().shape[0]
+    assert f"{n_keywords:,} keyword x platform" in text
+    assert f"({len(recs):,} rows)" in text
+    rows = summary_rows(text)
+    campaigns = [r for r in rows if r[0] != "TOTAL"]
+    total = next(r for r in rows if r[0] == "TOTAL")
+    assert int(total[2]) == len(recs)  # actions column
+    assert sum(int(r[2]) for r in campaigns) == len(recs)
+    for r in campaigns:
+        roi_after, floor = float(r[8]), float(r[9])
+        roi_before = float(r[7])
+        # The plan never takes a campaign below its floor (unless it started below it).
+        assert roi_after >= min(floor, roi_before) - 0.01
+
+
+def test_recommendations_move_bids_in_the_right_direction_on_the_truth(english_run, shop):
+    """Raised keywords truly earn above the floor; lowered ones truly earn below it."""
+    recs = read_recs(english_run[1])
+    bids = recs[recs["action"] == "set_bid"]
+    keys = ["campaign", "item", "keyword", "platform"]
+    truth = shop.market.expected(bids[keys].assign(bid=bids["current"]))
+    merged = bids.merge(truth[[*keys, "cost", "gmv"]], on=keys, suffixes=("", "_truth"))
+    up = merged[merged["proposed"] > merged["current"]]
+    down = merged[merged["proposed"] < merged["current"]]
+    assert len(up) > 5 and len(down) > 5
+    roi_up = up["gmv"].sum() / up["cost"].sum()
+    roi_down = down["gmv"].sum() / down["cost"].sum()
+    assert roi_up > 2.0 > roi_down
+
+
+def test_chinese_gbk_exports_give_the_same_plan(english_run, shop_files_chinese, tmp_path):
+    config = write_config(tmp_path, None)
+    out = tmp_path / "recs.csv"
+    files = shop_files_chinese
+    result = run_cli(
+        "run", "--config", str(config), "--date", NIGHT, "--out", str(out),
+        *[arg for p in report_paths(files) for arg in ("--reports", p)],
+        "--items", str(files["items"]), "--candidates", str(files["candidates"]),
+    )
+    assert result.exit_code == 0, result.output
+    english = read_recs(english_run[1])
+    chinese = read_recs(out)
+    pd.testing.assert_frame_equal(english, chinese)
+
+
+def test_dry_run_writes_nothing(shop_files, tmp_path):
+    config = write_config(tmp_path, shop_files)
+    result = run_cli("run", "--config", str(config), "--date", NIGHT, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "dry run: nothing written" in result.output
+    assert not list(tmp_path.glob("*.csv"))
+
+
+def test_default_output_is_named_by_date_next_to_the_config(shop_files, tmp_path):
+    config = write_config(tmp_path, shop_files)
+    result = run_cli("run", "--config", str(config), "--date", NIGHT, "--quiet")
+    assert result.exit_code == 0, result.output
+    expected = tmp_path / f"recommendations-{NIGHT}.csv"
+    assert expected.exists()
+    assert result.output.strip() == str(expected)
+
+
+def test_out_may_be_a_folder(shop_files, tmp_path):
+    config = write_config(tmp_path, shop_files)
+    folder = tmp_path / "nightly"
+    folder.mkdir()
+    result = run_cli("run", "--config", str(config), "--date", NIGHT, "--out", str(folder), "-q")
+    assert result.exit_code == 0, result.output
+    assert (folder / f"recommendations-{NIGHT}.csv").exists()
+
+
+def test_bundled_sample_runs_out_of_the_box(tmp_path):
+    from pathlib import Path
+
+    sample = Path(__file__).parent.parent / "configs" / "sample.yaml"
+    out = tmp_path / "sample.csv"
+    result = run_cli("run", "--config", str(sample), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert re.search(r"read [\d,]+ rows from 6 files", result.output)
+    assert len(read_recs(out)) > 0
