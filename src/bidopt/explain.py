@@ -129,18 +129,21 @@ def plan_actions(ctx: RunContext, plan: Plan, judged: pd.DataFrame) -> pd.DataFr
     actions["current"] = current[rows]
     actions["proposed"] = chosen[rows]
     credited = owner.reindex(rows)
-    broken = np.array(plan.binding(), dtype=object)[plan.group[rows]]
+    broken = pd.Series(plan.binding(), dtype=object).iloc[plan.group[rows]].to_numpy()
     pinned = entities["pinned"].to_numpy(bool)[rows]
     fallback = np.where(pinned, PINNED, np.where(broken != "", GUARD, BID_RULES))
-    actions["strategy"] = credited["strategy"].fillna(pd.Series(fallback, index=credited.index)).to_numpy()
-    own_reason = credited["reason"].astype(object).to_numpy()
-    note = np.where(credited["status"].to_numpy() == "scaled", "; " + credited["decision"].astype(str).to_numpy(), "")
     fallback_reason = np.select(
         [pinned, broken != ""],
-        ["bid pinned in the config", "cut so that " + broken.astype(str).replace("would", "does not")],
+        ["bid pinned in the config",
+         "cut so that " + pd.Series(broken, dtype=object).str.replace("would", "does not")],
         default="current bid is outside the platform's bounds or step",
     )
-    actions["reason"] = np.where(pd.isna(own_reason), fallback_reason, own_reason.astype(str) + note)
+    own = credited["reason"].astype(object)
+    scaled = credited["status"].eq("scaled").to_numpy()
+    note = np.where(scaled, "; " + credited["decision"].astype(object).fillna(""), "")
+    actions["strategy"] = np.where(credited["strategy"].isna(), fallback,
+                                   credited["strategy"].astype(object))
+    actions["reason"] = np.where(own.isna(), fallback_reason, own.fillna("") + note)
     actions["action"] = np.select(
         [actions["kind"] == "added", chosen[rows] <= 0], ["add_keyword", "pause_keyword"], "set_bid"
     )

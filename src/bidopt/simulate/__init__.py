@@ -1,0 +1,81 @@
+"""The market simulator behind the sample shop, the tests and the benchmarks.
+
+:func:`simulate_shop` draws a seeded shop: a generalised-second-price keyword market with
+quality scores, position-driven CTR, crowds, regions and hours (the ground truth,
+:class:`Market`), and the daily reports a seller would export from it. :func:`write_shop`
+writes those reports as CSV, in English or as GBK-encoded ZTC exports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from bidopt.schema import CANDIDATE_COLUMNS, ITEM_COLUMNS
+from bidopt.simulate._history import calendar_factors, simulate_reports
+from bidopt.simulate._market import Market
+from bidopt.simulate._truth import SIZES, build_truth, shop_dimensions
+from bidopt.simulate._write import write_shop
+
+__all__ = [
+    "DEFAULT_END_DATE",
+    "SIZES",
+    "Market",
+    "SimulatedShop",
+    "calendar_factors",
+    "shop_dimensions",
+    "simulate_shop",
+    "write_shop",
+]
+
+DEFAULT_END_DATE = dt.date(2026, 11, 24)
+
+
+@dataclass
+class SimulatedShop:
+    """A simulated shop's exported reports, item and candidate tables, and its truth."""
+
+    keyword_report: pd.DataFrame
+    crowd_report: pd.DataFrame
+    region_report: pd.DataFrame
+    hour_report: pd.DataFrame
+    items: pd.DataFrame
+    candidates: pd.DataFrame
+    market: Market
+
+
+def simulate_shop(
+    seed: int = 0,
+    days: int = 14,
+    size: str = "small",
+    end_date: dt.date | None = None,
+    n_keywords: int | None = None,
+    *,
+    seasonal: bool = False,
+) -> SimulatedShop:
+    """Draw a shop and ``days`` days of reports ending at ``end_date`` (default 2026-11-24).
+
+    ``size``: "small" (~3 campaigns, 30 items, 600 keywords), "medium" (10, 300, 10,000),
+    "large" (40, 3,000, 100,000); every keyword is bought on mobile and PC. ``n_keywords``
+    overrides the keyword count (items and campaigns scale with it). ``seasonal`` applies
+    the Double 11 / Double 12 calendar to the history (off by default: a stationary history
+    is what bid models are judged on). The same arguments always give the same shop.
+    """
+    if days < 1:
+        raise ValueError("days must be at least 1")
+    n_kw, n_items, n_campaigns = shop_dimensions(size, n_keywords)
+    truth_seed, history_seed = np.random.SeedSequence(seed).spawn(2)
+    truth = build_truth(np.random.default_rng(truth_seed), n_kw, n_items, n_campaigns, days)
+    end = pd.Timestamp(end_date or DEFAULT_END_DATE)
+    dates = pd.date_range(end=end, periods=days, freq="D")
+    reports = simulate_reports(truth.market, np.random.default_rng(history_seed), dates,
+                               truth.bid_paths, truth.quality_paths, seasonal)
+    return SimulatedShop(
+        **reports,
+        items=truth.items[list(ITEM_COLUMNS)].copy(),
+        candidates=truth.candidates[list(CANDIDATE_COLUMNS)].copy(),
+        market=truth.market,
+    )

@@ -1,0 +1,249 @@
+"""The market simulator: determinism, report shapes, GSP mechanics and the ground truth."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bidopt.io.aliases import ZTC_HEADERS
+from bidopt.schema import CANDIDATE_COLUMNS, ITEM_COLUMNS, METRICS, PLATFORMS, REPORT_COLUMNS
+from bidopt.simulate import SimulatedShop, simulate_shop, write_shop
+
+KEYS = ["campaign", "item", "keyword", "platform"]
+FRAMES = ("keyword_report", "crowd_report", "region_report", "hour_report", "items", "candidates")
+
+
+@pytest.fixture(scope="module")
+def shop() -> SimulatedShop:
+    return simulate_shop(seed=11, days=14, size="small")
+
+
+@pytest.fixture(scope="module")
+def market(shop):
+    return shop.market
+
+
+def mobile_head_words(market, n: int = 10) -> pd.DataFrame:
+    kw = market.keywords
+    heads = kw[(kw["platform"] == "mobile") & (kw["n_competitors"] >= 20)]
+    return heads.head(n)[KEYS].reset_index(drop=True)
+
+
+# -- determinism and shapes ----------------------------------------------------------------
+def test_same_seed_gives_identical_frames_and_other_seeds_differ():
+    a, b = simulate_shop(seed=5, days=3), simulate_shop(seed=5, days=3)
+    for name in FRAMES:
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
+    pd.testing.assert_frame_equal(a.market.keywords, b.market.keywords)
+    pd.testing.assert_frame_equal(a.market.expected(), b.market.expected())
+    c = simulate_shop(seed=6, days=3)
+    assert not a.keyword_report["clicks"].equals(c.keyword_report["clicks"])
+    assert not a.items["price"].equals(c.items["price"])
+
+
+def test_small_shop_has_the_documented_shape_and_columns(shop):
+    kr = shop.keyword_report
+    expected_cols = [c for c in REPORT_COLUMNS if c not in ("crowd", "region", "hour")]
+    assert list(kr.columns) == expected_cols
+    assert len(kr) == 14 * 600 * 2
+    assert kr["date"].dtype.kind == "M" and (kr["date"] == kr["date"].dt.normalize()).all()
+    assert kr["date"].max() == pd.Timestamp("2026-11-24") and kr["date"].nunique() == 14
+    assert set(kr["platform"]) == set(PLATFORMS)
+    assert kr["campaign"].nunique() == 3 and kr["item"].nunique() == 30
+    assert not kr.duplicated(["date", *KEYS]).any()
+    for col in ("impressions", "clicks", "orders", "carts", "favorites", "quality_score"):
+        assert kr[col].dtype.kind == "i", col
+    assert np.allclose(kr["cost"], kr["cost"].round(2)) and np.allclose(kr["gmv"], kr["gmv"].round(2))
+    assert (kr["clicks"] <= kr["impressions"]).all() and (kr["orders"] <= kr["clicks"]).all()
+    assert kr["quality_score"].between(1, 10).all()
+    assert kr["bid"].between(0.05, 100).all()
+    assert np.allclose(kr["bid"], kr["bid"].round(2))
+    assert list(shop.crowd_report.columns) == ["date", "campaign", "item", "crowd", *METRICS]
+    assert list(shop.region_report.columns) == ["date", "campaign", "region", *METRICS]
+    assert list(shop.hour_report.columns) == ["date", "campaign", "hour", *METRICS]
+    assert set(shop.hour_report["hour"]) == set(range(24))
+    assert shop.market.regions["region"].nunique() == 34
+    assert {"北京", "上海", "广东", "内蒙古", "新疆"} <= set(shop.market.regions["region"])
+    assert list(shop.items.columns) == list(ITEM_COLUMNS)
+    assert list(shop.candidates.columns) == list(CANDIDATE_COLUMNS)
+    last = kr[kr["date"] == kr["date"].max()].reset_index(drop=True)
+    truth = shop.market.keywords
+    assert (last[KEYS] == truth[KEYS]).all().all()
+    assert np.allclose(last["bid"], truth["bid"])  # current bid = last report day's bid
+    assert (last["quality_score"] == truth["quality_score"]).all()
+
+
+def test_shop_is_realistic_names_items_and_candidates(shop):
+    kr = shop.keyword_report
+    assert kr["item"].str.match(r"^\S+-\d{4}$").all()
+    words = kr["keyword"].drop_duplicates()
+    assert (words.str.count(" ") == 2).any() and (words.str.count(" ") == 0).any()
+    items = shop.items
+    assert (items["sales_30d"] == 0).any() and (items["sales_30d"] >= 200).any()
+    assert (items["unit_cost"] < items["price"]).all()
+    cand = shop.candidates
+    assert cand.groupby("item").size().min() >= 5
+    assert cand["keyword"].str.contains("双十一|双11|双十二|双12|年货节").any()
+    bought = set(zip(kr["item"], kr["keyword"], strict=True))
+    assert not any(pair in bought for pair in zip(cand["item"], cand["keyword"], strict=True))
+    assert not cand.duplicated(["item", "keyword"]).any()
+
+
+def test_n_keywords_scales_the_shop():
+    shop = simulate_shop(seed=2, days=2, n_keywords=150, end_date=dt.date(2026, 3, 1))
+    kr = shop.keyword_report
+    assert kr[KEYS].drop_duplicates().shape[0] == 300
+    assert kr["date"].max() == pd.Timestamp("2026-03-01")
+    assert 1 <= kr["item"].nunique() <= 15 and kr["campaign"].nunique() >= 1
+    assert len(shop.market.keywords) == 300
+
+
+# -- auction mechanics on the truth --------------------------------------------------------
+def test_higher_bid_never_worsens_rank_nor_lowers_price_and_price_stays_below_bid(market):
+    keys = market.keywords[KEYS]
+    grid = np.round(np.geomspace(0.05, 30, 40), 2)
+    ranks = np.stack([market.rank_for_bid(keys, b) for b in grid])
+    prices = np.stack([market.cpc_for_bid(keys, b) for b in grid])
+    assert (np.diff(ranks, axis=0) <= 1e-9).all()
+    assert (np.diff(prices, axis=0) >= -1e-9).all()
+    assert (prices <= grid[:, None] + 1e-9).all()
+    assert (ranks >= 1).all()
+
+
+def test_clicks_at_rank_one_dwarf_rank_ten_and_vanish_past_ten_on_mobile(market):
+    keys = mobile_head_words(market)
+    assert len(keys) >= 3
+    grid = np.round(np.geomspace(0.05, 100, 300), 2)
+    ranks = np.stack([market.rank_for_bid(keys, b) for b in grid])
+
+    no_premium = market.crowds[["item", "crowd"]].assign(premium=0.0)
+
+    def clicks_at(target: float) -> np.ndarray:
+        bids = grid[np.abs(ranks - target).argmin(axis=0)]
+        out = market.expected(keys.assign(bid=bids), crowd_premiums=no_premium).set_index(KEYS)
+        return out.loc[pd.MultiIndex.from_frame(keys), "clicks"].to_numpy()
+
+    top, tenth, deep = clicks_at(1.0), clicks_at(10.0), clicks_at(14.0)
+    assert (top > 10 * tenth).all()
+    assert (deep < 0.02 * top).all()
+
+
+def test_crowd_premium_buys_that_crowds_traffic(market):
+    items = market.keywords["item"].unique()[:5]
+    base = market.expected()
+    crowd = "收藏加购人群"
+    boosted = market.expected(crowd_premiums=pd.DataFrame(
+        {"item": items, "crowd": crowd, "premium": 300.0}))
+    on = base["item"].isin(items)
+    assert boosted.loc[on, "clicks"].sum() > base.loc[on, "clicks"].sum()
+    assert boosted.loc[on, "cost"].sum() > base.loc[on, "cost"].sum()
+    assert np.allclose(boosted.loc[~on, "clicks"], base.loc[~on, "clicks"])
+
+
+def test_one_crowd_converts_about_twice_as_well(market):
+    by_crowd = market.crowds.groupby("crowd")["cvr_mult"].mean()
+    assert by_crowd.max() >= 1.8
+    assert by_crowd.idxmax() == "收藏加购人群"
+    assert market.crowds["crowd"].nunique() == 6
+
+
+def test_excluding_a_competitor_stronghold_raises_campaign_roi(market):
+    regions = market.regions
+    current = regions.loc[regions["excluded"], ["campaign", "region"]]
+    strongholds = regions.loc[regions["stronghold"], ["campaign", "region"]]
+    assert strongholds.groupby("campaign").size().between(1, 2).all()
+    before = market.campaign_totals(market.expected()).set_index("campaign")
+    after = market.campaign_totals(market.expected(
+        excluded_regions=pd.concat([current, strongholds]))).set_index("campaign")
+    assert (after["roi"] > before["roi"] + 0.03).all()
+    assert (after["cost"] < before["cost"]).all()
+
+
+def test_plan_changes_pause_add_and_switch_off_hours(market, shop):
+    base = market.expected()
+    pause = base[KEYS].head(7)
+    paused = market.expected(paused_keywords=pause)
+    assert len(paused) == len(base) - 7
+    add = shop.candidates[["keyword", "item"]].head(4).assign(bid=1.0)
+    added = market.expected(added_keywords=add)
+    assert len(added) == len(base) + 8  # both platforms
+    assert added.tail(8)["clicks"].sum() > 0
+    campaign = base["campaign"].iloc[0]
+    night_off = pd.DataFrame({"campaign": campaign, "hour": range(24), "discount": 0.0})
+    off = market.expected(hour_discounts=night_off)
+    assert off.loc[off["campaign"] == campaign, "clicks"].sum() == 0
+    half = market.expected(hour_discounts=night_off.assign(discount=50.0))
+    mine = half["campaign"] == campaign
+    assert half.loc[mine, "cost"].sum() < base.loc[mine, "cost"].sum()
+    with pytest.raises(ValueError, match="not in the market"):
+        market.expected(pd.DataFrame({"item": ["x"], "keyword": ["y"], "platform": ["pc"],
+                                      "bid": [1.0]}))
+
+
+def test_campaign_rois_are_realistic_with_winners_and_losers(market):
+    expected = market.expected()
+    totals = market.campaign_totals(expected)
+    assert totals["roi"].between(1.2, 5.0).all()
+    busy = expected[expected["cost"] > 1.0]
+    roi = busy["gmv"] / busy["cost"]
+    assert (roi < 1.0).mean() > 0.05 and (roi > 3.0).mean() > 0.2
+
+
+def test_history_is_drawn_from_the_truth(market, shop):
+    """Reports summed over days match the truth evaluated at each day's bids (within noise)."""
+    kr = shop.keyword_report
+    exp = sum(market.expected(day[[*KEYS, "bid"]])[["clicks", "cost", "orders"]].sum()
+              for _, day in kr.groupby("date"))
+    hist = kr[["clicks", "cost", "orders"]].sum()
+    assert np.allclose(hist["clicks"], exp["clicks"], rtol=0.10)
+    assert np.allclose(hist["cost"], exp["cost"], rtol=0.12)
+    assert np.allclose(hist["orders"], exp["orders"], rtol=0.20)
+
+
+# -- report grains and files ---------------------------------------------------------------
+def test_report_grains_add_up_to_the_keyword_report(shop):
+    by = ["date", "campaign"]
+    keyword = shop.keyword_report.groupby(by)[list(METRICS)].sum()
+    for name in ("crowd_report", "region_report", "hour_report"):
+        other = getattr(shop, name).groupby(by)[list(METRICS)].sum().reindex(keyword.index)
+        for m in ("impressions", "clicks", "orders", "carts", "favorites"):
+            assert (other[m] == keyword[m]).all(), (name, m)
+        assert np.allclose(other["cost"], keyword["cost"], atol=0.5), name
+        assert np.allclose(other["gmv"], keyword["gmv"], atol=0.5), name
+    items = shop.keyword_report.groupby(["date", "item"])["clicks"].sum()
+    crowd_items = shop.crowd_report.groupby(["date", "item"])["clicks"].sum()
+    assert crowd_items.reindex(items.index).eq(items).all()
+    excluded = shop.market.regions.loc[shop.market.regions["excluded"], ["campaign", "region"]]
+    shown = shop.region_report.merge(excluded, on=["campaign", "region"])
+    assert shown.empty
+
+
+def test_write_shop_english_utf8(shop, tmp_path):
+    files = write_shop(shop, tmp_path / "en")
+    assert set(files) == set(FRAMES)
+    kr = pd.read_csv(files["keyword_report"], encoding="utf-8")
+    assert list(kr.columns) == list(shop.keyword_report.columns)
+    assert kr["date"].iloc[0] == "2026-11-11"
+    assert len(kr) == len(shop.keyword_report)
+    assert kr["keyword"].tolist() == shop.keyword_report["keyword"].tolist()
+    items = pd.read_csv(files["items"], encoding="utf-8")
+    assert list(items.columns) == list(ITEM_COLUMNS)
+
+
+def test_write_shop_chinese_gbk(shop, tmp_path):
+    files = write_shop(shop, tmp_path / "zh", chinese=True)
+    kr = pd.read_csv(files["keyword_report"], encoding="gbk")
+    assert list(kr.columns) == [ZTC_HEADERS[c] for c in shop.keyword_report.columns]
+    assert set(kr["投放平台"]) == {"无线", "计算机"}
+    assert kr["关键词"].tolist() == shop.keyword_report["keyword"].tolist()
+    regions = pd.read_csv(files["region_report"], encoding="gbk")
+    assert "地域" in regions.columns and "新疆" in set(shop.market.regions["region"])
+    crowds = pd.read_csv(files["crowd_report"], encoding="gbk")
+    assert set(crowds["人群"]) == set(shop.market.crowds["crowd"])
+    cand = pd.read_csv(files["candidates"], encoding="gbk")
+    assert list(cand.columns) == [ZTC_HEADERS[c] for c in CANDIDATE_COLUMNS]
+    with pytest.raises(UnicodeDecodeError):
+        files["keyword_report"].read_bytes().decode("utf-8")
