@@ -1,0 +1,139 @@
+"""Benchmark the ResponseModel against the simulator's truth and two naive forecasts.
+
+    python benchmarks/bench_model.py [--size medium] [--keywords 200000] [--seed 0]
+
+Accuracy: fit on 14 days, then forecast tomorrow under a plan whose bids differ from the last
+day's by up to +-30%; the truth is ``market.expected`` of that plan (noise-free). Coverage of
+the "mean" intervals is measured against that truth; coverage of the "outcome" intervals
+against a 15th simulated day (realised, at the seller's own next bids) held out of the fit.
+Timing: fit on ``--keywords`` keywords x 2 platforms x 14 days, predict a 40-level grid for all.
+Exits 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+
+from bidopt.model import ResponseModel
+from bidopt.simulate import simulate_shop
+
+KEYS = ["campaign", "item", "keyword", "platform"]
+TARGETS = {"campaign_error": 0.10, "coverage_low": 0.70, "coverage_high": 0.90, "fit_s": 60.0, "predict_s": 10.0}
+
+
+def naive_forecasts(hist: pd.DataFrame, plan: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Yesterday's numbers; 14-day average scaled by the bid ratio (clicks, cost, gmv)."""
+    last = hist[hist["date"] == hist["date"].max()]
+    yday = plan[KEYS].merge(last[KEYS + ["clicks", "cost", "gmv"]], on=KEYS, how="left").fillna(0.0)
+    avg = hist.groupby(KEYS, sort=False)[["clicks", "cost", "gmv", "bid"]].mean().reset_index()
+    avg = plan[KEYS + ["bid"]].merge(avg, on=KEYS, how="left", suffixes=("", "_avg")).fillna(0.0)
+    ratio = np.where(avg["bid_avg"] > 0, avg["bid"] / np.where(avg["bid_avg"] > 0, avg["bid_avg"], 1), 1.0)
+    scaled = avg[KEYS].assign(clicks=avg["clicks"] * ratio, cost=avg["cost"] * ratio**2, gmv=avg["gmv"] * ratio)
+    return {"yesterday": yday, "avg x bid ratio": scaled}
+
+
+def accuracy(size: str, seed: int) -> tuple[list[str], bool]:
+    shop = simulate_shop(seed=seed, days=15, size=size)
+    kr = shop.keyword_report
+    held_day = kr["date"].max()
+    hist, held = kr[kr["date"] < held_day], kr[kr["date"] == held_day].reset_index(drop=True)
+    fit_args = {"crowds": shop.crowd_report[shop.crowd_report["date"] < held_day],
+                "regions": shop.region_report[shop.region_report["date"] < held_day],
+                "items": shop.items, "candidates": shop.candidates}
+    model = ResponseModel().fit(hist, **fit_args)
+    mean_model = ResponseModel(interval_kind="mean").fit(hist, **fit_args)
+    last = hist[hist["date"] == hist["date"].max()][KEYS + ["bid"]].reset_index(drop=True)
+    rng = np.random.default_rng(seed + 1)
+    plan = last.assign(bid=np.clip(np.round(last["bid"] * rng.uniform(0.7, 1.3, len(last)), 2), 0.05, 100.0))
+    truth = plan[KEYS].merge(shop.market.expected(plan), on=KEYS, how="left")
+    fc = model.predict(plan[KEYS], plan["bid"].to_numpy())
+    fc_mean = mean_model.predict(plan[KEYS], plan["bid"].to_numpy())
+    lines = [f"accuracy: size={size} seed={seed} keywords x platforms={len(plan):,} campaigns={plan['campaign'].nunique()}"]
+    ok = True
+    # campaign-level
+    camp = pd.DataFrame({"campaign": plan["campaign"], "cost_p": fc.cost[:, 0], "gmv_p": fc.gmv[:, 0],
+                         "cost_t": truth["cost"], "gmv_t": truth["gmv"]}).groupby("campaign").sum()
+    for m in ("cost", "gmv"):
+        err = (camp[f"{m}_p"] / camp[f"{m}_t"] - 1).abs()
+        med = float(err.median())
+        hit = med <= TARGETS["campaign_error"]
+        ok &= hit
+        lines.append(f"  campaign {m:5s} abs error: median {med:6.1%}  max {err.max():6.1%}  "
+                     f"(target <= {TARGETS['campaign_error']:.0%}) {'ok' if hit else 'MISS'}")
+    # keyword-level: weighted absolute percentage error, model vs naive
+    naive = naive_forecasts(hist, plan)
+    lines.append("  keyword-level WAPE (sum|pred-truth| / sum truth):")
+    lines.append(f"    {'metric':8s} {'model':>8s} {'yesterday':>10s} {'avg x ratio':>12s}")
+    for m in ("clicks", "cost", "gmv"):
+        t = truth[m].to_numpy()
+        wape = {"model": np.abs(getattr(fc, m)[:, 0] - t).sum() / t.sum()}
+        for name, frame in naive.items():
+            wape[name] = np.abs(frame[m].to_numpy() - t).sum() / t.sum()
+        best_naive = min(wape["yesterday"], wape["avg x bid ratio"])
+        hit = wape["model"] < best_naive
+        ok &= hit
+        lines.append(f"    {m:8s} {wape['model']:8.1%} {wape['yesterday']:10.1%} {wape['avg x bid ratio']:12.1%}"
+                     f"  {'ok' if hit else 'MISS'}")
+    # coverage
+    lines.append("  80% interval coverage:")
+    for m in ("clicks", "cost", "orders", "gmv"):
+        t = truth[m].to_numpy()
+        cov_mean = np.mean((fc_mean.low[m][:, 0] <= t * (1 + 1e-9)) & (t <= fc_mean.high[m][:, 0] * (1 + 1e-9)))
+        f_out = model.predict(held[KEYS], held["bid"].to_numpy())
+        h = held[m].to_numpy()
+        cov_out = np.mean((f_out.low[m][:, 0] <= h + 1e-9) & (h <= f_out.high[m][:, 0] + 1e-9))
+        hit = TARGETS["coverage_low"] <= cov_mean <= TARGETS["coverage_high"] and (
+            TARGETS["coverage_low"] <= cov_out <= TARGETS["coverage_high"])
+        ok &= bool(hit)
+        lines.append(f"    {m:7s} expected-value (vs market.expected) {cov_mean:6.1%}   "
+                     f"outcome (vs held-out day) {cov_out:6.1%}  {'ok' if hit else 'MISS'}")
+    return lines, bool(ok)
+
+
+def timing(n_keywords: int, seed: int) -> tuple[list[str], bool]:
+    t0 = time.perf_counter()
+    shop = simulate_shop(seed=seed, days=14, n_keywords=n_keywords)
+    sim_s = time.perf_counter() - t0
+    kr = shop.keyword_report
+    t0 = time.perf_counter()
+    model = ResponseModel().fit(kr, crowds=shop.crowd_report, regions=shop.region_report,
+                                items=shop.items, candidates=shop.candidates)
+    fit_s = time.perf_counter() - t0
+    ents = model.entities_
+    ref = np.exp(model.params_["xbar"].to_numpy())
+    grid = np.clip(ref[:, None] * np.geomspace(0.25, 4.0, 40)[None, :], 0.05, 100.0)
+    t0 = time.perf_counter()
+    fc = model.predict(ents, grid)
+    pred_s = time.perf_counter() - t0
+    ok = fit_s <= TARGETS["fit_s"] and pred_s <= TARGETS["predict_s"]
+    return [
+        f"timing: {n_keywords:,} keywords -> {len(kr):,} rows, {len(ents):,} entities (simulated in {sim_s:.1f} s)",
+        f"  fit      {fit_s:6.1f} s (target <= {TARGETS['fit_s']:.0f} s)",
+        f"  predict  {pred_s:6.1f} s for a {fc.clicks.shape[0]:,} x {fc.clicks.shape[1]} grid (target <= {TARGETS['predict_s']:.0f} s)"
+        f"  {'ok' if ok else 'MISS'}",
+    ], ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="medium", choices=["small", "medium", "large"])
+    parser.add_argument("--keywords", type=int, default=200_000, help="keywords for the timing run (0 skips it)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    lines, ok = accuracy(args.size, args.seed)
+    if args.keywords > 0:
+        more, ok_t = timing(args.keywords, args.seed)
+        lines += more
+        ok &= ok_t
+    print("\n".join(lines))
+    print("ALL TARGETS MET" if ok else "SOME TARGETS MISSED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

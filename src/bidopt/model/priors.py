@@ -1,0 +1,180 @@
+"""Parameters for keywords without history: candidate market figures, else pooled medians.
+
+A candidate keyword (from the long-tail picker) has market figures: search volume, market CTR,
+CVR and CPC. These are on the platform's scale, not ours, so they are calibrated on the
+keywords that appear both in the candidates list and in our history (median log offsets per
+platform), then blended with the item's own rates: the market says how big and how
+contested a word is, the item says how well *this* product converts. Rows unknown to both get
+the median parameters of their item, campaign, platform or shop, with wide variances.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from bidopt.model.response import ResponseModel
+
+KEYS = ["campaign", "item", "keyword", "platform"]
+POOLED_COLUMNS = ["xbar", "a", "beta", "log_V", "log_U", "rho", "kappa_m1", "xc", "cvr", "aov",
+                  "cart_rate", "fav_rate", "var_beta", "var_kappa", "var_rho", "alpha"]
+UNKNOWN_VARIANCE = {"var_log_V": 2.0, "var_a": 0.5, "var_log_cvr": 0.5, "var_log_aov": 0.1}
+CVR_MARKET_WEIGHT = 0.5
+"""Weight of the calibrated market CVR against the item's own CVR (log blend) for candidates."""
+
+
+def _market_frame(candidates: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Candidates with numeric market columns, one row per (keyword, item) or keyword."""
+    if candidates is None or "keyword" not in candidates.columns or "search_volume" not in candidates.columns:
+        return None
+    c = candidates.copy()
+    c["keyword"] = c["keyword"].astype(str)
+    if "item" not in c.columns:
+        c["item"] = np.nan
+    c["item"] = c["item"].astype("string")
+    for col in ("search_volume", "competition", "market_ctr", "market_cvr", "market_cpc"):
+        c[col] = pd.to_numeric(c[col], errors="coerce") if col in c.columns else np.nan
+    return c
+
+
+def _match(keys: pd.DataFrame, market: pd.DataFrame) -> pd.DataFrame:
+    """Market figures per row of ``keys``: exact (keyword, item) first, else keyword alone."""
+    by_pair = market.dropna(subset=["item"]).drop_duplicates(["keyword", "item"]).set_index(["keyword", "item"])
+    by_kw = market.drop_duplicates("keyword").set_index("keyword")
+    cols = ["search_volume", "market_ctr", "market_cvr", "market_cpc"]
+    out = pd.DataFrame(np.nan, index=range(len(keys)), columns=cols)
+    if len(by_pair):
+        ix = by_pair.index.get_indexer(pd.MultiIndex.from_arrays([keys["keyword"].astype(str), keys["item"].astype(str)]))
+        hit = ix >= 0
+        out.loc[hit, cols] = by_pair[cols].to_numpy()[ix[hit]]
+    ix = by_kw.index.get_indexer(keys["keyword"].astype(str))
+    hit = (ix >= 0) & out["search_volume"].isna().to_numpy()
+    out.loc[hit, cols] = by_kw[cols].to_numpy()[ix[hit]]
+    return out
+
+
+def calibrate_candidates(table: pd.DataFrame, params: pd.DataFrame, candidates: pd.DataFrame | None) -> dict:
+    """Median log offsets between market figures and fitted parameters, per platform."""
+    market = _market_frame(candidates)
+    if market is None:
+        return {}
+    mk = _match(table, market)
+    sv = mk["search_volume"].to_numpy()
+    log_sv_ctr = np.log(np.maximum(sv * mk["market_ctr"].fillna(0.02).to_numpy(), 1e-9))
+    log_cpc = np.log(np.maximum(mk["market_cpc"].to_numpy(), 1e-6))
+    seen = (params["clicks_seen"].to_numpy() >= 5) & np.isfinite(sv) & (sv > 0)
+    cal: dict[str, dict[str, float]] = {}
+    all_sv = market["search_volume"].to_numpy(dtype=float)
+    ref_log = float(np.nanmedian(np.log(np.maximum(all_sv * market["market_ctr"].fillna(0.02).to_numpy(), 1e-9))))
+    for plat in table["platform"].unique():
+        rows = seen & (table["platform"].to_numpy() == plat)
+        p = params[rows]
+        if rows.sum() >= 5:
+            res_v = p["log_V"].to_numpy() - log_sv_ctr[rows]
+            res_u = p["log_U"].to_numpy() - np.log(sv[rows])
+            lc = log_cpc[rows]
+            rank_at = p["a"].to_numpy() + p["beta"].to_numpy() * (lc - p["xbar"].to_numpy())
+            rho_at = p["rho"].to_numpy() + p["kappa_m1"].to_numpy() * (lc - p["xc"].to_numpy())
+            cvr_m = mk["market_cvr"].to_numpy()[rows]
+            ok_cvr = np.isfinite(cvr_m) & (cvr_m > 0)
+            cal[str(plat)] = {
+                "off_V": float(np.nanmedian(res_v)),
+                "var_V": float(np.nanvar(res_v)) + 0.05,
+                "off_U": float(np.nanmedian(res_u)),
+                "rank_at_cpc": float(np.nanmedian(rank_at)),
+                "rho_at_cpc": float(np.nanmedian(np.minimum(rho_at, 0.0))),
+                "off_cvr": float(np.nanmedian(np.log(p["cvr"].to_numpy()[ok_cvr] / cvr_m[ok_cvr]))) if ok_cvr.any() else 0.0,
+                "matched": int(rows.sum()),
+            }
+        else:  # no overlap: scale pooled volume by the candidate's size among candidates
+            pl = params[(table["platform"].to_numpy() == plat)]
+            cal[str(plat)] = {
+                "off_V": float(np.nanmedian(pl["log_V"])) - ref_log,
+                "var_V": 2.0,
+                "off_U": float(np.nanmedian(pl["log_U"])) - ref_log + np.log(50.0),
+                "rank_at_cpc": float(np.log(5.0)),
+                "rho_at_cpc": float(np.log(0.7)),
+                "off_cvr": 0.0,
+                "matched": 0,
+            }
+    return cal
+
+
+def entity_parameters_for(model: ResponseModel, entities: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per-row parameter arrays for ``entities``: fitted, candidate-calibrated, or pooled."""
+    keys = entities[KEYS].astype(str).reset_index(drop=True)
+    n = len(keys)
+    ix = model.index_.get_indexer(pd.MultiIndex.from_frame(keys))
+    known = ix >= 0
+    params = model.params_
+    out = {c: np.empty(n) for c in params.columns}
+    for c in params.columns:
+        out[c][known] = params[c].to_numpy()[ix[known]]
+    if known.all():
+        return out
+    new = ~known
+    nk = keys[new].reset_index(drop=True)
+    pooled = _pooled_lookup(model, nk)
+    plat_map = {p: i for i, p in enumerate(model.platforms_)}
+    plat_code = nk["platform"].map(plat_map).fillna(0).to_numpy(dtype=float)
+    fill = {
+        "platform_code": plat_code,
+        **{c: pooled[c] for c in ("xbar", "a", "beta", "log_V", "log_U", "rho", "kappa_m1", "xc", "cvr", "aov",
+                                   "cart_rate", "fav_rate", "var_beta", "var_kappa", "var_rho")},
+        **{k: np.full(len(nk), v) for k, v in UNKNOWN_VARIANCE.items()},
+        "clicks_seen": np.zeros(len(nk)),
+        "n_days": np.zeros(len(nk)),
+    }
+    market = _market_frame(model.candidates_)
+    cal = model.candidate_calibration_
+    if market is not None and cal:
+        mk = _match(nk, market)
+        sv = mk["search_volume"].to_numpy()
+        has = np.isfinite(sv) & (sv > 0) & nk["platform"].isin(list(cal)).to_numpy()
+        if has.any():
+            c = {k: nk["platform"].map({p: v[k] for p, v in cal.items()}).to_numpy(dtype=float)
+                 for k in ("off_V", "var_V", "off_U", "rank_at_cpc", "rho_at_cpc", "off_cvr")}
+            ctr = mk["market_ctr"].fillna(0.02).to_numpy()
+            lcpc = np.log(np.maximum(mk["market_cpc"].to_numpy(), 1e-6))
+            has_cpc = has & np.isfinite(lcpc)
+            fill["log_V"] = np.where(has, np.log(np.maximum(sv * ctr, 1e-9)) + c["off_V"], fill["log_V"])
+            fill["var_log_V"] = np.where(has, c["var_V"], fill["var_log_V"])
+            fill["log_U"] = np.where(has, np.log(np.maximum(sv, 1e-9)) + c["off_U"], fill["log_U"])
+            fill["xbar"] = np.where(has_cpc, lcpc, fill["xbar"])
+            fill["xc"] = np.where(has_cpc, lcpc, fill["xc"])
+            fill["a"] = np.where(has_cpc, c["rank_at_cpc"], fill["a"])
+            fill["rho"] = np.where(has_cpc, c["rho_at_cpc"], fill["rho"])
+            mcvr = mk["market_cvr"].to_numpy()
+            ok = has & np.isfinite(mcvr) & (mcvr > 0)
+            blend = (1 - CVR_MARKET_WEIGHT) * np.log(np.maximum(fill["cvr"], 1e-9)) + CVR_MARKET_WEIGHT * (
+                np.log(np.where(ok, mcvr, 1.0)) + c["off_cvr"]
+            )
+            fill["cvr"] = np.where(ok, np.exp(blend), fill["cvr"])
+    for c in out:
+        out[c][new] = fill[c]
+    return out
+
+
+def _pooled_lookup(model: ResponseModel, keys: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Median parameters of the finest pooled group each row belongs to."""
+    n = len(keys)
+    got = np.zeros(n, dtype=bool)
+    res = {c: np.full(n, np.nan) for c in POOLED_COLUMNS}
+    tables = model.pooled_
+    for level, cols in (("item", ["campaign", "item", "platform"]), ("campaign", ["campaign", "platform"]),
+                        ("platform", ["platform"])):
+        t = tables[level]
+        idx = t.index.get_indexer(pd.MultiIndex.from_frame(keys[cols]) if len(cols) > 1 else keys[cols[0]])
+        hit = (idx >= 0) & ~got
+        for c in POOLED_COLUMNS:
+            res[c][hit] = t[c].to_numpy()[idx[hit]]
+        got |= hit
+    shop = tables["shop"]
+    for c in POOLED_COLUMNS:
+        res[c][~got] = float(shop[c].iloc[0])
+    # keep the pooled landscape consistent with the pooled reference bid
+    res["a"] = res["alpha"] + res["beta"] * res["xbar"]
+    return res

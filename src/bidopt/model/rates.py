@@ -1,0 +1,118 @@
+"""Empirical-Bayes shrinkage of per-click rates (CVR, order value, carts, favourites).
+
+A keyword with 12 clicks and no order is not a 0% converter: its rate is a multiplier on its
+item's rate, the item's on its campaign's, the campaign's on the shop's. Each multiplier has a
+Gamma(m, m) prior (mean 1); the prior strength ``m`` of each level is estimated from the data by
+the method of moments, so pooling is as strong as the spread between siblings warrants. All
+arithmetic is closed-form over ``np.bincount`` sums: no loop per keyword.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+MIN_STRENGTH = 0.5
+MAX_STRENGTH = 1e4
+
+
+def group_sum(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Sum ``values`` per group code (vectorised groupby-sum)."""
+    return np.bincount(codes, weights=values, minlength=n)
+
+
+def prior_strength(
+    counts: np.ndarray,
+    expected: np.ndarray,
+    lo: float = MIN_STRENGTH,
+    hi: float = MAX_STRENGTH,
+) -> float:
+    """Moment estimate of ``m`` in ``count ~ Poisson(expected * u)``, ``u ~ Gamma(m, m)``.
+
+    ``E[(count - expected)^2] = expected + expected^2 / m``; summing over groups gives one
+    ``1/m`` for the level. Clamped because a level with few groups can give any value.
+    """
+    ok = expected > 0
+    if not ok.any():
+        return hi
+    # expectation-weighted mean of per-group [(n - E)^2 - E] / E^2: big groups do not drown
+    # the spread among small ones (E^2 weights would)
+    excess = np.sum(((counts[ok] - expected[ok]) ** 2 - expected[ok]) / expected[ok])
+    denom = np.sum(expected[ok])
+    if denom <= 0 or excess <= 0:
+        return hi
+    return float(np.clip(denom / excess, lo, hi))
+
+
+@dataclass
+class RateFit:
+    """Shrunk rate per entity and the Gamma posterior of its last multiplier."""
+
+    rate: np.ndarray  # posterior mean rate per entity
+    shape: np.ndarray  # Gamma posterior shape of the entity multiplier (var log ~ 1/shape)
+    parent_rate: np.ndarray  # the rate the entity was shrunk toward
+    strengths: tuple[float, ...]  # prior strength m per level, coarse to fine
+    level_rates: tuple[np.ndarray, ...]  # rate per group of each level, coarse to fine
+
+
+def hierarchical_rate(
+    num: np.ndarray,
+    den: np.ndarray,
+    levels: list[np.ndarray],
+    unit: np.ndarray | float = 1.0,
+    prior_rate: float | None = None,
+    strength_bounds: tuple[float, float] = (MIN_STRENGTH, MAX_STRENGTH),
+) -> RateFit:
+    """Shrink ``num / den`` per entity through nested groups, coarse to fine.
+
+    ``levels`` are per-entity group codes from the coarsest (e.g. campaign) to the entity itself
+    (``np.arange(n)``); each must nest in the previous one. ``unit`` is the variance of ``num``
+    per unit of expectation (1 for counts; ``aov * (1 + cv^2)`` for order value), so that
+    ``num / unit`` behaves like a Poisson count.
+    """
+    num = np.asarray(num, dtype=float)
+    den = np.asarray(den, dtype=float)
+    unit_arr = np.broadcast_to(np.asarray(unit, dtype=float), num.shape)
+    tot_den = den.sum()
+    if prior_rate is None:
+        prior_rate = num.sum() / tot_den if tot_den > 0 else 0.0
+    parent = np.full(num.shape, float(prior_rate))
+    strengths: list[float] = []
+    level_rates: list[np.ndarray] = []
+    shape = np.zeros(num.shape)
+    for codes in levels:
+        n_groups = int(codes.max()) + 1 if codes.size else 0
+        g_num = group_sum(codes, num / unit_arr, n_groups)
+        g_exp = group_sum(codes, den * parent / unit_arr, n_groups)
+        m = prior_strength(g_num, g_exp, *strength_bounds)
+        mult = (g_num + m) / (g_exp + m)
+        # parent rate per group: expectation-weighted, identical within a nested group
+        g_den = group_sum(codes, den, n_groups)
+        g_par = group_sum(codes, parent, n_groups) / np.maximum(np.bincount(codes, minlength=n_groups), 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g_par = np.where(g_den > 0, group_sum(codes, den * parent, n_groups) / g_den, g_par)
+        g_rate = g_par * mult
+        strengths.append(m)
+        level_rates.append(g_rate)
+        last_parent = parent
+        parent = g_rate[codes]
+        shape = (g_num + m)[codes]
+    return RateFit(
+        rate=parent,
+        shape=shape,
+        parent_rate=last_parent if levels else parent,
+        strengths=tuple(strengths),
+        level_rates=tuple(level_rates),
+    )
+
+
+def gamma_interval(shape: np.ndarray, mean: np.ndarray, interval: float) -> tuple[np.ndarray, np.ndarray]:
+    """Equal-tailed interval of a Gamma with the given shape and mean (vectorised)."""
+    from scipy.special import gammaincinv
+
+    a = np.maximum(shape, 1e-6)
+    tail = (1.0 - interval) / 2.0
+    low = gammaincinv(a, tail) / a * mean
+    high = gammaincinv(a, 1.0 - tail) / a * mean
+    return low, high

@@ -1,0 +1,465 @@
+"""ResponseModel: what follows tomorrow from a bid, per keyword x platform, with intervals.
+
+Structure (see ``landscape``): ``rank(b) = exp(a - s (log b - xbar))`` floored at 1;
+``clicks = V * g_platform(rank)``, ``impressions = U * h_platform(rank)``; ``cpc`` a second
+price below the bid, flat once rank 1 is held; orders, GMV, carts and favourites follow the
+clicks through empirically-Bayes shrunk per-keyword rates (``rates``). Keywords never seen are
+priced from candidate market figures or their item's pooled parameters (``priors``).
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from bidopt.errors import DataError
+from bidopt.model.effects import RegionEffects, fit_crowd_effects, fit_region_effects
+from bidopt.model.forecast import FORECAST_METRICS, Forecast
+from bidopt.model.landscape import (
+    RANK_OFF,
+    fit_position_curve,
+    pooled_residual_variance,
+    shrink_coefficient,
+    weighted_moments,
+)
+from bidopt.model.priors import entity_parameters_for
+from bidopt.model.rates import group_sum, hierarchical_rate
+
+ENTITY_KEYS = ["campaign", "item", "keyword", "platform"]
+REQUIRED = ("date", "campaign", "item", "keyword", "platform", "impressions", "clicks", "cost")
+OPTIONAL_METRICS = ("orders", "gmv", "carts", "favorites")
+INTERVAL_METRICS = ("clicks", "cost", "orders", "gmv")
+CHUNK_CELLS = 1 << 15
+"""Grid cells per block in predict: small enough for the CPU cache, large enough for numpy."""
+AOV_CV2 = 0.25
+"""Squared coefficient of variation of one order's value (not in daily reports; assumed)."""
+
+
+def _codes(*columns: pd.Series) -> tuple[np.ndarray, int]:
+    """Dense group code of the combined columns (vectorised, no tuple hashing)."""
+    combined = np.zeros(len(columns[0]), dtype=np.int64)
+    for col in columns:
+        c, uniq = pd.factorize(col, sort=False)
+        combined = combined * (len(uniq) + 1) + (c + 1)
+    codes, uniq = pd.factorize(combined, sort=False)
+    return codes.astype(np.int64), len(uniq)
+
+
+class ResponseModel(BaseEstimator):
+    """Per keyword x platform bid response: bid landscape, position curve, CPC, shrunk rates.
+
+    Parameters
+    ----------
+    interval : float
+        Central probability of the forecast intervals (0.8 gives 10th/90th percentiles).
+    interval_kind : {"outcome", "mean"}
+        ``"outcome"``: where tomorrow's realised number falls (rate posterior plus day-to-day
+        and count noise). ``"mean"``: where the expected value lies (posterior only).
+    half_life : float or None
+        Recency weighting of history in days; ``None`` weighs every day equally.
+    rank_weight_impressions : float
+        A day's weight in the rank fit is ``imps / (imps + this)``: avg rank over few
+        impressions is noisy.
+    rank_offset : float
+        The rank model is linear in ``log(rank - rank_offset)``: 0 gives log-log; near 1 it
+        lets the elasticity steepen with the bid until rank 1 caps it, as a GSP auction does.
+    """
+
+    def __init__(
+        self,
+        interval: float = 0.8,
+        interval_kind: str = "outcome",
+        half_life: float | None = 14.0,
+        rank_weight_impressions: float = 5.0,
+        rank_offset: float = 0.7,
+    ):
+        self.interval = interval
+        self.interval_kind = interval_kind
+        self.half_life = half_life
+        self.rank_weight_impressions = rank_weight_impressions
+        self.rank_offset = rank_offset
+
+    # ------------------------------------------------------------------ fit
+    def fit(
+        self,
+        keywords: pd.DataFrame,
+        *,
+        crowds: pd.DataFrame | None = None,
+        regions: pd.DataFrame | None = None,
+        items: pd.DataFrame | None = None,
+        candidates: pd.DataFrame | None = None,
+    ) -> ResponseModel:
+        """Learn every keyword's response from its daily history (and the side reports)."""
+        if not 0 < self.interval < 1:
+            raise ValueError(f"interval must be in (0, 1), got {self.interval}")
+        if self.interval_kind not in ("outcome", "mean"):
+            raise ValueError(f"interval_kind must be 'outcome' or 'mean', got {self.interval_kind!r}")
+        missing = [c for c in REQUIRED if c not in keywords.columns]
+        if missing:
+            raise DataError(f"keyword history lacks columns {missing}")
+        if len(keywords) == 0:
+            raise DataError("keyword history is empty")
+        df = keywords
+        n_rows = len(df)
+
+        ent, n_ent = _codes(*(df[k] for k in ENTITY_KEYS))
+        first = _first_index(ent, n_ent)
+        table = df[ENTITY_KEYS].iloc[first].reset_index(drop=True)
+        table = table.astype({k: str for k in ENTITY_KEYS})
+        plat_codes, plat_names = pd.factorize(table["platform"], sort=True)
+        self.platforms_ = [str(p) for p in plat_names]
+        n_plat = len(self.platforms_)
+        camp_p, _ = _codes(table["campaign"], table["platform"])
+        item_p, _ = _codes(table["campaign"], table["item"], table["platform"])
+        camp, _ = _codes(table["campaign"])
+        item, _ = _codes(table["campaign"], table["item"])
+        lev_platform = [plat_codes.astype(np.int64), camp_p, item_p, np.arange(n_ent)]
+        lev_rates = [camp, item, item_p, np.arange(n_ent)]
+
+        # ---- row arrays
+        num = {m: _num(df, m) for m in ("impressions", "clicks", "cost", *OPTIONAL_METRICS)}
+        imp, clk, cost = num["impressions"], num["clicks"], num["cost"]
+        bid = _num(df, "bid", np.nan)
+        rank = _num(df, "avg_rank", np.nan)
+        dates = pd.to_datetime(df["date"]).to_numpy()
+        age = (dates.max() - dates) / np.timedelta64(1, "D")
+        w_day = np.ones(n_rows) if not self.half_life else 0.5 ** (age / float(self.half_life))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cpc_row = np.where(clk > 0, cost / clk, np.nan)
+        valid_bid = np.isfinite(bid) & (bid > 0)
+        # ad score = bid x quality score: express every day's bid in today's quality terms
+        qs_shift = _quality_shift(ent, n_ent, dates, _num(df, "quality_score", np.nan))
+        x = np.where(valid_bid, np.log(np.where(valid_bid, bid, 1.0)), 0.0) + qs_shift
+        off = self.rank_offset
+        z_lo, z_hi = np.log(1.0 - off), np.log(RANK_OFF - off)
+
+        # ---- bid -> rank
+        has_rank = valid_bid & np.isfinite(rank) & (rank >= 1)
+        self.has_rank_data_ = bool(has_rank.any())
+        w_r = np.where(has_rank, w_day * (imp + 1) / (imp + 1 + self.rank_weight_impressions), 0.0)
+        # log(rank - offset) is close to linear in log bid over a wider range than log rank
+        z_obs = np.where(has_rank, np.log(np.where(has_rank, rank, 1.0) - off), 0.0)
+        lr_obs = np.where(has_rank, np.log(np.where(has_rank, rank, 1.0)), 0.0)
+        mom = weighted_moments(ent, n_ent, x, z_obs, w_r)
+        s2_rank = pooled_residual_variance(mom) if self.has_rank_data_ else 1.0
+        slope = shrink_coefficient(mom["sxy"], mom["sxx"], s2_rank, lev_platform, prior=-1.0)
+        beta = np.minimum(slope.coef, 0.0)
+        has_ent_rank = mom["sw"] > 0
+        inter = shrink_coefficient(mom["sw"] * np.nan_to_num(mom["ybar"]), mom["sw"], s2_rank, lev_platform, prior=np.log(5.0))
+        # reference log bid: mean over rank days, else over any bid days
+        wb = np.where(valid_bid, w_day, 0.0)
+        sw_b = group_sum(ent, wb, n_ent)
+        xbar_any = np.where(sw_b > 0, group_sum(ent, wb * x, n_ent) / np.maximum(sw_b, 1e-300), np.nan)
+        xbar = np.where(has_ent_rank, mom["xbar"], xbar_any)
+        never_shown = group_sum(ent, imp, n_ent) <= 0
+        a = np.where(has_ent_rank, inter.coef, np.where(never_shown, z_hi, inter.coef))
+        self.s2_rank_ = s2_rank
+
+        # ---- cpc: log(cpc / bid) = rho + (kappa - 1)(x - xc)
+        has_cpc = valid_bid & (clk > 0) & np.isfinite(cpc_row)
+        y_c = np.where(has_cpc, np.log(np.where(has_cpc, cpc_row, 1.0)) + qs_shift - x, 0.0)
+        w_c = np.where(has_cpc, w_day * clk / (clk + 2.0), 0.0)
+        mom_c = weighted_moments(ent, n_ent, x, y_c, w_c)
+        s2_c = pooled_residual_variance(mom_c) if has_cpc.any() else 0.1
+        kap = shrink_coefficient(mom_c["sxy"], mom_c["sxx"], s2_c, lev_platform, prior=-0.3)
+        rho = shrink_coefficient(mom_c["sw"] * np.nan_to_num(mom_c["ybar"]), mom_c["sw"], s2_c, lev_platform, prior=np.log(0.7))
+        xc = np.where(mom_c["sw"] > 0, mom_c["xbar"], xbar)
+        self.cpc_bias_ = 0.5 * s2_c  # E[cpc] = exp(E log cpc + var / 2)
+
+        # fill bids never known with a hint from cpc (bid >= cpc), then the pooled typical bid
+        med_x = np.nanmedian(xbar) if np.isfinite(xbar).any() else 0.0
+        xbar = np.where(np.isfinite(xbar), xbar, med_x)
+        xc = np.where(np.isfinite(xc), xc, xbar)
+
+        # ---- rank per row: observed, else predicted at the row's bid, else off the page
+        z_row = np.clip(a[ent] + beta[ent] * np.where(valid_bid, x - xbar[ent], 0.0), z_lo, z_hi)
+        lr_pred_row = np.log(off + np.exp(z_row))
+        log_rank = np.where(has_rank, lr_obs, np.where(imp > 0, lr_pred_row, np.log(RANK_OFF)))
+
+        # ---- traffic: position curves and shrunk volumes
+        pe = plat_codes.astype(np.int64)
+        curve_c, num_c, expo_c = fit_position_curve(ent, n_ent, pe, n_plat, log_rank, clk, w_day)
+        curve_i, num_i, expo_i = fit_position_curve(ent, n_ent, pe, n_plat, log_rank, imp, w_day)
+        vol_c = hierarchical_rate(num_c, expo_c, lev_platform, strength_bounds=(0.3, 1e4))
+        vol_i = hierarchical_rate(num_i, expo_i, lev_platform, strength_bounds=(0.3, 1e4))
+
+        # ---- per-click rates
+        sums = {m: group_sum(ent, w_day * num[m], n_ent) for m in num}
+        cvr = hierarchical_rate(sums["orders"], sums["clicks"], lev_rates)
+        carts = hierarchical_rate(sums["carts"], sums["clicks"], lev_rates)
+        favs = hierarchical_rate(sums["favorites"], sums["clicks"], lev_rates)
+        price = _item_price(table, items)
+        shop_aov = sums["gmv"].sum() / sums["orders"].sum() if sums["orders"].sum() > 0 else np.nan
+        price = np.where(np.isfinite(price), price, shop_aov if np.isfinite(shop_aov) else 1.0)
+        ratio0 = sums["gmv"].sum() / np.sum(sums["orders"] * price) if sums["orders"].sum() > 0 else 1.0
+        aov_m = hierarchical_rate(
+            sums["gmv"], sums["orders"] * price, lev_rates, unit=price * ratio0 * (1 + AOV_CV2), prior_rate=ratio0
+        )
+        aov = aov_m.rate * price
+
+        self.position_curves_ = {"clicks": curve_c, "impressions": curve_i}
+        self.params_ = pd.DataFrame(
+            {
+                "platform_code": pe,
+                "xbar": xbar,
+                "a": a,
+                "beta": beta,
+                "var_beta": np.where(np.isfinite(slope.var), slope.var, 1.0),
+                "var_a": np.where(np.isfinite(inter.var), inter.var, 1.0),
+                "log_V": np.log(np.maximum(vol_c.rate, 1e-12)),
+                "var_log_V": 1.0 / np.maximum(vol_c.shape, 1e-3),
+                "log_U": np.log(np.maximum(vol_i.rate, 1e-12)),
+                "rho": np.minimum(rho.coef, 0.0),
+                "var_rho": np.where(np.isfinite(rho.var), rho.var, 0.1),
+                "kappa_m1": np.clip(kap.coef, -1.0, 0.5),
+                "var_kappa": np.where(np.isfinite(kap.var), kap.var, 0.1),
+                "xc": xc,
+                "cvr": cvr.rate,
+                "var_log_cvr": 1.0 / np.maximum(cvr.shape, 1e-3),
+                "aov": aov,
+                "var_log_aov": 1.0 / np.maximum(aov_m.shape, 1e-3),
+                "cart_rate": carts.rate,
+                "fav_rate": favs.rate,
+                "clicks_seen": sums["clicks"],
+                "n_days": group_sum(ent, w_day, n_ent),
+            }
+        )
+        self.entities_ = table
+        self.index_ = pd.MultiIndex.from_frame(table)
+
+        # ---- day-to-day residual variance of each metric around the model at the row's bid
+        self.day_variance_ = self._day_variance(ent, valid_bid, x, w_day, num)
+        # days are overdispersed, not Poisson: a keyword's level is known to within the
+        # day-to-day variance over its number of days, not just 1 / its count
+        nd = np.maximum(self.params_["n_days"].to_numpy(), 1.0)
+        dv = self.day_variance_
+        self.params_["var_log_V"] += dv["clicks"] / nd
+        self.params_["var_log_cvr"] += max(dv["orders"] - dv["clicks"], 0.0) / nd
+        self.params_["var_rho"] += max(dv["cost"] - dv["clicks"], 0.0) / nd
+        self.pooled_ = _pooled_tables(table, self.params_)
+        self.candidates_ = None if candidates is None else candidates.copy()
+        self.candidate_calibration_ = _calibrate_candidates(table, self.params_, candidates)
+        self.crowd_effects_ = fit_crowd_effects(crowds, keywords, self.interval)
+        self.region_effects_ = fit_region_effects(regions, self.interval)
+        self.n_features_in_ = len(ENTITY_KEYS)
+        return self
+
+    def _day_variance(self, ent, valid_bid, x, w_day, num) -> dict[str, float]:
+        """Moment estimate of the multiplicative day-to-day variance per metric."""
+        rows = valid_bid
+        e = ent[rows]
+        p = self.params_
+        fc = self._evaluate(_take(p, e), np.exp(x[rows])[:, None], intervals=False)
+        w = w_day[rows]
+        out: dict[str, float] = {}
+        unit = {"clicks": 1.0, "impressions": 1.0, "orders": 1.0, "carts": 1.0, "favorites": 1.0}
+        unit["cost"] = fc.cpc()[:, 0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            aov = np.where(fc.orders[:, 0] > 0, fc.gmv[:, 0] / fc.orders[:, 0], 0.0)
+        unit["gmv"] = aov * (1 + AOV_CV2)
+        for m in ("impressions", "clicks", "cost", "orders", "gmv", "carts", "favorites"):
+            mu = getattr(fc, m)[:, 0]
+            obs = num[m][rows]
+            excess = np.sum(w * ((obs - mu) ** 2 - unit[m] * mu))
+            denom = np.sum(w * mu**2)
+            out[m] = float(np.clip(excess / denom, 0.0, 4.0)) if denom > 0 else 0.25
+        return out
+
+    # ------------------------------------------------------------------ predict
+    def predict(self, entities: pd.DataFrame, bids: np.ndarray) -> Forecast:
+        """Expected one-day metrics for every entity at every candidate bid (vectorised)."""
+        check_is_fitted(self, "params_")
+        missing = [k for k in ENTITY_KEYS if k not in entities.columns]
+        if missing:
+            raise DataError(f"entities lack columns {missing}")
+        b = np.asarray(bids, dtype=float)
+        if b.ndim == 1:
+            b = b[:, None]
+        if b.shape[0] != len(entities):
+            raise ValueError(f"bids has {b.shape[0]} rows for {len(entities)} entities")
+        params = entity_parameters_for(self, entities)
+        b = np.maximum(b, 1e-6)
+        n, n_bids = b.shape
+        block = max(1, CHUNK_CELLS // max(n_bids, 1))
+        if n <= block:
+            return self._evaluate(params, b, intervals=True)
+        # cache-sized row blocks, evaluated on every core (numpy releases the GIL)
+        names = (*FORECAST_METRICS, "rank")
+        out = {m: np.empty((n, n_bids)) for m in names}
+        low = {m: np.empty((n, n_bids)) for m in INTERVAL_METRICS}
+        high = {m: np.empty((n, n_bids)) for m in INTERVAL_METRICS}
+
+        def run(i: int) -> None:
+            rows = slice(i, i + block)
+            fc = self._evaluate({k: v[rows] for k, v in params.items()}, b[rows], True)
+            for m in names:
+                out[m][rows] = getattr(fc, m)
+            for m in INTERVAL_METRICS:
+                low[m][rows] = fc.low[m]
+                high[m][rows] = fc.high[m]
+
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            list(pool.map(run, range(0, n, block)))
+        return Forecast(bids=b, **out, low=low, high=high, interval=self.interval)
+
+    def _evaluate(self, p: dict[str, np.ndarray], b: np.ndarray, intervals: bool) -> Forecast:
+        """Forecast arrays from per-entity parameter columns (dict of (n,) arrays)."""
+        col = {k: np.asarray(p[k])[:, None] for k in p}
+        lb = np.log(b)
+        off = self.rank_offset
+        z_lo, z_hi = np.log(1.0 - off), np.log(RANK_OFF - off)
+        dx = lb - col["xbar"]
+        z = np.clip(col["a"] + col["beta"] * dx, z_lo, z_hi)
+        rank = off + np.exp(z)
+        lr = np.log(rank)
+        plat = np.broadcast_to(col["platform_code"], lr.shape).astype(np.int64)
+        flat_lr, flat_pl = lr.ravel(), plat.ravel()
+        lg_c = self.position_curves_["clicks"].log_at(flat_pl, flat_lr).reshape(lr.shape)
+        lg_i = self.position_curves_["impressions"].log_at(flat_pl, flat_lr).reshape(lr.shape)
+        impressions = np.exp(col["log_U"] + lg_i)
+        clicks = np.minimum(np.exp(col["log_V"] + lg_c), impressions)
+        # second price: once rank 1 is held, a higher bid no longer raises the price
+        beta = col["beta"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lb_top = np.where(beta < -1e-6, col["xbar"] + (col["a"] - z_lo) / np.maximum(-beta, 1e-6), np.inf)
+        lb_eff = np.minimum(lb, lb_top)
+        cpc = np.minimum(np.exp(lb_eff + col["rho"] + self.cpc_bias_ + col["kappa_m1"] * (lb_eff - col["xc"])), b)
+        cost = clicks * cpc
+        orders = clicks * col["cvr"]
+        gmv = orders * col["aov"]
+        fc = Forecast(
+            bids=b,
+            impressions=impressions,
+            clicks=clicks,
+            cost=cost,
+            orders=orders,
+            gmv=gmv,
+            carts=clicks * col["cart_rate"],
+            favorites=clicks * col["fav_rate"],
+            rank=rank,
+            interval=self.interval,
+        )
+        if intervals:
+            slope_c = self.position_curves_["clicks"].slope_at(flat_pl, flat_lr).reshape(lr.shape)
+            at_floor = (z <= z_lo) | (z >= z_hi)
+            elast = np.where(at_floor, 0.0, slope_c * (rank - off) / rank)
+            var_clicks = col["var_log_V"] + elast**2 * (col["var_a"] + dx**2 * col["var_beta"])
+            var_cpc = col["var_rho"] + (lb_eff - col["xc"]) ** 2 * col["var_kappa"]
+            self._intervals(fc, var_clicks, var_cpc, col)
+        return fc
+
+    def _intervals(self, fc: Forecast, var_clicks, var_cpc, col) -> None:
+        """Lognormal bounds from posterior + (for outcomes) day-to-day and count variance.
+
+        Mean-matched lognormal: ``low = mu / sqrt(1 + v) * exp(-z sd)`` with ``sd^2 = log(1 +
+        v)``, ``v`` the relative variance. For outcomes, the lower bound drops to 0 wherever a
+        day with no click (order) has at least the tail probability under a negative binomial.
+        """
+        z = float(norm.ppf(0.5 + self.interval / 2))
+        tail = (1 - self.interval) / 2
+        outcome = self.interval_kind == "outcome"
+        dv = self.day_variance_
+        var_cvr = col["var_log_cvr"]
+        rel = {
+            "clicks": (var_clicks, "clicks", 1.0),
+            "cost": (var_clicks + var_cpc, "clicks", 1.0),
+            "orders": (var_clicks + var_cvr, "orders", 1.0),
+            "gmv": (var_clicks + var_cvr + col["var_log_aov"], "orders", 1.0 + AOV_CV2),
+        }
+        inv_count: dict[str, np.ndarray] = {}
+        no_event_likely: dict[str, np.ndarray] = {}
+        if outcome:
+            for c in ("clicks", "orders"):
+                cnt = getattr(fc, c)
+                inv_count[c] = np.divide(1.0, cnt, out=np.zeros_like(cnt), where=cnt > 0)
+                k = 1.0 / max(dv[c], 1e-6)  # negative binomial size
+                no_event_likely[c] = cnt <= k * np.expm1(-np.log(tail) / k)
+        for m, (v, count, unit) in rel.items():
+            mu = getattr(fc, m)
+            total = v + (dv[m] + unit * inv_count[count]) if outcome else v + np.zeros_like(mu)
+            scale = np.exp(z * np.sqrt(np.log1p(total)))
+            centre = mu / np.sqrt(1.0 + total)
+            low = np.minimum(centre / scale, mu)
+            high = np.maximum(centre * scale, mu)
+            if outcome:
+                low[no_event_likely[count]] = 0.0
+            fc.low[m] = low
+            fc.high[m] = high
+
+    # ------------------------------------------------------------------ effects
+    def region_roi_below(self, floor: float | pd.Series) -> pd.Series:
+        """Posterior probability that each region's ROI is below ``floor``."""
+        check_is_fitted(self, "params_")
+        if not isinstance(self.region_effects_, RegionEffects):
+            return pd.Series(dtype=float)
+        return self.region_effects_.region_roi_below(floor)
+
+
+def _quality_shift(ent: np.ndarray, n_ent: int, dates: np.ndarray, qs: np.ndarray) -> np.ndarray:
+    """log(quality that day / latest quality) per row (0 where unknown)."""
+    if not np.isfinite(qs).any():
+        return np.zeros(len(ent))
+    day = dates.astype("datetime64[D]").astype(np.int64)
+    last_day = np.full(n_ent, np.iinfo(np.int64).min)
+    np.maximum.at(last_day, ent, day)
+    latest = np.full(n_ent, np.nan)
+    is_last = (day == last_day[ent]) & np.isfinite(qs) & (qs > 0)
+    latest[ent[is_last]] = qs[is_last]
+    ratio = qs / latest[ent]
+    return np.where(np.isfinite(ratio) & (ratio > 0), np.log(np.where(ratio > 0, ratio, 1.0)), 0.0)
+
+
+def _take(params: pd.DataFrame, rows: np.ndarray) -> dict[str, np.ndarray]:
+    return {c: params[c].to_numpy()[rows] for c in params.columns}
+
+
+def _first_index(codes: np.ndarray, n: int) -> np.ndarray:
+    """Row index of the first occurrence of each code."""
+    first = np.empty(n, dtype=np.int64)
+    idx = np.arange(len(codes))
+    first[codes[::-1]] = idx[::-1]
+    return first
+
+
+def _num(df: pd.DataFrame, col: str, default: float = 0.0) -> np.ndarray:
+    if col not in df.columns:
+        return np.full(len(df), default)
+    out = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return out if np.isnan(default) else np.nan_to_num(out, nan=default)
+
+
+def _item_price(table: pd.DataFrame, items: pd.DataFrame | None) -> np.ndarray:
+    """Item list price per entity (NaN where unknown)."""
+    if items is None or "item" not in items.columns or "price" not in items.columns:
+        return np.full(len(table), np.nan)
+    price = items.drop_duplicates("item").set_index(items.drop_duplicates("item")["item"].astype(str))["price"]
+    return pd.to_numeric(table["item"].map(price), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _pooled_tables(table: pd.DataFrame, params: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Median parameters per item x platform, campaign x platform, platform: priors for new rows."""
+    cols = ["xbar", "a", "beta", "log_V", "log_U", "rho", "kappa_m1", "xc", "cvr", "aov", "cart_rate", "fav_rate",
+            "var_beta", "var_kappa", "var_rho"]
+    frame = pd.concat([table, params[cols]], axis=1)
+    frame["alpha"] = frame["a"] - frame["beta"] * frame["xbar"]  # log rank at bid 1
+    seen = params["clicks_seen"].to_numpy() > 0
+    base = frame[seen] if seen.any() else frame
+    cols = [*cols, "alpha"]
+    return {
+        "item": base.groupby(["campaign", "item", "platform"], sort=False)[cols].median(),
+        "campaign": base.groupby(["campaign", "platform"], sort=False)[cols].median(),
+        "platform": base.groupby(["platform"], sort=False)[cols].median(),
+        "shop": base[cols].median().to_frame().T,
+    }
+
+
+def _calibrate_candidates(table, params, candidates) -> dict[str, float]:
+    from bidopt.model.priors import calibrate_candidates
+
+    return calibrate_candidates(table, params, candidates)
