@@ -92,6 +92,29 @@ DERIVED_COLUMNS: tuple[str, ...] = (
     "Currency",
 )
 
+# Identifier and settings columns of the exports in DOMAIN.md that bidopt does not use;
+# like the derived columns they are accepted without an "ignored" warning.
+INFORMATIONAL_COLUMNS: tuple[str, ...] = (
+    "Criterion Type",
+    "Status",
+    "State",
+    "Product",
+    "Entity",
+    "Operation",
+    "Campaign ID",
+    "Ad Group ID",
+    "Keyword ID",
+    "Daily Budget",
+    "Bidding Strategy",
+    "Placement",
+    "Percentage",
+    "Portfolio name",
+    "End Date",
+    "计划ID",
+    "单元ID",
+    "关键词ID",
+)
+
 # Values of the platform column as exports write them.
 PLATFORM_ALIASES: dict[str, str] = {
     "mobile": "mobile",
@@ -119,7 +142,8 @@ ZTC_HEADERS: dict[str, str] = {
 }
 ZTC_PLATFORM = {"mobile": "无线", "pc": "计算机"}
 
-_NOT_WORD = re.compile(r"[\s_\-.()#/]+")
+# Half- and full-width punctuation: "花费（元）", "点击率(%)", "7 Day Total Orders (#)".
+_NOT_WORD = re.compile(r"[\s_\-.()#/（）【】\[\]:：%,，]+")
 
 
 def header_key(header: str) -> str:
@@ -137,6 +161,7 @@ def _build_lookup() -> dict[str, str]:
 
 HEADER_LOOKUP: dict[str, str] = _build_lookup()
 DERIVED_KEYS = frozenset(header_key(h) for h in DERIVED_COLUMNS) - set(HEADER_LOOKUP)
+INFORMATIONAL_KEYS = frozenset(header_key(h) for h in INFORMATIONAL_COLUMNS) - set(HEADER_LOOKUP)
 
 
 def canonical_column(header: str) -> str | None:

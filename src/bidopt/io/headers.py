@@ -1,0 +1,114 @@
+"""Which of a user's headers give which canonical column, per kind of file.
+
+One header can mean different things in different files: 点击率 (CTR) is a derived ratio to
+ignore in a report but the market CTR in a keyword candidates file. So each kind gets its
+own lookup built from ``COLUMN_ALIASES`` restricted to that kind's columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bidopt.errors import Problem
+from bidopt.io.aliases import COLUMN_ALIASES, DERIVED_COLUMNS, INFORMATIONAL_KEYS, header_key
+from bidopt.schema import (
+    CANDIDATE_COLUMNS,
+    ITEM_COLUMNS,
+    REPORT_COLUMNS,
+    REQUIRED_CANDIDATE_COLUMNS,
+    REQUIRED_ITEM_COLUMNS,
+    REQUIRED_REPORT_COLUMNS,
+)
+
+KIND_COLUMNS = {"report": REPORT_COLUMNS, "items": ITEM_COLUMNS, "candidates": CANDIDATE_COLUMNS}
+KIND_REQUIRED = {
+    "report": REQUIRED_REPORT_COLUMNS,
+    "items": REQUIRED_ITEM_COLUMNS,
+    "candidates": REQUIRED_CANDIDATE_COLUMNS,
+}
+MONEY_COLUMNS = frozenset({"cost", "gmv", "bid", "price", "unit_cost", "market_cpc"})
+# Header suffixes that give the unit of a money column: 花费(分) is in hundredths.
+UNIT_SUFFIXES = {"分": 0.01, "元": 1.0, "micros": 1e-6}
+PERCENT_COLUMNS = frozenset({"market_ctr", "market_cvr"})
+# Ignored columns that still shape the rows: match type and Amazon's search term.
+MATCH_TYPE_KEYS = frozenset({"matchtype", "criteriontype"})
+SEARCH_TERM_KEYS = frozenset({"customersearchterm", "searchterm"})
+
+
+@dataclass(frozen=True)
+class SourceColumn:
+    """Where a canonical column comes from in the user's file."""
+
+    header: str  # the user's header text, for messages
+    position: int
+    scale: float = 1.0
+    percent: bool = False
+
+
+def _kind_lookup(kind: str) -> dict[str, tuple[str, int]]:
+    """Header key -> (canonical, priority) for the columns this kind of file may hold."""
+    lookup: dict[str, tuple[str, int]] = {}
+    for canonical in KIND_COLUMNS[kind]:
+        for rank, name in enumerate((canonical, *COLUMN_ALIASES.get(canonical, ()))):
+            lookup.setdefault(header_key(name), (canonical, rank))
+    return lookup
+
+
+_LOOKUPS = {kind: _kind_lookup(kind) for kind in KIND_COLUMNS}
+_SILENT = {
+    kind: (frozenset(header_key(h) for h in DERIVED_COLUMNS) | INFORMATIONAL_KEYS) - set(lookup)
+    for kind, lookup in _LOOKUPS.items()
+}
+
+
+def map_headers(
+    headers: list[str], kind: str, file: str
+) -> tuple[dict[str, SourceColumn], list[Problem]]:
+    """Match the user's headers to canonical columns of ``kind``; warn about the rest.
+
+    When two headers mean one column (宝贝ID and 宝贝名称), the one listed first in
+    ``COLUMN_ALIASES`` wins and the other is reported as ignored.
+    """
+    lookup = _LOOKUPS[kind]
+    chosen: dict[str, tuple[int, SourceColumn]] = {}
+    problems: list[Problem] = []
+    ignored: list[tuple[str, str]] = []
+    for position, header in enumerate(headers):
+        key = header_key(header)
+        match, scale = lookup.get(key), 1.0
+        if match is None:
+            for suffix, unit in UNIT_SUFFIXES.items():
+                base = lookup.get(key.removesuffix(suffix)) if key.endswith(suffix) else None
+                if base is not None and base[0] in MONEY_COLUMNS:
+                    match, scale = base, unit
+                    break
+        if match is None:
+            if key and key not in _SILENT[kind]:
+                ignored.append((header, "not a column bidopt uses"))
+            continue
+        canonical, rank = match
+        source = SourceColumn(
+            header=header,
+            position=position,
+            scale=scale,
+            percent=canonical in PERCENT_COLUMNS and "%" in header,
+        )
+        if canonical in chosen:
+            other_rank, other = chosen[canonical]
+            if rank < other_rank:
+                chosen[canonical] = (rank, source)
+                ignored.append((other.header, f"'{header}' gives {canonical}"))
+            else:
+                ignored.append((header, f"'{other.header}' gives {canonical}"))
+            continue
+        chosen[canonical] = (rank, source)
+    for header, why in ignored:
+        problems.append(
+            Problem(file=file, column=header, message=f"column ignored: {why}", severity="warning")
+        )
+    return {name: source for name, (_, source) in chosen.items()}, problems
+
+
+def side_column(headers: list[str], keys: frozenset[str]) -> int | None:
+    """Position of an ignored column that still matters (match type, search term)."""
+    return next((i for i, h in enumerate(headers) if header_key(h) in keys), None)

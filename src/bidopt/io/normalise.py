@@ -1,0 +1,346 @@
+"""Turn a raw table of strings into a canonical, validated frame.
+
+Every problem is collected (not just the first) so a user fixes a file in one pass; each
+names the file, the row as a spreadsheet shows it and the user's own header. Checks run on
+whole columns; problems are built only for the offending rows, at most
+``MAX_LISTED_ROWS`` per column, then one "... and N more rows" line.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from bidopt.errors import Problem
+from bidopt.io.aliases import COLUMN_ALIASES
+from bidopt.io.crosscheck import cross_check_ratios
+from bidopt.io.grains import group_ids, split_report_grains
+from bidopt.io.headers import (
+    KIND_COLUMNS,
+    KIND_REQUIRED,
+    MATCH_TYPE_KEYS,
+    SEARCH_TERM_KEYS,
+    SourceColumn,
+    map_headers,
+    side_column,
+)
+from bidopt.io.parsing import (
+    constant_text,
+    parse_dates,
+    parse_dimension,
+    parse_hours,
+    parse_numbers,
+    parse_platforms,
+    parse_text,
+    with_match_type,
+)
+from bidopt.io.problems import MAX_LISTED_ROWS, ProblemLog
+from bidopt.schema import (
+    ALL,
+    DIMENSIONS,
+    METRICS,
+    REQUIRED_REPORT_COLUMNS,
+)
+
+# A report must be split by at least one of these, or it says nothing a strategy can act on.
+REPORT_SPLITS = ("item", "keyword", "crowd", "region", "hour")
+# Counts: an empty or "-" cell means zero.
+COUNT_COLUMNS = frozenset(METRICS) | {"sales_30d", "search_volume"}
+_TOTAL_LABELS = ("total", "合计", "总计", "汇总")
+
+
+def _empty_frame(kind: str) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {name: pd.Series([], dtype=_dtype(name, kind)) for name in KIND_COLUMNS[kind]}
+    )
+    return frame
+
+
+def _dtype(name: str, kind: str) -> str:
+    if name == "date":
+        return "datetime64[ns]"
+    if name in {"campaign", "item", "keyword", "crowd", "region", "platform", "hour", "tier"}:
+        return "str"
+    return "float64"
+
+
+def normalise_table(raw: pd.DataFrame, kind: str, file: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """Map headers, parse cells and validate one raw table of ``kind``.
+
+    ``kind`` is ``"report"``, ``"items"`` or ``"candidates"``. Returns the canonical frame
+    (every canonical column of the kind, in schema order) and every problem found, errors
+    and warnings; the caller decides whether errors stop the run.
+    """
+    if kind not in KIND_COLUMNS:
+        raise ValueError(f"unknown file kind {kind!r}; expected one of {sorted(KIND_COLUMNS)}")
+    headers = [str(h) for h in raw.columns]
+    sources, problems = map_headers(headers, kind, file)
+    missing = [c for c in KIND_REQUIRED[kind] if c not in sources]
+    for name in missing:
+        aliases = ", ".join(COLUMN_ALIASES.get(name, ())[:4])
+        problems.append(
+            Problem(
+                file=file,
+                column=name,
+                message=f"required column '{name}' is missing",
+                expected=f"a column named {name} or one of: {aliases}",
+            )
+        )
+    if kind == "report" and not any(s in sources for s in REPORT_SPLITS):
+        problems.append(
+            Problem(
+                file=file,
+                message="the report is not split by item, keyword, crowd, region or hour",
+                expected="at least one of the columns " + ", ".join(REPORT_SPLITS),
+            )
+        )
+    if len(raw.columns) == 0 or len(raw) == 0:
+        problems.append(Problem(file=file, message="the file has no data rows"))
+        return _empty_frame(kind), problems
+
+    cells = raw.set_axis(range(len(headers)), axis=1).astype(str)
+    first_data_row = int(raw.attrs.get("header_row", 1)) + 1
+    row_numbers = np.arange(len(cells)) + first_data_row
+    keep = ~_blank_rows(cells)
+    if kind == "report":
+        keep &= ~_summary_rows(cells, sources, problems, file, row_numbers)
+    if not keep.all():
+        cells, row_numbers = cells[keep].reset_index(drop=True), row_numbers[keep]
+    if len(cells) == 0:
+        problems.append(Problem(file=file, message="the file has no data rows"))
+        return _empty_frame(kind), problems
+
+    log = ProblemLog(file, row_numbers)
+    frame = _parse_columns(cells, kind, sources, log)
+    if kind == "report":
+        match_type = side_column(headers, MATCH_TYPE_KEYS)
+        if match_type is not None and "keyword" in sources:
+            frame["keyword"] = with_match_type(frame["keyword"], cells[match_type])
+        search_term = side_column(headers, SEARCH_TERM_KEYS)
+        extra = None if search_term is None else cells[search_term].str.strip()
+        _check_report(frame, sources, log, extra)
+        problems += cross_check_ratios(frame, cells, headers, row_numbers, file)
+    elif kind == "items":
+        _check_items(frame, sources, log)
+    else:
+        _check_candidates(frame, sources, log)
+    return frame, problems + log.finish()
+
+
+def _blank_rows(cells: pd.DataFrame) -> np.ndarray:
+    """Rows with nothing in any cell (Excel leaves them between blocks)."""
+    blank = np.ones(len(cells), dtype=bool)
+    for position in cells.columns:
+        blank &= (cells[position].str.strip() == "").to_numpy()
+        if not blank.any():
+            break
+    return blank
+
+
+def _summary_rows(
+    cells: pd.DataFrame,
+    sources: dict[str, SourceColumn],
+    problems: list[Problem],
+    file: str,
+    row_numbers: np.ndarray,
+) -> np.ndarray:
+    """Footer rows such as Google Ads' "Total: Account" or ZTC's 合计, skipped with a warning."""
+    first = cells[0].str.strip().str.lower()
+    mask = first.str.startswith(_TOTAL_LABELS)
+    if "date" in sources and sources["date"].position != 0:
+        mask &= ~cells[sources["date"].position].str.strip().str.match(r"^\d")
+    mask = mask.to_numpy()
+    if mask.any():
+        rows = ", ".join(str(r) for r in row_numbers[mask][:MAX_LISTED_ROWS])
+        problems.append(
+            Problem(file=file, message=f"summary rows skipped (rows {rows})", severity="warning")
+        )
+    return mask
+
+
+def _parse_columns(
+    cells: pd.DataFrame, kind: str, sources: dict[str, SourceColumn], log: ProblemLog
+) -> pd.DataFrame:
+    out: dict[str, object] = {}
+    n = len(cells)
+    for name in KIND_COLUMNS[kind]:
+        source = sources.get(name)
+        if source is None:
+            out[name] = _absent(name, kind, n)
+            continue
+        column, header = cells[source.position], source.header
+        if name == "date":
+            values, bad = parse_dates(column)
+            log.rows(
+                bad,
+                header,
+                lambda p, c=column: f"'{c.iat[p]}' is not a date",
+                expected="a date like 2024-01-31, 2024/01/31 or 20240131",
+            )
+        elif name == "platform":
+            values, bad = parse_platforms(column)
+            log.rows(
+                bad,
+                header,
+                lambda p, c=column: f"unrecognised platform '{c.iat[p]}'",
+                expected="mobile/无线 or pc/计算机",
+            )
+        elif name == "hour":
+            values, bad = parse_hours(column)
+            log.rows(
+                bad,
+                header,
+                lambda p, c=column: f"'{c.iat[p]}' is not an hour of the day",
+                expected="a whole number from 0 to 23",
+            )
+        elif name in {"item", "keyword", "crowd", "region"} and name not in KIND_REQUIRED[kind]:
+            values = parse_dimension(column)
+        elif _dtype(name, kind) == "str":
+            values = parse_text(column)
+            if name in KIND_REQUIRED[kind]:
+                log.rows(
+                    (values == "").to_numpy(),
+                    header,
+                    lambda p, n=name: f"empty {n}",
+                    expected=f"a {n} on every row",
+                )
+        else:
+            values, empty, bad = parse_numbers(column, percent_header=source.percent)
+            values = values * source.scale if source.scale != 1.0 else values
+            if name in COUNT_COLUMNS:
+                values = np.where(empty, 0.0, values)
+            log.rows(
+                bad,
+                header,
+                lambda p, c=column: f"'{c.iat[p]}' is not a number",
+                expected="a number such as 1234.5, 1,234.5 or 12.5%",
+            )
+        out[name] = values
+    frame = pd.DataFrame(
+        {name: pd.Series(values, copy=False) for name, values in out.items()}, copy=False
+    )
+    for name in frame.columns:
+        if frame[name].dtype != _dtype(name, kind):
+            frame[name] = frame[name].astype(_dtype(name, kind))
+    return frame
+
+
+def _absent(name: str, kind: str, n: int) -> object:
+    """Fill for a column the file does not have."""
+    if kind == "report" and name in DIMENSIONS and name != "date":
+        return constant_text(ALL, n)
+    if kind == "candidates" and name == "item":
+        return constant_text(ALL, n)
+    if _dtype(name, kind) == "str":
+        return constant_text("", n)
+    if name == "date":
+        return np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    if kind == "report" and name in METRICS and name not in REQUIRED_REPORT_COLUMNS:
+        return np.zeros(n)
+    return np.full(n, np.nan)
+
+
+def _check_negative(
+    frame: pd.DataFrame, sources: dict[str, SourceColumn], log: ProblemLog, names: tuple[str, ...]
+) -> None:
+    for name in names:
+        if name not in sources:
+            continue
+        values = frame[name].to_numpy()
+        log.rows(
+            values < 0,
+            sources[name].header,
+            lambda p, v=values, n=name: f"negative {n} {v[p]:g}",
+            expected="0 or more",
+        )
+
+
+def _check_duplicates(
+    frame: pd.DataFrame, keys: list[str], log: ProblemLog, what: str, extra: pd.Series | None = None
+) -> None:
+    """Error on every row whose key repeats an earlier row, naming that row.
+
+    ``extra`` is a finer split the canonical frame does not keep (Amazon's customer search
+    term): rows differing only there are not duplicates; they are summed later.
+    """
+    if not keys:
+        return
+    key_frame = frame[keys] if extra is None else frame[keys].assign(_extra=extra.to_numpy())
+    combined = group_ids(key_frame, list(key_frame.columns))
+    first = np.empty(combined.max() + 1 if len(combined) else 0, dtype=np.int64)
+    first[combined[::-1]] = np.arange(len(combined))[::-1]
+    first_position = first[combined]
+    duplicate = first_position != np.arange(len(combined))
+    rows = log.row_numbers
+    log.rows(
+        duplicate,
+        None,
+        lambda p: f"duplicate {what}: same {', '.join(keys)} as row {rows[first_position[p]]}",
+        expected="one row per " + " x ".join(keys),
+    )
+
+
+def _check_report(
+    frame: pd.DataFrame,
+    sources: dict[str, SourceColumn],
+    log: ProblemLog,
+    extra: pd.Series | None = None,
+) -> None:
+    _check_negative(frame, sources, log, METRICS)
+    if "clicks" in sources and "impressions" in sources:
+        clicks, shown = frame["clicks"].to_numpy(), frame["impressions"].to_numpy()
+        log.rows(
+            clicks > shown,
+            sources["clicks"].header,
+            lambda p: f"clicks {clicks[p]:g} exceed impressions {shown[p]:g}",
+            expected="clicks <= impressions",
+        )
+    if "quality_score" in sources:
+        score = frame["quality_score"].to_numpy()
+        log.rows(
+            (score < 1) | (score > 10),
+            sources["quality_score"].header,
+            lambda p: f"quality score {score[p]:g} outside 1..10",
+            expected="1 to 10",
+        )
+    if "bid" in sources:
+        bid = frame["bid"].to_numpy()
+        log.rows(
+            bid < 0,
+            sources["bid"].header,
+            lambda p: f"negative bid {bid[p]:g}",
+            expected="0 or more",
+        )
+    keys = [d for d in DIMENSIONS if d in sources]
+    if "date" in keys:
+        _check_duplicates(frame, keys, log, "row", extra)
+
+
+def _check_items(frame: pd.DataFrame, sources: dict[str, SourceColumn], log: ProblemLog) -> None:
+    if "price" in sources:
+        price = frame["price"].to_numpy()
+        log.rows(
+            ~(price > 0),
+            sources["price"].header,
+            lambda p: (
+                "missing price" if np.isnan(price[p]) else f"price {price[p]:g} is not positive"
+            ),
+            expected="a price above 0",
+        )
+    _check_negative(frame, sources, log, ("unit_cost", "sales_30d"))
+    if "item" in sources:
+        _check_duplicates(frame, ["item"], log, "item")
+
+
+def _check_candidates(
+    frame: pd.DataFrame, sources: dict[str, SourceColumn], log: ProblemLog
+) -> None:
+    _check_negative(
+        frame,
+        sources,
+        log,
+        ("search_volume", "competition", "market_ctr", "market_cvr", "market_cpc"),
+    )
+
+
+__all__ = ["map_headers", "normalise_table", "split_report_grains"]

@@ -1,0 +1,138 @@
+"""Whole-column parsers for cells as exports write them.
+
+Each parser works on the distinct values of a column (a report of millions of rows holds
+few distinct dates, platforms or click counts), then spreads the result back with the
+factorize codes, so parsing costs one hash pass per column plus work per distinct value.
+Every parser returns the parsed values and a mask of cells it could not parse; the caller
+turns that mask into problems.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from bidopt.io.aliases import ALL_ALIASES, PLATFORM_ALIASES
+from bidopt.schema import ALL
+
+EMPTY_NUMBER_TEXT = frozenset({"", "-", "--", "—", "–"})  # "n/a" is an error, not a zero
+_NUMBER_NOISE = re.compile(r"[\s,\u00a0\u3000¥￥$€£'’]|cny|rmb|usd|eur|gbp|元", flags=re.IGNORECASE)
+_HOUR = re.compile(r"^(\d{1,2})(?:\.0+)?(?:\s*(?:[:：]\d{2}.*|[点时].*|h|hr))?$", re.IGNORECASE)
+_EXCEL_SERIAL = re.compile(r"^\d{5}(?:\.0+)?$")
+_PLATFORMS = {k.lower(): v for k, v in PLATFORM_ALIASES.items()}
+_ALL_TEXT = frozenset(a.lower() for a in ALL_ALIASES)
+
+
+def _distinct(column: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    codes, uniques = pd.factorize(column.astype(str), use_na_sentinel=False)
+    return codes, pd.Series(np.asarray(uniques, dtype=object), dtype=str)
+
+
+def _spread(text: pd.Series, codes: np.ndarray) -> pd.Series:
+    """Distinct values back to one per row (Arrow ``take``: no Python objects per row)."""
+    return text.astype(str).take(codes).reset_index(drop=True)
+
+
+def constant_text(value: str, n: int) -> pd.Series:
+    """A string column holding ``value`` on every one of ``n`` rows."""
+    return _spread(pd.Series([value], dtype=str), np.zeros(n, dtype=np.intp))
+
+
+def parse_numbers(
+    column: pd.Series, *, percent_header: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parse export numbers: ``1,234.5``, ``12.5%``, ``¥3.20``, ``(4.00)``, ``CNY 5``.
+
+    Returns ``(values, empty, bad)``: float64 values (NaN where the cell is empty or bad),
+    a mask of empty cells (``""``, ``-``...) and a mask of cells that are not numbers.
+    ``percent_header`` divides every value by 100 (the header said ``(%)``).
+    """
+    codes, text = _distinct(column)
+    text = text.str.strip()
+    empty = text.str.lower().isin(EMPTY_NUMBER_TEXT).to_numpy()
+    negative = (text.str.startswith("(") & text.str.endswith(")")).to_numpy()
+    percent = text.str.endswith("%").to_numpy()
+    cleaned = text.str.replace(_NUMBER_NOISE, "", regex=True)
+    cleaned = cleaned.str.replace("−", "-", regex=False).str.strip("()%")
+    values = pd.to_numeric(cleaned, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    values = np.where(percent | percent_header, values / 100.0, values)
+    values = np.where(negative, -np.abs(values), values)
+    bad = ~empty & ~np.isfinite(values)
+    values[empty | bad] = np.nan
+    return values[codes], empty[codes], bad[codes]
+
+
+def parse_dates(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Parse YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD, 2024年1月5日, Excel serials (45292).
+
+    A time part after the date is dropped. Returns ``(datetime64[ns] values, bad)``.
+    """
+    codes, text = _distinct(column)
+    text = text.str.strip()
+    serial = text.str.match(_EXCEL_SERIAL).to_numpy()
+    day = text.str.split(r"[ T]", n=1, regex=True).str[0].fillna("")
+    day = day.str.replace(r"^(\d{4})(\d{2})(\d{2})$", r"\1-\2-\3", regex=True)
+    day = day.str.replace(r"[/.年月]", "-", regex=True).str.rstrip("日")
+    parsed = pd.to_datetime(day, format="%Y-%m-%d", errors="coerce").astype("datetime64[ns]")
+    values = parsed.to_numpy().copy()
+    if serial.any():
+        days = pd.to_numeric(text[serial], errors="coerce").to_numpy(dtype=float)
+        values[serial] = np.datetime64("1899-12-30", "ns") + (days * 86400e9).astype(
+            "timedelta64[ns]"
+        )
+    bad = np.isnat(values)
+    return values[codes], bad[codes]
+
+
+def parse_dimension(column: pd.Series) -> pd.Series:
+    """Strip a dimension's text; 全部/all/total/empty become ``schema.ALL``."""
+    codes, text = _distinct(column)
+    text = text.str.strip()
+    text = text.where(~text.str.lower().isin(_ALL_TEXT), ALL)
+    return _spread(text, codes)
+
+
+def parse_text(column: pd.Series) -> pd.Series:
+    """Strip a text column (campaign, tier...) without reading 'all' into it."""
+    codes, text = _distinct(column)
+    return _spread(text.str.strip(), codes)
+
+
+def parse_platforms(column: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Map 无线/计算机/Mobile phones/Computers... to ``mobile``/``pc``; empty is ``all``."""
+    codes, text = _distinct(column)
+    folded = text.str.strip().str.lower()
+    mapped = folded.map(_PLATFORMS)
+    mapped = mapped.where(~folded.isin(_ALL_TEXT), ALL)
+    bad = mapped.isna().to_numpy()
+    return _spread(mapped.fillna(""), codes), bad[codes]
+
+
+def parse_hours(column: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Parse hours ``0``..``23`` (also ``07``, ``7:00-8:00``, ``7点``) to '0'..'23' or 'all'."""
+    codes, text = _distinct(column)
+    text = text.str.strip()
+    is_all = text.str.lower().isin(_ALL_TEXT)
+    number = pd.to_numeric(text.str.extract(_HOUR, expand=False), errors="coerce")
+    bad = (~is_all & ~number.between(0, 23)).to_numpy()
+    values = np.where(
+        is_all.to_numpy(), ALL, number.fillna(-1).astype(int).astype(str).to_numpy(dtype=object)
+    ).astype(object)
+    values[bad] = ""
+    return _spread(pd.Series(values, dtype=str), codes), bad[codes]
+
+
+def with_match_type(keyword: pd.Series, match_type: pd.Series) -> pd.Series:
+    """Write exact and phrase keywords as Google Ads notation: ``[shoes]``, ``"shoes"``.
+
+    One ad group may hold the same words in several match types with different bids;
+    without this they would be duplicate rows. Broad keywords stay plain.
+    """
+    kind = match_type.str.strip().str.lower()
+    plain = (keyword != ALL) & ~keyword.str.startswith(("[", '"'))
+    exact = (plain & kind.str.startswith("exact")).to_numpy()
+    phrase = (plain & kind.str.startswith("phrase")).to_numpy()
+    keyword = keyword.where(~exact, "[" + keyword + "]")
+    return keyword.where(~phrase, '"' + keyword + '"')

@@ -1,0 +1,333 @@
+"""Built-in table reader: CSV in whatever encoding the export used, Excel and Parquet.
+
+Every cell comes back as a string with the file's own headers, so that one normaliser
+(:mod:`bidopt.io.normalise`) parses numbers and dates the same way whatever the format.
+Exports sometimes put a title or a date-range line above the header (Google Ads does); the
+reader looks for the header in the first lines and records its 1-based line number in
+``frame.attrs["header_row"]`` so that problems point at the row a spreadsheet shows.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+from pathlib import Path
+
+import charset_normalizer
+import numpy as np
+import pandas as pd
+
+from bidopt.errors import DataError, Problem
+from bidopt.io.aliases import DERIVED_KEYS, HEADER_LOOKUP, header_key
+
+HEADER_SEARCH_LINES = 20  # title lines an export may put above the header
+SAMPLE_BYTES = 1 << 20  # bytes read to detect the encoding and the delimiter
+DELIMITERS = (",", "\t", ";", "|")
+EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+ARROW_ENCODINGS = {"utf-8", "utf-8-sig", "gb18030"}
+_CHINESE_ENCODINGS = {"gb2312", "gbk", "gb18030", "hz", "cp936", "euc_cn"}
+
+
+def read_raw_table(path: Path) -> pd.DataFrame:
+    """Read CSV/TSV (encoding and delimiter detected), .xlsx or .parquet as strings.
+
+    NaN and missing cells become ``""``. Raises :class:`DataError` for a missing, empty or
+    unreadable file, so the CLI reports one line instead of a traceback.
+    """
+    path = Path(path)
+    where = str(path)
+    if not path.exists():
+        raise DataError([Problem(file=where, message="file not found")])
+    if path.is_dir():
+        raise DataError([Problem(file=where, message="is a folder, not a file")])
+    if path.stat().st_size == 0:
+        raise DataError([Problem(file=where, message="file is empty (no header, no rows)")])
+    suffix = path.suffix.lower()
+    try:
+        if suffix in EXCEL_SUFFIXES:
+            frame = _read_excel(path)
+        elif suffix in PARQUET_SUFFIXES:
+            frame = _read_parquet(path)
+        elif suffix == ".xls":
+            raise DataError(
+                [
+                    Problem(
+                        file=where,
+                        message="old Excel .xls files are not supported",
+                        expected="save it as .xlsx or .csv",
+                    )
+                ]
+            )
+        else:
+            frame = _read_delimited(path)
+    except DataError:
+        raise
+    except (OSError, ValueError, UnicodeError, csv.Error, ImportError) as exc:
+        message = f"cannot read the file: {type(exc).__name__}: {exc}".strip()
+        raise DataError([Problem(file=where, message=message)]) from exc
+    except Exception as exc:  # openpyxl/pyarrow raise their own types for corrupt files
+        message = f"cannot read the file: {type(exc).__name__}: {exc}".strip()
+        raise DataError([Problem(file=where, message=message)]) from exc
+    if len(frame.columns) == 0 or all(str(c).strip() == "" for c in frame.columns):
+        raise DataError([Problem(file=where, message="file is empty (no header, no rows)")])
+    return frame
+
+
+# --- CSV ---------------------------------------------------------------------------------
+
+
+def detect_encoding(sample: bytes) -> str:
+    """Name the codec of a CSV sample: BOM first, then strict UTF-8, then charset-normalizer.
+
+    Chinese guesses are widened to GB18030 (a superset of GB2312 and GBK) so that a rare
+    character beyond the sample does not fail the read.
+    """
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut at the end of the sample is still UTF-8.
+        if exc.start >= len(sample) - 3 and exc.reason == "unexpected end of data":
+            return "utf-8"
+    best = charset_normalizer.from_bytes(sample).best()
+    if best is None:
+        return "gb18030"
+    encoding = best.encoding.lower().replace("-", "_")
+    if encoding in _CHINESE_ENCODINGS:
+        return "gb18030"
+    if encoding.startswith("utf_16"):
+        return "utf-16"
+    return best.encoding
+
+
+def _read_sample(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        sample = handle.read(SAMPLE_BYTES)
+    if len(sample) == SAMPLE_BYTES and not sample.startswith(
+        (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    ):
+        cut = sample.rfind(b"\n")
+        if cut > 0:
+            sample = sample[: cut + 1]
+    return sample
+
+
+def _known_cells(cells: list[str]) -> int:
+    return sum(1 for c in cells if (k := header_key(c)) in HEADER_LOOKUP or k in DERIVED_KEYS)
+
+
+def _find_header(lines: list[list[str]]) -> int:
+    """Index of the first line that looks like a header (two or more known columns)."""
+    for index, cells in enumerate(lines[:HEADER_SEARCH_LINES]):
+        if _known_cells(cells) >= 2:
+            return index
+    for index, cells in enumerate(lines[:HEADER_SEARCH_LINES]):
+        if any(c.strip() for c in cells):
+            return index
+    return 0
+
+
+def _sniff(text: str, suffix: str) -> tuple[str, int]:
+    """Pick the delimiter and the header line from the first lines of the text."""
+    head = text.splitlines()[:HEADER_SEARCH_LINES]
+    best: tuple[int, int, str] | None = None  # (known cells, -line, delimiter)
+    for delimiter in DELIMITERS:
+        lines = list(csv.reader(head, delimiter=delimiter))
+        for index, cells in enumerate(lines):
+            known = _known_cells(cells)
+            if known >= 2:
+                score = (known, -index, delimiter)
+                if best is None or score[:2] > best[:2]:
+                    best = score
+                break
+    if best is not None:
+        return best[2], -best[1]
+    first = next((line for line in head if line.strip()), "")
+    default = "\t" if suffix == ".tsv" else ","
+    counts = {d: first.count(d) for d in DELIMITERS}
+    delimiter = max(counts, key=lambda d: (counts[d], d == default))
+    if counts[delimiter] == 0:
+        delimiter = default
+    return delimiter, _find_header(list(csv.reader(head, delimiter=delimiter)))
+
+
+def _read_delimited(path: Path) -> pd.DataFrame:
+    sample = _read_sample(path)
+    if not sample.strip().strip(codecs.BOM_UTF8):
+        raise DataError([Problem(file=str(path), message="file is empty (no header, no rows)")])
+    encoding = detect_encoding(sample)
+    text = sample.decode(encoding, errors="replace")
+    if not text.strip("\ufeff \r\n\t"):
+        raise DataError([Problem(file=str(path), message="file is empty (no header, no rows)")])
+    delimiter, header_index = _sniff(text.lstrip("\ufeff"), path.suffix.lower())
+    options = dict(
+        sep=delimiter,
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+        skiprows=header_index,
+        skip_blank_lines=True,
+        encoding=encoding,
+    )
+    header = next(csv.reader(text.lstrip("\ufeff").splitlines()[:1], delimiter=delimiter), [])
+    frame = _read_with_arrow(path, encoding, delimiter, header) if header_index == 0 else None
+    try:
+        if frame is None:
+            frame = pd.read_csv(path, **options)
+    except UnicodeDecodeError:
+        # The sample looked like UTF-8 but a later byte is not: let charset-normalizer
+        # look at the whole file (this only happens on unusual files).
+        options["encoding"] = detect_encoding(path.read_bytes()[: SAMPLE_BYTES * 16])
+        if options["encoding"] == "utf-8":
+            options["encoding"] = "gb18030"
+        frame = pd.read_csv(path, **options)
+    except pd.errors.EmptyDataError as exc:
+        raise DataError(
+            [Problem(file=str(path), message="file is empty (no header, no rows)")]
+        ) from exc
+    except pd.errors.ParserError as exc:
+        raise DataError(
+            [
+                Problem(
+                    file=str(path),
+                    message=f"malformed CSV: {exc}".strip(),
+                    expected=f"one value per column, separated by {delimiter!r}",
+                )
+            ]
+        ) from exc
+    frame.columns = [str(c).lstrip("\ufeff").strip() for c in frame.columns]
+    if any(frame[c].hasnans for c in frame.columns):  # short rows in the pandas path
+        frame = frame.fillna("")
+    frame.attrs["header_row"] = header_index + 1
+    frame.attrs["encoding"] = encoding
+    return frame
+
+
+def _read_with_arrow(
+    path: Path, encoding: str, delimiter: str, header: list[str]
+) -> pd.DataFrame | None:
+    """Fast path for well-formed files (4x faster than pandas on UTF-8); None otherwise.
+
+    Anything unusual (ragged rows, duplicate headers, a codec pyarrow cannot use) returns
+    None and the pandas parser, with its clearer messages, reads the file instead.
+    """
+    names = [h.strip() for h in header]
+    if not names or len(set(names)) != len(names) or encoding not in ARROW_ENCODINGS:
+        return None
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    columns = [f"c{i}" for i in range(len(names))]
+    try:
+        table = pa_csv.read_csv(
+            path,
+            read_options=pa_csv.ReadOptions(
+                encoding="utf8" if encoding.startswith("utf-8") else encoding,
+                skip_rows=1,
+                column_names=columns,
+            ),
+            parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(columns, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                null_values=[],
+            ),
+        )
+    except (pa.ArrowException, UnicodeError, LookupError, ValueError):
+        return None
+    frame = table.to_pandas(
+        types_mapper={pa.string(): pd.StringDtype("pyarrow", na_value=np.nan)}.get
+    )
+    frame.columns = names
+    return frame
+
+
+# --- Excel -------------------------------------------------------------------------------
+
+
+def _excel_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.strftime("%Y-%m-%d")
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return ""
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    return str(value).strip()
+
+
+def _read_excel(path: Path) -> pd.DataFrame:
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheet = workbook.active
+        if sheet is None or sheet.max_row in (0, None):
+            sheet = next((ws for ws in workbook.worksheets if ws.max_row), workbook.worksheets[0])
+        rows = [[_excel_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+    while rows and not any(rows[-1]):
+        rows.pop()
+    if not rows:
+        raise DataError([Problem(file=str(path), message="file is empty (no header, no rows)")])
+    header_index = _find_header(rows)
+    header = rows[header_index]
+    width = max(i + 1 for i, c in enumerate(header) if c) if any(header) else 0
+    body = [row[:width] + [""] * (width - len(row)) for row in rows[header_index + 1 :]]
+    body = [row for row in body if any(row)]
+    columns = [str(c).strip() for c in header[:width]]
+    frame = (
+        pd.DataFrame(body, columns=columns, dtype=str)
+        if body
+        else pd.DataFrame({c: pd.Series([], dtype=str) for c in columns})
+    )
+    frame.attrs["header_row"] = header_index + 1
+    return frame
+
+
+# --- Parquet -----------------------------------------------------------------------------
+
+
+def _column_as_text(column: pd.Series) -> pd.Series:
+    missing = column.isna()
+    if pd.api.types.is_datetime64_any_dtype(column):
+        text = column.dt.strftime("%Y-%m-%d")
+    elif pd.api.types.is_float_dtype(column):
+        values = column.to_numpy(dtype=float, na_value=np.nan)
+        finite = values[np.isfinite(values)]
+        if finite.size and np.all(np.mod(finite, 1) == 0) and np.all(np.abs(finite) < 1e15):
+            text = pd.Series(
+                np.where(np.isfinite(values), values, 0).astype(np.int64), index=column.index
+            ).astype(str)
+        else:
+            text = column.astype(str)
+    else:
+        text = (
+            column.map(_excel_cell, na_action="ignore")
+            if column.dtype == object
+            else (column.astype(str))
+        )
+    return text.where(~missing, "").astype(str)
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    frame = pd.read_parquet(path)
+    frame = frame.reset_index(drop=True)
+    text = pd.DataFrame({str(c).strip(): _column_as_text(frame[c]) for c in frame.columns})
+    text.attrs["header_row"] = 1
+    return text

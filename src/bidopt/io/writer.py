@@ -1,0 +1,134 @@
+"""The recommendations CSV, written so that Excel opens it correctly and safely.
+
+Excel guesses a CSV's encoding from its BOM (without one, Chinese text turns to mojibake)
+and runs any cell starting with ``=``, ``+``, ``-`` or ``@`` as a formula: a keyword such as
+``=HYPERLINK(...)`` from a search-term report would execute on the operator's machine. Text
+cells are therefore quoted with a leading ``'``; numeric columns are left alone so that a
+negative ``change_pct`` stays a number.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bidopt.errors import OutputError
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Decimal places per column; floats not listed get up to 4, trailing zeros dropped.
+DECIMALS = {
+    "current": 2,
+    "proposed": 2,
+    "exp_cost": 2,
+    "exp_gmv": 2,
+    "change_pct": 1,
+    "exp_roi": 2,
+    "exp_clicks": 1,
+}
+INTEGER_COLUMNS = frozenset({"hour"})
+
+
+def escape_formula(column: pd.Series) -> pd.Series:
+    """Prefix text cells that Excel would run as a formula with a single quote."""
+    text = column.astype(str).where(column.notna(), "")
+    risky = text.str.startswith(FORMULA_PREFIXES)
+    return text.where(~risky, "'" + text)
+
+
+def _format_float(column: pd.Series, decimals: int | None) -> pd.Series:
+    values = pd.to_numeric(column, errors="coerce").astype(float)
+    missing = ~np.isfinite(values.to_numpy())
+    if decimals is None:
+        text = values.round(4).map(lambda v: f"{v:.4f}".rstrip("0").rstrip("."))
+    else:
+        text = values.round(decimals).map(lambda v: f"{v:.{decimals}f}")
+    text = text.str.replace(r"^-(0\.?0*)$", r"\1", regex=True)  # no "-0.00"
+    return text.where(~missing, "")
+
+
+def _format_column(name: str, column: pd.Series) -> pd.Series:
+    if pd.api.types.is_bool_dtype(column):
+        return column.map({True: "true", False: "false"}).fillna("")
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return column.dt.strftime("%Y-%m-%d").fillna("")
+    if pd.api.types.is_integer_dtype(column):
+        return column.astype("Int64").astype(str).replace("<NA>", "")
+    if pd.api.types.is_float_dtype(column):
+        if name in INTEGER_COLUMNS:
+            values = column.to_numpy(dtype=float)
+            whole = np.isfinite(values) & (np.mod(np.nan_to_num(values), 1) == 0)
+            if whole[np.isfinite(values)].all():
+                return column.astype("Int64").astype(str).replace("<NA>", "")
+        return _format_float(column, DECIMALS.get(name))
+    if name in DECIMALS or name in INTEGER_COLUMNS:
+        # An object column of numbers (None where an action has no value) is numeric too.
+        numbers = pd.to_numeric(column, errors="coerce")
+        if (numbers.notna() | column.isna() | (column.astype(str) == "")).all():
+            if name in INTEGER_COLUMNS:
+                return _format_column(name, numbers)
+            return _format_float(numbers, DECIMALS.get(name))
+    return escape_formula(column)
+
+
+def write_recommendations_csv(
+    recommendations: pd.DataFrame, path: Path, *, encoding: str = "utf-8-sig"
+) -> None:
+    """Write the frame's columns in order as an Excel-safe CSV (BOM by default, or 'gbk').
+
+    Money 2 decimals, ``change_pct`` 1, other floats up to 4; text cells that look like
+    formulas are quoted; empty values are empty cells.
+    """
+    text = pd.DataFrame(
+        {
+            name: _format_column(str(name), recommendations[name])
+            for name in recommendations.columns
+        },
+        columns=list(recommendations.columns),
+    )
+    try:
+        text.to_csv(Path(path), index=False, encoding=encoding, lineterminator="\r\n")
+    except UnicodeEncodeError as exc:
+        bad = exc.object[exc.start : exc.end] if isinstance(exc.object, str) else "?"
+        raise OutputError(
+            f"{path}: cannot write {bad!r} in encoding {encoding}; use utf-8-sig"
+        ) from exc
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write: {exc}") from exc
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; move it into place only on success.
+
+    On an exception the temporary file is deleted and an existing ``path`` is untouched,
+    so a failed run never leaves a half-written recommendations file for upload.
+    """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot create a file in {folder}: {exc}") from exc
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        yield temporary
+        mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
+
+
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current

@@ -1,0 +1,289 @@
+"""normalise_table: header aliases per file kind, number formats, every validation problem."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bidopt.errors import Problem
+from bidopt.io import normalise_table, read_raw_table, split_report_grains
+from bidopt.io.normalise import MAX_LISTED_ROWS
+from bidopt.schema import ALL, CANDIDATE_COLUMNS, ITEM_COLUMNS, REPORT_COLUMNS
+
+
+def csv_file(tmp_path: Path, text: str, name: str = "in.csv", encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def load(tmp_path: Path, text: str, kind: str = "report") -> tuple[pd.DataFrame, list[Problem]]:
+    path = csv_file(tmp_path, text)
+    return normalise_table(read_raw_table(path), kind, str(path))
+
+
+def errors(problems: list[Problem]) -> list[Problem]:
+    return [p for p in problems if p.severity == "error"]
+
+
+def test_report_frame_has_every_canonical_column_with_types(tmp_path: Path) -> None:
+    frame, problems = load(
+        tmp_path,
+        "date,campaign,keyword,impressions,clicks,cost\n2024-01-01,C,shoes,100,3,1.5\n",
+    )
+    assert problems == []
+    assert list(frame.columns) == list(REPORT_COLUMNS)
+    assert str(frame["date"].dtype).startswith("datetime64")
+    for name in ("item", "crowd", "region", "platform", "hour"):
+        assert frame.loc[0, name] == ALL
+    for name in ("impressions", "clicks", "cost", "orders", "gmv", "carts", "favorites"):
+        assert frame[name].dtype == np.float64
+    assert np.isnan(frame.loc[0, "bid"]) and np.isnan(frame.loc[0, "quality_score"])
+    assert frame.loc[0, "orders"] == 0.0
+
+
+def test_amazon_headers_with_trailing_spaces(tmp_path: Path) -> None:
+    text = (
+        "Date,Campaign Name,Ad Group Name,Targeting,Match Type,Customer Search Term,Impressions,"
+        'Clicks,Spend,"7 Day Total Sales ","7 Day Total Orders (#)",Cost Per Click (CPC)\n'
+        '2024-01-01,SP-1,AG-1,yoga mat,EXACT,yoga mat,"1,200",30,$15.30,"$1,099.50",3,$0.51\n'
+    )
+    frame, problems = load(tmp_path, text)
+    assert problems == []
+    row = frame.iloc[0]
+    assert (row["campaign"], row["item"], row["keyword"]) == ("SP-1", "AG-1", "[yoga mat]")
+    assert row["impressions"] == 1200 and row["cost"] == pytest.approx(15.30)
+    assert row["gmv"] == pytest.approx(1099.5) and row["orders"] == 3
+
+
+def test_google_ads_headers_and_platform_values(tmp_path: Path) -> None:
+    text = (
+        "Day,Campaign,Ad group,Keyword,Device,Max. CPC,Impr.,Clicks,Cost,Conversions,Conv. value,"
+        "CTR,Avg. CPC\n"
+        "2024-01-01,C,G,shoes,Mobile phones,1.00,100,5,2.50,1,40,5.00%,0.50\n"
+        "2024-01-01,C,G,shoes,Computers,1.00,50,1,0.40,0,0,2.00%,0.40\n"
+    )
+    frame, problems = load(tmp_path, text)
+    assert problems == []  # CTR and Avg. CPC are derived in a report: silently accepted
+    assert frame["platform"].tolist() == ["mobile", "pc"]
+    assert frame["bid"].tolist() == [1.0, 1.0]
+
+
+def test_number_formats(tmp_path: Path) -> None:
+    text = (
+        "date,campaign,keyword,impressions,clicks,cost,gmv,orders,bid\n"
+        '2024-01-01,C,a,"1,234",12,¥3.50,"CNY 1,000.25",-,"1,2"\n'
+        "2024-01-02,C,a,,0,￥0,€5,0,$0.05\n"
+        "2024-01-03,C,a,10,1,£2,0,0,\n"
+    )
+    frame, problems = load(tmp_path, text)
+    assert errors(problems) == []
+    assert frame["impressions"].tolist() == [1234.0, 0.0, 10.0]
+    assert frame["cost"].tolist() == [3.5, 0.0, 2.0]
+    assert frame["gmv"].tolist() == [1000.25, 5.0, 0.0]
+    assert frame["orders"].tolist() == [0.0, 0.0, 0.0]
+    assert frame["bid"].iloc[1] == 0.05 and np.isnan(frame["bid"].iloc[2])
+
+
+def test_percent_and_unit_headers(tmp_path: Path) -> None:
+    text = "关键词,展现指数,点击率(%),点击转化率,市场均价\n连衣裙,1000,3.5,12.5%,￥1.20\n"
+    frame, problems = load(tmp_path, text, kind="candidates")
+    assert problems == []
+    assert list(frame.columns) == list(CANDIDATE_COLUMNS)
+    row = frame.iloc[0]
+    assert row["market_ctr"] == pytest.approx(0.035)
+    assert row["market_cvr"] == pytest.approx(0.125)
+    assert row["market_cpc"] == pytest.approx(1.2)
+    assert row["item"] == ALL
+    fen, problems = load(
+        tmp_path, "日期,推广计划,关键词,展现量,点击量,花费(分)\n2024-01-01,A,k,10,1,350\n"
+    )
+    assert problems == [] and fen.loc[0, "cost"] == pytest.approx(3.5)
+
+
+def test_same_header_means_different_things_per_kind(tmp_path: Path) -> None:
+    report, problems = load(
+        tmp_path,
+        "日期,推广计划,关键词,展现量,点击量,花费,点击率,点击转化率\n2024-01-01,A,k,10,1,1,10%,0%\n",
+    )
+    assert problems == []
+    assert "market_ctr" not in report.columns
+    cands, problems = load(tmp_path, "keyword,search_volume,CTR\nk,100,2%\n", kind="candidates")
+    assert problems == [] and cands.loc[0, "market_ctr"] == pytest.approx(0.02)
+
+
+def test_dimension_all_values_and_dates(tmp_path: Path) -> None:
+    text = (
+        "date,campaign,item,crowd,region,hour,impressions,clicks,cost\n"
+        "2024/01/05,C,全部,all,,全部,1,0,0\n"
+        "20240106,C,i,女性,北京,07,1,0,0\n"
+        "2024-01-07,C,i,女性,北京,23,1,0,0\n"
+    )
+    frame, problems = load(tmp_path, text)
+    assert problems == []
+    assert frame["item"].tolist() == [ALL, "i", "i"]
+    assert frame["crowd"].tolist() == [ALL, "女性", "女性"]
+    assert frame["region"].tolist() == [ALL, "北京", "北京"]
+    assert frame["hour"].tolist() == [ALL, "7", "23"]
+    assert frame["date"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2024-01-05",
+        "2024-01-06",
+        "2024-01-07",
+    ]
+
+
+def find(problems: list[Problem], row: int | None, column: str | None) -> Problem:
+    matches = [p for p in problems if p.row == row and p.column == column]
+    assert matches, f"no problem at row {row}, column {column}: {problems}"
+    return matches[0]
+
+
+def test_every_report_problem_with_row_and_column(tmp_path: Path) -> None:
+    text = (
+        "日期,推广计划,关键词,投放平台,小时,出价,展现量,点击量,花费,成交笔数,成交金额,质量分,备注\n"
+        "2024-01-01,A,k1,无线,1,1.0,100,5,3,1,10,5,x\n"  # row 2: fine
+        "2024-13-01,A,k2,无线,1,1.0,100,5,3,1,10,5,x\n"  # row 3: bad date
+        "2024-01-01,A,k3,平板,1,1.0,100,5,3,1,10,5,x\n"  # row 4: bad platform
+        "2024-01-01,A,k4,无线,24,1.0,100,5,3,1,10,5,x\n"  # row 5: hour 24
+        "2024-01-01,A,k5,无线,1,1.0,100,5,3,1,10,11,x\n"  # row 6: quality score 11
+        "2024-01-01,A,k6,无线,1,-1,100,5,3,1,10,5,x\n"  # row 7: negative bid
+        "2024-01-01,A,k7,无线,1,1.0,100,5,abc,1,10,5,x\n"  # row 8: cost not a number
+        "2024-01-01,A,k8,无线,1,1.0,100,-5,3,1,10,5,x\n"  # row 9: negative clicks
+        "2024-01-01,A,k9,无线,1,1.0,10,50,3,60,10,5,x\n"  # row 10: clicks > impressions
+        "2024-01-01,A,k1,无线,1,1.0,100,5,3,1,10,5,x\n"  # row 11: duplicate of row 2
+        "2024-01-01,A,k10,无线,1,1.0,100,5,3,1,-10,5,x\n"  # row 12: negative gmv
+    )
+    frame, problems = load(tmp_path, text)
+    assert len(frame) == 11
+    assert find(problems, None, "备注").severity == "warning"
+    assert "2024-13-01" in find(problems, 3, "日期").message
+    assert "平板" in find(problems, 4, "投放平台").message
+    assert "24" in find(problems, 5, "小时").message
+    assert "11" in find(problems, 6, "质量分").message
+    assert "negative bid" in find(problems, 7, "出价").message
+    assert "'abc'" in find(problems, 8, "花费").message
+    assert "negative clicks" in find(problems, 9, "点击量").message
+    assert "exceed impressions" in find(problems, 10, "点击量").message
+    assert "row 2" in find(problems, 11, None).message
+    assert "negative gmv" in find(problems, 12, "成交金额").message
+    # orders > clicks is allowed (row 10 has 60 orders on 50 clicks)
+    assert not [p for p in problems if p.column == "成交笔数"]
+    assert len(errors(problems)) == 10
+
+
+def test_missing_required_columns_and_no_split(tmp_path: Path) -> None:
+    frame, problems = load(tmp_path, "date,campaign,clicks\n2024-01-01,C,1\n")
+    messages = {p.column: p.message for p in errors(problems)}
+    assert "impressions" in messages and "cost" in messages
+    assert any("not split" in p.message for p in errors(problems))
+    assert list(frame.columns) == list(REPORT_COLUMNS)
+
+
+def test_empty_campaign_is_an_error(tmp_path: Path) -> None:
+    _, problems = load(
+        tmp_path, "date,campaign,keyword,impressions,clicks,cost\n2024-01-01,,k,1,0,0\n"
+    )
+    assert find(problems, 2, "campaign").message == "empty campaign"
+
+
+def test_problem_list_is_capped_per_column(tmp_path: Path) -> None:
+    rows = "".join(f"2024-01-01,C,k{i},1,0,bad\n" for i in range(50))
+    _, problems = load(tmp_path, "date,campaign,keyword,impressions,clicks,cost\n" + rows)
+    cost = [p for p in problems if p.column == "cost"]
+    assert len(cost) == MAX_LISTED_ROWS + 1
+    assert [p.row for p in cost[:3]] == [2, 3, 4]
+    assert "30 more rows" in cost[-1].message
+
+
+def test_summary_footer_rows_are_skipped(tmp_path: Path) -> None:
+    text = (
+        "Campaign,Day,Keyword,Impr.,Clicks,Cost\nC,2024-01-01,k,10,1,1\nTotal: Account,,,10,1,1\n"
+    )
+    frame, problems = load(tmp_path, text)
+    assert len(frame) == 1
+    assert [p.severity for p in problems] == ["warning"]
+
+
+def test_items_file(tmp_path: Path) -> None:
+    text = (
+        "宝贝ID,价格,成本,30天销量,层级\n"
+        "i1,99,40,120,A\n"
+        "i2,0,10,5,B\n"  # row 3: price 0
+        "i1,89,40,,A\n"  # row 4: duplicate item
+        "i3,,10,1,C\n"  # row 5: missing price
+    )
+    frame, problems = load(tmp_path, text, kind="items")
+    assert list(frame.columns) == list(ITEM_COLUMNS)
+    assert frame["sales_30d"].tolist() == [120.0, 5.0, 0.0, 1.0]
+    assert frame["campaign"].tolist() == ["", "", "", ""]
+    assert "not positive" in find(problems, 3, "价格").message
+    assert "row 2" in find(problems, 4, None).message
+    assert "missing price" in find(problems, 5, "价格").message
+    assert len(errors(problems)) == 3
+
+
+def test_candidates_negative_volume(tmp_path: Path) -> None:
+    frame, problems = load(
+        tmp_path, "关键词,宝贝ID,展现指数\n连衣裙,i1,100\n长尾词,,-3\n", kind="candidates"
+    )
+    assert frame["item"].tolist() == ["i1", ALL]
+    assert "negative search_volume" in find(problems, 3, "展现指数").message
+
+
+def test_unknown_kind_is_a_programming_error() -> None:
+    with pytest.raises(ValueError):
+        normalise_table(pd.DataFrame({"a": ["1"]}), "bogus", "x")
+
+
+def test_three_million_rows_normalise_quickly() -> None:
+    """Whole-column parsing: 3M rows in seconds. Kept at 300k here to keep the suite fast."""
+    n = 300_000
+    keyword = np.char.add("k", (np.arange(n) // 2).astype(str))
+    raw = pd.DataFrame(
+        {
+            "日期": "2024-01-01",
+            "推广计划": "A",
+            "关键词": keyword,
+            "投放平台": np.where(np.arange(n) % 2 == 0, "无线", "计算机"),
+            "展现量": (np.arange(n) % 1000).astype(str),
+            "点击量": (np.arange(n) % 10).astype(str),
+            "花费": np.char.add("1,", np.char.zfill((np.arange(n) % 997).astype(str), 3)),
+        }
+    ).astype(str)
+    raw.iloc[5, 5] = "oops"
+    start = time.perf_counter()
+    frame, problems = normalise_table(raw, "report", "big.csv")
+    elapsed = time.perf_counter() - start
+    assert len(frame) == n
+    assert frame["cost"].iloc[3] == 1003.0
+    assert [p.row for p in errors(problems)] == [7]
+    assert elapsed < 10
+
+
+def test_match_types_keep_same_words_apart(tmp_path: Path) -> None:
+    text = (
+        "Day,Campaign,Ad group,Keyword,Match type,Impr.,Clicks,Cost\n"
+        "2024-01-01,C,G,shoes,Exact match,10,1,1\n"
+        "2024-01-01,C,G,shoes,Phrase match,10,1,1\n"
+        "2024-01-01,C,G,shoes,Broad match,10,1,1\n"
+    )
+    frame, problems = load(tmp_path, text)
+    assert problems == []
+    assert frame["keyword"].tolist() == ["[shoes]", '"shoes"', "shoes"]
+
+
+def test_search_terms_are_not_duplicates_and_sum_per_keyword(tmp_path: Path) -> None:
+    text = (
+        "Date,Campaign Name,Ad Group Name,Targeting,Customer Search Term,Impressions,Clicks,Spend\n"
+        "2024-01-01,SP,AG,yoga mat,yoga mat thick,100,3,1.5\n"
+        "2024-01-01,SP,AG,yoga mat,yoga mat blue,50,1,0.5\n"
+        "2024-01-01,SP,AG,yoga mat,yoga mat blue,50,1,0.5\n"
+    )
+    frame, problems = load(tmp_path, text)
+    assert [(p.row, "row 3" in p.message) for p in errors(problems)] == [(4, True)]
+    grains = split_report_grains([frame.iloc[:2]])
+    assert grains["keywords"]["impressions"].tolist() == [150.0]

@@ -1,0 +1,68 @@
+"""Whole-column parsers and the derived-ratio cross-check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bidopt.io import normalise_table, read_raw_table
+from bidopt.io.parsing import parse_dates, parse_hours, parse_numbers, parse_platforms
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.decimals(min_value=-(10**9), max_value=10**9, places=2, allow_nan=False),
+    st.sampled_from(["", "¥", "￥", "$", "€", "£", "CNY "]),
+)
+def test_exported_money_round_trips(value, sign) -> None:
+    text = f"{sign}{value:,.2f}"
+    values, empty, bad = parse_numbers(pd.Series([text]))
+    assert not bad[0] and not empty[0]
+    assert values[0] == float(value)
+
+
+def test_numbers_empty_bad_and_percent() -> None:
+    values, empty, bad = parse_numbers(pd.Series(["12.5%", "(4.00)", "-", "", "abc", "1e3"]))
+    np.testing.assert_allclose(values[[0, 1, 5]], [0.125, -4.0, 1000.0])
+    assert empty.tolist() == [False, False, True, True, False, False]
+    assert bad.tolist() == [False, False, False, False, True, False]
+
+
+def test_dates_platforms_hours() -> None:
+    dates, bad = parse_dates(pd.Series(["2024-01-05", "2024/1/5", "20240105", "45296", "x"]))
+    assert pd.Series(dates[:4]).dt.strftime("%Y-%m-%d").tolist() == ["2024-01-05"] * 4
+    assert bad.tolist() == [False, False, False, False, True]
+    platforms, bad = parse_platforms(pd.Series(["无线", "计算机", "Mobile phones", "TV", ""]))
+    assert platforms.tolist()[:3] == ["mobile", "pc", "mobile"] and platforms.iloc[4] == "all"
+    assert bad.tolist() == [False, False, False, True, False]
+    hours, bad = parse_hours(pd.Series(["0", "07", "7:00-8:00", "23", "24", "-1", "全部"]))
+    assert hours.tolist() == ["0", "7", "7", "23", "", "", "all"]
+    assert bad.tolist() == [False, False, False, False, True, True, False]
+
+
+def test_full_width_unit_headers(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text(
+        "日期,推广计划,关键词,展现量,点击量,花费（元）,成交金额(分)\n2024-01-01,A,k,10,1,2.5,12345\n",
+        encoding="utf-8",
+    )
+    frame, problems = normalise_table(read_raw_table(path), "report", str(path))
+    assert problems == []
+    assert frame.loc[0, "cost"] == 2.5 and frame.loc[0, "gmv"] == 123.45
+
+
+def test_ratio_columns_cross_checked_against_counts(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text(
+        "日期,推广计划,关键词,展现量,点击量,花费,成交金额,投入产出比,点击率\n"
+        "2024-01-01,A,k1,100,5,300,600,200,5%\n"  # cost exported in 分: ROI 2 reads 200
+        "2024-01-01,A,k2,100,4,250,1000,400,4.00\n",  # CTR as a plain percent number: fine
+        encoding="utf-8",
+    )
+    _, problems = normalise_table(read_raw_table(path), "report", str(path))
+    assert [(p.column, p.severity) for p in problems] == [("投入产出比", "warning")]
+    assert "2 of 2 rows" in problems[0].message and "分" in problems[0].message

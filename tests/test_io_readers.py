@@ -1,0 +1,163 @@
+"""read_raw_table on real files in every format and encoding users export."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from bidopt.errors import DataError
+from bidopt.io import normalise_table, read_raw_table
+
+ZTC_HEADER = "日期,推广计划,推广单元,关键词,投放平台,出价,展现量,点击量,花费,成交笔数,成交金额"
+ZTC_ROWS = [
+    "2024-01-01,计划A,宝贝1,连衣裙 夏季,无线,1.20,100,5,3.50,1,99.00",
+    "2024-01-01,计划A,宝贝1,连衣裙 夏季,计算机,0.05,10,0,0,0,0",
+]
+
+
+def write_text(path: Path, text: str, encoding: str) -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+def test_csv_encodings_with_ztc_headers(tmp_path: Path, encoding: str) -> None:
+    path = write_text(tmp_path / "kw.csv", "\n".join([ZTC_HEADER, *ZTC_ROWS]) + "\n", encoding)
+    raw = read_raw_table(path)
+    assert list(raw.columns) == ZTC_HEADER.split(",")
+    assert raw.loc[0, "关键词"] == "连衣裙 夏季"
+    assert raw.loc[1, "投放平台"] == "计算机"
+    assert all(raw[c].map(type).eq(str).all() for c in raw.columns)
+    frame, problems = normalise_table(raw, "report", str(path))
+    assert [p for p in problems if p.severity == "error"] == []
+    assert frame["platform"].tolist() == ["mobile", "pc"]
+    assert frame["keyword"].tolist() == ["连衣裙 夏季"] * 2
+
+
+def test_gbk_with_rare_characters_beyond_sample(tmp_path: Path) -> None:
+    rows = [f"2024-01-0{1 + i % 9},计划A,宝贝{i},镕铖{i},无线,1,10,1,1,0,0" for i in range(300)]
+    path = write_text(tmp_path / "kw.csv", "\n".join([ZTC_HEADER, *rows]) + "\n", "gb18030")
+    raw = read_raw_table(path)
+    assert len(raw) == 300
+    assert raw.loc[299, "关键词"] == "镕铖299"
+
+
+def test_utf16_tab_separated_google_ads_editor(tmp_path: Path) -> None:
+    text = (
+        "Campaign\tAd Group\tKeyword\tCriterion Type\tMax CPC\tStatus\n"
+        "Shoes\tRunning\trunning shoes\tExact\t1.25\tEnabled\n"
+        "Shoes\tRunning\ttrail shoes\tPhrase\t0.80\tPaused\n"
+    )
+    path = write_text(tmp_path / "editor.csv", text, "utf-16")
+    raw = read_raw_table(path)
+    assert list(raw.columns) == [
+        "Campaign",
+        "Ad Group",
+        "Keyword",
+        "Criterion Type",
+        "Max CPC",
+        "Status",
+    ]
+    assert raw["Max CPC"].tolist() == ["1.25", "0.80"]
+
+
+def test_semicolon_csv_and_title_lines_above_header(tmp_path: Path) -> None:
+    text = (
+        "Keyword report\n"
+        "January 1, 2024 - January 31, 2024\n"
+        "Day;Campaign;Ad group;Keyword;Impr.;Clicks;Cost\n"
+        "2024-01-01;C1;G1;shoes;1,000;10;5.00\n"
+    )
+    path = write_text(tmp_path / "google.csv", text, "utf-8")
+    raw = read_raw_table(path)
+    assert raw.attrs["header_row"] == 3
+    assert raw.loc[0, "Impr."] == "1,000"
+    frame, problems = normalise_table(raw, "report", str(path))
+    assert frame.loc[0, "impressions"] == 1000.0
+    assert not [p for p in problems if p.severity == "error"]
+
+
+def test_xlsx_with_date_cells_and_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "report.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["日期", "推广计划", "推广单元", "展现量", "点击量", "花费", "宝贝ID"])
+    sheet.append([dt.datetime(2024, 3, 5), "计划A", "单元1", 120, 7, 3.25, 612345678901])
+    sheet.append([None, None, None, None, None, None, None])
+    sheet.append(["2024/03/06", "计划A", "单元1", 80, 4, 2.0, 612345678901])
+    book.save(path)
+    raw = read_raw_table(path)
+    assert raw.loc[0, "日期"] == "2024-03-05"
+    assert raw.loc[0, "展现量"] == "120"
+    assert raw.loc[0, "宝贝ID"] == "612345678901"
+    frame, problems = normalise_table(raw, "report", str(path))
+    assert len(frame) == 2  # the blank row between blocks is dropped
+    assert frame["date"].dt.strftime("%Y-%m-%d").tolist() == ["2024-03-05", "2024-03-06"]
+    assert frame["item"].tolist() == ["单元1", "单元1"]  # 推广单元 outranks 宝贝ID
+    ignored = [p for p in problems if p.column == "宝贝ID"]
+    assert ignored and ignored[0].severity == "warning"
+
+
+def test_parquet_numbers_and_dates_become_strings(tmp_path: Path) -> None:
+    path = tmp_path / "report.parquet"
+    pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2024-01-01", "2024-01-02"]),
+            "campaign": ["C", "C"],
+            "keyword": ["a", None],
+            "impressions": [10.0, float("nan")],
+            "clicks": [1, 2],
+            "cost": [0.5, 1.25],
+        }
+    ).to_parquet(path)
+    raw = read_raw_table(path)
+    assert raw["date"].tolist() == ["2024-01-01", "2024-01-02"]
+    assert raw["impressions"].tolist() == ["10", ""]
+    assert raw["keyword"].tolist() == ["a", ""]
+    assert raw["cost"].tolist() == ["0.5", "1.25"]
+
+
+def test_missing_empty_and_unreadable_files_raise_data_error(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="not found"):
+        read_raw_table(tmp_path / "nope.csv")
+    (tmp_path / "empty.csv").write_bytes(b"")
+    with pytest.raises(DataError, match="empty") as info:
+        read_raw_table(tmp_path / "empty.csv")
+    assert info.value.problems[0].file == str(tmp_path / "empty.csv")
+    (tmp_path / "blank.csv").write_bytes(b"\xef\xbb\xbf\r\n\r\n")
+    with pytest.raises(DataError, match="empty"):
+        read_raw_table(tmp_path / "blank.csv")
+    (tmp_path / "broken.xlsx").write_bytes(b"not a zip file")
+    with pytest.raises(DataError, match="cannot read"):
+        read_raw_table(tmp_path / "broken.xlsx")
+    (tmp_path / "broken.parquet").write_bytes(b"PAR1 garbage")
+    with pytest.raises(DataError, match="cannot read"):
+        read_raw_table(tmp_path / "broken.parquet")
+
+
+def test_header_only_file_reads_and_normalise_reports_no_rows(tmp_path: Path) -> None:
+    path = write_text(tmp_path / "h.csv", ZTC_HEADER + "\n", "utf-8")
+    raw = read_raw_table(path)
+    assert len(raw) == 0 and len(raw.columns) == 11
+    frame, problems = normalise_table(raw, "report", str(path))
+    assert frame.empty
+    assert any("no data rows" in p.message and p.severity == "error" for p in problems)
+
+
+def test_ragged_csv_is_a_data_error_naming_the_line(tmp_path: Path) -> None:
+    text = "date,campaign,keyword,impressions,clicks,cost\n2024-01-01,C,k,1,0,0\n2024-01-01,C,k,1,0,0,9,9\n"
+    path = write_text(tmp_path / "ragged.csv", text, "utf-8")
+    with pytest.raises(DataError, match="malformed CSV") as info:
+        read_raw_table(path)
+    assert "line 3" in str(info.value)
+
+
+def test_short_rows_and_tsv_suffix(tmp_path: Path) -> None:
+    text = "date\tcampaign\tkeyword\timpressions\tclicks\tcost\n2024-01-01\tC\tk\t5\n"
+    path = write_text(tmp_path / "short.tsv", text, "utf-8")
+    raw = read_raw_table(path)
+    assert raw.iloc[0].tolist() == ["2024-01-01", "C", "k", "5", "", ""]
