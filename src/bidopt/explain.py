@@ -129,13 +129,16 @@ def plan_actions(ctx: RunContext, plan: Plan, judged: pd.DataFrame) -> pd.DataFr
     actions["current"] = current[rows]
     actions["proposed"] = chosen[rows]
     credited = owner.reindex(rows)
-    broken = pd.Series(plan.binding(), dtype=object).iloc[plan.group[rows]].to_numpy()
+    words = plan.binding()
+    broken = np.array(words, dtype=object)[plan.group[rows]] if words else np.array([], object)
+    guard_reason = np.array(
+        ["cut so that " + w.replace("would", "does not") for w in words], dtype=object
+    )[plan.group[rows]] if words else np.array([], object)
     pinned = entities["pinned"].to_numpy(bool)[rows]
     fallback = np.where(pinned, PINNED, np.where(broken != "", GUARD, BID_RULES))
     fallback_reason = np.select(
         [pinned, broken != ""],
-        ["bid pinned in the config",
-         "cut so that " + pd.Series(broken, dtype=object).str.replace("would", "does not")],
+        ["bid pinned in the config", guard_reason],
         default="current bid is outside the platform's bounds or step",
     )
     own = credited["reason"].astype(object)

@@ -48,7 +48,7 @@ def _format_float(column: pd.Series, decimals: int | None) -> pd.Series:
         text = values.round(4).map(lambda v: f"{v:.4f}".rstrip("0").rstrip("."))
     else:
         text = values.round(decimals).map(lambda v: f"{v:.{decimals}f}")
-    text = text.str.replace(r"^-(0\.?0*)$", r"\1", regex=True)  # no "-0.00"
+    text = text.astype(str).str.replace(r"^-(0\.?0*)$", r"\1", regex=True)  # no "-0.00"
     return text.where(~missing, "")
 
 
