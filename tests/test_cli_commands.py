@@ -6,10 +6,10 @@ import json
 
 import pandas as pd
 from click.testing import CliRunner
-from conftest import NIGHT, report_paths
 
 from bidopt.cli import cli
 from bidopt.config import load_config
+from conftest import NIGHT, report_paths
 
 
 def invoke(*args: str, input: str | None = None):

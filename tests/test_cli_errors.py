@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import NIGHT
 
 from bidopt.cli import cli
 from bidopt.errors import ExitCode
+from conftest import NIGHT
 
 LAST_GOOD = "last good recommendations\n"
 

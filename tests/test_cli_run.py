@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import NIGHT, report_paths, write_config
 
 from bidopt.cli import cli
 from bidopt.schema import RECOMMENDATION_COLUMNS
+from conftest import NIGHT, report_paths, write_config
 
 
 def run_cli(*args: str):

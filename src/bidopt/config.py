@@ -114,6 +114,15 @@ class Objective(_Section):
     )
 
 
+class Optimiser(_Section):
+    bids: Literal["free", "proposals"] = Field(
+        "free",
+        description="free: the optimiser may move any bid within the nightly limit; "
+        "proposals: only toward what a strategy proposed (and cuts that repair a limit).",
+    )
+    levels: int = Field(21, ge=3, le=81, description="Bid levels per keyword in the grid.")
+
+
 class History(_Section):
     days: int = Field(14, ge=1, le=365, description="Look-back window in days.")
 
@@ -141,6 +150,7 @@ class Config(_Section):
     bids: Bids = Field(default_factory=Bids)
     objective: Objective = Field(default_factory=Objective)
     history: History = Field(default_factory=History)
+    optimiser: Optimiser = Field(default_factory=Optimiser)
     strategies: dict[str, dict[str, Any] | None] = Field(
         default_factory=lambda: {"roi_rule": {}},
         description="Strategies to run, by name, each with its parameters.",

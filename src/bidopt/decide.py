@@ -19,9 +19,10 @@ import numpy as np
 import pandas as pd
 
 from bidopt.context import KEYWORD_KEYS, RunContext
-from bidopt.grid import bid_grid, clamp_to_limits, platform_rules, snap
 from bidopt.explain import Plan, campaign_summary, judge_proposals, plan_actions
+from bidopt.grid import bid_grid, clamp_to_limits, platform_rules, snap
 from bidopt.optimise import solve
+from bidopt.schema import KEYWORD_ACTIONS, SLICE_FORECAST_COLUMNS
 
 GUARD = "roi_guard"
 PINNED = "pinned"
@@ -56,16 +57,25 @@ class Decision:
 
 
 def _bought_choices(ctx: RunContext) -> Choices:
+    """Every bought keyword x platform: its grid, plus a pause column.
+
+    In ``free`` mode every level within the nightly limit is open to the optimiser; in
+    ``proposals`` mode only "keep" is, until a proposal or the guard opens more.
+    """
     state = ctx.keywords
     current = state["bid"].to_numpy(float)
-    levels, allowed, keep = bid_grid(current, state["platform"].to_numpy(str), ctx.config)
+    levels, on_grid, keep = bid_grid(
+        current, state["platform"].to_numpy(str), ctx.config, ctx.config.optimiser.levels
+    )
     n = len(state)
     levels = np.hstack([levels, np.zeros((n, 1))])  # last column: pause
-    grid_ok = np.hstack([allowed, np.ones((n, 1), dtype=bool)])
+    grid_ok = np.hstack([on_grid, np.ones((n, 1), dtype=bool)])
     entities = state[KEYWORD_KEYS].assign(current=current, kind="bought", pinned=False)
-    choices = Choices(entities, levels, np.zeros_like(grid_ok), keep, grid_ok)
-    choices.allowed[np.arange(n), keep] = True
-    return choices
+    allowed = np.zeros_like(grid_ok)
+    if ctx.config.optimiser.bids == "free":
+        allowed[:, :-1] = on_grid
+    allowed[np.arange(n), keep] = True
+    return Choices(entities, levels, allowed, keep, grid_ok)
 
 
 def _open_proposals(ctx: RunContext, choices: Choices, proposals: pd.DataFrame) -> pd.DataFrame:
@@ -120,6 +130,31 @@ def _added_choices(ctx: RunContext, proposals: pd.DataFrame) -> tuple[Choices, p
     allowed = np.ones((n, 2), dtype=bool)
     choices = Choices(entities.reset_index(drop=True), levels, allowed, np.zeros(n, int), allowed)
     return choices, adds
+
+
+def _slice_choices(proposals: pd.DataFrame) -> tuple[Choices, pd.DataFrame, dict]:
+    """Crowd, region and hour actions: take it or not, scored by the forecast it carries.
+
+    Their effect is added to the campaign's keyword totals (an additive approximation:
+    a premium and a bid change on the same traffic are not compounded).
+    """
+    others = proposals[~proposals["action"].isin(KEYWORD_ACTIONS)]
+    given = others[list(SLICE_FORECAST_COLUMNS)].apply(pd.to_numeric, errors="coerce")
+    usable = others[np.isfinite(given.to_numpy(float)).all(axis=1)].copy()
+    n = len(usable)
+    entities = pd.DataFrame({
+        "campaign": usable["campaign"].to_numpy(), "item": usable["item"].to_numpy(),
+        "keyword": "", "platform": "", "current": 0.0, "kind": "slice", "pinned": False,
+    })
+    levels = np.column_stack([np.zeros(n), np.ones(n)])
+    allowed = np.ones((n, 2), dtype=bool)
+    delta = {}
+    for name in ("clicks", "cost", "gmv"):
+        change = usable[f"exp_{name}"].to_numpy(float) - usable[f"base_{name}"].to_numpy(float)
+        delta[name] = np.column_stack([np.zeros(n), change])
+    usable["target"] = 1.0
+    choices = Choices(entities, levels, allowed, np.zeros(n, dtype=int), allowed.copy())
+    return choices, usable, delta
 
 
 def _forecast(ctx: RunContext, entities: pd.DataFrame, bids: np.ndarray) -> dict[str, np.ndarray]:
@@ -197,10 +232,13 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
     bought = _bought_choices(ctx)
     bid_props = _open_proposals(ctx, bought, proposals)
     added, add_props = _added_choices(ctx, proposals)
-    choices = _stack(bought, added)
-    _pin(ctx, choices)
+    keyword_choices = _stack(bought, added)
+    _pin(ctx, keyword_choices)
+    outcome = _forecast(ctx, keyword_choices.entities, keyword_choices.levels)
+    slices, slice_props, slice_delta = _slice_choices(proposals)
+    choices = _stack(keyword_choices, slices)
+    outcome = _stack_outcome(outcome, slice_delta, choices.levels.shape[1], ctx)
     entities = choices.entities
-    outcome = _forecast(ctx, entities, choices.levels)
     campaign_names = sorted(set(ctx.campaigns["campaign"]) | set(entities["campaign"]))
     limits = ctx.campaigns.set_index("campaign").reindex(campaign_names)
     floors = limits["roi_floor"].fillna(ctx.config.constraints.roi_floor).to_numpy(float)
@@ -208,17 +246,15 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
     group = pd.Categorical(entities["campaign"], categories=campaign_names).codes.astype(int)
     _open_guard(ctx, choices, outcome, group, floors, budgets)
     values = _values(ctx, outcome, entities["item"])
-    shop_budget = ctx.config.constraints.shop_budget
     solution = solve(
         values, outcome["cost"], outcome["gmv"], choices.allowed, group, floors, budgets,
-        shop_budget=shop_budget, baseline=choices.keep,
+        shop_budget=ctx.config.constraints.shop_budget, baseline=choices.keep,
     )
     limits = pd.DataFrame(
         {"campaign": campaign_names, "roi_floor": floors, "daily_budget": budgets}
     )
     plan = Plan(choices, outcome, solution.choice, group, limits)
-    others = proposals[~proposals["action"].isin([*BID_ACTIONS, "add_keyword"])]
-    judged = judge_proposals(ctx, plan, bid_props, add_props, others, proposals)
+    judged = judge_proposals(ctx, plan, bid_props, add_props, slice_props, proposals)
     return Decision(
         actions=plan_actions(ctx, plan, judged),
         proposals=judged,
@@ -228,6 +264,27 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
         gap=solution.gap,
         feasible=solution.feasible,
     )
+
+
+def _stack_outcome(outcome: dict, slice_delta: dict, width: int, ctx: RunContext) -> dict:
+    """Keyword forecasts and slice deltas in one set of (n, width) arrays."""
+    n_slices = len(next(iter(slice_delta.values()))) if slice_delta else 0
+
+    def pad(x: np.ndarray) -> np.ndarray:
+        return np.pad(x, ((0, 0), (0, width - x.shape[1])))
+
+    history = ctx.keywords
+    order_value = history["gmv"].sum() / max(history["orders"].sum(), 1.0)
+    stacked = {}
+    for name in OUTCOMES:
+        if name in slice_delta:
+            extra = slice_delta[name]
+        elif name == "orders" and n_slices:
+            extra = slice_delta["gmv"] / max(order_value, 1e-9)
+        else:
+            extra = np.zeros((n_slices, 2))
+        stacked[name] = np.vstack([pad(outcome[name]), pad(extra)])
+    return stacked
 
 
 def _pin(ctx: RunContext, choices: Choices) -> None:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 GUARD = "roi_guard"
 PINNED = "pinned"
 BID_RULES = "bid_rules"
+OPTIMISER = "optimiser"
 _TOL = 1e-9
 
 
@@ -81,10 +82,13 @@ def judge_proposals(
     judged["decision"] = "keyword not found in the keyword report"
     judged["row"] = -1
     judged["target"] = np.nan
-    n_bought = int((plan.choices.entities["kind"] == "bought").sum())
+    kind = plan.choices.entities["kind"]
+    n_bought, n_added = int((kind == "bought").sum()), int((kind == "added").sum())
     if len(add_props):
         add_props = add_props.assign(row=np.arange(len(add_props)) + n_bought)
-    considered = pd.concat([bid_props, add_props])
+    if len(others):
+        others = others.assign(row=np.arange(len(others)) + n_bought + n_added)
+    considered = pd.concat([bid_props, add_props, others])
     if len(considered):
         rows = considered["row"].to_numpy(int)
         chosen = plan.bid(plan.choice)[rows]
@@ -92,24 +96,30 @@ def judge_proposals(
         target = considered["target"].to_numpy(float)
         accepted = np.abs(chosen - target) <= _TOL
         between = (np.minimum(keep, target) < chosen - _TOL) & (chosen < np.maximum(keep, target) - _TOL)
-        status = np.where(accepted, "accepted", np.where(between, "scaled", "rejected"))
+        moved = np.abs(chosen - keep) > _TOL
+        status = np.select([accepted, between, moved], ["accepted", "scaled", "overridden"],
+                           "rejected")
         binding = np.array(plan.binding(), dtype=object)[plan.group[rows]]
         objective = ctx.config.objective.target
         why = np.where(binding != "", binding, f"keeping it gives a higher expected {objective}")
         pinned = plan.choices.entities["pinned"].to_numpy(bool)[rows]
+        overridden = "overridden: the optimiser chose " + pd.Series(chosen).map("{:.2f}".format)
         decision = np.select(
-            [accepted, pinned, between],
-            ["accepted", "the bid is pinned in the config", "scaled back: " + why],
+            [accepted, pinned, between, moved],
+            ["accepted", "the bid is pinned in the config", "scaled back: " + why,
+             overridden.to_numpy(object)],
             default="rejected: " + why,
         )
         judged.loc[considered.index, "status"] = np.where(pinned & ~accepted, "rejected", status)
         judged.loc[considered.index, "decision"] = decision
         judged.loc[considered.index, "row"] = rows
         judged.loc[considered.index, "target"] = target
-    if len(others):
-        judged.loc[others.index, "decision"] = (
-            "rejected: bidopt does not forecast " + others["action"].astype(str) + " actions yet"
-        )
+    unforecast = judged.index[
+        ~judged["action"].isin(["set_bid", "pause_keyword", "add_keyword"])
+    ].difference(others.index)
+    judged.loc[unforecast, "decision"] = (
+        "rejected: the proposal carries no forecast (base_* and exp_* columns)"
+    )
     return judged
 
 
@@ -118,7 +128,7 @@ def plan_actions(ctx: RunContext, plan: Plan, judged: pd.DataFrame) -> pd.DataFr
     entities = plan.choices.entities
     current = entities["current"].to_numpy(float)
     chosen = plan.bid(plan.choice)
-    moved = np.abs(chosen - current) > _TOL
+    moved = (np.abs(chosen - current) > _TOL) & (entities["kind"] != "slice").to_numpy()
     taken = judged[judged["status"].isin(["accepted", "scaled"])]
     # When several proposals moved one keyword, credit the one nearest to the chosen bid.
     taken = taken.assign(distance=np.abs(taken["target"] - chosen[taken["row"].to_numpy(int)]))
@@ -135,10 +145,15 @@ def plan_actions(ctx: RunContext, plan: Plan, judged: pd.DataFrame) -> pd.DataFr
         ["cut so that " + w.replace("would", "does not") for w in words], dtype=object
     )[plan.group[rows]] if words else np.array([], object)
     pinned = entities["pinned"].to_numpy(bool)[rows]
-    fallback = np.where(pinned, PINNED, np.where(broken != "", GUARD, BID_RULES))
+    keep = plan.choices.keep
+    d_cost = plan.at("cost", plan.choice)[rows] - plan.at("cost", keep)[rows]
+    d_gmv = plan.at("gmv", plan.choice)[rows] - plan.at("gmv", keep)[rows]
+    free = ctx.config.optimiser.bids == "free"
+    optimiser_reason = _optimiser_reason(d_cost, d_gmv, plan, rows)
+    fallback = np.select([pinned, free, broken != ""], [PINNED, OPTIMISER, GUARD], BID_RULES)
     fallback_reason = np.select(
-        [pinned, broken != ""],
-        ["bid pinned in the config", guard_reason],
+        [pinned, free, broken != ""],
+        ["bid pinned in the config", optimiser_reason, guard_reason],
         default="current bid is outside the platform's bounds or step",
     )
     own = credited["reason"].astype(object)
@@ -158,9 +173,35 @@ def plan_actions(ctx: RunContext, plan: Plan, judged: pd.DataFrame) -> pd.DataFr
     actions.loc[actions["action"] == "pause_keyword", "change_pct"] = -100.0
     for name in ("clicks", "cost", "gmv"):
         actions[f"exp_{name}"] = plan.at(name, plan.choice)[rows]
+    slices = judged[(judged["row"] >= 0) & judged["status"].eq("accepted")
+                    & ~judged["action"].isin(["set_bid", "pause_keyword", "add_keyword"])]
+    slices = slices.assign(change_pct=_change_pct(slices["current"], slices["proposed"]))
+    actions = pd.concat([actions.drop(columns="kind"), slices], ignore_index=True)
     cost = actions["exp_cost"]
     actions["exp_roi"] = actions["exp_gmv"] / cost.where(cost > 0)
-    return actions.drop(columns="kind").reset_index(drop=True)
+    return actions
+
+
+def _optimiser_reason(d_cost: np.ndarray, d_gmv: np.ndarray, plan: Plan,
+                      rows: np.ndarray) -> np.ndarray:
+    """Why the optimiser moved a bid, in the marginal terms a PPC manager uses."""
+    floors = plan.limits["roi_floor"].to_numpy(float)[plan.group[rows]]
+    marginal = np.divide(d_gmv, d_cost, out=np.full(len(rows), np.nan), where=d_cost != 0)
+    text = []
+    for dc, dg, m, floor in zip(d_cost, d_gmv, marginal, floors, strict=True):
+        if dc > 0:
+            text.append(f"optimiser: +{dc:.2f} spend buys +{dg:.2f} GMV (marginal ROI {m:.2f}); "
+                        f"campaign stays above ROI {floor:.2f}")
+        else:
+            text.append(f"optimiser: saves {-dc:.2f} spend for {-dg:.2f} GMV "
+                        f"(marginal ROI {m:.2f}), better spent elsewhere")
+    return np.array(text, dtype=object)
+
+
+def _change_pct(current: pd.Series, proposed: pd.Series) -> pd.Series:
+    current = pd.to_numeric(current, errors="coerce")
+    proposed = pd.to_numeric(proposed, errors="coerce")
+    return (proposed - current) / current.where(current > 0) * 100
 
 
 def campaign_summary(plan: Plan) -> pd.DataFrame:
@@ -168,8 +209,11 @@ def campaign_summary(plan: Plan) -> pd.DataFrame:
     before = plan.totals(plan.choices.keep)
     after = plan.totals(plan.choice)
     summary = plan.limits.copy()
-    summary["keywords"] = np.bincount(plan.group, minlength=len(summary))
-    moved = np.abs(plan.bid(plan.choice) - plan.choices.entities["current"].to_numpy()) > _TOL
+    entities = plan.choices.entities
+    is_slice = (entities["kind"] == "slice").to_numpy()
+    moved = np.where(is_slice, plan.choice > 0,
+                     np.abs(plan.bid(plan.choice) - entities["current"].to_numpy()) > _TOL)
+    summary["keywords"] = np.bincount(plan.group[~is_slice], minlength=len(summary))
     summary["actions"] = np.bincount(plan.group, moved.astype(float), minlength=len(summary)).astype(int)
     for name in ("cost", "gmv", "roi", "clicks"):
         summary[f"{name}_before"] = before[name].to_numpy()

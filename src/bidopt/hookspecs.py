@@ -20,7 +20,6 @@ import pluggy
 if TYPE_CHECKING:
     import pandas as pd
 
-    from bidopt.context import RunContext
     from bidopt.strategy import Strategy
 
 HOOK_VERSION = 1

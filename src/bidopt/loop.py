@@ -4,23 +4,22 @@ decide -> export. Data flows one way; nothing here prints (the CLI does)."""
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from bidopt.config import Config, check_strategies
 from bidopt.context import RunContext, campaign_limits, keyword_state
 from bidopt.decide import Decision, decide
-from bidopt.errors import DataError, OutputError, PluginError, Problem
+from bidopt.errors import DataError, OutputError, Problem
 from bidopt.io import atomic_output, normalise_table, split_report_grains
+from bidopt.isolation import collect_proposals
 from bidopt.model import ResponseModel
 from bidopt.plugins import Registry
-from bidopt.schema import PROPOSAL_COLUMNS, RECOMMENDATION_COLUMNS, REQUIRED_PROPOSAL_COLUMNS
+from bidopt.schema import RECOMMENDATION_COLUMNS
 
 Progress = Callable[[str], None]
 
@@ -174,47 +173,6 @@ def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progr
     )
 
 
-def _check_proposals(frame: object, name: str) -> pd.DataFrame:
-    """A strategy's output, checked: the right columns, known actions, finite values."""
-    if not isinstance(frame, pd.DataFrame):
-        raise PluginError(f"strategy '{name}' returned {type(frame).__name__}, not a DataFrame")
-    missing = [c for c in REQUIRED_PROPOSAL_COLUMNS if c not in frame.columns]
-    if missing:
-        raise PluginError(f"strategy '{name}' returned proposals without {', '.join(missing)}")
-    from bidopt.schema import ACTIONS
-
-    unknown = set(frame["action"].astype(str)) - set(ACTIONS)
-    if unknown:
-        raise PluginError(f"strategy '{name}' proposed unknown actions: {sorted(unknown)}")
-    proposed = pd.to_numeric(frame["proposed"], errors="coerce")
-    if not np.isfinite(proposed.to_numpy(float)).all():
-        raise PluginError(f"strategy '{name}' proposed a value that is not a finite number")
-    checked = frame.reindex(columns=list(PROPOSAL_COLUMNS)).copy()
-    checked["proposed"] = proposed.to_numpy(float)
-    checked["current"] = pd.to_numeric(checked["current"], errors="coerce")
-    checked["strategy"] = name
-    return checked
-
-
-def collect_proposals(ctx: RunContext, registry: Registry, params: dict, *, strict: bool,
-                      progress: Progress) -> tuple[pd.DataFrame, list[str]]:
-    """Run every enabled strategy; a failing one is dropped and reported (or raised, strict)."""
-    frames, failures = [], []
-    for name, strategy_params in params.items():
-        progress(f"strategy {name}")
-        owner = registry.strategy_owner[name]
-        try:
-            frames.append(_check_proposals(registry.strategies[name].propose(ctx, strategy_params), name))
-        except Exception as exc:  # any plugin error must not take the run down
-            message = f"strategy '{name}' (plugin '{owner}') failed: {exc}"
-            if strict:
-                raise PluginError(message) from exc
-            failures.append(message)
-    columns = [*PROPOSAL_COLUMNS, "strategy"]
-    proposals = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
-    return proposals, failures
-
-
 def recommendations_frame(decision: Decision, date: dt.date, include_rejected: bool) -> pd.DataFrame:
     """The nightly CSV's rows in the documented column order."""
     actions = decision.actions.assign(date=date.isoformat())
@@ -271,7 +229,3 @@ def write_recommendations(result: RunResult, registry: Registry, config: Config,
         raise OutputError(f"cannot write {path}: {exc}") from exc
     result.output = path
     return path
-
-
-def finite(value: float) -> float | None:
-    return value if value is not None and math.isfinite(value) else None

@@ -87,5 +87,16 @@ PROPOSAL_COLUMNS = (
     "current",
     "proposed",
     "reason",
+    # Actions other than bids (crowd premiums, regions, hour discounts) carry their own
+    # forecast, made with the response model: the affected slice per day as it is now
+    # (base_*) and at the proposed value (exp_*).
+    "base_clicks",
+    "base_cost",
+    "base_gmv",
+    "exp_clicks",
+    "exp_cost",
+    "exp_gmv",
 )
+SLICE_FORECAST_COLUMNS = PROPOSAL_COLUMNS[-6:]
+KEYWORD_ACTIONS = ("set_bid", "add_keyword", "pause_keyword")
 REQUIRED_PROPOSAL_COLUMNS = ("campaign", "action", "proposed", "reason")

@@ -59,7 +59,8 @@ def format_summary(result: RunResult, config: Config, *, verbose: bool = False) 
         f"read {result.inputs.rows_read:,} rows from {len(result.inputs.files)} files; "
         f"{len(ctx.keywords):,} keyword x platform; history {first} .. {last}",
         f"proposals: {len(decision.proposals):,} (accepted {status.get('accepted', 0):,}, "
-        f"scaled {status.get('scaled', 0):,}, rejected {status.get('rejected', 0):,})",
+        f"scaled {status.get('scaled', 0):,}, overridden {status.get('overridden', 0):,}, "
+        f"rejected {status.get('rejected', 0):,})",
         "actions: " + (", ".join(f"{k} {v:,}" for k, v in by_action.items()) or "none"),
         "",
         campaign_table(decision.campaigns),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import csr_array
+from scipy.sparse import csr_array, vstack
 
 from bidopt.optimise.lagrangian import Search
 from bidopt.optimise.problem import Solution, prepare, priced
@@ -38,7 +38,7 @@ def solve_exact(
     and max_iter are accepted for signature parity and ignored.
     """
     problem = prepare(values, costs, gmv, valid, group, roi_floor, budget, shop_budget, baseline)
-    n, levels = problem.values.shape
+    n = problem.n
     k = problem.n_campaigns
     rows, cols = np.nonzero(problem.valid)
     m = rows.size
@@ -69,8 +69,6 @@ def solve_exact(
         blocks.append(csr_array(c[None, :]))
         lower.append(np.array([-np.inf]))
         upper.append(np.array([problem.shop_budget]))
-    from scipy.sparse import vstack
-
     matrix = vstack(blocks, format="csr")
     options: dict = {"mip_rel_gap": min(tol, 1e-6)}
     if time_limit is not None:
@@ -98,5 +96,4 @@ def solve_exact(
     bound = -float(bound) if bound is not None and np.isfinite(bound) else float(v[picked].sum())
     sol = _finish(problem, choice, max(bound, float(v[picked].sum())), zeros, zeros,
                   int(getattr(res, "mip_node_count", 0) or 0))
-    del levels
     return sol

@@ -25,7 +25,7 @@ from bidopt.optimise.problem import Priced, Problem, best_levels
 MARGIN = 1e-6  # searches keep this relative slack: their sums are float32, the verdict float64
 EXPAND = 8.0  # growth of an upper bracket that is still infeasible
 MAX_EXPAND = 30  # 8**30 spans any sane ratio between multiplier scale and data scale
-COMPACT = 0.5  # copy the active rows out once they are fewer than this share of the block
+COMPACT = 0.3  # copy the active rows out once they are fewer than this share of the block
 
 
 @dataclass
