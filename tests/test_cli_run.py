@@ -159,3 +159,15 @@ def test_bundled_sample_runs_out_of_the_box(tmp_path):
     assert result.exit_code == 0, result.output
     assert re.search(r"read [\d,]+ rows from 6 files", result.output)
     assert len(read_recs(out)) > 0
+
+
+def test_calendar_phase_sets_the_floor_of_the_night(shop_files, tmp_path):
+    calendar = [{"name": "afterglow", "start": "11-25", "end": "11-26", "roi_floor": 3.0}]
+    config = write_config(tmp_path, shop_files, calendar=calendar)
+    result = run_cli("run", "--config", str(config), "--date", NIGHT, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "calendar phase 'afterglow'" in result.output
+    campaigns = [r for r in summary_rows(result.output) if r[0] != "TOTAL"]
+    assert campaigns and all(float(r[9]) == 3.0 for r in campaigns)
+    for r in campaigns:
+        assert float(r[8]) >= min(3.0, float(r[7])) - 0.01

@@ -105,3 +105,29 @@ def test_json_schema_describes_the_config():
 def test_sample_config_is_valid():
     config = load_config(Path(__file__).parent.parent / "configs" / "sample.yaml")
     assert config.sources.is_empty
+
+
+def test_calendar_phase_of_the_night_overrides_floor_budget_and_weights():
+    import datetime as dt
+
+    config = load_config(Path(__file__).parent.parent / "configs" / "double11.yaml")
+    warm_up = config.for_night(dt.date(2026, 11, 5))
+    assert warm_up.constraints.roi_floor == 1.5
+    assert warm_up.objective.cart_weight == 1.0 and warm_up.constraints.daily_budget == 1500
+    burst = config.for_night(dt.date(2026, 11, 11))
+    assert (burst.constraints.roi_floor, burst.constraints.daily_budget) == (1.2, 6000)
+    assert burst.objective.cart_weight == 0.0
+    ordinary = config.for_night(dt.date(2026, 11, 25))
+    assert ordinary.constraints.roi_floor == 2.0 and config.phase_for(dt.date(2026, 11, 25)) is None
+    assert config.for_night(dt.date(2026, 11, 5)).resolve(Path("x")).parent == config.resolve(Path("x")).parent
+
+
+def test_phase_spanning_new_year_and_bad_dates():
+    import datetime as dt
+
+    config = parse_config({**MINIMAL, "calendar": [{"name": "cny", "start": "12-20", "end": "01-05"}]})
+    assert config.phase_for(dt.date(2026, 12, 31)).name == "cny"
+    assert config.phase_for(dt.date(2027, 1, 3)).name == "cny"
+    assert config.phase_for(dt.date(2027, 1, 6)) is None
+    with pytest.raises(ConfigError, match="calendar.0.start"):
+        parse_config({**MINIMAL, "calendar": [{"name": "x", "start": "Nov 1", "end": "11-02"}]})

@@ -26,12 +26,29 @@ Exit codes:
 
 
 class Verbosity:
+    """Progress for long runs: a live status line on a terminal, plain lines with -v."""
+
     def __init__(self, quiet: bool, verbose: bool):
         self.quiet, self.verbose = quiet, verbose
+        self._status = None
+
+    def __enter__(self) -> Verbosity:
+        if not self.quiet and not self.verbose and sys.stderr.isatty():
+            from rich.console import Console
+
+            self._status = Console(stderr=True).status("starting")
+            self._status.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._status is not None:
+            self._status.stop()
 
     def progress(self, message: str) -> None:
         if self.verbose:
             click.echo(f"... {message}", err=True)
+        elif self._status is not None:
+            self._status.update(message)
 
 
 def _sources_options(func):
@@ -97,14 +114,16 @@ def run(config_path, reports, items, candidates, night, out, dry_run, strict, qu
     from bidopt.loop import output_path, plan_night, write_recommendations
     from bidopt.summary import format_summary
 
-    talk = Verbosity(quiet, verbose)
     config, registry = _load(config_path)
     date = night.date() if night else dt.date.today()
-    result = plan_night(config, registry, date=date, sources=_overrides(reports, items, candidates),
-                        strict=strict, progress=talk.progress)
     path = None if dry_run else output_path(config, date, out)
-    if path is not None:
-        write_recommendations(result, registry, config, path)
+    with Verbosity(quiet, verbose) as talk:
+        result = plan_night(config, registry, date=date,
+                            sources=_overrides(reports, items, candidates),
+                            strict=strict, progress=talk.progress)
+        if path is not None:
+            talk.progress(f"writing {path}")
+            write_recommendations(result, registry, config, path)
     if not quiet:
         click.echo(format_summary(result, config, verbose=verbose))
     elif path is not None:

@@ -7,6 +7,7 @@ strategies run with which parameters, and where the recommendations go.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import math
 from collections.abc import Iterable
@@ -121,6 +122,46 @@ class Optimiser(_Section):
         "proposals: only toward what a strategy proposed (and cuts that repair a limit).",
     )
     levels: int = Field(21, ge=3, le=81, description="Bid levels per keyword in the grid.")
+    min_gain: float = Field(
+        0.3, ge=0,
+        description="Expected objective gain per day a change must bring to be worth making "
+        "(in objective units: currency for gmv/profit); stops churn of tiny changes.",
+    )
+
+
+class PluginSettings(_Section):
+    timeout_seconds: float = Field(
+        60.0, gt=0, description="A strategy still running after this long is dropped."
+    )
+
+
+class PhaseObjective(_Section):
+    target: Literal["gmv", "profit", "clicks", "orders"] | None = None
+    cart_weight: float | None = Field(None, ge=0)
+    favorite_weight: float | None = Field(None, ge=0)
+
+
+class Phase(_Section):
+    """A stretch of the promotion calendar with its own floor, budget and objective.
+
+    ``start``/``end`` are ``MM-DD`` (every year) or ``YYYY-MM-DD``; both days included.
+    """
+
+    name: str
+    start: str = Field(..., pattern=r"^(\d{4}-)?\d{2}-\d{2}$")
+    end: str = Field(..., pattern=r"^(\d{4}-)?\d{2}-\d{2}$")
+    roi_floor: float | None = Field(None, gt=0, description="Replaces the shop default floor.")
+    daily_budget: float | None = Field(None, ge=0, description="Replaces the default budget.")
+    objective: PhaseObjective = Field(default_factory=PhaseObjective)
+
+    def contains(self, day: dt.date) -> bool:
+        def as_date(text: str) -> dt.date:
+            return dt.date.fromisoformat(text if len(text) == 10 else f"{day.year}-{text}")
+
+        start, end = as_date(self.start), as_date(self.end)
+        if len(self.start) == 5 and end < start:  # e.g. 12-20 .. 01-05 spans the new year
+            return day >= start or day <= end
+        return start <= day <= end
 
 
 class History(_Section):
@@ -151,6 +192,12 @@ class Config(_Section):
     objective: Objective = Field(default_factory=Objective)
     history: History = Field(default_factory=History)
     optimiser: Optimiser = Field(default_factory=Optimiser)
+    plugins: PluginSettings = Field(default_factory=PluginSettings)
+    calendar: list[Phase] = Field(
+        default_factory=list,
+        description="Promotion phases; the phase holding the planned night overrides the "
+        "default ROI floor, budget and objective weights (first match wins).",
+    )
     strategies: dict[str, dict[str, Any] | None] = Field(
         default_factory=lambda: {"roi_rule": {}},
         description="Strategies to run, by name, each with its parameters.",
@@ -159,6 +206,26 @@ class Config(_Section):
 
     # Folder of the config file; relative source paths resolve against it.
     _base_dir: Path = PrivateAttr(default=Path("."))
+
+    def phase_for(self, day: dt.date) -> Phase | None:
+        return next((phase for phase in self.calendar if phase.contains(day)), None)
+
+    def for_night(self, day: dt.date) -> Config:
+        """This config with the calendar phase of ``day`` applied."""
+        phase = self.phase_for(day)
+        if phase is None:
+            return self
+        constraints = self.constraints.model_copy(update={
+            key: value for key, value in
+            (("roi_floor", phase.roi_floor), ("daily_budget", phase.daily_budget))
+            if value is not None
+        })
+        objective = self.objective.model_copy(
+            update=phase.objective.model_dump(exclude_none=True)
+        )
+        applied = self.model_copy(update={"constraints": constraints, "objective": objective})
+        applied._base_dir = self._base_dir
+        return applied
 
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else self._base_dir / path

@@ -51,6 +51,8 @@ class Decision:
     campaigns: pd.DataFrame
     """Per campaign: expected cost, GMV, ROI before and after; floor; budget; feasible."""
     objective: float
+    """Objective of the plan, net of ``change_cost`` per changed bid or accepted action."""
+    change_cost: float
     upper_bound: float
     gap: float
     feasible: bool
@@ -246,6 +248,9 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
     group = pd.Categorical(entities["campaign"], categories=campaign_names).codes.astype(int)
     _open_guard(ctx, choices, outcome, group, floors, budgets)
     values = _values(ctx, outcome, entities["item"])
+    # A change must earn its keep: every move away from "keep" costs min_gain.
+    change_cost = ctx.config.optimiser.min_gain
+    values = values - change_cost * (np.arange(values.shape[1]) != choices.keep[:, None])
     solution = solve(
         values, outcome["cost"], outcome["gmv"], choices.allowed, group, floors, budgets,
         shop_budget=ctx.config.constraints.shop_budget, baseline=choices.keep,
@@ -260,6 +265,7 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
         proposals=judged,
         campaigns=campaign_summary(plan),
         objective=solution.objective,
+        change_cost=change_cost,
         upper_bound=solution.upper_bound,
         gap=solution.gap,
         feasible=solution.feasible,

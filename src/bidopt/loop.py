@@ -189,7 +189,12 @@ def recommendations_frame(decision: Decision, date: dt.date, include_rejected: b
 def plan_night(config: Config, registry: Registry, *, date: dt.date,
                sources: SourceOverrides | None = None, strict: bool = False,
                progress: Progress = lambda _: None) -> RunResult:
-    """Everything up to (not including) writing the output."""
+    """Everything up to (not including) writing the output.
+
+    The config's calendar phase for ``date`` (if any) is applied first; the result's
+    ``context.config`` is the config actually used.
+    """
+    config = config.for_night(date)
     params = check_strategies(config, registry.strategies)
     inputs = load_inputs(registry, resolve_sources(config, sources), progress)
     ctx = build_context(config, inputs, date, progress)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -10,6 +11,17 @@ import pandas as pd
 if TYPE_CHECKING:
     from bidopt.config import Config
     from bidopt.loop import RunResult
+
+
+def _cell(text: str, width: int) -> str:
+    """Left-align in a fixed number of terminal columns; CJK characters take two."""
+    out, used = "", 0
+    for char in text:
+        w = 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+        if used + w > width:
+            break
+        out, used = out + char, used + w
+    return out + " " * (width - used)
 
 
 def _money(value: float) -> str:
@@ -29,7 +41,7 @@ def campaign_table(campaigns: pd.DataFrame) -> str:
     for row in campaigns.itertuples():
         flag = "" if row.feasible else "  !! limit not met"
         lines.append(
-            f"{str(row.campaign)[:24]:<24} {row.keywords:>6} {row.actions:>7} "
+            f"{_cell(str(row.campaign), 24)} {row.keywords:>6} {row.actions:>7} "
             f"{_money(row.cost_before):>12} {_money(row.cost_after):>12} "
             f"{_money(row.gmv_before):>12} {_money(row.gmv_after):>12} "
             f"{_roi(row.roi_before):>7} {_roi(row.roi_after):>7} {row.roi_floor:>6.2f} "
@@ -54,8 +66,10 @@ def format_summary(result: RunResult, config: Config, *, verbose: bool = False) 
     first, last = history["date"].min().date(), history["date"].max().date()
     status = decision.proposals["status"].value_counts()
     by_action = result.recommendations["action"].value_counts()
+    phase = config.phase_for(result.date)
     lines = [
-        f"bidopt: shop '{config.shop}', planning the night of {result.date}",
+        f"bidopt: shop '{config.shop}', planning the night of {result.date}"
+        + (f" (calendar phase '{phase.name}')" if phase else ""),
         f"read {result.inputs.rows_read:,} rows from {len(result.inputs.files)} files; "
         f"{len(ctx.keywords):,} keyword x platform; history {first} .. {last}",
         f"proposals: {len(decision.proposals):,} (accepted {status.get('accepted', 0):,}, "
@@ -65,8 +79,9 @@ def format_summary(result: RunResult, config: Config, *, verbose: bool = False) 
         "",
         campaign_table(decision.campaigns),
         "",
-        f"objective ({config.objective.target}): {decision.objective:,.2f}; "
-        f"proven bound {decision.upper_bound:,.2f} (plan within {decision.gap:.2%} of optimal)",
+        f"objective ({ctx.config.objective.target}, net of {decision.change_cost:g} per change): "
+        f"{decision.objective:,.2f}; proven bound {decision.upper_bound:,.2f} "
+        f"(the plan is within {decision.gap:.2%} of the optimum)",
     ]
     notes = list(ctx.warnings)
     if result.inputs.warnings:
