@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import resource
 import subprocess
 import sys
 import tempfile
@@ -24,14 +23,20 @@ import yaml
 from bidopt.simulate import simulate_shop, write_shop
 
 
+# Runs the command in its own watcher process, so each measurement's peak memory is its own
+# (RUSAGE_CHILDREN of this process would keep the largest child seen so far).
+WATCH = ("import resource, subprocess, sys; rc = subprocess.run(sys.argv[1:]).returncode; "
+         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+         "sys.exit(rc)")
+
+
 def child(cmd: list[str]) -> tuple[float, float, subprocess.CompletedProcess]:
     """Run a command; wall seconds and its peak resident memory in MB."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", WATCH, *cmd], capture_output=True, text=True)
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, max(peak, before) / 1024, proc
+    peak_kb = int(proc.stderr.strip().splitlines()[-1]) if proc.stderr.strip() else 0
+    return seconds, peak_kb / 1024, proc
 
 
 def main() -> int:

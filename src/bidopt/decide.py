@@ -119,9 +119,14 @@ def _open_proposals(ctx: RunContext, choices: Choices, proposals: pd.DataFrame) 
 
 
 def _added_choices(ctx: RunContext, proposals: pd.DataFrame) -> tuple[Choices, pd.DataFrame]:
-    """Keywords a strategy wants to start buying: choose between not added and added."""
+    """Keywords a strategy wants to start buying: choose between not added and added.
+
+    A keyword already bought, or proposed twice, is considered once (the first proposal).
+    """
     adds = proposals[proposals["action"] == "add_keyword"].copy()
     adds["platform"] = adds["platform"].where(adds["platform"].isin(["mobile", "pc"]), "mobile")
+    bought = pd.MultiIndex.from_frame(ctx.keywords[KEYWORD_KEYS])
+    adds = adds[~pd.MultiIndex.from_frame(adds[KEYWORD_KEYS]).isin(bought)]
     adds = adds.drop_duplicates(KEYWORD_KEYS)
     lo, hi, step = platform_rules(ctx.config, adds["platform"].to_numpy(str))
     start = np.clip(snap(adds["proposed"].to_numpy(float), step), lo, hi)
@@ -206,7 +211,8 @@ def _open_guard(ctx: RunContext, choices: Choices, outcome: dict[str, np.ndarray
     kept_cost = np.bincount(group, outcome["cost"][rows, choices.keep], minlength=len(floors))
     kept_gmv = np.bincount(group, outcome["gmv"][rows, choices.keep], minlength=len(floors))
     broken = (kept_gmv < floors * kept_cost - 1e-6) | (kept_cost > budgets + 1e-6)
-    in_broken = broken[group] & (choices.entities["kind"] == "bought").to_numpy()
+    in_broken = (broken[group] & (choices.entities["kind"] == "bought").to_numpy()
+                 & ~choices.entities["pinned"].to_numpy(bool))
     if in_broken.any():
         keep_bid = choices.levels[rows, choices.keep]
         cuts = (choices.levels <= keep_bid[:, None] + _TOL) & choices.grid_ok

@@ -79,7 +79,11 @@ def judge_proposals(
     """Every proposal with ``status`` and ``decision``: accepted, scaled or rejected, and why."""
     judged = proposals.copy()
     judged["status"] = "rejected"
-    judged["decision"] = "keyword not found in the keyword report"
+    judged["decision"] = np.where(
+        judged["action"].eq("add_keyword"),
+        "rejected: the keyword is already bought or was proposed twice",
+        "rejected: the keyword is not in the keyword report",
+    )
     judged["row"] = -1
     judged["target"] = np.nan
     kind = plan.choices.entities["kind"]

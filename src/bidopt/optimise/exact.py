@@ -33,7 +33,7 @@ def solve_exact(
 ) -> Solution:
     """Optimal plan by branch and bound (HiGHS); upper_bound is HiGHS's dual bound.
 
-    When HiGHS proves the limits infeasible, returns the same violation-minimising plan as
+    When HiGHS proves the limits infeasible (or hits time_limit with no plan), returns the same violation-minimising plan as
     solve() with feasible=False and upper_bound nan.  tol is the relative MIP gap; baseline
     and max_iter are accepted for signature parity and ignored.
     """

@@ -1,0 +1,110 @@
+"""The decision step on a simulated shop: limits hold on the forecast, proposals are judged."""
+
+from __future__ import annotations
+
+import datetime as dt
+import types
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import report_paths
+
+from bidopt import Strategy, hookimpl
+from bidopt.config import parse_config
+from bidopt.loop import SourceOverrides, plan_night
+from bidopt.plugins import build_registry, get_plugin_manager
+
+NIGHT = dt.date(2026, 11, 25)
+KEYS = ["campaign", "item", "keyword", "platform"]
+
+
+def plan(shop_files, proposals: pd.DataFrame | None = None, **config):
+    """Run the night with one test strategy that proposes the given rows."""
+    pm = get_plugin_manager(entry_points=False)
+    if proposals is not None:
+        @hookimpl
+        def bidopt_register_strategies(register):
+            register(Strategy(name="scripted", propose=lambda ctx, params: proposals))
+
+        module = types.ModuleType("scripted")
+        module.bidopt_register_strategies = bidopt_register_strategies
+        pm.register(module, "scripted")
+    data = {"constraints": {"roi_floor": 2.0}, "strategies": {"scripted": {}} if proposals is not None else {}}
+    data.update(config)
+    sources = SourceOverrides([*map(__import__("pathlib").Path, report_paths(shop_files))],
+                              shop_files["items"], shop_files["candidates"])
+    return plan_night(parse_config(data), build_registry(pm), date=NIGHT, sources=sources)
+
+
+def test_every_campaign_holds_its_floor_and_budget_on_the_forecast(shop_files):
+    result = plan(shop_files, constraints={"roi_floor": 2.5, "daily_budget": 300})
+    campaigns = result.decision.campaigns
+    assert result.decision.feasible
+    assert (campaigns["cost_after"] <= 300 + 1e-6).all()
+    assert (campaigns["gmv_after"] >= 2.5 * campaigns["cost_after"] - 1e-6).all()
+
+
+def test_guard_repairs_a_campaign_that_breaks_its_floor_when_bids_are_kept(shop_files):
+    result = plan(shop_files, constraints={"roi_floor": 3.5}, optimiser={"bids": "proposals"})
+    campaigns = result.decision.campaigns
+    broken = campaigns[campaigns["roi_before"] < 3.5]
+    assert len(broken), "the test needs a campaign below the floor"
+    assert (broken["roi_after"] >= 3.5 - 1e-6).all()
+    recs = result.recommendations
+    assert set(recs["strategy"]) == {"roi_guard"}
+    assert (recs["proposed"] < recs["current"]).all()
+
+
+def test_proposals_are_accepted_scaled_or_rejected_with_reasons(shop_files):
+    state = plan(shop_files).context.keywords
+    sample = state[state["clicks"] > 20].head(3)
+    proposals = sample[KEYS].assign(
+        action="set_bid", current=sample["bid"], proposed=sample["bid"] * 1.1, reason="test raise",
+    )
+    unknown = pd.DataFrame([{"campaign": "nope", "item": "x", "keyword": "y", "platform": "mobile",
+                             "action": "set_bid", "current": 1.0, "proposed": 1.2, "reason": "?"}])
+    result = plan(shop_files, pd.concat([proposals, unknown], ignore_index=True),
+                  optimiser={"bids": "proposals", "min_gain": 0})
+    judged = result.decision.proposals
+    assert set(judged["status"]) <= {"accepted", "scaled", "rejected", "overridden"}
+    assert judged.loc[judged["campaign"] == "nope", "decision"].str.contains("not in the keyword report").all()
+    taken = judged[judged["status"] == "accepted"]
+    recs = result.recommendations.merge(taken[KEYS], on=KEYS)
+    assert len(recs) == len(taken)
+    assert recs["reason"].str.startswith("test raise").all()
+
+
+def test_pinned_bids_never_move(shop_files):
+    state = plan(shop_files).context.keywords
+    row = state.sort_values("cost", ascending=False).iloc[0]
+    pin = {key: row[key] for key in KEYS} | {"bid": round(float(row["bid"]) * 1.5, 2)}
+    result = plan(shop_files, bids={"pinned": [pin]})
+    recs = result.recommendations
+    mine = recs.merge(pd.DataFrame([pin])[KEYS], on=KEYS)
+    assert len(mine) == 1 and mine.iloc[0]["proposed"] == pytest.approx(pin["bid"])
+    assert mine.iloc[0]["strategy"] == "pinned"
+
+
+def test_slice_actions_are_taken_only_when_their_forecast_pays(shop_files):
+    campaign = plan(shop_files).context.campaigns["campaign"].iloc[0]
+    base = {"campaign": campaign, "item": "all", "action": "exclude_region", "current": 1.0,
+            "proposed": 0.0, "base_clicks": 100.0, "base_cost": 100.0, "base_gmv": 120.0,
+            "exp_clicks": 0.0, "exp_cost": 0.0, "exp_gmv": 0.0}
+    good = dict(base, region="新疆", reason="ROI 1.2 below the floor")
+    bad = dict(base, region="广东", reason="excluding a profitable region", base_gmv=600.0)
+    missing = {k: v for k, v in dict(base, region="西藏", reason="no forecast").items()
+               if not k.startswith(("base_", "exp_"))}
+    # With a profit objective, dropping a region below the floor pays; dropping a
+    # profitable one does not. (Under a GMV objective, cutting spend only pays where the
+    # freed ROI headroom buys GMV elsewhere.)
+    result = plan(shop_files, pd.DataFrame([good, bad, missing]), optimiser={"bids": "proposals"},
+                  objective={"target": "profit"})
+    judged = result.decision.proposals.set_index("region")
+    assert judged.loc["新疆", "status"] == "accepted"
+    assert judged.loc["广东", "status"] == "rejected"
+    assert "carries no forecast" in judged.loc["西藏", "decision"]
+    recs = result.recommendations
+    excluded = recs[recs["action"] == "exclude_region"]
+    assert list(excluded["region"]) == ["新疆"]
+    assert np.isnan(excluded["exp_roi"]).all() or (excluded["exp_cost"] == 0).all()
