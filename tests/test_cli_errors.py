@@ -161,3 +161,13 @@ def test_bad_config(workspace, config, needles):
     path = write_report(folder, report)
     result = run_on(folder, path, out, config)
     assert_failed(result, out, ExitCode.BAD_CONFIG, "config error", *needles)
+
+
+def test_unknown_output_format_is_a_config_error(workspace):
+    folder, report, out = workspace
+    path = write_report(folder, report)
+    config = {"constraints": {"roi_floor": 2.0}, "output": {"format": "xlsx-magic"}}
+    assert_failed(run_on(folder, path, out, config), out, ExitCode.BAD_CONFIG, "xlsx-magic")
+    config_path = write_yaml(folder, config)
+    result = invoke("validate", "--config", str(config_path), "--reports", str(path))
+    assert result.exit_code == ExitCode.BAD_CONFIG and "xlsx-magic" in result.output

@@ -111,12 +111,14 @@ def cli() -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Print progress and every warning.")
 def run(config_path, reports, items, candidates, night, out, dry_run, strict, quiet, verbose):
     """Plan one night: read the reports, forecast, propose, decide, write the CSV."""
-    from bidopt.loop import output_path, plan_night, write_recommendations
+    from bidopt.loop import check_output_format, output_path, plan_night, write_recommendations
     from bidopt.summary import format_summary
 
     config, registry = _load(config_path)
     date = night.date() if night else dt.date.today()
     path = None if dry_run else output_path(config, date, out)
+    if path is not None:
+        check_output_format(config, registry, str(config_path))
     with Verbosity(quiet, verbose) as talk:
         result = plan_night(config, registry, date=date,
                             sources=_overrides(reports, items, candidates),
@@ -143,10 +145,11 @@ def validate(config_path, reports, items, candidates):
     """Check the config and every input file; write nothing. Lists every problem found."""
     from bidopt.config import check_strategies
     from bidopt.errors import DataError
-    from bidopt.loop import load_inputs, resolve_sources
+    from bidopt.loop import check_output_format, load_inputs, resolve_sources
 
     config, registry = _load(config_path)
     check_strategies(config, registry.strategies, str(config_path))
+    check_output_format(config, registry, str(config_path))
     sources = resolve_sources(config, _overrides(reports, items, candidates))
     try:
         inputs = load_inputs(registry, sources, lambda _: None)

@@ -14,7 +14,7 @@ import pandas as pd
 from bidopt.config import Config, check_strategies
 from bidopt.context import RunContext, campaign_limits, keyword_state
 from bidopt.decide import Decision, decide
-from bidopt.errors import DataError, OutputError, Problem
+from bidopt.errors import ConfigError, DataError, OutputError, Problem
 from bidopt.io import atomic_output, normalise_table, split_report_grains
 from bidopt.isolation import collect_proposals
 from bidopt.model import ResponseModel
@@ -213,6 +213,15 @@ def output_path(config: Config, date: dt.date, out: Path | None) -> Path:
     if out.is_dir() or str(out).endswith(("/", "\\")):
         return out / Path(default_name).name
     return out
+
+
+def check_output_format(config: Config, registry: Registry, source: str = "config") -> None:
+    """Fail before any work when no plugin writes the configured format."""
+    if config.output.format not in registry.formats:
+        raise ConfigError(
+            f"'output.format': no plugin writes '{config.output.format}' "
+            f"(available: {', '.join(sorted(registry.formats))})", source,
+        )
 
 
 def write_recommendations(result: RunResult, registry: Registry, config: Config, path: Path) -> Path:

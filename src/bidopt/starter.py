@@ -36,6 +36,13 @@ objective:
 history:
   days: 14                 # look-back window
 
+optimiser:
+  bids: free               # free: any bid may move within the nightly limit; proposals: only as strategies propose
+  min_gain: 0.3            # a change must gain at least this much objective per day
+
+# calendar:                # promotion phases override the floor, budget and objective weights
+#   - {{name: burst, start: "11-11", end: "11-11", roi_floor: 1.2, daily_budget: 6000}}
+
 strategies:
   roi_rule: {{}}             # bid x ROI / target, capped at +-20%; options: target_roi, max_change_pct, min_clicks
 
