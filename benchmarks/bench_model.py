@@ -1,11 +1,17 @@
 """Benchmark the ResponseModel against the simulator's truth and two naive forecasts.
 
     python benchmarks/bench_model.py [--size medium] [--keywords 200000] [--seed 0]
+                                     [--plan recommendations.csv]
 
-Accuracy: fit on 14 days, then forecast tomorrow under a plan whose bids differ from the last
-day's by up to +-30%; the truth is ``market.expected`` of that plan (noise-free). Coverage of
-the "mean" intervals is measured against that truth; coverage of the "outcome" intervals
-against a 15th simulated day (realised, at the seller's own next bids) held out of the fit.
+Accuracy: fit on 14 days, then forecast tomorrow under several plans; the truth is
+``market.expected`` of each plan (noise-free). Scenarios: "random" (every bid x U(0.7, 1.3),
+independently: errors partly cancel), and the COHERENT moves "all x0.7" ... "all x1.3" (every
+bid moved together: errors add up, which is what an optimiser does). ``--plan`` adds the
+set_bid rows of a recommendations CSV of the sample shop (``bidopt run --config
+configs/sample.yaml``), judged on ``simulate_shop(seed=7, size="small")``.
+Coverage: the "expected-value" (``interval_kind="mean"``) intervals against the truth's
+expected value; the "outcome" (default) intervals against a 15th simulated day (realised,
+at the seller's own next bids) held out of the fit.
 Timing: fit on ``--keywords`` keywords x 2 platforms x 14 days, predict a 40-level grid for all.
 Exits 1 when a target is missed.
 """
@@ -37,6 +43,30 @@ def naive_forecasts(hist: pd.DataFrame, plan: pd.DataFrame) -> dict[str, pd.Data
     return {"yesterday": yday, "avg x bid ratio": scaled}
 
 
+SCENARIOS = {"random": None, "all x0.7": 0.7, "all x0.85": 0.85, "all x1.15": 1.15, "all x1.3": 1.3}
+
+
+def scenario_lines(model: ResponseModel, market, plan: pd.DataFrame, name: str) -> tuple[list[str], bool]:
+    """Campaign-level cost / GMV error of the model's forecast of ``plan`` against the truth."""
+    truth = plan[KEYS].merge(market.expected(plan), on=KEYS, how="left")
+    fc = model.predict(plan[KEYS], plan["bid"].to_numpy())
+    camp = pd.DataFrame({"campaign": plan["campaign"], "cost_p": fc.cost[:, 0], "gmv_p": fc.gmv[:, 0],
+                         "clicks_p": fc.clicks[:, 0], "cost_t": truth["cost"], "gmv_t": truth["gmv"],
+                         "clicks_t": truth["clicks"]}).groupby("campaign").sum()
+    parts, ok = [], True
+    for m in ("cost", "gmv"):
+        err = camp[f"{m}_p"] / camp[f"{m}_t"] - 1
+        med = float(err.abs().median())
+        ok &= med <= TARGETS["campaign_error"]
+        parts.append(f"{med:6.1%} {err.abs().max():6.1%} {err.mean():+6.1%}")
+    shop_clicks = camp["clicks_p"].sum() / camp["clicks_t"].sum() - 1
+    return [f"    {name:10s} {parts[0]}   {parts[1]}   {shop_clicks:+6.1%}  {'ok' if ok else 'MISS'}"], bool(ok)
+
+
+SCENARIO_HEADER = ("    scenario   cost: med    max   mean    gmv: med    max   mean   shop clicks"
+                   f"  (target: median <= {TARGETS['campaign_error']:.0%})")
+
+
 def accuracy(size: str, seed: int) -> tuple[list[str], bool]:
     shop = simulate_shop(seed=seed, days=15, size=size)
     kr = shop.keyword_report
@@ -49,22 +79,20 @@ def accuracy(size: str, seed: int) -> tuple[list[str], bool]:
     mean_model = ResponseModel(interval_kind="mean").fit(hist, **fit_args)
     last = hist[hist["date"] == hist["date"].max()][KEYS + ["bid"]].reset_index(drop=True)
     rng = np.random.default_rng(seed + 1)
-    plan = last.assign(bid=np.clip(np.round(last["bid"] * rng.uniform(0.7, 1.3, len(last)), 2), 0.05, 100.0))
+    lines = [f"accuracy: size={size} seed={seed} keywords x platforms={len(last):,} campaigns={last['campaign'].nunique()}",
+             "  campaign-level abs error of the forecast (model vs market.expected):", SCENARIO_HEADER]
+    ok = True
+    for name, factor in SCENARIOS.items():
+        mult = rng.uniform(0.7, 1.3, len(last)) if factor is None else factor
+        scen = last.assign(bid=np.clip(np.round(last["bid"] * mult, 2), 0.05, 100.0))
+        more, hit = scenario_lines(model, shop.market, scen, name)
+        lines += more
+        ok &= hit
+        if factor is None:
+            plan = scen
     truth = plan[KEYS].merge(shop.market.expected(plan), on=KEYS, how="left")
     fc = model.predict(plan[KEYS], plan["bid"].to_numpy())
     fc_mean = mean_model.predict(plan[KEYS], plan["bid"].to_numpy())
-    lines = [f"accuracy: size={size} seed={seed} keywords x platforms={len(plan):,} campaigns={plan['campaign'].nunique()}"]
-    ok = True
-    # campaign-level
-    camp = pd.DataFrame({"campaign": plan["campaign"], "cost_p": fc.cost[:, 0], "gmv_p": fc.gmv[:, 0],
-                         "cost_t": truth["cost"], "gmv_t": truth["gmv"]}).groupby("campaign").sum()
-    for m in ("cost", "gmv"):
-        err = (camp[f"{m}_p"] / camp[f"{m}_t"] - 1).abs()
-        med = float(err.median())
-        hit = med <= TARGETS["campaign_error"]
-        ok &= hit
-        lines.append(f"  campaign {m:5s} abs error: median {med:6.1%}  max {err.max():6.1%}  "
-                     f"(target <= {TARGETS['campaign_error']:.0%}) {'ok' if hit else 'MISS'}")
     # keyword-level: weighted absolute percentage error, model vs naive
     naive = naive_forecasts(hist, plan)
     lines.append("  keyword-level WAPE (sum|pred-truth| / sum truth):")
@@ -80,7 +108,8 @@ def accuracy(size: str, seed: int) -> tuple[list[str], bool]:
         lines.append(f"    {m:8s} {wape['model']:8.1%} {wape['yesterday']:10.1%} {wape['avg x bid ratio']:12.1%}"
                      f"  {'ok' if hit else 'MISS'}")
     # coverage
-    lines.append("  80% interval coverage:")
+    lines.append("  80% interval coverage (random scenario; expected-value intervals = where the mean lies,"
+                 " outcome intervals = where tomorrow's realised count lies):")
     for m in ("clicks", "cost", "orders", "gmv"):
         t = truth[m].to_numpy()
         cov_mean = np.mean((fc_mean.low[m][:, 0] <= t * (1 + 1e-9)) & (t <= fc_mean.high[m][:, 0] * (1 + 1e-9)))
@@ -93,6 +122,28 @@ def accuracy(size: str, seed: int) -> tuple[list[str], bool]:
         lines.append(f"    {m:7s} expected-value (vs market.expected) {cov_mean:6.1%}   "
                      f"outcome (vs held-out day) {cov_out:6.1%}  {'ok' if hit else 'MISS'}")
     return lines, bool(ok)
+
+
+def plan_accuracy(path: str) -> tuple[list[str], bool]:
+    """The model's forecast of a real nightly plan of the sample shop, against the truth."""
+    import datetime as dt
+
+    shop = simulate_shop(seed=7, days=14, size="small", end_date=dt.date(2026, 11, 24))
+    kr = shop.keyword_report
+    model = ResponseModel().fit(kr, crowds=shop.crowd_report, regions=shop.region_report,
+                                items=shop.items, candidates=shop.candidates)
+    recs = pd.read_csv(path, encoding="utf-8-sig")
+    bids = recs[recs["action"] == "set_bid"][KEYS + ["proposed"]].rename(columns={"proposed": "bid"})
+    last = kr[kr["date"] == kr["date"].max()][KEYS + ["bid"]].reset_index(drop=True)
+    plan = last.drop(columns="bid").merge(bids, on=KEYS, how="left")
+    plan["bid"] = plan["bid"].fillna(last["bid"])
+    moved = plan["bid"] / last["bid"] - 1
+    changed = moved.abs() > 1e-9
+    lines = [f"plan: {path}: {len(bids):,} set_bid rows, {int(changed.sum()):,} of {len(plan):,} bids moved, "
+             f"median move {moved[changed].median():+.1%}",
+             SCENARIO_HEADER]
+    more, ok = scenario_lines(model, shop.market, plan, "plan")
+    return lines + more, ok
 
 
 def timing(n_keywords: int, seed: int) -> tuple[list[str], bool]:
@@ -124,8 +175,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", default="medium", choices=["small", "medium", "large"])
     parser.add_argument("--keywords", type=int, default=200_000, help="keywords for the timing run (0 skips it)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--plan", default=None, help="recommendations CSV of the sample shop to judge")
     args = parser.parse_args(argv)
     lines, ok = accuracy(args.size, args.seed)
+    if args.plan:
+        more, ok_p = plan_accuracy(args.plan)
+        lines += more
+        ok &= ok_p
     if args.keywords > 0:
         more, ok_t = timing(args.keywords, args.seed)
         lines += more

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 KEYS = ["campaign", "item", "keyword", "platform"]
 POOLED_COLUMNS = ["xbar", "a", "beta", "log_V", "log_U", "rho", "kappa_m1", "xc", "cvr", "aov",
-                  "cart_rate", "fav_rate", "var_beta", "var_kappa", "var_rho", "alpha"]
+                  "cart_rate", "fav_rate", "var_beta", "var_kappa", "var_rho", "cpc_cap", "gamma_c", "gamma_i",
+                  "alpha"]
 UNKNOWN_VARIANCE = {"var_log_V": 2.0, "var_a": 0.5, "var_log_cvr": 0.5, "var_log_aov": 0.1}
 CVR_MARKET_WEIGHT = 0.5
 """Weight of the calibrated market CVR against the item's own CVR (log blend) for candidates."""
@@ -123,7 +124,8 @@ def entity_parameters_for(model: ResponseModel, entities: pd.DataFrame) -> dict[
     fill = {
         "platform_code": plat_code,
         **{c: pooled[c] for c in ("xbar", "a", "beta", "log_V", "log_U", "rho", "kappa_m1", "xc", "cvr", "aov",
-                                   "cart_rate", "fav_rate", "var_beta", "var_kappa", "var_rho")},
+                                   "cart_rate", "fav_rate", "var_beta", "var_kappa", "var_rho", "cpc_cap", "gamma_c",
+                                   "gamma_i")},
         **{k: np.full(len(nk), v) for k, v in UNKNOWN_VARIANCE.items()},
         "clicks_seen": np.zeros(len(nk)),
         "n_days": np.zeros(len(nk)),

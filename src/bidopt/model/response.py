@@ -29,7 +29,8 @@ from bidopt.model.landscape import (
     weighted_moments,
 )
 from bidopt.model.priors import entity_parameters_for
-from bidopt.model.rates import group_sum, hierarchical_rate
+from bidopt.model.rates import group_sum, hierarchical_rate, prior_strength
+from bidopt.model.within import cpc_ceiling, fit_exponent, regime_codes
 
 ENTITY_KEYS = ["campaign", "item", "keyword", "platform"]
 REQUIRED = ("date", "campaign", "item", "keyword", "platform", "impressions", "clicks", "cost")
@@ -37,6 +38,10 @@ OPTIONAL_METRICS = ("orders", "gmv", "carts", "favorites")
 INTERVAL_METRICS = ("clicks", "cost", "orders", "gmv")
 CHUNK_CELLS = 1 << 15
 """Grid cells per block in predict: small enough for the CPU cache, large enough for numpy."""
+CPC_SLOPE_CLICKS = 20.0
+"""A day's weight in the CPC slope fit is ``clicks / (clicks + this)``."""
+CPC_CV2 = 0.1
+"""Squared coefficient of variation of one click's price (second prices vary by auction)."""
 AOV_CV2 = 0.25
 """Squared coefficient of variation of one order's value (not in daily reports; assumed)."""
 
@@ -161,33 +166,65 @@ class ResponseModel(BaseEstimator):
         a = np.where(has_ent_rank, inter.coef, np.where(never_shown, z_hi, inter.coef))
         self.s2_rank_ = s2_rank
 
-        # ---- cpc: log(cpc / bid) = rho + (kappa - 1)(x - xc)
+        # ---- cpc: log(cpc / bid) = rho + (kappa - 1)(x - xc); slope from the log fit,
+        # level from totals (sum cost / sum clicks x bid-curve): campaign cost is a sum, so
+        # the level must be unbiased in money, not in log (a log mean under-states it)
         has_cpc = valid_bid & (clk > 0) & np.isfinite(cpc_row)
         y_c = np.where(has_cpc, np.log(np.where(has_cpc, cpc_row, 1.0)) + qs_shift - x, 0.0)
-        w_c = np.where(has_cpc, w_day * clk / (clk + 2.0), 0.0)
+        w_c = np.where(has_cpc, w_day * clk / (clk + CPC_SLOPE_CLICKS), 0.0)
         mom_c = weighted_moments(ent, n_ent, x, y_c, w_c)
         s2_c = pooled_residual_variance(mom_c) if has_cpc.any() else 0.1
         kap = shrink_coefficient(mom_c["sxy"], mom_c["sxx"], s2_c, lev_platform, prior=-0.3)
-        rho = shrink_coefficient(mom_c["sw"] * np.nan_to_num(mom_c["ybar"]), mom_c["sw"], s2_c, lev_platform, prior=np.log(0.7))
+        kappa_m1 = np.clip(kap.coef, -1.0, 0.5)
+        rho = shrink_coefficient(mom_c["sw"] * np.nan_to_num(mom_c["ybar"]), mom_c["sw"], s2_c, lev_platform,
+                                 prior=np.log(0.7))
         xc = np.where(mom_c["sw"] > 0, mom_c["xbar"], xbar)
-        self.cpc_bias_ = 0.5 * s2_c  # E[cpc] = exp(E log cpc + var / 2)
 
         # fill bids never known with a hint from cpc (bid >= cpc), then the pooled typical bid
         med_x = np.nanmedian(xbar) if np.isfinite(xbar).any() else 0.0
         xbar = np.where(np.isfinite(xbar), xbar, med_x)
         xc = np.where(np.isfinite(xc), xc, xbar)
+        bid_curve = np.where(has_cpc, clk * np.exp(x - qs_shift + kappa_m1[ent] * (x - xc[ent])), 0.0)
+        cost_w = np.where(has_cpc, w_day * cost, 0.0)
+        # prior per keyword: its shrunk log level, mean-corrected; the money totals then pull
+        # it toward sum cost / sum (clicks x bid curve) as far as its clicks warrant
+        prior_c = np.exp(rho.coef + 0.5 * s2_c)
+        unit_cpc = np.exp(rho.coef + xc) * (1 + CPC_CV2)
+        num_cost = group_sum(ent, cost_w, n_ent) / unit_cpc
+        exp_cost = group_sum(ent, w_day * bid_curve, n_ent) * prior_c / unit_cpc
+        m_c = prior_strength(num_cost, exp_cost)
+        log_cpc_level = rho.coef + 0.5 * s2_c + np.log((num_cost + m_c) / (exp_cost + m_c))
+        cpc_shape = num_cost + m_c
+        # crowd premiums lift the effective bid: the price may exceed the keyword bid, up to
+        # the largest premium factor the item's days have shown
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio_row = np.where(valid_bid, cpc_row / np.where(valid_bid, bid, 1.0), np.nan)
+        cpc_cap = cpc_ceiling(ent, item_p, int(item_p.max()) + 1, ratio_row, clk)
 
         # ---- rank per row: observed, else predicted at the row's bid, else off the page
         z_row = np.clip(a[ent] + beta[ent] * np.where(valid_bid, x - xbar[ent], 0.0), z_lo, z_hi)
         lr_pred_row = np.log(off + np.exp(z_row))
         log_rank = np.where(has_rank, lr_obs, np.where(imp > 0, lr_pred_row, np.log(RANK_OFF)))
 
-        # ---- traffic: position curves and shrunk volumes
+        # ---- traffic: position curves (across keywords), then each keyword's own response
+        # exponent (``within``) and volume, both judged at the rank its bid predicts
         pe = plat_codes.astype(np.int64)
-        curve_c, num_c, expo_c = fit_position_curve(ent, n_ent, pe, n_plat, log_rank, clk, w_day)
-        curve_i, num_i, expo_i = fit_position_curve(ent, n_ent, pe, n_plat, log_rank, imp, w_day)
-        vol_c = hierarchical_rate(num_c, expo_c, lev_platform, strength_bounds=(0.3, 1e4))
-        vol_i = hierarchical_rate(num_i, expo_i, lev_platform, strength_bounds=(0.3, 1e4))
+        curve_c, _, _ = fit_position_curve(ent, n_ent, pe, n_plat, log_rank, clk, w_day)
+        curve_i, _, _ = fit_position_curve(ent, n_ent, pe, n_plat, log_rank, imp, w_day)
+        lr_fit = np.where(valid_bid, lr_pred_row, log_rank)
+        lr_ref = np.log(off + np.exp(np.clip(a, z_lo, z_hi)))
+        regime, n_regime = regime_codes(pe, lr_ref)
+        gammas = {}
+        vols = {}
+        for name, curve, counts in (("clicks", curve_c, clk), ("impressions", curve_i, imp)):
+            s_row = curve.log_at(pe[ent], lr_fit)
+            g = fit_exponent(ent, n_ent, regime, n_regime, s_row, counts, w_day)
+            gammas[name] = g
+            expo = group_sum(ent, w_day * np.exp(g[regime][ent] * s_row), n_ent)
+            vols[name] = hierarchical_rate(group_sum(ent, w_day * counts, n_ent), expo, lev_platform,
+                                           strength_bounds=(0.3, 1e4))
+        vol_c, vol_i = vols["clicks"], vols["impressions"]
+        self.response_exponents_ = {k: v.reshape(n_plat, -1) for k, v in gammas.items()}
 
         # ---- per-click rates
         sums = {m: group_sum(ent, w_day * num[m], n_ent) for m in num}
@@ -215,9 +252,13 @@ class ResponseModel(BaseEstimator):
                 "log_V": np.log(np.maximum(vol_c.rate, 1e-12)),
                 "var_log_V": 1.0 / np.maximum(vol_c.shape, 1e-3),
                 "log_U": np.log(np.maximum(vol_i.rate, 1e-12)),
-                "rho": np.minimum(rho.coef, 0.0),
-                "var_rho": np.where(np.isfinite(rho.var), rho.var, 0.1),
-                "kappa_m1": np.clip(kap.coef, -1.0, 0.5),
+                "rho": log_cpc_level,
+                # level uncertainty: the money-total posterior plus the log-level fit's own
+                "var_rho": 1.0 / np.maximum(cpc_shape, 1e-3) + np.where(np.isfinite(rho.var), rho.var, 0.1),
+                "kappa_m1": kappa_m1,
+                "cpc_cap": cpc_cap,
+                "gamma_c": gammas["clicks"][regime],
+                "gamma_i": gammas["impressions"][regime],
                 "var_kappa": np.where(np.isfinite(kap.var), kap.var, 0.1),
                 "xc": xc,
                 "cvr": cvr.rate,
@@ -320,8 +361,8 @@ class ResponseModel(BaseEstimator):
         lr = np.log(rank)
         plat = np.broadcast_to(col["platform_code"], lr.shape).astype(np.int64)
         flat_lr, flat_pl = lr.ravel(), plat.ravel()
-        lg_c = self.position_curves_["clicks"].log_at(flat_pl, flat_lr).reshape(lr.shape)
-        lg_i = self.position_curves_["impressions"].log_at(flat_pl, flat_lr).reshape(lr.shape)
+        lg_c = col["gamma_c"] * self.position_curves_["clicks"].log_at(flat_pl, flat_lr).reshape(lr.shape)
+        lg_i = col["gamma_i"] * self.position_curves_["impressions"].log_at(flat_pl, flat_lr).reshape(lr.shape)
         impressions = np.exp(col["log_U"] + lg_i)
         clicks = np.minimum(np.exp(col["log_V"] + lg_c), impressions)
         # second price: once rank 1 is held, a higher bid no longer raises the price
@@ -329,7 +370,7 @@ class ResponseModel(BaseEstimator):
         with np.errstate(divide="ignore", invalid="ignore"):
             lb_top = np.where(beta < -1e-6, col["xbar"] + (col["a"] - z_lo) / np.maximum(-beta, 1e-6), np.inf)
         lb_eff = np.minimum(lb, lb_top)
-        cpc = np.minimum(np.exp(lb_eff + col["rho"] + self.cpc_bias_ + col["kappa_m1"] * (lb_eff - col["xc"])), b)
+        cpc = np.minimum(np.exp(lb_eff + col["rho"] + col["kappa_m1"] * (lb_eff - col["xc"])), b * col["cpc_cap"])
         cost = clicks * cpc
         orders = clicks * col["cvr"]
         gmv = orders * col["aov"]
@@ -346,7 +387,7 @@ class ResponseModel(BaseEstimator):
             interval=self.interval,
         )
         if intervals:
-            slope_c = self.position_curves_["clicks"].slope_at(flat_pl, flat_lr).reshape(lr.shape)
+            slope_c = col["gamma_c"] * self.position_curves_["clicks"].slope_at(flat_pl, flat_lr).reshape(lr.shape)
             at_floor = (z <= z_lo) | (z >= z_hi)
             elast = np.where(at_floor, 0.0, slope_c * (rank - off) / rank)
             var_clicks = col["var_log_V"] + elast**2 * (col["var_a"] + dx**2 * col["var_beta"])
@@ -445,7 +486,7 @@ def _item_price(table: pd.DataFrame, items: pd.DataFrame | None) -> np.ndarray:
 def _pooled_tables(table: pd.DataFrame, params: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Median parameters per item x platform, campaign x platform, platform: priors for new rows."""
     cols = ["xbar", "a", "beta", "log_V", "log_U", "rho", "kappa_m1", "xc", "cvr", "aov", "cart_rate", "fav_rate",
-            "var_beta", "var_kappa", "var_rho"]
+            "var_beta", "var_kappa", "var_rho", "cpc_cap", "gamma_c", "gamma_i"]
     frame = pd.concat([table, params[cols]], axis=1)
     frame["alpha"] = frame["a"] - frame["beta"] * frame["xbar"]  # log rank at bid 1
     seen = params["clicks_seen"].to_numpy() > 0
