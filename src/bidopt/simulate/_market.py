@@ -211,7 +211,7 @@ class Market:
         quality = self._quality_score[rows]
         region = {k: v[camp] for k, v in self.region_factors(excluded).items()}
         out = {m: np.zeros(len(rows)) for m in METRICS}
-        rank_sum, weight = np.zeros(len(rows)), np.zeros(len(rows))
+        rank_sum, traffic_sum = np.zeros(len(rows)), np.zeros(len(rows))
         for factor, hour_share, hour_cvr in self._hour_levels(discount):
             level_share = hour_share[camp]
             if not level_share.any():
@@ -243,9 +243,11 @@ class Market:
                 out["carts"] += clicks * self._cart_rate[rows]
                 out["favorites"] += clicks * self._fav_rate[rows]
                 rank_sum += mean * traffic
-                weight += traffic
+                traffic_sum += traffic
         base_rank, _ = expected_auction(seg, bid, quality)
-        out["rank"] = np.where(weight > 0, rank_sum / np.where(weight > 0, weight, 1.0), base_rank)
+        out["rank"] = np.where(
+            traffic_sum > 0, rank_sum / np.where(traffic_sum > 0, traffic_sum, 1.0), base_rank
+        )
         return out
 
     def expected(
