@@ -43,6 +43,39 @@ def small_instance(seed: int, *, baseline_breaks_floor: bool = False) -> dict:
                 budget=budget, shop_budget=shop, baseline=baseline)
 
 
+def with_slices(seed: int) -> dict:
+    """A small instance plus crowd/region "slice" entities: two choices, [0, delta].
+
+    The decision step (bidopt.decide) appends such rows: choice 0 leaves the slice as it is,
+    choice 1 applies the action, whose deltas may be negative (excluding a region lowers cost
+    and gmv; a value that includes a change cost can be negative too).
+    """
+    inst = small_instance(seed)
+    rng = np.random.default_rng(10_000 + seed)
+    values, cost, gmv, valid = inst["values"], inst["costs"], inst["gmv"], inst["valid"]
+    n, levels = values.shape
+    m = int(rng.integers(3, 13))
+    d_cost = rng.normal(0.0, 1.0, m) * cost.max(axis=1).mean()
+    d_gmv = d_cost * rng.uniform(0.3, 3.0, m)  # a cut (negative cost) usually loses gmv
+    d_value = np.where(rng.random(m) < 0.5, d_gmv, d_gmv * 0.3 - d_cost) - rng.uniform(0, 0.5, m)
+
+    def stack(x: np.ndarray, delta: np.ndarray, fill: float | bool) -> np.ndarray:
+        rows = np.full((m, levels), fill, dtype=x.dtype)
+        rows[:, 0] = False if x.dtype == bool else 0.0
+        rows[:, 1] = True if x.dtype == bool else delta
+        return np.vstack([x, rows])
+
+    inst["values"] = stack(values, d_value, 0.0)
+    inst["costs"] = stack(cost, d_cost, 0.0)
+    inst["gmv"] = stack(gmv, d_gmv, 0.0)
+    inst["valid"] = np.vstack([valid, np.zeros((m, levels), bool)])
+    inst["valid"][n:, :2] = True
+    k = inst["roi_floor"].size
+    inst["group"] = np.concatenate([inst["group"], rng.integers(0, k, m)])
+    inst["baseline"] = np.concatenate([inst["baseline"], np.zeros(m, np.intp)])
+    return inst
+
+
 def check_plan(inst: dict, sol: Solution) -> None:
     """The solution's own numbers agree with its plan; valid levels only."""
     n = inst["values"].shape[0]
@@ -55,11 +88,11 @@ def check_plan(inst: dict, sol: Solution) -> None:
                                    "feasible", "lambda_roi", "mu_budget"]
 
 
-def compare(seeds: range, **kw) -> tuple[float, int, int, int]:
+def compare(seeds: range, make=small_instance, **kw) -> tuple[float, int, int, int]:
     """Worst shortfall against HiGHS; infeasible, compared and beyond-target counts."""
     worst, infeasible, compared, beyond = 0.0, 0, 0, 0
     for seed in seeds:
-        inst = small_instance(seed, **kw)
+        inst = make(seed, **kw)
         sol = solve(**inst)
         ref = solve_exact(**inst)
         check_plan(inst, sol)
@@ -94,6 +127,14 @@ def test_baseline_breaking_the_floor_is_repaired() -> None:
     print(f"\nworst shortfall with floor-breaking baselines: {worst:.4%} over {compared}")
     assert compared > 30
     assert beyond <= 1  # measured: 1 of 36 (seed 1008, 0.74%)
+
+
+def test_slice_entities_with_negative_deltas() -> None:
+    worst, infeasible, compared, beyond = compare(range(2000, 2060), make=with_slices)
+    print(f"\nworst shortfall with negative-delta slices: {worst:.4%} over {compared}, "
+          f"{beyond} beyond {GAP_TARGET:.1%}; {infeasible} infeasible")
+    assert compared > 40
+    assert beyond == 0  # measured: worst 0.11% over 60
 
 
 def test_unreachable_floor_is_flagged_not_raised() -> None:

@@ -26,22 +26,24 @@ MARGIN = 1e-6  # searches keep this relative slack: their sums are float32, the 
 EXPAND = 8.0  # growth of an upper bracket that is still infeasible
 MAX_EXPAND = 30  # 8**30 spans any sane ratio between multiplier scale and data scale
 COMPACT = 0.3  # copy the active rows out once they are fewer than this share of the block
+GUESS_WIDTH = 0.03  # a guessed multiplier opens the bracket [guess*(1-w), guess*(1+w)]
 
 
 @dataclass
 class Block:
-    """A set of rows with their float32 arrays (a view of the full arrays or a copy)."""
+    """A set of rows (global indices) of the shared float32 arrays; full when it is all rows."""
 
     rows: np.ndarray
     grp: np.ndarray
     arrays: Priced
     base: np.ndarray | None
+    full: bool = False
 
     def subset(self, keep: np.ndarray) -> Block:
         return Block(
             self.rows[keep],
             self.grp[keep],
-            self.arrays.take(keep),
+            self.arrays,
             None if self.base is None else self.base[keep],
         )
 
@@ -149,16 +151,17 @@ class Search:
     def block(self, rows: np.ndarray) -> Block:
         p = self.problem
         if rows.size == p.n:
-            return Block(rows, p.group, self.arrays, p.baseline)
+            return Block(rows, p.group, self.arrays, p.baseline, True)
         base = None if p.baseline is None else p.baseline[rows]
-        return Block(rows, p.group[rows], self.arrays.take(rows), base)
+        return Block(rows, p.group[rows], self.arrays, base)
 
     def price(self, block: Block, lam: np.ndarray, rho: np.ndarray) -> np.ndarray:
         """Each row's best level at per-campaign multipliers lam, rho."""
         self.passes += 1
         lam_r = lam.astype(np.float32)[block.grp]
         rho_r = rho.astype(np.float32)[block.grp]
-        return best_levels(block.arrays, lam_r, rho_r, block.base)
+        return best_levels(block.arrays, lam_r, rho_r, block.base,
+                           None if block.full else block.rows)
 
     def sums(
         self, block: Block, j: np.ndarray, member: np.ndarray | None = None
@@ -169,11 +172,8 @@ class Search:
         if member is not None:
             rows, grp, j = rows[member], grp[member], j[member]
         k = p.n_campaigns
-        local = np.arange(block.rows.size) if member is None else np.flatnonzero(member)
-        if block.arrays is self.arrays:
-            local = rows
-        cost = np.bincount(grp, block.arrays.c[local, j].astype(np.float64), k)
-        gmv = np.bincount(grp, block.arrays.g[local, j].astype(np.float64), k)
+        cost = np.bincount(grp, block.arrays.c[rows, j], k)
+        gmv = np.bincount(grp, block.arrays.g[rows, j], k)
         return cost.astype(np.float64, copy=False), gmv.astype(np.float64, copy=False)
 
     def converged(
@@ -194,11 +194,10 @@ class Search:
     ) -> LineResult:
         """Smallest t >= 0 (per campaign in camps) at which fam's constraint holds.
 
-        guess (e.g. the answer at a nearby shop price) is tried first, then 10% beside it, so
-        that a good guess leaves few rows whose choice still changes.
+        guess (e.g. the answer on a row sample or at a nearby shop price) opens the bracket at
+        guess*(1 -/+ GUESS_WIDTH): a good guess leaves few rows whose choice still changes, so
+        the steps after it price a small share of the rows.
         """
-        if guess is not None:
-            hi0 = np.where(guess > 0, 1.5 * guess, hi0)
         k = self.problem.n_campaigns
         member = camps[block.grp]
         if not member.all() and member.mean() < COMPACT:
@@ -215,6 +214,9 @@ class Search:
         todo = camps & ~done
         need = todo.copy()
         s_hi, scale_hi = s_lo.copy(), scale_lo.copy()
+        if guess is not None and (todo & (guess > 0)).any():
+            need = self._near_guess(block, todo & (guess > 0), fam, guess, lo, hi, s_lo, s_hi,
+                                    scale_hi, j_lo, j_hi) | (todo & ~(guess > 0))
         for _ in range(MAX_EXPAND):
             if not need.any():
                 break
@@ -234,7 +236,49 @@ class Search:
         found = camps & ~need
         active = todo & found & ~self.converged(lo, hi, s_hi, scale_hi)
         self._shrink(block, member, active, fam, lo, hi, s_lo, s_hi, scale_hi, j_lo, j_hi, guess)
+        # A bracket that stopped because its feasible end is tight has a stale lower end:
+        # collapse it, so later steps do not treat its rows as undecided.
+        tight = todo & found & (hi - lo > self.tol * hi)
+        if tight.any():
+            lo[tight] = hi[tight]
+            rows = tight[block.grp]
+            j_lo[rows] = j_hi[rows]
         return LineResult(lo, hi, found, block.rows[member], j_lo[member], j_hi[member])
+
+    def _near_guess(
+        self,
+        block: Block,
+        near: np.ndarray,
+        fam: Family,
+        guess: np.ndarray,
+        lo: np.ndarray,
+        hi: np.ndarray,
+        s_lo: np.ndarray,
+        s_hi: np.ndarray,
+        scale_hi: np.ndarray,
+        j_lo: np.ndarray,
+        j_hi: np.ndarray,
+    ) -> np.ndarray:
+        """Price just below the guess; returns the campaigns that still need an upper end.
+
+        Where that point breaks the constraint it becomes the lower end and the upper end is
+        tried just above the guess; where it holds, it is the upper end (lower end stays 0).
+        """
+        rows = near[block.grp]
+        sub = block if rows.all() else block.subset(rows)
+        trial = np.where(near, guess * (1.0 - GUESS_WIDTH), 0.0)
+        j = self.price(sub, *fam.at(trial))
+        s, scale = fam.slack(*self.sums(sub, j))
+        below = near & ~holds(s, scale)
+        above = near & ~below
+        idx = np.flatnonzero(rows)
+        b, a = below[sub.grp], above[sub.grp]
+        j_lo[idx[b]] = j[b]
+        j_hi[idx[a]] = j[a]
+        lo[below], s_lo[below] = trial[below], s[below]
+        hi[below] = guess[below] * (1.0 + GUESS_WIDTH)
+        hi[above], s_hi[above], scale_hi[above] = trial[above], s[above], scale[above]
+        return below
 
     def _shrink(
         self,
@@ -303,8 +347,11 @@ class Search:
     ) -> CampaignPlan:
         """Multipliers and plan for each campaign in camps when spend is priced at least nu.
 
-        ROI only, budget only, then both (an outer search on mu around an inner one on lam),
-        each tried only where the simpler case leaves a constraint broken.
+        Every broken campaign first gets the single-constraint searches (ROI alone, budget
+        alone) in one vectorised pass; a campaign whose single-constraint plan also meets its
+        other limit is done, because that plan is optimal for the relaxation with both.  Only
+        campaigns where neither single plan holds (the ROI floor and the budget both bind) go
+        to the nested search, which is the expensive one.
         """
         p = self.problem
         k = p.n_campaigns
@@ -320,41 +367,69 @@ class Search:
                             np.zeros(p.n, np.intp), np.zeros(p.n, np.intp))
         plan.j_hi[block.rows] = j0
         plan.j_lo[block.rows] = j0
-        both = np.zeros(k, dtype=bool)
         warm_lam = self.lam_scale if warm is None else np.maximum(warm.lam_hi, self.lam_scale * 1e-3)
         warm_mu = self.rho_scale if warm is None else np.maximum(warm.mu_hi, self.rho_scale * 1e-3)
-        if roi_bad.any():
-            fam = Family(zero, zero + 1, nu_k, floor, zero + 1, floor, zero)
-            res = self.line_search(block, roi_bad, fam, zero + warm_lam, j0,
-                                   None if warm is None else warm.lam_hi)
-            self._store(plan, res, roi_bad, lam=True)
-            plan.ok &= ~(roi_bad & ~res.found)
-            c, _ = self.sums(self.block_of(res.rows), res.j_hi)
-            both |= roi_bad & res.found & ~holds(budget - c, c)
-        only_budget = over & ~roi_bad
-        if only_budget.any():
-            fam = Family(zero, zero, nu_k, zero + 1, zero, zero + 1, np.where(only_budget, budget, 0))
-            res = self.line_search(block, only_budget, fam, zero + warm_mu, j0,
-                                   None if warm is None else warm.mu_hi)
-            self._store(plan, res, only_budget, lam=False)
-            plan.ok &= ~(only_budget & ~res.found)
+        warm_lam = zero + warm_lam
+        warm_mu = zero + warm_mu
+        # Pass 1: one constraint alone: ROI where the floor breaks, unless the warm start
+        # says the budget binds alone; the budget where only it breaks.
+        first = roi_bad | over
+        use_roi = roi_bad.copy()
+        if warm is not None:
+            use_roi &= ~(over & (warm.lam_hi <= 0) & (warm.mu_hi > 0))
+        budget_ok = np.zeros(k, dtype=bool)
+        roi_ok = np.zeros(k, dtype=bool)
+        lam_guess = zero.copy()
+        both = np.zeros(k, dtype=bool)
+        for attempt in range(2):
+            if not first.any():
+                break
+            guess = None if warm is None else np.where(use_roi, warm.lam_hi, warm.mu_hi)
+            res = self.line_search(block, first, self._single(use_roi, nu_k),
+                                   np.where(use_roi, warm_lam, warm_mu), j0, guess)
+            plan.ok &= ~(first & ~res.found)
             c, g = self.sums(self.block_of(res.rows), res.j_hi)
-            both |= only_budget & res.found & (floor > 0) & ~holds(g - floor * c, g + floor * c)
+            budget_ok = holds(budget - c, c)
+            roi_ok = (floor <= 0) | holds(g - floor * c, g + floor * c)
+            done = first & (~res.found | (budget_ok & roi_ok))
+            self._store(plan, res, done & use_roi, lam=True)
+            self._store(plan, res, done & ~use_roi, lam=False)
+            lam_guess = np.where(first & use_roi, res.hi, lam_guess)
+            warm_mu = np.where(first & ~use_roi & res.found,
+                               np.maximum(res.hi, 1e-3 * self.rho_scale), warm_mu)
+            if attempt == 1:
+                both = first & ~done
+                break
+            # Pass 2: the other constraint alone where the first plan breaks it.
+            first = first & ~done
+            use_roi = first & ~use_roi & (floor > 0)
         if both.any():
+            plan.lam_hi[both] = lam_guess[both]
             self._both(plan, both, nu_k, warm_lam, warm_mu)
         return plan
+
+    def _single(self, roi: np.ndarray, nu_k: np.ndarray) -> Family:
+        """The ROI line (lam up, rho = lam*floor + nu) where roi, else the budget line."""
+        p = self.problem
+        one = np.ones(p.n_campaigns)
+        zero = 0.0 * one
+        floor = np.where(roi, p.roi_floor, 0.0)
+        return Family(zero, np.where(roi, one, zero), nu_k, np.where(roi, floor, one),
+                      np.where(roi, one, zero), np.where(roi, floor, one),
+                      np.where(roi, zero, np.where(np.isfinite(p.budget), p.budget, 0.0)))
 
     def block_of(self, rows: np.ndarray) -> Block:
         """Rows and groups only: enough for sums, no float32 copies."""
         return Block(rows, self.problem.group[rows], self.arrays, None)
 
-    @staticmethod
-    def _store(plan: CampaignPlan, res: LineResult, camps: np.ndarray, lam: bool) -> None:
+    def _store(self, plan: CampaignPlan, res: LineResult, camps: np.ndarray, lam: bool) -> None:
+        """Adopt a line search's brackets and plans for the campaigns in camps."""
         target_hi, target_lo = (plan.lam_hi, plan.lam_lo) if lam else (plan.mu_hi, plan.mu_lo)
         target_hi[camps] = res.hi[camps]
         target_lo[camps] = res.lo[camps]
-        plan.j_hi[res.rows] = res.j_hi
-        plan.j_lo[res.rows] = res.j_lo
+        rows = camps[self.problem.group[res.rows]]
+        plan.j_hi[res.rows[rows]] = res.j_hi[rows]
+        plan.j_lo[res.rows[rows]] = res.j_lo[rows]
 
     def _both(
         self,

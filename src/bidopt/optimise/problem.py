@@ -175,26 +175,35 @@ def best_levels(
     lam: np.ndarray,
     rho: np.ndarray,
     baseline: np.ndarray | None = None,
+    rows: np.ndarray | None = None,
 ) -> np.ndarray:
     """Per row, the level maximising v + lam*g - rho*c (ties and near-ties go to baseline).
 
-    lam and rho are per-row multipliers (float32).  A baseline of -1 means none.
+    lam, rho and baseline are aligned with `rows` (all rows when None); a baseline of -1
+    means none.  Row subsets are gathered chunk by chunk inside the worker threads rather than
+    copied out up front: a large up-front copy costs fresh pages, which at 1M rows is slower
+    than the pricing itself.
     """
-    m = arrays.v.shape[0]
+    m = arrays.v.shape[0] if rows is None else rows.size
     out = np.empty(m, dtype=np.intp)
 
     def run(s: int) -> None:
         e = min(s + CHUNK, m)
-        score = arrays.g[s:e] * lam[s:e, None]
-        score += arrays.v[s:e]
-        cost = arrays.c[s:e] * rho[s:e, None]
+        if rows is None:
+            g, v, c = arrays.g[s:e], arrays.v[s:e], arrays.c[s:e]
+        else:
+            idx = rows[s:e]
+            g, v, c = arrays.g[idx], arrays.v[idx], arrays.c[idx]
+        score = g * lam[s:e, None]
+        score += v
+        cost = c * rho[s:e, None]
         score -= cost
         best = score.argmax(axis=1)
         if baseline is not None:
             base = baseline[s:e]
-            rows = np.arange(e - s)
-            top = score[rows, best]
-            mine = score[rows, np.maximum(base, 0)]
+            ar = np.arange(e - s)
+            top = score[ar, best]
+            mine = score[ar, np.maximum(base, 0)]
             keep = (base >= 0) & (mine >= top - 1e-6 * np.abs(top))
             best = np.where(keep, base, best)
         out[s:e] = best
