@@ -22,6 +22,11 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "bidopt.default_readers",
     "bidopt.default_writers",
     "bidopt.strategies.roi_rule",
+    "bidopt.strategies.region_exclusion",
+    "bidopt.strategies.pc_floor",
+    "bidopt.strategies.crowd_premium",
+    "bidopt.strategies.long_tail",
+    "bidopt.strategies.top3_quality",
 )
 
 ENTRY_POINT_GROUP = "bidopt"

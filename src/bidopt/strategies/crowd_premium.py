@@ -1,0 +1,187 @@
+"""Crowd premium, "低出价高溢价": bid low on the keyword, put premiums on the crowds that
+convert and pay most. Spend on high-yield people, the normal price on the rest.
+
+A crowd earns a premium when its value per click (conversion x order value, from the model's
+shrunk crowd multipliers) beats its item's with evidence: the lower end of its interval is
+above 1, on enough clicks. Its premium is the largest one on the grid (5-300% by default) at
+which the crowd's own expected ROI still meets the campaign's floor: within the floor, buy as
+much high-value traffic as possible. The crowd's curve is its item's response to the
+effective bid ``bid x (1 + premium)``, scaled by the crowd's click share and its CPC and
+value multipliers. Optionally the item's mobile base bids are proposed a notch lower, so the
+low-value crowds pay less while the premium crowds keep their reach.
+
+Crowd reports do not carry the premium in force; ``current_premiums`` tells the strategy
+what is set today (0 when unknown), and slice forecasts are made at today's base bids.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from bidopt.context import KEYWORD_KEYS, RunContext
+from bidopt.hookspecs import hookimpl
+from bidopt.schema import PROPOSAL_COLUMNS
+from bidopt.strategy import Strategy, StrategyParams
+
+
+def no_proposals() -> pd.DataFrame:
+    return pd.DataFrame(columns=list(PROPOSAL_COLUMNS))
+
+
+class CrowdPremiumParams(StrategyParams):
+    min_premium: float = Field(5.0, ge=0, description="Lowest premium the platform accepts, %.")
+    max_premium: float = Field(300.0, gt=0, description="Highest premium the platform accepts, %.")
+    step: float = Field(5.0, gt=0, description="Premium grid step, %.")
+    min_clicks: int = Field(30, ge=1, description="Crowd clicks in the window needed to act.")
+    min_value_ratio: float = Field(
+        1.0, gt=0,
+        description="The crowd's value per click must beat the item's by this factor at the "
+        "low end of its interval.",
+    )
+    roi_margin: float = Field(
+        1.05, gt=0, description="Size premiums so the crowd's forecast ROI >= floor x this."
+    )
+    max_step: float = Field(
+        100.0, gt=0,
+        description="Largest change of one premium in one night, in points: the model has "
+        "not seen bids far above today's, so premiums climb as evidence arrives.",
+    )
+    current_premiums: dict[str, float] = Field(
+        default_factory=dict,
+        description="Premiums in force today by crowd name, % (reports do not carry them).",
+    )
+    base_bid_cut_pct: float = Field(
+        10.0, ge=0, lt=100,
+        description="Propose the mobile base bids of items that get premiums this much lower "
+        "(0 = leave base bids to the optimiser).",
+    )
+    platform: str = Field("mobile", description="Platform whose base bids are lowered.")
+
+
+def _item_curves(context: RunContext, item_keys: pd.DataFrame, premiums: np.ndarray):
+    """Forecast clicks, cost and GMV per item at ``bid x (1 + premium)`` for every premium."""
+    state = context.keywords
+    wanted = pd.MultiIndex.from_frame(item_keys[["campaign", "item"]])
+    rows = wanted.get_indexer(pd.MultiIndex.from_frame(state[["campaign", "item"]]))
+    keep = rows >= 0
+    kws, item_row = state[keep], rows[keep]
+    bids = kws["bid"].to_numpy(float)[:, None] * (1.0 + premiums[None, :] / 100.0)
+    fc = context.forecast(kws[KEYWORD_KEYS], np.maximum(bids, 0.01))
+    curves = {}
+    for name in ("clicks", "cost", "gmv"):
+        total = np.zeros((len(item_keys), len(premiums)))
+        np.add.at(total, item_row, np.asarray(getattr(fc, name), dtype=float))
+        curves[name] = total
+    return curves
+
+
+def propose(context: RunContext, params: CrowdPremiumParams) -> pd.DataFrame:
+    effects = getattr(context.model, "crowd_effects_", None)
+    if effects is None or len(effects) == 0 or len(context.keywords) == 0:
+        return no_proposals()
+    crowds = pd.DataFrame(effects).reset_index(drop=True)
+    item_clicks = crowds.groupby(["campaign", "item"])["clicks"].transform("sum")
+    crowds["click_share"] = (crowds["clicks"] / item_clicks.where(item_clicks > 0)).fillna(0.0)
+    items = crowds[["campaign", "item"]].drop_duplicates().reset_index(drop=True)
+    item_of = pd.MultiIndex.from_frame(items).get_indexer(
+        pd.MultiIndex.from_frame(crowds[["campaign", "item"]]))
+
+    grid = np.arange(0.0, params.max_premium + params.step / 2, params.step)
+    grid = grid[(grid == 0) | (grid >= params.min_premium)]
+    curves = _item_curves(context, items, grid)
+    share = crowds["click_share"].to_numpy(float)[:, None]
+    cpc_mult = crowds["cpc_mult"].to_numpy(float)[:, None]
+    # Sized on the cautious end of the crowd's value (the interval's low bound).
+    value_mult = crowds["value_per_click_mult_low"].to_numpy(float)[:, None]
+    clicks = share * curves["clicks"][item_of]
+    cost = clicks * np.divide(curves["cost"], curves["clicks"], out=np.zeros_like(curves["cost"]),
+                              where=curves["clicks"] > 0)[item_of] * cpc_mult
+    gmv = clicks * np.divide(curves["gmv"], curves["clicks"], out=np.zeros_like(curves["gmv"]),
+                             where=curves["clicks"] > 0)[item_of] * value_mult
+    roi = np.divide(gmv, cost, out=np.zeros_like(gmv), where=cost > 0)
+    floor = context.roi_floor(crowds["campaign"])
+    target = (floor * params.roi_margin)[:, None]
+    # Each step up must pay for itself at the floor (marginal ROI), not only on average:
+    # the premium stops where the next 5% buys clicks worth less than the floor.
+    d_cost, d_gmv = np.diff(cost, axis=1), np.diff(gmv, axis=1)
+    step_ok = np.hstack([np.ones((len(crowds), 1), bool), d_gmv >= target * d_cost])
+    meets = (roi >= target) & np.logical_and.accumulate(step_ok, axis=1)
+
+    current = crowds["crowd"].astype(str).map(params.current_premiums).fillna(0.0).to_numpy(float)
+    current_col = np.abs(grid[None, :] - current[:, None]).argmin(axis=1)
+    evidence = ((crowds["clicks"].to_numpy(float) >= params.min_clicks)
+                & (crowds["value_per_click_mult_low"].to_numpy(float) >= params.min_value_ratio))
+    reachable = np.abs(grid[None, :] - current[:, None]) <= params.max_step + 1e-9
+    positive = meets & reachable & (grid[None, :] >= params.min_premium)
+    # Largest premium meeting the floor; crowds without value (or evidence) get none.
+    best_col = np.where(positive.any(axis=1),
+                        len(grid) - 1 - np.argmax(positive[:, ::-1], axis=1), 0)
+    best_col = np.where(evidence, best_col, 0)
+    n = len(crowds)
+    at_current_ok = meets[np.arange(n), current_col]
+    drop = ~evidence & (current > 0) & ~at_current_ok  # a premium that no longer pays
+    act = (evidence & (best_col > 0) | drop) & (np.abs(grid[best_col] - current) >= params.step / 2)
+    if not act.any():
+        return no_proposals()
+    r = np.flatnonzero(act)
+    col = best_col[r]
+    chosen = crowds.iloc[r]
+    out = pd.DataFrame({
+        "campaign": chosen["campaign"].to_numpy(), "item": chosen["item"].to_numpy(),
+        "crowd": chosen["crowd"].to_numpy(), "action": "set_crowd_premium",
+        "current": current[r], "proposed": grid[col],
+        "base_clicks": clicks[r, current_col[r]], "base_cost": cost[r, current_col[r]],
+        "base_gmv": gmv[r, current_col[r]],
+        "exp_clicks": clicks[r, col], "exp_cost": cost[r, col], "exp_gmv": gmv[r, col],
+    })
+    out["reason"] = [
+        (f"低出价高溢价: {c.crowd} converts {c.cvr_mult:.2f}x and pays {c.aov_mult:.2f}x the "
+         f"item's (value per click >= {c.value_per_click_mult_low:.2f}x on {c.clicks:.0f} clicks); "
+         f"premium {p:.0f}% keeps its forecast ROI at {q:.2f} >= floor {f:.2f}")
+        if p > 0 else
+        (f"{c.crowd}: value per click {c.value_per_click_mult:.2f}x the item's; the premium "
+         f"{cur:.0f}% no longer meets the floor {f:.2f} (ROI {q:.2f}): remove it")
+        for c, p, q, f, cur in zip(chosen.itertuples(index=False), grid[col],
+                                   roi[r, np.where(grid[col] > 0, col, current_col[r])],
+                                   floor[r], current[r], strict=True)
+    ]
+    return pd.concat([out, _base_cuts(context, params, out)], ignore_index=True)
+
+
+def _base_cuts(context: RunContext, params: CrowdPremiumParams, premiums: pd.DataFrame) -> pd.DataFrame:
+    """Lower the base bid of items whose high-value crowds now carry a premium."""
+    raised = premiums[premiums["proposed"] > 0]
+    if params.base_bid_cut_pct <= 0 or len(raised) == 0:
+        return no_proposals()
+    state = context.keywords
+    floor_bid = context.bid_rules(params.platform).min
+    crowds_of = raised.groupby(["campaign", "item"])["crowd"].agg(lambda s: ", ".join(map(str, s)))
+    index = pd.MultiIndex.from_frame(state[["campaign", "item"]])
+    hit = index.isin(crowds_of.index) & (state["platform"].astype(str) == params.platform).to_numpy()
+    hit &= (state["bid"].to_numpy(float) * (1 - params.base_bid_cut_pct / 100) >= floor_bid)
+    chosen = state.loc[hit, KEYWORD_KEYS].reset_index(drop=True)
+    if len(chosen) == 0:
+        return no_proposals()
+    current = state.loc[hit, "bid"].to_numpy(float)
+    named = crowds_of.reindex(pd.MultiIndex.from_frame(chosen[["campaign", "item"]])).to_numpy()
+    chosen["action"] = "set_bid"
+    chosen["current"] = current
+    chosen["proposed"] = np.round(current * (1 - params.base_bid_cut_pct / 100), 2)
+    chosen["reason"] = [f"低出价高溢价: base bid -{params.base_bid_cut_pct:.0f}%, premiums on {c} "
+                        "keep the high-value searchers" for c in named]
+    return chosen
+
+
+@hookimpl
+def bidopt_register_strategies(register) -> None:
+    register(
+        Strategy(
+            name="crowd_premium",
+            propose=propose,
+            params=CrowdPremiumParams,
+            description="Low base bid, high premium: premiums on crowds whose value per click "
+            "beats the item's, sized so each crowd meets the ROI floor.",
+        )
+    )

@@ -1,0 +1,200 @@
+"""Top-3 positioning to nurture quality score, "养分".
+
+While nurturing, CTR counts, not click volume (about 50 clicks a day is enough): hold rank 1
+where its price per click stays under a cap, else rank <= 3, since CTR collapses below that.
+Never hold the top all day and everywhere: rivals notice and bid wars follow. So the push is
+limited to chosen hours (and named regions), shown to the crowds that click most, and stops
+once the keyword's quality score reaches the target.
+
+How the restriction is expressed. ZTC sets hours (分时折扣) and regions per campaign, not per
+keyword, so the strategy proposes two things that work together:
+
+- ``set_bid`` at the nurture bid: the cheapest bid on a grid whose forecast rank (the
+  response model's bid landscape) is 1 with CPC under the cap, else the cheapest with rank
+  <= 3;
+- ``set_hour_discount`` for the campaign's other hours, at the share that brings the
+  nurtured keyword back to about today's bid outside the nurture hours. This also lowers the
+  campaign's other keywords in those hours; the proposals carry that cost in their forecast
+  and the decision step takes them only if they pay.
+
+Regions cannot be narrowed for one keyword without cutting the whole campaign's reach; the
+reason names the configured regions, and the docs recommend a separate nurture campaign
+(养分计划) with those regions when the operator wants the restriction enforced.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from bidopt.context import KEYWORD_KEYS, RunContext
+from bidopt.hookspecs import hookimpl
+from bidopt.schema import PROPOSAL_COLUMNS
+from bidopt.strategy import Strategy, StrategyParams
+
+
+class Top3QualityParams(StrategyParams):
+    target_quality: float = Field(10, ge=1, le=10, description="Stop nurturing at this score.")
+    keywords: list[str] = Field(
+        default_factory=list, description="Keywords to nurture (by text), besides automatic picks."
+    )
+    max_per_campaign: int = Field(
+        2, ge=0, description="Automatic picks per campaign: the most-clicked words below target."
+    )
+    min_clicks: int = Field(30, ge=0, description="Clicks in the window for an automatic pick.")
+    platform: str = Field("mobile", description="Platform nurtured (mobile: 20 ad slots).")
+    cpc_cap: float | None = Field(None, gt=0, description="Highest acceptable CPC, absolute.")
+    cpc_cap_value_share: float = Field(
+        1.0, gt=0,
+        description="Highest acceptable CPC as a share of the keyword's value per click "
+        "(1.0 = break even while nurturing).",
+    )
+    rank_one: float = Field(
+        1.2, ge=1, description="Forecast rank counted as holding rank 1 (a margin for error)."
+    )
+    rank_top: float = Field(
+        2.5, ge=1, description="Forecast rank counted as top 3 (a margin for model error)."
+    )
+    max_bid_ratio: float = Field(5.0, gt=1, description="Search bids up to this x today's bid.")
+    levels: int = Field(40, ge=5, le=200, description="Bid grid levels searched.")
+    hours: list[int] = Field(
+        default_factory=lambda: [10, 11, 20, 21, 22],
+        description="Hours (0-23) of the push; other hours get a campaign discount.",
+    )
+    regions: list[str] = Field(
+        default_factory=list, description="Regions of the push (named in the reason)."
+    )
+    hour_discounts: bool = Field(True, description="Propose the off-hours discounts.")
+
+
+def no_proposals() -> pd.DataFrame:
+    return pd.DataFrame(columns=list(PROPOSAL_COLUMNS))
+
+
+def _chosen(context: RunContext, params: Top3QualityParams) -> pd.DataFrame:
+    """Keywords to nurture: listed ones and the most-clicked words below the target score."""
+    state = context.keywords
+    on_platform = state["platform"].astype(str) == params.platform
+    below = state["quality_score"].fillna(0).to_numpy(float) < params.target_quality
+    listed = state["keyword"].astype(str).isin(params.keywords).to_numpy()
+    auto = on_platform & below & (state["clicks"] >= params.min_clicks) & ~listed
+    ranked = state[auto].sort_values("clicks", ascending=False)
+    picks = ranked[ranked.groupby("campaign").cumcount() < params.max_per_campaign]
+    chosen = pd.concat([state[on_platform & below & listed], picks])
+    return chosen.drop_duplicates(KEYWORD_KEYS)
+
+
+def propose(context: RunContext, params: Top3QualityParams) -> pd.DataFrame:
+    if len(context.keywords) == 0:
+        return no_proposals()
+    chosen = _chosen(context, params).reset_index(drop=True)
+    if len(chosen) == 0:
+        return no_proposals()
+    rules = context.bid_rules(params.platform)
+    current = np.maximum(chosen["bid"].to_numpy(float), rules.min)
+    top = np.minimum(current * params.max_bid_ratio, rules.max)
+    steps = np.linspace(0.0, 1.0, params.levels)
+    grid = np.round(current[:, None] * (top / current)[:, None] ** steps[None, :], 2)
+    fc = context.forecast(chosen[KEYWORD_KEYS], grid)
+    cpc, rank = fc.cpc(), np.asarray(fc.rank)
+    value = np.divide(fc.gmv, fc.clicks, out=np.zeros_like(fc.gmv), where=fc.clicks > 0)
+    cap = value * params.cpc_cap_value_share
+    if params.cpc_cap is not None:
+        cap = np.minimum(cap, params.cpc_cap)
+    first = (rank <= params.rank_one) & (cpc <= cap)
+    top3 = (rank <= params.rank_top) & (cpc <= cap)
+    reach = np.where(first.any(axis=1), first.argmax(axis=1), top3.argmax(axis=1))
+    step = context.bid_rules(params.platform).step
+    moves = grid[np.arange(len(grid)), reach] > current + step / 2  # already there: no push
+    found = (first.any(axis=1) | top3.any(axis=1)) & moves
+    rows = np.flatnonzero(found)
+    if len(rows) == 0:
+        return no_proposals()
+    col = reach[rows]
+    nurture = grid[rows, col]
+    kws = chosen.iloc[rows].reset_index(drop=True)
+    place = np.where(first.any(axis=1)[rows], "rank 1", "rank <= 3")
+    hours = ",".join(str(h) for h in sorted(params.hours)) or "all day"
+    where = f" in {', '.join(params.regions)}" if params.regions else ""
+    crowds = _best_ctr_crowds(context, kws)
+    out = kws[KEYWORD_KEYS].copy()
+    out["action"] = "set_bid"
+    out["current"] = kws["bid"].to_numpy(float)
+    out["proposed"] = nurture
+    out["reason"] = [
+        f"养分: quality {q:.0f} < {params.target_quality:.0f}; bid {b:.2f} holds {p} (forecast "
+        f"rank {r:.1f}, CPC {c:.2f} <= cap {k:.2f}); push only in hours {hours}{where}, not all "
+        f"day everywhere{'; show to ' + cr if cr else ''}"
+        for q, b, p, r, c, k, cr in zip(kws["quality_score"].fillna(0), nurture, place,
+                                        rank[rows, col], cpc[rows, col], cap[rows, col], crowds,
+                                        strict=True)
+    ]
+    frames = [out]
+    if params.hour_discounts and len(params.hours) < 24:
+        frames.append(_off_hours(context, params, kws, nurture))
+    return pd.concat([f for f in frames if len(f)], ignore_index=True)
+
+
+def _best_ctr_crowds(context: RunContext, kws: pd.DataFrame, n: int = 2) -> list[str]:
+    """The item's crowds with the highest CTR multipliers, for the reason text."""
+    effects = getattr(context.model, "crowd_effects_", None)
+    if effects is None or len(effects) == 0:
+        return [""] * len(kws)
+    best = (pd.DataFrame(effects).sort_values("ctr_mult", ascending=False)
+            .groupby("item").head(n).groupby("item")["crowd"].agg(lambda s: ", ".join(map(str, s))))
+    return kws["item"].map(best).fillna("").tolist()
+
+
+def _off_hours(context: RunContext, params: Top3QualityParams, kws: pd.DataFrame,
+               nurture: np.ndarray) -> pd.DataFrame:
+    """Per campaign, a discount for every hour outside the push, with its slice forecast."""
+    # deep enough that every nurtured keyword is back at or below today's bid off-hours
+    ratio = pd.Series(kws["bid"].to_numpy(float) / nurture).groupby(kws["campaign"].to_numpy()).min()
+    discount = np.clip(np.floor(ratio * 100), 30, 100)
+    discount = discount[discount < 100]
+    hours = context.history.get("hours")
+    if len(discount) == 0 or hours is None or len(hours) == 0:
+        return no_proposals()
+    state = context.keywords
+    in_campaign = state["campaign"].isin(discount.index).to_numpy()
+    plan = state[in_campaign].reset_index(drop=True)
+    bids = plan["bid"].to_numpy(float).copy()
+    index = pd.MultiIndex.from_frame(plan[KEYWORD_KEYS]).get_indexer(
+        pd.MultiIndex.from_frame(kws[KEYWORD_KEYS]))
+    bids[index[index >= 0]] = nurture[index >= 0]
+    factor = plan["campaign"].map(discount).to_numpy(float) / 100
+    fc = context.forecast(plan[KEYWORD_KEYS], np.column_stack([bids, bids * factor]))
+    totals = {m: pd.DataFrame(np.asarray(getattr(fc, m)), index=plan["campaign"]).groupby(level=0).sum()
+              for m in ("clicks", "cost", "gmv")}
+    by_hour = hours.groupby(["campaign", "hour"], observed=True)["clicks"].sum()
+    share = (by_hour / by_hour.groupby(level=0).transform("sum")).rename("share").reset_index()
+    share = share[share["campaign"].isin(discount.index)
+                  & ~share["hour"].astype(int).isin(params.hours)].reset_index(drop=True)
+    if len(share) == 0:
+        return no_proposals()
+    s = share["share"].to_numpy(float)
+    out = pd.DataFrame({"campaign": share["campaign"].to_numpy(), "item": "all",
+                        "hour": share["hour"].astype(int).to_numpy(), "action": "set_hour_discount",
+                        "current": 100.0, "proposed": share["campaign"].map(discount).to_numpy()})
+    for m, frame in totals.items():
+        out[f"base_{m}"] = s * frame[0].reindex(share["campaign"]).to_numpy()
+        out[f"exp_{m}"] = s * frame[1].reindex(share["campaign"]).to_numpy()
+    out["reason"] = [f"养分: outside the push hours the nurtured keywords go back to about "
+                     f"today's bid ({d:.0f}% of the nurture bid), so the top is held only in "
+                     f"hours {','.join(map(str, sorted(params.hours)))}"
+                     for d in out["proposed"]]
+    return out
+
+
+@hookimpl
+def bidopt_register_strategies(register) -> None:
+    register(
+        Strategy(
+            name="top3_quality",
+            propose=propose,
+            params=Top3QualityParams,
+            description="养分: bid nurtured keywords to rank 1 (CPC under a cap) else top 3, "
+            "only in chosen hours; stop at the target quality score.",
+        )
+    )
