@@ -122,6 +122,12 @@ class Optimiser(_Section):
         "proposals: only toward what a strategy proposed (and cuts that repair a limit).",
     )
     levels: int = Field(21, ge=3, le=81, description="Bid levels per keyword in the grid.")
+    min_clicks_to_raise: int = Field(
+        10, ge=0,
+        description="Clicks a keyword needs in the look-back window before the optimiser "
+        "may raise its bid: thin keywords' response to a raise is too uncertain to bet the "
+        "ROI floor on (strategies may still propose raises; they are judged the same way).",
+    )
     min_gain: float = Field(
         0.3, ge=0,
         description="Expected objective gain per day a change must bring to be worth making "

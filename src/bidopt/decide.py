@@ -76,6 +76,9 @@ def _bought_choices(ctx: RunContext) -> Choices:
     allowed = np.zeros_like(grid_ok)
     if ctx.config.optimiser.bids == "free":
         allowed[:, :-1] = on_grid
+        thin = state["clicks"].to_numpy(float) < ctx.config.optimiser.min_clicks_to_raise
+        raises = levels[:, :-1] > levels[np.arange(n), keep][:, None] + _TOL
+        allowed[:, :-1] &= ~(raises & thin[:, None])
     allowed[np.arange(n), keep] = True
     return Choices(entities, levels, allowed, keep, grid_ok)
 

@@ -19,6 +19,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from bidopt.errors import DataError
+from bidopt.model.calibration import apply_factors, level_factors
 from bidopt.model.effects import RegionEffects, fit_crowd_effects, fit_region_effects
 from bidopt.model.forecast import FORECAST_METRICS, Forecast
 from bidopt.model.landscape import (
@@ -274,6 +275,7 @@ class ResponseModel(BaseEstimator):
         self.entities_ = table
         self.index_ = pd.MultiIndex.from_frame(table)
 
+        self.calibration_ = self._calibrate(ent, valid_bid, x, w_day, num)
         # ---- day-to-day residual variance of each metric around the model at the row's bid
         self.day_variance_ = self._day_variance(ent, valid_bid, x, w_day, num)
         # days are overdispersed, not Poisson: a keyword's level is known to within the
@@ -290,6 +292,24 @@ class ResponseModel(BaseEstimator):
         self.region_effects_ = fit_region_effects(regions, self.interval)
         self.n_features_in_ = len(ENTITY_KEYS)
         return self
+
+    def _calibrate(self, ent, valid_bid, x, w_day, num) -> pd.DataFrame:
+        """Scale campaign x platform levels so in-sample totals match the reports."""
+        table = self.entities_
+        group, n_groups = _codes(table["campaign"], table["platform"])
+        rows = valid_bid
+        fc = self._evaluate(_take(self.params_, ent[rows]), np.exp(x[rows])[:, None],
+                            intervals=False)
+        metrics = ("impressions", "clicks", "cost", "orders", "gmv", "carts", "favorites")
+        factors = level_factors(
+            group[ent[rows]], n_groups, w_day[rows],
+            {m: num[m][rows] for m in metrics},
+            {m: getattr(fc, m)[:, 0] for m in metrics},
+        )
+        apply_factors(self.params_, group, factors)
+        first = _first_index(group, n_groups)
+        frame = table.iloc[first][["campaign", "platform"]].reset_index(drop=True)
+        return frame.assign(**{f"{name}_factor": f for name, f in factors.items()})
 
     def _day_variance(self, ent, valid_bid, x, w_day, num) -> dict[str, float]:
         """Moment estimate of the multiplicative day-to-day variance per metric."""
