@@ -352,5 +352,5 @@ def test_sample_run_for_profit_takes_regions_and_hours_too(tmp_path):
     assert regions["region"].notna().all() and regions["reason"].str.contains("floor").all()
     # Pauses are proposed on evidence, but the optimiser keeps (or moves) those bids: its
     # model still expects orders from them. They are listed as rejected, with the reason.
-    pauses = recs[recs["action"] == "pause_keyword"]
+    pauses = recs[(recs["action"] == "pause_keyword") & (recs["strategy"] == "long_tail")]
     assert len(pauses) and pauses["reason"].str.contains("without an order").all()

@@ -128,6 +128,11 @@ class Optimiser(_Section):
         "may raise its bid: thin keywords' response to a raise is too uncertain to bet the "
         "ROI floor on (strategies may still propose raises; they are judged the same way).",
     )
+    roi_margin_pct: float = Field(
+        10.0, ge=0, le=100,
+        description="Plan each campaign to its ROI floor plus this margin, so that a "
+        "forecast error of that size does not break the floor (0 plans exactly to the floor).",
+    )
     min_gain: float = Field(
         0.3, ge=0,
         description="Expected objective gain per day a change must bring to be worth making "
@@ -182,6 +187,9 @@ class Output(_Section):
     format: str = Field("csv", description="Output format; plugins may add more.")
     encoding: Literal["utf-8-sig", "utf-8", "gbk", "gb18030"] = Field(
         "utf-8-sig", description="utf-8-sig (with BOM) opens correctly in Excel."
+    )
+    options: dict[str, Any] = Field(
+        default_factory=dict, description="Settings for the writer plugin of this format."
     )
     include_rejected: bool = Field(
         False, description="Also write rejected proposals (proposed = current, with the reason)."

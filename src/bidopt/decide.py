@@ -255,18 +255,18 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
     floors = limits["roi_floor"].fillna(ctx.config.constraints.roi_floor).to_numpy(float)
     budgets = limits["daily_budget"].fillna(np.inf).to_numpy(float)
     group = pd.Categorical(entities["campaign"], categories=campaign_names).codes.astype(int)
-    _open_guard(ctx, choices, outcome, group, floors, budgets)
+    planned_floors = floors * (1.0 + ctx.config.optimiser.roi_margin_pct / 100.0)
+    _open_guard(ctx, choices, outcome, group, planned_floors, budgets)
     values = _values(ctx, outcome, entities["item"])
     # A change must earn its keep: every move away from "keep" costs min_gain.
     change_cost = ctx.config.optimiser.min_gain
     values = values - change_cost * (np.arange(values.shape[1]) != choices.keep[:, None])
     solution = solve(
-        values, outcome["cost"], outcome["gmv"], choices.allowed, group, floors, budgets,
+        values, outcome["cost"], outcome["gmv"], choices.allowed, group, planned_floors, budgets,
         shop_budget=ctx.config.constraints.shop_budget, baseline=choices.keep,
     )
-    limits = pd.DataFrame(
-        {"campaign": campaign_names, "roi_floor": floors, "daily_budget": budgets}
-    )
+    limits = pd.DataFrame({"campaign": campaign_names, "roi_floor": floors,
+                           "planned_floor": planned_floors, "daily_budget": budgets})
     plan = Plan(choices, outcome, solution.choice, group, limits)
     judged = judge_proposals(ctx, plan, bid_props, add_props, slice_props, proposals)
     return Decision(

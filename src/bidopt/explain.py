@@ -52,7 +52,7 @@ class Plan:
     def binding(self) -> list[str]:
         """Per campaign, which limit holds the plan back, in words."""
         after = self.totals(self.choice)
-        floors = self.limits["roi_floor"].to_numpy(float)
+        floors = self.limits["planned_floor"].to_numpy(float)
         budgets = self.limits["daily_budget"].to_numpy(float)
         roi_slack = after["gmv"].to_numpy() - floors * after["cost"].to_numpy()
         budget_slack = budgets - after["cost"].to_numpy()
@@ -62,7 +62,9 @@ class Plan:
             if np.isfinite(budgets[k]) and budget_slack[k] <= 0.02 * max(budgets[k], 1.0):
                 words.append(f"campaign '{name}' would exceed its daily budget {budgets[k]:,.2f}")
             elif roi_slack[k] <= 0.02 * max(floors[k] * cost, 1.0):
-                words.append(f"campaign '{name}' would fall below its ROI floor {floors[k]:.2f}")
+                floor = self.limits["roi_floor"].iloc[k]
+                words.append(f"campaign '{name}' would fall below its ROI floor {floor:.2f} "
+                             f"(planned to {floors[k]:.2f})")
             else:
                 words.append("")
         return words

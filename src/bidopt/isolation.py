@@ -1,55 +1,273 @@
 """Running strategies so that one misbehaving plugin cannot take the night down.
 
-A strategy that raises, or returns something that is not a well-formed proposal frame,
-has its proposals dropped and its failure reported with the plugin's name; ``--strict``
-turns that into an error.
+Each enabled strategy runs in a worker thread with a time limit
+(``config.plugins.timeout_seconds``, 60 s by default). A strategy that raises, is still
+running when the limit passes, or returns something that is not a well-formed proposal
+frame (see :func:`check_proposals`) has *all* its proposals dropped and its failure
+reported with the strategy's and the plugin's name; the run goes on without it and is
+partial. ``strict=True`` (``bidopt run --strict``) turns the first failure into a
+:class:`~bidopt.errors.PluginError` instead.
+
+Python cannot kill a thread: a strategy that hangs is *abandoned*, not stopped. Its worker
+is a daemon thread, so it never keeps the process alive once the run is over, but until
+then it keeps whatever CPU and memory it holds, and it still sees the (read-only)
+:class:`~bidopt.context.RunContext`. Its result, if it ever arrives, is ignored.
 """
 
 from __future__ import annotations
 
+import numbers
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
+from bidopt.config import Config
 from bidopt.context import RunContext
 from bidopt.errors import PluginError
 from bidopt.plugins import Registry
-from bidopt.schema import ACTIONS, PROPOSAL_COLUMNS, REQUIRED_PROPOSAL_COLUMNS
+from bidopt.schema import (
+    ACTIONS,
+    PLATFORMS,
+    PROPOSAL_COLUMNS,
+    REQUIRED_PROPOSAL_COLUMNS,
+    SLICE_FORECAST_COLUMNS,
+)
+
+DEFAULT_TIMEOUT_SECONDS = 60.0
+# Percent ranges of the non-bid actions (ZTC: hour discount 30-250%, 0 = hour switched off;
+# crowd premium up to 300%, 0 = no premium).
+HOUR_DISCOUNT_RANGE = (30.0, 250.0)
+CROWD_PREMIUM_RANGE = (0.0, 300.0)
+# Columns each action needs besides campaign/action/proposed/reason, and their kind.
+ACTION_KEYS: dict[str, tuple[str, ...]] = {
+    "set_bid": ("item", "keyword", "platform"),
+    "pause_keyword": ("item", "keyword", "platform"),
+    "add_keyword": ("item", "keyword"),
+    "set_crowd_premium": ("item", "crowd"),
+    "exclude_region": ("region",),
+    "include_region": ("region",),
+    "set_hour_discount": ("hour",),
+}
+_TOL = 1e-9
 
 
-def _check_proposals(frame: object, name: str) -> pd.DataFrame:
-    """A strategy's output, checked: the right columns, known actions, finite values."""
+class StrategyTimeout(PluginError):
+    """A strategy was still running when its time limit passed."""
+
+
+def strategy_timeout(config: Config) -> float:
+    """Seconds a strategy may run: ``plugins.timeout_seconds`` of the config, else 60."""
+    settings = getattr(config, "plugins", None)
+    seconds = getattr(settings, "timeout_seconds", None)
+    return float(seconds) if seconds and seconds > 0 else DEFAULT_TIMEOUT_SECONDS
+
+
+def call_with_timeout(func: Callable[[], Any], timeout: float, name: str) -> Any:
+    """``func()`` in a daemon thread; its result, its exception, or StrategyTimeout.
+
+    A plain daemon thread carrying a :class:`concurrent.futures.Future`, rather than a
+    ``ThreadPoolExecutor``: the executor's workers are joined at interpreter exit, so a
+    hung strategy would keep ``bidopt run`` from ever exiting.
+    """
+    future: Future = Future()
+
+    def work() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(func())
+        except Exception as exc:
+            future.set_exception(exc)
+        except BaseException as exc:  # sys.exit() in a plugin must not end the run
+            future.set_exception(PluginError(f"raised {type(exc).__name__}: {exc}"))
+
+    threading.Thread(target=work, name=f"bidopt-strategy-{name}", daemon=True).start()
+    try:
+        return future.result(timeout=timeout)
+    except TimeoutError:
+        if future.done():  # the strategy itself raised TimeoutError
+            raise
+        raise StrategyTimeout(
+            f"still running after {timeout:g} s (time limit plugins.timeout_seconds); "
+            "abandoned"
+        ) from None
+
+
+def _rows(mask: np.ndarray | pd.Series) -> str:
+    """'row 3' or 'rows 3, 7, 9 (and 12 more)': which rows (0-based positions) are bad."""
+    where = np.flatnonzero(np.asarray(mask, dtype=bool))
+    shown = ", ".join(str(i) for i in where[:3])
+    more = f" (and {len(where) - 3} more)" if len(where) > 3 else ""
+    return f"row{'s' if len(where) > 1 else ''} {shown}{more}"
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+
+
+def _numeric(frame: pd.DataFrame, column: str, *, required: bool) -> np.ndarray:
+    """A column as floats; text, booleans or other objects are a type error."""
+    values = frame[column]
+    if pd.api.types.is_bool_dtype(values):
+        raise PluginError(f"column '{column}' holds booleans, not numbers")
+    if not pd.api.types.is_numeric_dtype(values):
+        present = values.notna().to_numpy()
+        bad = present & ~values.map(_is_number).to_numpy(bool)
+        if bad.any():
+            raise PluginError(
+                f"column '{column}' is not numeric: {_rows(bad)} hold "
+                f"{values[bad].iloc[0]!r} ({type(values[bad].iloc[0]).__name__})"
+            )
+    numbers_ = pd.to_numeric(values, errors="coerce").to_numpy(float)
+    if required and not np.isfinite(numbers_).all():
+        raise PluginError(f"'{column}' is not a finite number in {_rows(~np.isfinite(numbers_))}")
+    return numbers_
+
+
+def _text(frame: pd.DataFrame, column: str, rows: np.ndarray) -> None:
+    """``column`` must hold non-empty text in ``rows``."""
+    values = frame[column]
+    bad = rows & ~values.map(lambda v: isinstance(v, str) and v != "").to_numpy(bool)
+    if bad.any():
+        raise PluginError(
+            f"'{column}' must be non-empty text in {_rows(bad)} "
+            f"(got {values[bad].iloc[0]!r})"
+        )
+
+
+def _check_bounds(frame: pd.DataFrame, action: np.ndarray, proposed: np.ndarray,
+                  config: Config) -> None:
+    """Bids within the platform's bounds; percentages within the platform's ranges."""
+    platform = frame["platform"].where(frame["platform"].isin(PLATFORMS), "mobile").to_numpy(str)
+    is_pc = platform == "pc"
+    low = np.where(is_pc, config.bids.pc.min, config.bids.mobile.min)
+    high = np.where(is_pc, config.bids.pc.max, config.bids.mobile.max)
+    bids = np.isin(action, ("set_bid", "add_keyword"))
+    bad = bids & ((proposed < low - _TOL) | (proposed > high + _TOL))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise PluginError(
+            f"bid out of bounds in {_rows(bad)}: {proposed[i]:g} is outside "
+            f"[{low[i]:g}, {high[i]:g}] for {platform[i]}"
+        )
+    bad = (action == "pause_keyword") & (proposed < 0)
+    if bad.any():
+        raise PluginError(f"pause_keyword with a negative value in {_rows(bad)}")
+    lo, hi = HOUR_DISCOUNT_RANGE
+    hours = action == "set_hour_discount"
+    bad = hours & (np.abs(proposed) > _TOL) & ((proposed < lo - _TOL) | (proposed > hi + _TOL))
+    if bad.any():
+        raise PluginError(
+            f"hour discount out of range in {_rows(bad)}: {proposed[bad][0]:g}% is not 0 "
+            f"(switched off) or within {lo:g}-{hi:g}%"
+        )
+    lo, hi = CROWD_PREMIUM_RANGE
+    bad = (action == "set_crowd_premium") & ((proposed < lo - _TOL) | (proposed > hi + _TOL))
+    if bad.any():
+        raise PluginError(
+            f"crowd premium out of range in {_rows(bad)}: {proposed[bad][0]:g}% is not "
+            f"within {lo:g}-{hi:g}%"
+        )
+
+
+def check_proposals(frame: object, config: Config) -> pd.DataFrame:
+    """A strategy's output checked and put in the documented shape, or PluginError.
+
+    Checked: a DataFrame (an empty one proposes nothing); the required columns and the
+    keys each action needs (``ACTION_KEYS``); known actions; text where text belongs;
+    ``proposed`` a finite number within the platform's bid bounds or percent range;
+    ``hour`` a whole number 0-23; slice forecasts non-negative where given. Columns that
+    are not proposal columns are dropped. The message says what is wrong and in which
+    rows (0-based positions), so the plugin's author can fix it.
+    """
     if not isinstance(frame, pd.DataFrame):
-        raise PluginError(f"strategy '{name}' returned {type(frame).__name__}, not a DataFrame")
+        raise PluginError(
+            f"returned {type(frame).__name__}, not a DataFrame "
+            "(return an empty DataFrame to propose nothing)"
+        )
+    if frame.empty:
+        return pd.DataFrame(columns=list(PROPOSAL_COLUMNS))
+    if frame.columns.duplicated().any():
+        raise PluginError(f"duplicate columns: {sorted(set(frame.columns[frame.columns.duplicated()]))}")
+    frame = frame.reset_index(drop=True)
     missing = [c for c in REQUIRED_PROPOSAL_COLUMNS if c not in frame.columns]
     if missing:
-        raise PluginError(f"strategy '{name}' returned proposals without {', '.join(missing)}")
-    unknown = set(frame["action"].astype(str)) - set(ACTIONS)
+        raise PluginError(f"proposals lack the columns {', '.join(missing)}")
+    action = frame["action"].map(lambda v: v if isinstance(v, str) else repr(v)).to_numpy(str)
+    unknown = sorted(str(a) for a in set(action) - set(ACTIONS))
     if unknown:
-        raise PluginError(f"strategy '{name}' proposed unknown actions: {sorted(unknown)}")
-    proposed = pd.to_numeric(frame["proposed"], errors="coerce")
-    if not np.isfinite(proposed.to_numpy(float)).all():
-        raise PluginError(f"strategy '{name}' proposed a value that is not a finite number")
+        raise PluginError(f"unknown actions {unknown} (known: {', '.join(ACTIONS)})")
+    for act in sorted(set(action)):
+        lacking = [c for c in ACTION_KEYS[act] if c not in frame.columns]
+        if lacking:
+            raise PluginError(f"'{act}' proposals lack the columns {', '.join(lacking)}")
+    everywhere = np.ones(len(frame), dtype=bool)
+    _text(frame, "campaign", everywhere)
+    if not frame["reason"].map(lambda v: isinstance(v, str)).all():
+        raise PluginError("'reason' must be text in every row")
+    for column in ("item", "keyword", "crowd", "region"):
+        needed = np.array([column in ACTION_KEYS[a] for a in action])
+        if needed.any():
+            _text(frame, column, needed)
+    keyword_rows = np.isin(action, ("set_bid", "pause_keyword"))
+    if keyword_rows.any():
+        bad = keyword_rows & ~frame["platform"].isin(PLATFORMS).to_numpy()
+        if bad.any():
+            raise PluginError(f"'platform' must be one of {PLATFORMS} in {_rows(bad)}")
+    proposed = _numeric(frame, "proposed", required=True)
+    current = _numeric(frame, "current", required=False) if "current" in frame else None
+    if "hour" in frame.columns:
+        hour = _numeric(frame, "hour", required=False)
+        needed = action == "set_hour_discount"
+        bad = needed & ~(np.isfinite(hour) & (np.mod(np.nan_to_num(hour), 1) == 0)
+                         & (hour >= 0) & (hour <= 23))
+        if bad.any():
+            raise PluginError(f"'hour' must be a whole number 0-23 in {_rows(bad)}")
     checked = frame.reindex(columns=list(PROPOSAL_COLUMNS)).copy()
-    checked["proposed"] = proposed.to_numpy(float)
-    checked["current"] = pd.to_numeric(checked["current"], errors="coerce")
-    checked["strategy"] = name
+    _check_bounds(checked, action, proposed, config)
+    for column in SLICE_FORECAST_COLUMNS:
+        if column in frame.columns:
+            values = _numeric(frame, column, required=False)
+            bad = ~np.isnan(values) & ~(np.isfinite(values) & (values >= 0))
+            if bad.any():
+                raise PluginError(f"'{column}' is negative or infinite in {_rows(bad)}")
+            checked[column] = values
+    checked["proposed"] = proposed
+    checked["current"] = current if current is not None else np.nan
     return checked
 
 
 def collect_proposals(ctx: RunContext, registry: Registry, params: dict, *, strict: bool,
-                      progress) -> tuple[pd.DataFrame, list[str]]:
-    """Run every enabled strategy; a failing one is dropped and reported (or raised, strict)."""
+                      progress: Callable[[str], None]) -> tuple[pd.DataFrame, list[str]]:
+    """Run every enabled strategy; a failing one is dropped and reported (or raised, strict).
+
+    Returns all well-formed proposals (with a ``strategy`` column) and one message per
+    failed strategy: ``strategy 'x' (plugin 'y') failed: <reason>``.
+    """
     frames, failures = [], []
+    timeout = strategy_timeout(ctx.config)
     for name, strategy_params in params.items():
         progress(f"strategy {name}")
-        owner = registry.strategy_owner[name]
+        owner = registry.strategy_owner.get(name, "unknown")
+        propose = registry.strategies[name].propose
         try:
-            frames.append(_check_proposals(registry.strategies[name].propose(ctx, strategy_params), name))
+            raw = call_with_timeout(lambda p=propose, s=strategy_params: p(ctx, s), timeout, name)
+            checked = check_proposals(raw, ctx.config)
         except Exception as exc:  # any plugin error must not take the run down
-            message = f"strategy '{name}' (plugin '{owner}') failed: {exc}"
+            reason = str(exc) or type(exc).__name__
+            if not isinstance(exc, PluginError):
+                reason = f"raised {type(exc).__name__}: {reason}"
+            message = f"strategy '{name}' (plugin '{owner}') failed: {reason}"
             if strict:
                 raise PluginError(message) from exc
             failures.append(message)
+            continue
+        frames.append(checked.assign(strategy=name))
     columns = [*PROPOSAL_COLUMNS, "strategy"]
+    frames = [f for f in frames if len(f)]
     proposals = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
     return proposals, failures

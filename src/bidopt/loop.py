@@ -235,11 +235,18 @@ def write_recommendations(result: RunResult, registry: Registry, config: Config,
         with atomic_output(path) as tmp:
             handled = registry.pm.hook.bidopt_write_output(
                 recommendations=result.recommendations, path=tmp, format=fmt,
-                options=config.output.model_dump(),
+                options={**config.output.model_dump(exclude={"options"}),
+                         **config.output.options},
             )
             if not handled:
                 raise OutputError(f"no plugin wrote the output format '{fmt}'")
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc}") from exc
+    except OutputError:
+        raise
+    except Exception as exc:  # a writer plugin's bug must still end in one clear message
+        raise OutputError(
+            f"the writer for '{fmt}' (plugin '{registry.formats[fmt]}') failed: {exc}"
+        ) from exc
     result.output = path
     return path

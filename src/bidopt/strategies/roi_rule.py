@@ -39,7 +39,10 @@ def propose(context: RunContext, params: RoiRuleParams) -> pd.DataFrame:
     roi = np.divide(gmv, cost, out=np.zeros_like(gmv), where=cost > 0)
     cap = params.max_change_pct / 100.0
     factor = np.clip(roi / target, 1 - cap, 1 + cap)
-    proposed = bid * factor
+    is_pc = keywords["platform"].to_numpy(str) == "pc"
+    lowest = np.where(is_pc, context.bid_rules("pc").min, context.bid_rules("mobile").min)
+    highest = np.where(is_pc, context.bid_rules("pc").max, context.bid_rules("mobile").max)
+    proposed = np.clip(bid * factor, lowest, highest)
     act = judged & (np.abs(proposed - bid) >= 0.01)
     chosen = keywords.loc[act, ["campaign", "item", "keyword", "platform"]].copy()
     chosen["action"] = "set_bid"

@@ -1,0 +1,165 @@
+"""bidopt recommendations as Amazon Ads Sponsored Products bulk sheet rows (bulksheets 2.0).
+
+Format followed: the "Sponsored Products Campaigns" sheet of Amazon Ads bulk operations,
+bulksheets 2.0 (the layout Amazon introduced in 2022, with ``Product``, ``Entity`` and
+``Operation`` columns). Only the upload columns are written, in the template's order
+(``BULK_COLUMNS``); download-only columns ("(Informational only)", metrics) are omitted,
+which Amazon allows. Value conventions:
+
+- ``Product`` = ``Sponsored Products``; ``Entity`` = ``Keyword``;
+- ``Operation`` = ``Create`` (new keyword) or ``Update`` (bid or state change);
+- ``State`` = ``enabled`` / ``paused`` (lower case, as in Amazon's downloads);
+- ``Match Type`` = ``exact`` / ``phrase`` / ``broad``;
+- ``Bid`` = a plain number with 2 decimals, in the marketplace currency;
+- ``Campaign ID`` / ``Ad Group ID`` / ``Keyword ID``: Amazon's IDs, looked up by name in a
+  bulk file downloaded from the account (``ids``). Without one, the ID columns carry the
+  names: fine for ``Create`` rows in a new campaign, but Amazon rejects ``Update`` rows
+  that lack real IDs.
+
+bidopt's ``item`` is the ad group. Amazon has no device-level keyword bid: a ``pc`` bid
+row is skipped when the same keyword has a ``mobile`` row (and used otherwise). Actions
+the sheet's Keyword entity cannot express (crowd premiums, regions, hour discounts) are
+skipped and counted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+PRODUCT = "Sponsored Products"
+SHEET_NAME = "Sponsored Products Campaigns"
+BULK_COLUMNS = (
+    "Product", "Entity", "Operation", "Campaign ID", "Ad Group ID", "Portfolio ID", "Ad ID",
+    "Keyword ID", "Product Targeting ID", "Campaign Name", "Ad Group Name", "Start Date",
+    "End Date", "Targeting Type", "State", "Daily Budget", "SKU", "ASIN",
+    "Ad Group Default Bid", "Bid", "Keyword Text", "Native Language Keyword",
+    "Native Language Locale", "Match Type", "Bidding Strategy", "Placement", "Percentage",
+    "Product Targeting Expression",
+)
+MATCH_TYPES = ("exact", "phrase", "broad")
+EXPRESSIBLE = ("set_bid", "pause_keyword", "add_keyword")
+# Columns of a downloaded bulk file used to find IDs (names as Amazon spells them there;
+# downloads also carry "(Informational only)" name columns, used when present).
+ID_KEYS = ("Campaign Name", "Ad Group Name", "Keyword Text")
+
+
+@dataclass
+class BulkSheet:
+    """The rows to upload, and what could not be expressed (action -> count)."""
+
+    rows: pd.DataFrame
+    skipped: Counter = field(default_factory=Counter)
+
+    def skipped_text(self) -> str:
+        return ", ".join(f"{n} {action}" for action, n in sorted(self.skipped.items()))
+
+
+def _name_column(frame: pd.DataFrame, name: str) -> pd.Series:
+    informational = f"{name} (Informational only)"
+    if informational in frame.columns:
+        return frame[informational].where(frame[informational].notna(), frame.get(name))
+    return frame[name]
+
+
+def read_ids(path: Path) -> pd.DataFrame:
+    """Keyword rows of a downloaded bulk file: names, match type and the three IDs."""
+    path = Path(path)
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        frame = pd.read_excel(path, sheet_name=SHEET_NAME, dtype=str)
+    else:
+        frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    frame = frame[frame["Entity"].str.strip().str.lower() == "keyword"]
+    return pd.DataFrame({
+        "campaign": _name_column(frame, "Campaign Name").str.strip(),
+        "item": _name_column(frame, "Ad Group Name").str.strip(),
+        "keyword": frame["Keyword Text"].str.strip(),
+        "match_type": frame["Match Type"].str.strip().str.lower(),
+        "campaign_id": frame["Campaign ID"], "ad_group_id": frame["Ad Group ID"],
+        "keyword_id": frame["Keyword ID"],
+    }).reset_index(drop=True)
+
+
+def _one_row_per_keyword(actions: pd.DataFrame, skipped: Counter) -> pd.DataFrame:
+    """Amazon bids per keyword, not per device: keep mobile where both devices are given."""
+    keys = ["campaign", "item", "keyword", "action"]
+    is_pc = actions["platform"].astype(str).eq("pc")
+    has_mobile = actions.assign(_m=~is_pc).groupby(keys, dropna=False)["_m"].transform("any")
+    dropped = is_pc & has_mobile
+    for action, n in actions.loc[dropped, "action"].value_counts().items():
+        skipped[f"{action} (pc; Amazon has no device bids)"] += int(n)
+    return actions[~dropped]
+
+
+def to_bulk_rows(recommendations: pd.DataFrame, ids: pd.DataFrame | None = None,
+                 default_match_type: str = "exact") -> BulkSheet:
+    """Map bidopt actions onto bulk sheet Keyword rows; see the module docstring."""
+    skipped: Counter = Counter()
+    actions = recommendations.copy()
+    for action, n in actions.loc[~actions["action"].isin(EXPRESSIBLE), "action"].value_counts().items():
+        skipped[str(action)] += int(n)
+    actions = _one_row_per_keyword(actions[actions["action"].isin(EXPRESSIBLE)], skipped)
+    actions = actions.assign(match_type=default_match_type, campaign_id=actions["campaign"],
+                             ad_group_id=actions["item"], keyword_id="")
+    if ids is not None and len(ids):
+        found = actions.drop(columns=["match_type", "campaign_id", "ad_group_id", "keyword_id"]
+                             ).merge(ids, on=["campaign", "item", "keyword"], how="left")
+        updates = found["action"] != "add_keyword"
+        ambiguous = found[updates].duplicated(["campaign", "item", "keyword", "action"], keep=False)
+        missing = updates & found["keyword_id"].isna()
+        for reason, mask in (("several match types in the bulk file", ambiguous.reindex(found.index, fill_value=False)),
+                             ("no Keyword ID in the bulk file", missing)):
+            for action, n in found.loc[mask, "action"].value_counts().items():
+                skipped[f"{action} ({reason})"] += int(n)
+        keep = ~(ambiguous.reindex(found.index, fill_value=False) | missing)
+        found = found[keep].drop_duplicates(["campaign", "item", "keyword", "action"])
+        found["match_type"] = found["match_type"].fillna(default_match_type)
+        found["campaign_id"] = found["campaign_id"].fillna(found["campaign"])
+        found["ad_group_id"] = found["ad_group_id"].fillna(found["item"])
+        found["keyword_id"] = found["keyword_id"].fillna("")
+        actions = found
+    action = actions["action"].to_numpy(str)
+    bid = pd.to_numeric(actions["proposed"], errors="coerce").to_numpy(float)
+    rows = pd.DataFrame({column: "" for column in BULK_COLUMNS}, index=range(len(actions)))
+    rows["Product"] = PRODUCT
+    rows["Entity"] = "Keyword"
+    rows["Operation"] = np.where(action == "add_keyword", "Create", "Update")
+    rows["Campaign ID"] = actions["campaign_id"].to_numpy(str)
+    rows["Ad Group ID"] = actions["ad_group_id"].to_numpy(str)
+    rows["Keyword ID"] = np.where(action == "add_keyword", "", actions["keyword_id"].to_numpy(str))
+    rows["Campaign Name"] = actions["campaign"].to_numpy(str)
+    rows["Ad Group Name"] = actions["item"].to_numpy(str)
+    rows["State"] = np.where(action == "pause_keyword", "paused", "enabled")
+    rows["Bid"] = np.where(action == "pause_keyword", "",
+                           [f"{b:.2f}" if np.isfinite(b) else "" for b in bid])
+    rows["Keyword Text"] = actions["keyword"].to_numpy(str)
+    rows["Match Type"] = actions["match_type"].to_numpy(str)
+    return BulkSheet(rows, skipped)
+
+
+def write_csv(sheet: BulkSheet, path: Path) -> None:
+    """UTF-8 with BOM (Excel and Amazon's uploader both read it), comma-separated."""
+    sheet.rows.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+
+
+def write_xlsx(sheet: BulkSheet, path: Path) -> None:
+    """An .xlsx workbook with the single sheet ``Sponsored Products Campaigns``; every cell
+    is text except Bid, as in Amazon's template (IDs must not become floats)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    ws = book.active
+    ws.title = SHEET_NAME
+    ws.append(list(BULK_COLUMNS))
+    bid_column = BULK_COLUMNS.index("Bid")
+    for values in sheet.rows.itertuples(index=False):
+        cells = [v if v != "" else None for v in values]
+        if cells[bid_column] is not None:
+            cells[bid_column] = float(cells[bid_column])
+        ws.append(cells)
+    with open(path, "wb") as handle:
+        book.save(handle)

@@ -1,0 +1,53 @@
+"""bidopt writer plugin: output formats ``amazon_bulk_csv`` and ``amazon_bulk_xlsx``.
+
+Enable with ``output: {format: amazon_bulk_xlsx, path: "bulk-{date}.xlsx"}``. To fill in
+Amazon's IDs, point ``BIDOPT_AMAZON_BULK_IDS`` at a bulk file downloaded from the account
+(see ``bulk.read_ids``). Skipped actions are reported as a ``UserWarning`` (printed on
+stderr by ``bidopt run``) with their count per action.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import pandas as pd
+from bidopt import hookimpl
+
+from bidopt_amazon_bulk.bulk import read_ids, to_bulk_rows, write_csv, write_xlsx
+
+# The hook contract this plugin was written for; bidopt refuses it if that changes.
+BIDOPT_HOOK_VERSION = 1
+IDS_ENV = "BIDOPT_AMAZON_BULK_IDS"
+MATCH_TYPE_ENV = "BIDOPT_AMAZON_MATCH_TYPE"
+WRITERS = {"amazon_bulk_csv": write_csv, "amazon_bulk_xlsx": write_xlsx}
+
+
+class SkippedActions(UserWarning):
+    """Recommendations the Amazon bulk sheet cannot express were left out."""
+
+
+@hookimpl
+def bidopt_output_formats() -> list[str]:
+    return sorted(WRITERS)
+
+
+@hookimpl
+def bidopt_write_output(recommendations: pd.DataFrame, path: Path, format: str,
+                        options: dict) -> bool | None:
+    if format not in WRITERS:
+        return None
+    ids_file = options.get("amazon_ids") or os.environ.get(IDS_ENV)
+    ids = read_ids(Path(ids_file)) if ids_file else None
+    match_type = (options.get("amazon_match_type") or os.environ.get(MATCH_TYPE_ENV)
+                  or "exact").lower()
+    sheet = to_bulk_rows(recommendations, ids, default_match_type=match_type)
+    WRITERS[format](sheet, Path(path))
+    if sheet.skipped:
+        warnings.warn(
+            f"{format}: {sum(sheet.skipped.values())} recommendation(s) not expressible in "
+            f"the Amazon bulk sheet were skipped: {sheet.skipped_text()}",
+            SkippedActions, stacklevel=2,
+        )
+    return True

@@ -1,0 +1,92 @@
+"""The Amazon bulk sheet writer: end to end through bidopt, and the mapping by hand."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+import bidopt_amazon_bulk.plugin as amazon_bulk
+from bidopt_amazon_bulk.bulk import BULK_COLUMNS, SHEET_NAME, read_ids, to_bulk_rows
+
+
+def recs(*rows: dict) -> pd.DataFrame:
+    base = {"campaign": "Shoes", "item": "Runners", "keyword": "running shoes",
+            "platform": "mobile", "action": "set_bid", "current": 1.0, "proposed": 1.2}
+    return pd.DataFrame([{**base, **row} for row in rows])
+
+
+def test_a_night_is_written_as_a_bulk_csv(bidopt_run, tmp_path):
+    out = tmp_path / "bulk.csv"
+    with pytest.warns(amazon_bulk.SkippedActions, match="pc; Amazon has no device bids"):
+        result = bidopt_run(amazon_bulk, out=out, output={"format": "amazon_bulk_csv"})
+    assert result.output == out
+    sheet = pd.read_csv(out, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    assert tuple(sheet.columns) == BULK_COLUMNS
+    assert set(sheet["Product"]) == {"Sponsored Products"}
+    assert set(sheet["Entity"]) == {"Keyword"}
+    mobile_bids = result.recommendations.query("action == 'set_bid' and platform == 'mobile'")
+    updates = sheet[(sheet["Operation"] == "Update") & (sheet["State"] == "enabled")]
+    assert len(updates) >= len(mobile_bids) > 0
+    merged = mobile_bids.merge(updates, left_on=["campaign", "item", "keyword"],
+                               right_on=["Campaign Name", "Ad Group Name", "Keyword Text"])
+    assert len(merged) == len(mobile_bids)
+    assert (merged["Bid"] == merged["proposed"].map(lambda b: f"{b:.2f}")).all()
+
+
+def test_xlsx_has_amazons_sheet_name_and_numeric_bids(bidopt_run, tmp_path):
+    out = tmp_path / "bulk.xlsx"
+    with pytest.warns(amazon_bulk.SkippedActions):
+        bidopt_run(amazon_bulk, out=out, output={"format": "amazon_bulk_xlsx"})
+    book = load_workbook(out, read_only=True)
+    assert book.sheetnames == [SHEET_NAME]
+    rows = list(book[SHEET_NAME].iter_rows(values_only=True))
+    assert rows[0] == BULK_COLUMNS and len(rows) > 1
+    bid = BULK_COLUMNS.index("Bid")
+    enabled = [r for r in rows[1:] if r[BULK_COLUMNS.index("State")] == "enabled"]
+    assert enabled and all(isinstance(r[bid], int | float) and r[bid] > 0 for r in enabled)
+
+
+def test_each_action_maps_to_its_operation_and_unsupported_ones_are_counted():
+    sheet = to_bulk_rows(recs(
+        {},
+        {"platform": "pc", "proposed": 0.05},
+        {"keyword": "trail shoes", "action": "pause_keyword", "proposed": 0.0},
+        {"keyword": "barefoot shoes", "action": "add_keyword", "current": None, "proposed": 0.8},
+        {"keyword": "", "action": "set_hour_discount", "hour": 21, "proposed": 120},
+        {"keyword": "", "action": "exclude_region", "region": "西藏", "proposed": 0},
+    ))
+    rows = sheet.rows.set_index("Keyword Text")
+    assert rows.loc["running shoes", ["Operation", "State", "Bid"]].tolist() == ["Update", "enabled", "1.20"]
+    assert rows.loc["trail shoes", ["Operation", "State", "Bid"]].tolist() == ["Update", "paused", ""]
+    assert rows.loc["barefoot shoes", ["Operation", "State", "Bid", "Match Type"]].tolist() == [
+        "Create", "enabled", "0.80", "exact"]
+    assert len(sheet.rows) == 3
+    assert sheet.skipped == {"set_hour_discount": 1, "exclude_region": 1,
+                             "set_bid (pc; Amazon has no device bids)": 1}
+
+
+def test_ids_come_from_a_downloaded_bulk_file(tmp_path):
+    download = pd.DataFrame({
+        "Product": "Sponsored Products", "Entity": ["Campaign", "Keyword", "Keyword"],
+        "Campaign ID": ["111", "111", "111"], "Ad Group ID": ["", "222", "222"],
+        "Keyword ID": ["", "333", "444"], "Campaign Name": ["", "", ""],
+        "Campaign Name (Informational only)": ["Shoes"] * 3,
+        "Ad Group Name (Informational only)": ["", "Runners", "Runners"],
+        "Keyword Text": ["", "running shoes", "trail shoes"], "Match Type": ["", "Exact", "phrase"],
+    })
+    path = tmp_path / "download.csv"
+    download.to_csv(path, index=False)
+    sheet = to_bulk_rows(recs({}, {"keyword": "unknown words"}), read_ids(path))
+    row = sheet.rows.iloc[0]
+    assert (row["Campaign ID"], row["Ad Group ID"], row["Keyword ID"], row["Match Type"]) == (
+        "111", "222", "333", "exact")
+    assert len(sheet.rows) == 1
+    assert sheet.skipped == {"set_bid (no Keyword ID in the bulk file)": 1}
+
+
+def test_without_unsupported_actions_nothing_is_warned(tmp_path, recwarn):
+    handled = amazon_bulk.bidopt_write_output(recs({}), tmp_path / "x.csv", "amazon_bulk_csv", {})
+    assert handled is True
+    assert not [w for w in recwarn if issubclass(w.category, amazon_bulk.SkippedActions)]
+    assert amazon_bulk.bidopt_write_output(recs({}), tmp_path / "y.csv", "csv", {}) is None
