@@ -22,7 +22,6 @@ import yaml
 
 from bidopt.simulate import simulate_shop, write_shop
 
-
 # Runs the command in its own watcher process, so each measurement's peak memory is its own
 # (RUSAGE_CHILDREN of this process would keep the largest child seen so far).
 WATCH = ("import resource, subprocess, sys; rc = subprocess.run(sys.argv[1:]).returncode; "

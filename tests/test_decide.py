@@ -8,12 +8,12 @@ import types
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import report_paths
 
 from bidopt import Strategy, hookimpl
 from bidopt.config import parse_config
 from bidopt.loop import SourceOverrides, plan_night
 from bidopt.plugins import build_registry, get_plugin_manager
+from conftest import report_paths
 
 NIGHT = dt.date(2026, 11, 25)
 KEYS = ["campaign", "item", "keyword", "platform"]
