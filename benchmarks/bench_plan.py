@@ -2,7 +2,7 @@
 
     python benchmarks/bench_plan.py [--seeds 0 1 2 3 4] [--floors 2.0 2.5] [--no-medium]
                                     [--strategies default|all] [--detail] [--min-share 0.6]
-                                    [--margin 0.15]
+                                    [--margin 15]
 
 For every simulated shop and ROI floor: write the shop's exports, run bidopt's full nightly
 plan in-process (``plan_night``: read, fit, propose, decide), compute the four baselines of
@@ -119,14 +119,16 @@ def on_truth(market: Market, bids: pd.DataFrame, **extra) -> pd.DataFrame:
 
 # -- one case --------------------------------------------------------------------------------
 def run_case(label: str, market: Market, files: dict[str, Path], floor: float,
-             strategies: str, margin: float = 0.0) -> Case:
+             strategies: str, margin: float | None = None) -> Case:
     """bidopt, the baselines and the oracle on one shop at one floor, all judged on truth.
 
-    ``margin`` (experiment, default 0): bidopt alone plans against floor x (1 + margin);
-    everything is still judged against ``floor``.
+    ``margin`` (percent) sets bidopt's ``optimiser.roi_margin_pct`` (None: its default);
+    everything is judged against ``floor``.
     """
-    data: dict = {"shop": label, "constraints": {"roi_floor": floor * (1 + margin)},
+    data: dict = {"shop": label, "constraints": {"roi_floor": floor},
                   "objective": {"target": "gmv"}}
+    if margin is not None:
+        data["optimiser"] = {"roi_margin_pct": margin}
     pm = get_plugin_manager(entry_points=False)
     registry = build_registry(pm)
     if strategies == "all":
@@ -308,9 +310,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", default="small", choices=["small", "medium", "large"])
     parser.add_argument("--medium", action=argparse.BooleanOptionalAction, default=True,
                         help="Add one medium shop (seed 0, 10 campaigns); on by default.")
-    parser.add_argument("--margin", type=float, default=0.0,
-                        help="Experiment: bidopt plans against floor x (1 + margin), all "
-                             "methods are judged against the floor (e.g. 0.15).")
+    parser.add_argument("--margin", type=float, default=None,
+                        help="bidopt's optimiser.roi_margin_pct for this run (default: the "
+                             "config default); every method is judged against the floor.")
     parser.add_argument("--floors", type=float, nargs="+", default=[2.0, 2.5])
     parser.add_argument("--days", type=int, default=14)
     parser.add_argument("--strategies", default="default", choices=["default", "all"],

@@ -108,3 +108,23 @@ def test_slice_actions_are_taken_only_when_their_forecast_pays(shop_files):
     excluded = recs[recs["action"] == "exclude_region"]
     assert list(excluded["region"]) == ["新疆"]
     assert np.isnan(excluded["exp_roi"]).all() or (excluded["exp_cost"] == 0).all()
+
+
+def test_a_group_of_slice_actions_is_taken_whole(shop_files):
+    campaign = plan(shop_files).context.campaigns["campaign"].iloc[0]
+    row = {"campaign": campaign, "item": "all", "action": "set_hour_discount", "current": 100.0,
+           "base_clicks": 50.0, "exp_clicks": 50.0}
+    # Raising the evening pays (profit), cutting the night alone would lose some; together
+    # they are a schedule that pays, so both are taken.
+    evening = dict(row, hour=20, proposed=130.0, reason="evening converts best",
+                   base_cost=50.0, exp_cost=65.0, base_gmv=150.0, exp_gmv=260.0, group="schedule")
+    night = dict(row, hour=3, proposed=70.0, reason="night converts worst",
+                 base_cost=40.0, exp_cost=28.0, base_gmv=120.0, exp_gmv=95.0, group="schedule")
+    alone = dict(night, hour=4, group=None, exp_gmv=70.0)
+    result = plan(shop_files, pd.DataFrame([evening, night, alone]),
+                  optimiser={"bids": "proposals"}, objective={"target": "profit"})
+    judged = result.decision.proposals.set_index("hour")
+    assert judged.loc[20, "status"] == judged.loc[3, "status"] == "accepted"
+    assert judged.loc[4, "status"] == "rejected"
+    hours = result.recommendations.query("action == 'set_hour_discount'")["hour"]
+    assert sorted(hours.astype(int)) == [3, 20]

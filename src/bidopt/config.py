@@ -129,7 +129,7 @@ class Optimiser(_Section):
         "ROI floor on (strategies may still propose raises; they are judged the same way).",
     )
     roi_margin_pct: float = Field(
-        10.0, ge=0, le=100,
+        15.0, ge=0, le=100,
         description="Plan each campaign to its ROI floor plus this margin, so that a "
         "forecast error of that size does not break the floor (0 plans exactly to the floor).",
     )

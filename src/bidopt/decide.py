@@ -145,26 +145,38 @@ def _added_choices(ctx: RunContext, proposals: pd.DataFrame) -> tuple[Choices, p
 def _slice_choices(proposals: pd.DataFrame) -> tuple[Choices, pd.DataFrame, dict]:
     """Crowd, region and hour actions: take it or not, scored by the forecast it carries.
 
-    Their effect is added to the campaign's keyword totals (an additive approximation:
-    a premium and a bid change on the same traffic are not compounded).
+    Rows of one strategy with the same ``group`` form one item (their deltas summed), so a
+    schedule of hour discounts is taken whole or not at all. The effect is added to the
+    campaign's keyword totals (an additive approximation: a premium and a bid change on
+    the same traffic are not compounded).
     """
     others = proposals[~proposals["action"].isin(KEYWORD_ACTIONS)]
     given = others[list(SLICE_FORECAST_COLUMNS)].apply(pd.to_numeric, errors="coerce")
     usable = others[np.isfinite(given.to_numpy(float)).all(axis=1)].copy()
-    n = len(usable)
+    for name in ("clicks", "cost", "gmv"):
+        usable[f"delta_{name}"] = (pd.to_numeric(usable[f"exp_{name}"])
+                                   - pd.to_numeric(usable[f"base_{name}"]))
+    # An item per group; rows without a group are items of their own.
+    label = usable["group"].astype(object).where(usable["group"].notna() & (usable["group"] != ""))
+    label = label.fillna(pd.Series("row:" + usable.index.astype(str), index=usable.index))
+    keys = usable["strategy"].astype(str) + "\x1f" + usable["campaign"].astype(str) + "\x1f" + label
+    item_of_row, unique = pd.factorize(keys, sort=False)
+    n = len(unique)
+    first = pd.Series(np.arange(len(usable))).groupby(item_of_row).first().to_numpy(int)
     entities = pd.DataFrame({
-        "campaign": usable["campaign"].to_numpy(), "item": usable["item"].to_numpy(),
+        "campaign": usable["campaign"].to_numpy()[first], "item": usable["item"].to_numpy()[first],
         "keyword": "", "platform": "", "current": 0.0, "kind": "slice", "pinned": False,
     })
     levels = np.column_stack([np.zeros(n), np.ones(n)])
     allowed = np.ones((n, 2), dtype=bool)
     delta = {}
     for name in ("clicks", "cost", "gmv"):
-        change = usable[f"exp_{name}"].to_numpy(float) - usable[f"base_{name}"].to_numpy(float)
+        change = np.bincount(item_of_row, usable[f"delta_{name}"].to_numpy(float), minlength=n)
         delta[name] = np.column_stack([np.zeros(n), change])
     usable["target"] = 1.0
+    usable["slice_item"] = item_of_row
     choices = Choices(entities, levels, allowed, np.zeros(n, dtype=int), allowed.copy())
-    return choices, usable, delta
+    return choices, usable.drop(columns=[f"delta_{m}" for m in ("clicks", "cost", "gmv")]), delta
 
 
 def _forecast(ctx: RunContext, entities: pd.DataFrame, bids: np.ndarray) -> dict[str, np.ndarray]:

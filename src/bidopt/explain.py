@@ -93,7 +93,7 @@ def judge_proposals(
     if len(add_props):
         add_props = add_props.assign(row=np.arange(len(add_props)) + n_bought)
     if len(others):
-        others = others.assign(row=np.arange(len(others)) + n_bought + n_added)
+        others = others.assign(row=others["slice_item"].to_numpy(int) + n_bought + n_added)
     considered = pd.concat([bid_props, add_props, others])
     if len(considered):
         rows = considered["row"].to_numpy(int)

@@ -87,6 +87,9 @@ PROPOSAL_COLUMNS = (
     "current",
     "proposed",
     "reason",
+    # Optional: slice actions of one strategy that share a group name (e.g. one campaign's
+    # 24 hour discounts) are accepted or rejected together, as one plan.
+    "group",
     # Actions other than bids (crowd premiums, regions, hour discounts) carry their own
     # forecast, made with the response model: the affected slice per day as it is now
     # (base_*) and at the proposed value (exp_*).

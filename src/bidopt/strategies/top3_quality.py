@@ -176,7 +176,9 @@ def _off_hours(context: RunContext, params: Top3QualityParams, kws: pd.DataFrame
     s = share["share"].to_numpy(float)
     out = pd.DataFrame({"campaign": share["campaign"].to_numpy(), "item": "all",
                         "hour": share["hour"].astype(int).to_numpy(), "action": "set_hour_discount",
-                        "current": 100.0, "proposed": share["campaign"].map(discount).to_numpy()})
+                        "current": 100.0, "proposed": share["campaign"].map(discount).to_numpy(),
+                        # one campaign's off-hours schedule is taken whole or not at all
+                        "group": "nurture-hours:" + share["campaign"].astype(str)})
     for m, frame in totals.items():
         out[f"base_{m}"] = s * frame[0].reindex(share["campaign"]).to_numpy()
         out[f"exp_{m}"] = s * frame[1].reindex(share["campaign"]).to_numpy()

@@ -145,6 +145,8 @@ def propose(context, params: DaypartingParams) -> pd.DataFrame:
             rows.append({
                 "campaign": campaign, "hour": int(hour["hour"]), "action": "set_hour_discount",
                 "current": params.current_discount, "proposed": float(new),
+                # a campaign's schedule is judged whole: raises and cuts together
+                "group": f"dayparting:{campaign}",
                 "reason": (
                     f"hour {int(hour['hour']):02d}: ROI {hour['roi']:.2f} vs campaign "
                     f"{hour['campaign_roi']:.2f} (shrunk over {hour['clicks']:.0f} clicks)"
