@@ -24,8 +24,6 @@ from bidopt.grid import bid_grid, clamp_to_limits, platform_rules, snap
 from bidopt.optimise import solve
 from bidopt.schema import KEYWORD_ACTIONS, SLICE_FORECAST_COLUMNS
 
-GUARD = "roi_guard"
-PINNED = "pinned"
 BID_ACTIONS = ("set_bid", "pause_keyword")
 OUTCOMES = ("clicks", "cost", "gmv", "orders", "carts", "favorites")
 _TOL = 1e-9
