@@ -128,10 +128,14 @@ class Optimiser(_Section):
         "may raise its bid: thin keywords' response to a raise is too uncertain to bet the "
         "ROI floor on (strategies may still propose raises; they are judged the same way).",
     )
+    floor_confidence: float = Field(
+        0.9, ge=0.5, lt=1.0,
+        description="Plan each campaign's ROI high enough above its floor that, given how "
+        "well the history measures that campaign's ROI, the floor holds with this probability.",
+    )
     roi_margin_pct: float = Field(
         15.0, ge=0, le=100,
-        description="Plan each campaign to its ROI floor plus this margin, so that a "
-        "forecast error of that size does not break the floor (0 plans exactly to the floor).",
+        description="Smallest margin above the floor any campaign is planned with, in percent.",
     )
     min_gain: float = Field(
         0.3, ge=0,

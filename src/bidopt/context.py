@@ -77,3 +77,18 @@ def campaign_limits(config: Config, campaigns: list[str]) -> pd.DataFrame:
     """ROI floor and daily budget for every campaign seen in the data."""
     rows = [(name, *config.constraints.for_campaign(name)) for name in campaigns]
     return pd.DataFrame(rows, columns=["campaign", "roi_floor", "daily_budget"])
+
+
+def roi_standard_error(daily: pd.DataFrame) -> pd.Series:
+    """How well the history measures each campaign's ROI: relative standard error.
+
+    The std of daily ROI / its mean / sqrt(days), from the campaign's own day-to-day
+    spread. A campaign whose spend rides on a few bursty keywords is known less well than a
+    broad one, and the decision step plans it with a wider margin above its floor. NaN
+    where fewer than 3 days had spend.
+    """
+    totals = daily.groupby(["campaign", "date"], observed=True)[["cost", "gmv"]].sum()
+    totals = totals[totals["cost"] > 0]
+    roi = (totals["gmv"] / totals["cost"]).groupby(level="campaign", observed=True)
+    days = roi.count()
+    return (roi.std() / roi.mean() / np.sqrt(days)).where(days >= 3).rename("roi_se")

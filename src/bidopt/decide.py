@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from bidopt.context import KEYWORD_KEYS, RunContext
 from bidopt.explain import Plan, campaign_summary, judge_proposals, plan_actions
@@ -265,7 +266,7 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
     floors = limits["roi_floor"].fillna(ctx.config.constraints.roi_floor).to_numpy(float)
     budgets = limits["daily_budget"].fillna(np.inf).to_numpy(float)
     group = pd.Categorical(entities["campaign"], categories=campaign_names).codes.astype(int)
-    planned_floors = floors * (1.0 + ctx.config.optimiser.roi_margin_pct / 100.0)
+    planned_floors = floors * (1.0 + _floor_margin(ctx, limits))
     _open_guard(ctx, choices, outcome, group, planned_floors, budgets)
     values = _values(ctx, outcome, entities["item"])
     # A change must earn its keep: every move away from "keep" costs min_gain.
@@ -289,6 +290,16 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
         gap=solution.gap,
         feasible=solution.feasible,
     )
+
+
+def _floor_margin(ctx: RunContext, limits: pd.DataFrame) -> np.ndarray:
+    """Relative margin above each campaign's floor: its ROI's standard error times the
+    normal quantile of ``floor_confidence``, never below ``roi_margin_pct``."""
+    settings = ctx.config.optimiser
+    z = float(norm.ppf(settings.floor_confidence))
+    se = limits["roi_se"].to_numpy(float) if "roi_se" in limits else np.full(len(limits), np.nan)
+    se = np.where(np.isfinite(se), se, 1 / 3)
+    return np.maximum(settings.roi_margin_pct / 100.0, z * se)
 
 
 def _stack_outcome(outcome: dict, slice_delta: dict, width: int, ctx: RunContext) -> dict:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from bidopt.config import Config, check_strategies
-from bidopt.context import RunContext, campaign_limits, keyword_state
+from bidopt.context import RunContext, campaign_limits, keyword_state, roi_standard_error
 from bidopt.decide import Decision, decide
 from bidopt.errors import ConfigError, DataError, OutputError, Problem
 from bidopt.io import atomic_output, normalise_table, split_report_grains
@@ -165,11 +165,12 @@ def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progr
         items=inputs.items if len(inputs.items) else None,
         candidates=inputs.candidates if len(inputs.candidates) else None,
     )
-    campaigns = sorted(state["campaign"].unique())
+    campaigns = campaign_limits(config, sorted(state["campaign"].unique()))
+    campaigns["roi_se"] = campaigns["campaign"].map(roi_standard_error(history["keywords"]))
     return RunContext(
         date=date, config=config, history=history, keywords=state, items=inputs.items,
         candidates=inputs.candidates, model=model,
-        campaigns=campaign_limits(config, campaigns), warnings=notes,
+        campaigns=campaigns, warnings=notes,
     )
 
 

@@ -90,3 +90,28 @@ def test_without_unsupported_actions_nothing_is_warned(tmp_path, recwarn):
     assert handled is True
     assert not [w for w in recwarn if issubclass(w.category, amazon_bulk.SkippedActions)]
     assert amazon_bulk.bidopt_write_output(recs({}), tmp_path / "y.csv", "csv", {}) is None
+
+
+def test_new_keywords_take_the_ids_of_their_existing_campaign_and_ad_group(tmp_path):
+    download = pd.DataFrame({
+        "Product": "Sponsored Products", "Entity": ["Keyword", "Keyword"],
+        "Campaign ID": ["111", "555"], "Ad Group ID": ["222", "666"], "Keyword ID": ["333", "777"],
+        "Campaign Name": ["Shoes", "Bags"], "Ad Group Name": ["Runners", "Totes"],
+        "Keyword Text": ["running shoes", "tote bag"], "Match Type": ["exact", "exact"],
+    })
+    path = tmp_path / "download.csv"
+    download.to_csv(path, index=False)
+    sheet = to_bulk_rows(recs(
+        {"keyword": "barefoot shoes", "action": "add_keyword", "current": None, "proposed": 0.8},
+        {"campaign": "Bags", "item": "Totes", "keyword": "canvas tote", "action": "add_keyword",
+         "current": None, "proposed": 0.5},
+        {"campaign": "New", "item": "Fresh", "keyword": "new words", "action": "add_keyword",
+         "current": None, "proposed": 0.5},
+    ), read_ids(path))
+    rows = sheet.rows.set_index("Keyword Text")
+    columns = ["Operation", "Campaign ID", "Ad Group ID", "Keyword ID"]
+    assert rows.loc["barefoot shoes", columns].tolist() == ["Create", "111", "222", ""]
+    assert rows.loc["canvas tote", columns].tolist() == ["Create", "555", "666", ""]
+    # not in the account: names, for a campaign created in the same upload
+    assert rows.loc["new words", columns].tolist() == ["Create", "New", "Fresh", ""]
+    assert not sheet.skipped

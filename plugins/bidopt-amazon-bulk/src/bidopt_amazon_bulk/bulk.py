@@ -12,9 +12,10 @@ which Amazon allows. Value conventions:
 - ``Match Type`` = ``exact`` / ``phrase`` / ``broad``;
 - ``Bid`` = a plain number with 2 decimals, in the marketplace currency;
 - ``Campaign ID`` / ``Ad Group ID`` / ``Keyword ID``: Amazon's IDs, looked up by name in a
-  bulk file downloaded from the account (``ids``). Without one, the ID columns carry the
-  names: fine for ``Create`` rows in a new campaign, but Amazon rejects ``Update`` rows
-  that lack real IDs.
+  bulk file downloaded from the account (``ids``). A new keyword (``Create``) takes the
+  Campaign ID and Ad Group ID of its existing campaign and ad group from that file. Where
+  no ID is known, the ID columns carry the names: fine for ``Create`` rows in a campaign
+  created in the same upload, but Amazon rejects ``Update`` rows that lack real IDs.
 
 bidopt's ``item`` is the ad group. Amazon has no device-level keyword bid: a ``pc`` bid
 row is skipped when the same keyword has a ``mobile`` row (and used otherwise). Actions
@@ -118,6 +119,17 @@ def to_bulk_rows(recommendations: pd.DataFrame, ids: pd.DataFrame | None = None,
         keep = ~(ambiguous.reindex(found.index, fill_value=False) | missing)
         found = found[keep].drop_duplicates(["campaign", "item", "keyword", "action"])
         found["match_type"] = found["match_type"].fillna(default_match_type)
+        # a new keyword goes into the existing campaign and ad group: their IDs, found on
+        # any keyword of that ad group (or campaign) in the bulk file
+        adds = (found["action"] == "add_keyword").to_numpy()
+        groups = ids.dropna(subset=["ad_group_id"]).drop_duplicates(["campaign", "item"])
+        campaigns = ids.dropna(subset=["campaign_id"]).drop_duplicates("campaign")
+        group_id = pd.MultiIndex.from_frame(found[["campaign", "item"]]).map(
+            dict(zip(zip(groups["campaign"], groups["item"], strict=True),
+                     groups["ad_group_id"], strict=True)))
+        campaign_id = found["campaign"].map(campaigns.set_index("campaign")["campaign_id"])
+        found.loc[adds, "ad_group_id"] = np.asarray(group_id, dtype=object)[adds]
+        found.loc[adds, "campaign_id"] = campaign_id.to_numpy(object)[adds]
         found["campaign_id"] = found["campaign_id"].fillna(found["campaign"])
         found["ad_group_id"] = found["ad_group_id"].fillna(found["item"])
         found["keyword_id"] = found["keyword_id"].fillna("")

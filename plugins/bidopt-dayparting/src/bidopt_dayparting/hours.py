@@ -1,25 +1,51 @@
-"""Hour-of-day economics: shrunk hourly rates and the campaign's response to a discount.
+"""Hour-of-day economics: how much hours really differ, and the campaign's response to a discount.
 
 An hour report is thin: a campaign-hour sees a few clicks and often no order a day, so an
-hour's raw ROI over two weeks is mostly noise. Each hour's conversion rate and price per
-click are therefore shrunk toward its campaign's (empirical Bayes, beta-binomial method of
-moments, the spread pooled over the shop's campaigns) times the shop's own daily rhythm
-(every campaign's hours pooled, itself shrunk toward "no rhythm"): an hour moves away
-from that only as far as its own clicks justify, and when hours do not differ by more
-than chance, none does.
+hour's raw ROI over two weeks is mostly noise. Two things are estimated without any noise
+model, by splitting the window into odd and even days (two independent samples of the
+same hours):
+
+- **Is there a daily rhythm at all?** Each hour's index (its conversion, or price per click,
+  relative to its campaign's, pooled over the shop's campaigns) is computed on odd days and
+  on even days. Noise is independent between the halves and a real rhythm is not, so the
+  weighted covariance of the two halves' deviations estimates the true between-hour
+  variance (:func:`split_half_spread`). Whether it is more than luck is a permutation
+  test: pairing each odd-day hour with a random even-day hour destroys any real rhythm and
+  keeps the noise, so the share of random pairings that agree at least as well is the
+  p-value. Unless it is below ``max_p_value`` (and the spread is worth acting on, a
+  standard deviation of at least 2%), the rhythm is taken to be flat and every hour gets
+  its campaign's rates.
+- **How far to trust each hour.** The noise of an hour's index is estimated from how much
+  its two halves disagree; an hour's deviation is shrunk by ``spread / (spread + noise)``.
+
+The rhythm is pooled over the shop's campaigns (shoppers' daily rhythm is largely shared,
+and one campaign's 24 hours over two weeks are too few to tell its own rhythm from luck);
+campaign-specific rhythms are not estimated.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 KEYWORD_KEYS = ["campaign", "item", "keyword", "platform"]
 SUMMED = ["clicks", "cost", "orders", "gmv"]
-# Bounds on the prior's strength, in clicks: never trust a single hour more than its own
-# data (>= 20 pseudo-clicks), and treat "no spread between hours" as a very strong prior.
-MIN_PRIOR_CLICKS = 20.0
-MAX_PRIOR_CLICKS = 1e7
+# Hours differing by less than this (variance of the index; 2% standard deviation) are
+# not worth a schedule, however sure the estimate.
+MIN_SPREAD = 0.02**2
+PERMUTATIONS = 2000
+
+
+@dataclass(frozen=True)
+class Rhythm:
+    """One shop-wide hour index (conversion or price per click relative to the campaign's)."""
+
+    index: pd.Series  # hour -> shrunk index (1.0 everywhere when no rhythm is detected)
+    spread: float  # estimated true between-hour variance of the index (split-half)
+    p_value: float  # permutation test of "the halves agree on the hours by luck"
+    detected: bool  # p_value <= max_p_value and spread >= MIN_SPREAD
 
 
 def hour_totals(hours: pd.DataFrame) -> pd.DataFrame:
@@ -30,104 +56,99 @@ def hour_totals(hours: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def relative_spread(table: pd.DataFrame) -> float:
-    """True between-hour variance of conversion, relative to the rate squared, shop-wide.
+def _half_of_day(dates: pd.Series) -> np.ndarray:
+    """0 for odd days, 1 for even days (by day number, so neighbouring days alternate)."""
+    ordinal = pd.to_datetime(dates).to_numpy("datetime64[D]").astype(np.int64)
+    return (ordinal % 2).astype(int)
 
-    Method of moments per campaign: the click-weighted spread of its hours' rates around
-    the campaign's rate, minus what binomial noise alone would give; pooled over the
-    shop's campaigns (weighted by clicks), because one campaign's 24 hours are too few to
-    tell a real daily rhythm from luck, and shoppers' daily rhythm is largely shared.
+
+def split_half_spread(hours: pd.DataFrame, numerator: str, denominator: str,
+                      max_p_value: float = 0.05) -> Rhythm:
+    """The shop's hour index of ``numerator / denominator`` (e.g. orders per click), shrunk.
+
+    Per half (odd / even days) and campaign, each campaign-hour's ``numerator`` is set
+    against what it would be at the campaign's own ratio in that half; summed over
+    campaigns, that gives each hour's index per half, ``I[h, half]``. With ``d = I - 1`` and
+    weights ``w[h]`` (the hour's expected numerator over the window):
+
+    - ``spread = sum(w d_odd d_even) / sum(w)``: the true between-hour variance (the
+      halves' noise is independent, so it cancels in expectation);
+    - ``p_value``: share of random pairings of odd-day with even-day hours (seeded, so
+      the result is reproducible) whose weighted covariance is at least ``spread``;
+    - noise of an hour's full-window index ``c / w[h]``, with
+      ``c = mean(w (d_odd - d_even)^2 / 4)``;
+    - shrunk index ``1 + (I[h] - 1) x spread / (spread + c / w[h])`` if ``p_value <=
+      max_p_value`` and ``spread >= MIN_SPREAD``, else 1 for every hour.
     """
-    spread, weight = 0.0, 0.0
-    for _, group in table.groupby("campaign", sort=False, observed=True):
-        clicks = group["clicks"].to_numpy(float)
-        orders = group["orders"].to_numpy(float)
-        seen = clicks > 0
-        total = clicks[seen].sum()
-        if seen.sum() < 2 or total <= 0:
-            continue
-        p = orders[seen].sum() / total
-        if p <= 0 or p >= 1:
-            continue
-        rate = orders[seen] / clicks[seen]
-        observed = float(np.sum(clicks[seen] * (rate - p) ** 2) / total)
-        noise = p * (1 - p) * seen.sum() / total
-        spread += total * (observed - noise) / p**2
-        weight += total
-    return max(spread / weight, 0.0) if weight > 0 else 0.0
+    hours = hours[hours[denominator] > 0]
+    frame = pd.DataFrame({
+        "campaign": hours["campaign"].to_numpy(), "hour": hours["hour"].to_numpy(int),
+        "half": _half_of_day(hours["date"]),
+        "num": hours[numerator].to_numpy(float), "den": hours[denominator].to_numpy(float),
+    })
+    frame = frame.groupby(["campaign", "hour", "half"], observed=True)[["num", "den"]].sum()
+    frame = frame.reset_index()
+    by_half = frame.groupby(["campaign", "half"], observed=True)[["num", "den"]].transform("sum")
+    ratio = (by_half["num"] / by_half["den"].where(by_half["den"] > 0)).fillna(0.0)
+    frame["expected"] = frame["den"] * ratio
+    cells = frame.groupby(["hour", "half"])[["num", "expected"]].sum().unstack("half")
+    every_hour = pd.Index(range(24), name="hour")
+    flat = Rhythm(pd.Series(1.0, index=every_hour), 0.0, 1.0, False)
+    if cells.shape[1] < 4:  # a single half (one report day): nothing to compare
+        return flat
+    num, expected = cells["num"].fillna(0.0), cells["expected"].fillna(0.0)
+    both = (expected[0] > 0) & (expected[1] > 0)
+    if both.sum() < 3:
+        return flat
+    num, expected = num[both], expected[both]
+    dev = num / expected - 1.0
+    weight = expected.sum(axis=1).to_numpy(float)
+    odd, even = dev[0].to_numpy(float), dev[1].to_numpy(float)
+    total = weight.sum()
+    spread = float(np.sum(weight * odd * even) / total)
+    rng = np.random.default_rng(0)
+    shuffled = even[rng.permuted(np.tile(np.arange(len(even)), (PERMUTATIONS, 1)), axis=1)]
+    null = (weight * odd * shuffled).sum(axis=1) / total
+    p_value = float((1 + np.sum(null >= spread)) / (1 + PERMUTATIONS))
+    noise_scale = float(np.mean(weight * (odd - even) ** 2 / 4.0))
+    detected = p_value <= max_p_value and spread >= MIN_SPREAD
+    if not detected:
+        return Rhythm(flat.index, spread, p_value, False)
+    raw = num.sum(axis=1) / expected.sum(axis=1)
+    noise = noise_scale / weight
+    shrunk = 1.0 + (raw - 1.0) * spread / (spread + noise)
+    return Rhythm(shrunk.reindex(every_hour, fill_value=1.0), spread, p_value, True)
 
 
-def prior_strength(campaign_cvr: float, spread: float) -> float:
-    """Beta prior strength (in clicks) for hours of a campaign converting at ``campaign_cvr``.
-
-    A beta prior with mean ``p`` and variance ``tau2 = spread x p^2`` has strength
-    ``p (1 - p) / tau2 - 1``; no spread beyond chance means a (nearly) infinite prior.
+def shrunk_rates(hours: pd.DataFrame, max_p_value: float = 0.05) -> pd.DataFrame:
+    """Window sums per campaign x hour (:func:`hour_totals`) plus ``cvr``, ``cpc``,
+    ``value_per_click`` and ``roi``: the campaign's rates times the shop's hour indices
+    (:func:`split_half_spread` on orders per click and on cost per click); order value is
+    the campaign's (hours differ in who converts, not in basket size). ``hours`` is the
+    daily hour report (``context.history["hours"]``). ``attrs["rhythm"]`` holds the two
+    :class:`Rhythm` estimates.
     """
-    p = campaign_cvr
-    if spread <= 0 or p <= 0 or p >= 1:
-        return MAX_PRIOR_CLICKS
-    return float(np.clip((1 - p) / (p * spread) - 1.0, MIN_PRIOR_CLICKS, MAX_PRIOR_CLICKS))
-
-
-def _expected_orders(table: pd.DataFrame) -> pd.Series:
-    """Orders each campaign-hour would have at its campaign's overall conversion rate."""
-    clicks = table.groupby("campaign", observed=True)["clicks"].transform("sum")
-    orders = table.groupby("campaign", observed=True)["orders"].transform("sum")
-    return table["clicks"] * (orders / clicks.where(clicks > 0)).fillna(0.0)
-
-
-def shop_hour_index(table: pd.DataFrame, spread: float, leave_out: str | None = None
-                    ) -> pd.Series:
-    """Each hour's conversion relative to its campaigns' rates, over the shop, shrunk.
-
-    Poisson-gamma: orders in hour ``h`` against the orders expected at each campaign's own
-    rate, with a gamma prior of mean 1 and variance ``spread``; no spread gives 1 for every
-    hour. ``leave_out`` drops one campaign, so that a campaign's prior is not made of its
-    own data (a one-campaign shop then has no rhythm to borrow).
-    """
-    frame = pd.DataFrame({"hour": table["hour"], "orders": table["orders"],
-                          "expected": _expected_orders(table)})
-    if leave_out is not None:
-        frame = frame[(table["campaign"] != leave_out).to_numpy()]
-    by_hour = frame.groupby("hour").sum()
-    if spread <= 0:
-        return pd.Series(1.0, index=by_hour.index)
-    strength = 1.0 / spread
-    return (by_hour["orders"] + strength) / (by_hour["expected"] + strength)
-
-
-def shrunk_rates(table: pd.DataFrame, prior_clicks: float | None = None) -> pd.DataFrame:
-    """Add ``cvr``, ``cpc``, ``value_per_click`` and ``roi`` per hour, shrunk per campaign.
-
-    An hour's conversion rate is shrunk toward its campaign's rate times the shop's index
-    for that hour in its other campaigns (:func:`shop_hour_index`), its price per click toward the campaign's.
-    Order value is the campaign's (hours differ in who converts, not in basket size);
-    ``prior`` is the strength used (``prior_clicks`` if given, else estimated).
-    """
-    parts = []
-    spread = relative_spread(table)
-    for campaign, group in table.groupby("campaign", sort=False, observed=True):
-        index = shop_hour_index(table, spread, leave_out=campaign)
-        clicks = group["clicks"].to_numpy(float)
-        orders = group["orders"].to_numpy(float)
-        cost = group["cost"].to_numpy(float)
-        total_clicks = max(clicks.sum(), 1e-9)
-        campaign_cvr = orders.sum() / total_clicks
-        campaign_cpc = cost.sum() / total_clicks
-        order_value = group["gmv"].sum() / orders.sum() if orders.sum() > 0 else 0.0
-        k = prior_clicks if prior_clicks is not None else prior_strength(campaign_cvr, spread)
-        prior_cvr = campaign_cvr * group["hour"].map(index).fillna(1.0).to_numpy(float)
-        cvr = (orders + k * prior_cvr) / (clicks + k)
-        cpc = (cost + k * campaign_cpc) / (clicks + k)
-        value = cvr * order_value
-        parts.append(group.assign(
-            cvr=cvr, cpc=cpc, value_per_click=value,
-            roi=np.divide(value, cpc, out=np.zeros_like(value), where=cpc > 0),
-            campaign_roi=group["gmv"].sum() / cost.sum() if cost.sum() > 0 else 0.0,
-            prior=k,
-        ))
-    return pd.concat(parts, ignore_index=True) if parts else table.assign(
-        cvr=[], cpc=[], value_per_click=[], roi=[], campaign_roi=[], prior=[])
+    table = hour_totals(hours)
+    conversion = split_half_spread(hours, "orders", "clicks", max_p_value)
+    price = split_half_spread(hours, "cost", "clicks", max_p_value)
+    grouped = table.groupby("campaign", observed=True)
+    clicks = grouped["clicks"].transform("sum")
+    orders = grouped["orders"].transform("sum")
+    cost = grouped["cost"].transform("sum")
+    gmv = grouped["gmv"].transform("sum")
+    campaign_cvr = (orders / clicks.where(clicks > 0)).fillna(0.0)
+    campaign_cpc = (cost / clicks.where(clicks > 0)).fillna(0.0)
+    order_value = (gmv / orders.where(orders > 0)).fillna(0.0)
+    cvr = campaign_cvr * table["hour"].map(conversion.index).fillna(1.0)
+    cpc = campaign_cpc * table["hour"].map(price.index).fillna(1.0)
+    value = cvr * order_value
+    out = table.assign(
+        cvr=cvr, cpc=cpc, value_per_click=value,
+        roi=(value / cpc.where(cpc > 0)).fillna(0.0),
+        campaign_roi=(gmv / cost.where(cost > 0)).fillna(0.0),
+    )
+    out.attrs["rhythm"] = {"conversion": conversion, "price": price}
+    return out
 
 
 def discount_response(context, campaign: str, factors: np.ndarray) -> tuple[np.ndarray, ...]:

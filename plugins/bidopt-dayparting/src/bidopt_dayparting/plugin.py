@@ -1,8 +1,12 @@
 """The ``dayparting`` strategy: per-hour discounts (分时折扣) that move spend into the hours
 with the best ROI, within each campaign's ROI floor and budget.
 
-For every campaign: shrink each hour's conversion rate and price per click toward the
-campaign's (``hours.shrunk_rates``); get the campaign's response to a bid factor from the
+First, is there a daily rhythm at all? The shop's hour indices of conversion and price per
+click are estimated from odd-day versus even-day agreement (``hours.split_half_spread``);
+unless the hours differ by more than chance (permutation test, ``max_p_value``),
+nothing is proposed: over two weeks of a small shop the rhythm is usually buried in
+noise, and a schedule fitted to noise loses GMV. Otherwise, for every campaign: each
+hour's rates are the campaign's times the shop's (shrunk) indices; get the campaign's response to a bid factor from the
 fitted response model (``hours.discount_response``); then choose one discount per hour
 maximising ``GMV - mu x cost`` over the allowed discounts, with the smallest price of spend
 ``mu`` at which the campaign's hours together stay above the ROI floor (a campaign already
@@ -25,10 +29,10 @@ import pandas as pd
 from bidopt import Strategy, StrategyParams, hookimpl
 from pydantic import Field, model_validator
 
-from bidopt_dayparting.hours import discount_response, hour_totals, shrunk_rates
+from bidopt_dayparting.hours import discount_response, shrunk_rates
 
 PROPOSAL_COLUMNS = [
-    "campaign", "hour", "action", "current", "proposed", "reason",
+    "campaign", "hour", "action", "current", "proposed", "reason", "group",
     "base_clicks", "base_cost", "base_gmv", "exp_clicks", "exp_cost", "exp_gmv",
 ]
 _BISECTIONS = 40
@@ -47,10 +51,10 @@ class DaypartingParams(StrategyParams):
     min_change_pct: float = Field(
         10.0, ge=0, description="Smaller changes are not proposed (churn is not free).")
     min_hour_clicks: int = Field(
-        30, ge=0, description="Clicks an hour needs in the window before it is acted on.")
-    prior_clicks: float | None = Field(
-        None, gt=0, description="Strength of the shrinkage toward the campaign, in clicks; "
-        "default: estimated from how much the hours really differ.")
+        200, ge=0, description="Clicks an hour needs in the window before it is acted on.")
+    max_p_value: float = Field(
+        0.05, gt=0, le=1, description="Act only if odd and even days agree on which hours "
+        "convert better with this p-value or less (permutation test).")
     max_spend_increase_pct: float = Field(
         0.0, ge=0, description="The campaign's spend may grow by at most this (0: move spend "
         "between hours, do not add).")
@@ -87,7 +91,7 @@ def plan_campaign(hours: pd.DataFrame, clicks_ratio: np.ndarray, cost_ratio: np.
     """Chosen discount per hour of one campaign (rows of ``hours``), see module docstring."""
     days = hours["days"].to_numpy(float)
     base_clicks = hours["clicks"].to_numpy(float) / days
-    base_cost = hours["cost"].to_numpy(float) / days
+    base_cost = base_clicks * hours["cpc"].to_numpy(float)
     value = (base_clicks * hours["value_per_click"].to_numpy(float))[:, None] * clicks_ratio
     cost = base_cost[:, None] * cost_ratio
     keep = int(np.flatnonzero(levels == params.current_discount)[0])
@@ -123,7 +127,10 @@ def propose(context, params: DaypartingParams) -> pd.DataFrame:
     history = context.history.get("hours")
     if history is None or history.empty:
         return pd.DataFrame(columns=PROPOSAL_COLUMNS)
-    table = shrunk_rates(hour_totals(history), params.prior_clicks)
+    table = shrunk_rates(history, params.max_p_value)
+    rhythm = table.attrs["rhythm"]
+    if not (rhythm["conversion"].detected or rhythm["price"].detected):
+        return pd.DataFrame(columns=PROPOSAL_COLUMNS)  # hours differ by no more than chance
     levels = _levels(params)
     limits = context.campaigns.set_index("campaign")
     rows = []
@@ -140,7 +147,7 @@ def propose(context, params: DaypartingParams) -> pd.DataFrame:
             if new == params.current_discount:
                 continue
             base_clicks = hour["clicks"] / hour["days"]
-            base_cost = hour["cost"] / hour["days"]
+            base_cost = base_clicks * hour["cpc"]
             exp_clicks = base_clicks * clicks_ratio[at]
             rows.append({
                 "campaign": campaign, "hour": int(hour["hour"]), "action": "set_hour_discount",
@@ -149,7 +156,7 @@ def propose(context, params: DaypartingParams) -> pd.DataFrame:
                 "group": f"dayparting:{campaign}",
                 "reason": (
                     f"hour {int(hour['hour']):02d}: ROI {hour['roi']:.2f} vs campaign "
-                    f"{hour['campaign_roi']:.2f} (shrunk over {hour['clicks']:.0f} clicks)"
+                    f"{hour['campaign_roi']:.2f} (shop rhythm, {hour['clicks']:.0f} clicks)"
                 ),
                 "base_clicks": base_clicks, "base_cost": base_cost,
                 "base_gmv": base_clicks * hour["value_per_click"],
