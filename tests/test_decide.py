@@ -128,3 +128,29 @@ def test_a_group_of_slice_actions_is_taken_whole(shop_files):
     assert judged.loc[4, "status"] == "rejected"
     hours = result.recommendations.query("action == 'set_hour_discount'")["hour"]
     assert sorted(hours.astype(int)) == [3, 20]
+
+
+def test_roi_standard_error_reflects_day_to_day_spread():
+    from bidopt.context import roi_standard_error
+
+    days = pd.date_range("2026-11-01", periods=9)
+    steady = pd.DataFrame({"campaign": "steady", "date": days, "cost": 100.0, "gmv": 200.0})
+    bursty = pd.DataFrame({"campaign": "bursty", "date": days, "cost": 100.0,
+                           "gmv": [50.0, 350.0, 200.0] * 3})
+    thin = pd.DataFrame({"campaign": "thin", "date": days[:2], "cost": 10.0, "gmv": 20.0})
+    se = roi_standard_error(pd.concat([steady, bursty, thin]))
+    assert se["steady"] == pytest.approx(0.0)
+    expected = np.std([0.5, 3.5, 2.0] * 3, ddof=1) / 2.0 / 3.0
+    assert se["bursty"] == pytest.approx(expected)
+    assert np.isnan(se["thin"])
+
+
+def test_campaigns_are_planned_above_their_floor_by_the_margin(shop_files):
+    result = plan(shop_files, optimiser={"roi_margin_pct": 20, "floor_confidence": 0.9})
+    campaigns = result.decision.campaigns
+    moved = campaigns[campaigns["actions"] > 0]
+    assert len(moved)
+    assert (campaigns["planned_floor"] >= 1.2 * campaigns["roi_floor"] - 1e-9).all()
+    feasible_before = campaigns["roi_before"] >= campaigns["planned_floor"]
+    after = campaigns.loc[feasible_before]
+    assert (after["roi_after"] >= after["planned_floor"] - 1e-6).all()
