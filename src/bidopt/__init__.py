@@ -5,7 +5,7 @@ The public API for plugin authors is re-exported here.
 
 from bidopt.errors import BidoptError, ConfigError, DataError, PluginError, Problem
 from bidopt.hookspecs import HOOK_VERSION, hookimpl
-from bidopt.strategy import Strategy, StrategyParams
+from bidopt.strategy import Strategy, StrategyParams, no_proposals
 
 __version__ = "0.1.0"
 
@@ -20,4 +20,5 @@ __all__ = [
     "StrategyParams",
     "__version__",
     "hookimpl",
+    "no_proposals",
 ]

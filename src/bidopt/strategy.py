@@ -6,11 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-if TYPE_CHECKING:
-    import pandas as pd
+from bidopt.schema import PROPOSAL_COLUMNS
 
+if TYPE_CHECKING:
     from bidopt.context import RunContext
 
 
@@ -34,3 +35,8 @@ class Strategy:
     propose: Callable[[RunContext, StrategyParams], pd.DataFrame]
     params: type[StrategyParams] = StrategyParams
     description: str = ""
+
+
+def no_proposals() -> pd.DataFrame:
+    """An empty proposal frame with every column: what a strategy returns on a quiet night."""
+    return pd.DataFrame(columns=list(PROPOSAL_COLUMNS))

@@ -22,12 +22,7 @@ from pydantic import Field
 
 from bidopt.context import KEYWORD_KEYS, RunContext
 from bidopt.hookspecs import hookimpl
-from bidopt.schema import PROPOSAL_COLUMNS
-from bidopt.strategy import Strategy, StrategyParams
-
-
-def no_proposals() -> pd.DataFrame:
-    return pd.DataFrame(columns=list(PROPOSAL_COLUMNS))
+from bidopt.strategy import Strategy, StrategyParams, no_proposals
 
 
 class CrowdPremiumParams(StrategyParams):

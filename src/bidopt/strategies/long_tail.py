@@ -24,8 +24,7 @@ from scipy.stats import gamma
 
 from bidopt.context import KEYWORD_KEYS, RunContext
 from bidopt.hookspecs import hookimpl
-from bidopt.schema import PROPOSAL_COLUMNS
-from bidopt.strategy import Strategy, StrategyParams
+from bidopt.strategy import Strategy, StrategyParams, no_proposals
 
 RING_NAMES = np.array(["head", "precise", "long-tail"], dtype=object)
 MAX_KEYWORDS_PER_ITEM = 200
@@ -84,10 +83,6 @@ class LongTailParams(StrategyParams):
     promotion: PromotionWords | None = Field(
         None, description="Entrance words to add; none unless configured."
     )
-
-
-def no_proposals() -> pd.DataFrame:
-    return pd.DataFrame(columns=list(PROPOSAL_COLUMNS))
 
 
 def item_ring(sales: np.ndarray, params: LongTailParams) -> np.ndarray:

@@ -17,14 +17,10 @@ from pydantic import Field
 
 from bidopt.context import KEYWORD_KEYS, RunContext
 from bidopt.hookspecs import hookimpl
-from bidopt.schema import ALL, PROPOSAL_COLUMNS
-from bidopt.strategy import Strategy, StrategyParams
+from bidopt.schema import ALL
+from bidopt.strategy import Strategy, StrategyParams, no_proposals
 
 SHIPPING_REGIONS = ["内蒙古", "甘肃", "青海", "宁夏", "新疆", "西藏"]
-
-
-def no_proposals() -> pd.DataFrame:
-    return pd.DataFrame(columns=list(PROPOSAL_COLUMNS))
 
 
 def campaign_rates(ctx: RunContext) -> pd.DataFrame:

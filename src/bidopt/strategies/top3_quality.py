@@ -30,8 +30,7 @@ from pydantic import Field
 
 from bidopt.context import KEYWORD_KEYS, RunContext
 from bidopt.hookspecs import hookimpl
-from bidopt.schema import PROPOSAL_COLUMNS
-from bidopt.strategy import Strategy, StrategyParams
+from bidopt.strategy import Strategy, StrategyParams, no_proposals
 
 
 class Top3QualityParams(StrategyParams):
@@ -66,10 +65,6 @@ class Top3QualityParams(StrategyParams):
         default_factory=list, description="Regions of the push (named in the reason)."
     )
     hour_discounts: bool = Field(True, description="Propose the off-hours discounts.")
-
-
-def no_proposals() -> pd.DataFrame:
-    return pd.DataFrame(columns=list(PROPOSAL_COLUMNS))
 
 
 def _chosen(context: RunContext, params: Top3QualityParams) -> pd.DataFrame:
