@@ -215,3 +215,57 @@ def test_simulated_candidates_get_sensible_forecasts(sim_model, sim):
     # known gap: candidates are under-forecast (~0.2x truth on this shop); only the order of
     # magnitude is asserted until the market-figure calibration is improved
     assert 0.1 < ratio < 10, ratio
+
+
+@pytest.fixture(scope="module")
+def held_out_day():
+    """Fit on 14 simulated days; the 15th (realised, at the seller's own next bids) is held out."""
+    from bidopt.simulate import simulate_shop
+
+    shop = simulate_shop(seed=1, days=15, size="medium")
+    kr = shop.keyword_report
+    day = kr["date"].max()
+    model = ResponseModel().fit(kr[kr["date"] < day], items=shop.items)
+    return model, kr[kr["date"] == day].reset_index(drop=True)
+
+
+def test_outcome_intervals_cover_a_held_out_day(held_out_day):
+    model, held = held_out_day
+    fc = model.predict(held[KEYS], held["bid"].to_numpy())
+    pit = model.outcome_pit(held[KEYS], held["bid"].to_numpy(), held, seed=0)
+    for m in ("clicks", "cost", "orders", "gmv"):
+        low, high, y = fc.low[m][:, 0], fc.high[m][:, 0], held[m].to_numpy()
+        assert (0 <= low).all() and (low <= high).all()
+        # calibration with the discreteness randomised away: nominal 80%, aim 70-90%
+        cov = np.mean((pit[m] >= 0.1) & (pit[m] <= 0.9))
+        assert 0.7 <= cov <= 0.9, (m, cov)
+        # the closed interval holds a count's whole atom at 0, so it covers at least as much
+        closed = np.mean((low <= y + 1e-9) & (y <= high + 1e-9))
+        assert closed >= cov - 0.02, (m, closed, cov)
+    # rows that expect no click are uniform-PIT whatever the spread: check the informative ones
+    busy = fc.clicks[:, 0] >= 1
+    assert busy.sum() > 1000
+    for m in ("clicks", "cost"):
+        cov = np.mean(((pit[m] >= 0.1) & (pit[m] <= 0.9))[busy])
+        assert 0.7 <= cov <= 0.9, (m, cov)
+    # zero-heavy counts: the lower bound is 0 where a day without an order is likely, and the
+    # bounds of counts are whole numbers (or the point forecast, which they always contain)
+    rare = fc.orders[:, 0] < 0.05
+    assert rare.any() and (fc.low["orders"][rare, 0] == 0).all() and (fc.high["orders"][rare, 0] < 1).all()
+    for m in ("clicks", "orders"):
+        b = np.r_[fc.low[m][:, 0], fc.high[m][:, 0]]
+        point = np.r_[getattr(fc, m)[:, 0], getattr(fc, m)[:, 0]]
+        assert ((b == np.round(b)) | (b == point)).all()
+    for m, factor in model.interval_scale_.items():
+        assert np.isfinite(factor).all() and (factor >= 1).all(), m
+
+
+def test_expected_value_intervals_are_narrower_than_outcome(toy):
+    mean_model = ResponseModel(interval_kind="mean").fit(toy)
+    fc = ResponseModel().fit(toy).predict(toy[KEYS].drop_duplicates(), np.ones(120))
+    fc_mean = mean_model.predict(toy[KEYS].drop_duplicates(), np.ones(120))
+    busy = fc.clicks[:, 0] > 5
+    for m in ("clicks", "cost"):
+        w_out = (fc.high[m] - fc.low[m])[busy, 0]
+        w_mean = (fc_mean.high[m] - fc_mean.low[m])[busy, 0]
+        assert np.median(w_mean / w_out) < 1, m

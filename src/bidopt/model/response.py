@@ -22,6 +22,14 @@ from bidopt.errors import DataError
 from bidopt.model.calibration import apply_factors, level_factors
 from bidopt.model.effects import RegionEffects, fit_crowd_effects, fit_region_effects
 from bidopt.model.forecast import FORECAST_METRICS, Forecast
+from bidopt.model.intervals import (
+    COUNT_METRICS,
+    MIN_BAND_ROWS,
+    band_of,
+    bounds,
+    randomised_pit,
+    recalibrate,
+)
 from bidopt.model.landscape import (
     RANK_OFF,
     fit_position_curve,
@@ -39,6 +47,10 @@ OPTIONAL_METRICS = ("orders", "gmv", "carts", "favorites")
 INTERVAL_METRICS = ("clicks", "cost", "orders", "gmv")
 CHUNK_CELLS = 1 << 15
 """Grid cells per block in predict: small enough for the CPU cache, large enough for numpy."""
+SCALE_SAMPLE_ROWS = 60_000
+"""Last-day rows (at most) on which the outcome intervals are recalibrated in fit."""
+MEAN_SCALE = 1.0
+"""Factor on the posterior variance of the expected-value intervals."""
 CPC_SLOPE_CLICKS = 20.0
 """A day's weight in the CPC slope fit is ``clicks / (clicks + this)``."""
 CPC_CV2 = 0.1
@@ -65,8 +77,10 @@ class ResponseModel(BaseEstimator):
     interval : float
         Central probability of the forecast intervals (0.8 gives 10th/90th percentiles).
     interval_kind : {"outcome", "mean"}
-        ``"outcome"``: where tomorrow's realised number falls (rate posterior plus day-to-day
-        and count noise). ``"mean"``: where the expected value lies (posterior only).
+        ``"outcome"`` (default): where tomorrow's realised number falls (rate posterior plus
+        day-to-day and count noise; whole numbers for counts, 0 when a zero day is likely),
+        recalibrated in ``fit`` on the history's last day (``interval_scale_``). ``"mean"``:
+        where the expected value lies (posterior only; not recalibrated). See docs/model.md.
     half_life : float or None
         Recency weighting of history in days; ``None`` weighs every day equally.
     rank_weight_impressions : float
@@ -285,6 +299,7 @@ class ResponseModel(BaseEstimator):
         self.params_["var_log_V"] += dv["clicks"] / nd
         self.params_["var_log_cvr"] += max(dv["orders"] - dv["clicks"], 0.0) / nd
         self.params_["var_rho"] += max(dv["cost"] - dv["clicks"], 0.0) / nd
+        self.interval_scale_ = self._interval_scale(ent, valid_bid, x, dates, num)
         self.pooled_ = _pooled_tables(table, self.params_)
         self.candidates_ = None if candidates is None else candidates.copy()
         self.candidate_calibration_ = _calibrate_candidates(table, self.params_, candidates)
@@ -369,7 +384,7 @@ class ResponseModel(BaseEstimator):
             list(pool.map(run, range(0, n, block)))
         return Forecast(bids=b, **out, low=low, high=high, interval=self.interval)
 
-    def _evaluate(self, p: dict[str, np.ndarray], b: np.ndarray, intervals: bool) -> Forecast:
+    def _evaluate(self, p: dict[str, np.ndarray], b: np.ndarray, intervals: bool | str) -> Forecast:
         """Forecast arrays from per-entity parameter columns (dict of (n,) arrays)."""
         col = {k: np.asarray(p[k])[:, None] for k in p}
         lb = np.log(b)
@@ -412,46 +427,132 @@ class ResponseModel(BaseEstimator):
             elast = np.where(at_floor, 0.0, slope_c * (rank - off) / rank)
             var_clicks = col["var_log_V"] + elast**2 * (col["var_a"] + dx**2 * col["var_beta"])
             var_cpc = col["var_rho"] + (lb_eff - col["xc"]) ** 2 * col["var_kappa"]
+            if intervals == "spec":
+                return self._interval_spec(fc, var_clicks, var_cpc, col)[0]
             self._intervals(fc, var_clicks, var_cpc, col)
         return fc
 
-    def _intervals(self, fc: Forecast, var_clicks, var_cpc, col) -> None:
-        """Lognormal bounds from posterior + (for outcomes) day-to-day and count variance.
+    def _interval_scale(self, ent, valid_bid, x, dates, num) -> dict[str, np.ndarray]:
+        """Recalibrate the outcome spread on the history's last day (see ``intervals``).
 
-        Mean-matched lognormal: ``low = mu / sqrt(1 + v) * exp(-z sd)`` with ``sd^2 = log(1 +
-        v)``, ``v`` the relative variance. For outcomes, the lower bound drops to 0 wherever a
-        day with no click (order) has at least the tail probability under a negative binomial.
+        The last day's rows are forecast at their own bids (in-sample, as ``_calibrate`` does)
+        and, per metric x platform x evidence band, the factor on the relative variance that
+        makes the randomised-PIT coverage of the ``interval`` equal to nominal is kept. Bands
+        with too few rows borrow the factor of the band below them, then keep 1.
         """
-        z = float(norm.ppf(0.5 + self.interval / 2))
-        tail = (1 - self.interval) / 2
-        outcome = self.interval_kind == "outcome"
+        n_plat = len(self.platforms_)
+        n_band = 4
+        rows = np.flatnonzero(valid_bid & (dates == dates.max()))
+        if len(rows) > SCALE_SAMPLE_ROWS:
+            rows = np.sort(np.random.default_rng(0).choice(rows, SCALE_SAMPLE_ROWS, replace=False))
+        ones = {m: np.ones(n_plat * n_band) for m in COUNT_METRICS}
+        if len(rows) < MIN_BAND_ROWS:
+            return ones
+        p = _take(self.params_, ent[rows])
+        spec = self._evaluate(p, np.exp(x[rows])[:, None], intervals="spec")
+        band = band_of(p["clicks_seen"])
+        plat = p["platform_code"].astype(np.int64)
+        # a thin band borrows the factor of the band below it (same platform)
+        merged = band.copy()
+        for b in range(n_band - 1, 0, -1):
+            for k in range(n_plat):
+                rows_b = (plat == k) & (merged == b)
+                if rows_b.sum() < MIN_BAND_ROWS:
+                    merged[rows_b] = b - 1
+        observed = {m: num[m][rows] for m in COUNT_METRICS}
+        flat = {m: tuple(a[:, 0] for a in v) for m, v in spec.items()}
+        fit = recalibrate(flat, observed, plat * n_band + merged, n_plat * n_band, self.interval)
+        n_fit = np.bincount(plat * n_band + merged, minlength=n_plat * n_band)
+        # bands map to the group their rows were merged into; groups still too thin keep 1
+        target = np.arange(n_plat * n_band)
+        for k in range(n_plat):
+            for b in range(n_band - 1, -1, -1):
+                g = k * n_band + b
+                while g % n_band > 0 and n_fit[g] < MIN_BAND_ROWS:
+                    g -= 1
+                target[k * n_band + b] = g
+        return {m: np.where(n_fit[target] >= MIN_BAND_ROWS, fit[m][target], 1.0) for m in COUNT_METRICS}
+
+    def outcome_pit(self, entities: pd.DataFrame, bids: np.ndarray, observed: pd.DataFrame,
+                    seed: int = 0) -> dict[str, np.ndarray]:
+        """Randomised PIT of realised one-day outcomes under the outcome intervals' distribution.
+
+        For checking calibration: with ``u = outcome_pit(...)[m]``, ``mean((u >= 0.1) & (u <=
+        0.9))`` is the coverage of the 80% interval with the discreteness of counts randomised
+        away (the closed interval ``[low, high]`` of a count covers its whole atom at 0).
+        """
+        check_is_fitted(self, "params_")
+        params = entity_parameters_for(self, entities)
+        b = np.maximum(np.asarray(bids, dtype=float).reshape(-1), 1e-6)[:, None]
+        spec = self._evaluate(params, b, intervals="spec")
+        plat = np.clip(np.asarray(params["platform_code"], dtype=np.int64), 0, len(self.platforms_) - 1)
+        group = plat * 4 + band_of(params["clicks_seen"])
+        rng = np.random.default_rng(seed)
+        out = {}
+        for m, (mu, cnt, s2, core, unit_n) in spec.items():
+            c = self.interval_scale_[m][group]
+            out[m] = randomised_pit(observed[m].to_numpy(float), mu[:, 0], cnt[:, 0], c * s2[:, 0],
+                                    c * core[:, 0] + unit_n[:, 0], COUNT_METRICS[m], rng)
+        return out
+
+    def _interval_spec(self, fc: Forecast, var_clicks, var_cpc, col) -> dict:
+        """Per metric ``(mu, count, s2, core, unit / count)`` of the outcome distribution.
+
+        ``count`` is the expected number of clicks (orders) whose absence makes the metric 0,
+        ``s2`` its overdispersion (parameter posterior plus day-to-day variance), ``core`` the
+        metric's relative variance beyond count noise and ``unit / count`` the count noise.
+        """
         dv = self.day_variance_
         var_cvr = col["var_log_cvr"]
-        rel = {
-            "clicks": (var_clicks, "clicks", 1.0),
-            "cost": (var_clicks + var_cpc, "clicks", 1.0),
-            "orders": (var_clicks + var_cvr, "orders", 1.0),
-            "gmv": (var_clicks + var_cvr + col["var_log_aov"], "orders", 1.0 + AOV_CV2),
+        post = {
+            "clicks": var_clicks,
+            "cost": var_clicks + var_cpc,
+            "orders": var_clicks + var_cvr,
+            "gmv": var_clicks + var_cvr + col["var_log_aov"],
         }
-        inv_count: dict[str, np.ndarray] = {}
-        no_event_likely: dict[str, np.ndarray] = {}
-        if outcome:
-            for c in ("clicks", "orders"):
-                cnt = getattr(fc, c)
-                inv_count[c] = np.divide(1.0, cnt, out=np.zeros_like(cnt), where=cnt > 0)
-                k = 1.0 / max(dv[c], 1e-6)  # negative binomial size
-                no_event_likely[c] = cnt <= k * np.expm1(-np.log(tail) / k)
-        for m, (v, count, unit) in rel.items():
+        unit = {"clicks": 1.0, "cost": 1.0 + CPC_CV2, "orders": 1.0, "gmv": 1.0 + AOV_CV2}
+        spec = {}
+        for m, count_name in (("clicks", "clicks"), ("cost", "clicks"), ("orders", "orders"), ("gmv", "orders")):
+            cnt = getattr(fc, count_name)
+            inv = np.divide(1.0, cnt, out=np.zeros_like(cnt), where=cnt > 0)
+            s2 = post[count_name] + dv[count_name] + np.zeros_like(cnt)
+            spec[m] = (getattr(fc, m), cnt, s2, post[m] + dv[m] + np.zeros_like(cnt), unit[m] * inv)
+        return spec, post
+
+    def _intervals(self, fc: Forecast, var_clicks, var_cpc, col) -> None:
+        """Interval bounds: outcome quantiles (``intervals``) or the expected value's posterior.
+
+        Outcome: hurdle quantiles (zero-day probability, lognormal positive part, whole
+        numbers for counts) with the relative variance scaled by ``interval_scale_``, widened
+        to contain the point forecast. Mean:
+        mean-matched lognormal of the parameter posterior, ``low = mu / sqrt(1 + v) exp(-z
+        sd)`` with ``sd^2 = log(1 + v)``.
+        """
+        spec, post = self._interval_spec(fc, var_clicks, var_cpc, col)
+        tail = (1 - self.interval) / 2
+        if self.interval_kind == "outcome":
+            scale = getattr(self, "interval_scale_", None)
+            if scale is not None:
+                plat = np.clip(np.asarray(col["platform_code"], dtype=np.int64), 0, len(self.platforms_) - 1)
+                group = plat * 4 + band_of(col["clicks_seen"])
+            for m, (mu, cnt, s2, core, unit_n) in spec.items():
+                c = 1.0 if scale is None else scale[m][group]
+                total = c * core + unit_n
+                disc = COUNT_METRICS[m]
+                low, high = bounds(mu, cnt, c * s2, total, tail, disc)
+                # the bounds always hold the point forecast: for a count this changes no
+                # covered whole number (a mean of 0.3 clicks above a 90th percentile of 0)
+                fc.low[m] = np.minimum(low, mu)
+                fc.high[m] = np.maximum(high, mu)
+            return
+        z = float(norm.ppf(0.5 + self.interval / 2))
+        for m in spec:
             mu = getattr(fc, m)
-            total = v + (dv[m] + unit * inv_count[count]) if outcome else v + np.zeros_like(mu)
-            scale = np.exp(z * np.sqrt(np.log1p(total)))
+            total = post[m] * MEAN_SCALE + np.zeros_like(mu)
+            sd = np.sqrt(np.log1p(total))
             centre = mu / np.sqrt(1.0 + total)
-            low = np.minimum(centre / scale, mu)
-            high = np.maximum(centre * scale, mu)
-            if outcome:
-                low[no_event_likely[count]] = 0.0
-            fc.low[m] = low
-            fc.high[m] = high
+            fc.low[m] = np.minimum(centre * np.exp(-z * sd), mu)
+            fc.high[m] = np.maximum(centre * np.exp(z * sd), mu)
 
     # ------------------------------------------------------------------ effects
     def region_roi_below(self, floor: float | pd.Series) -> pd.Series:
