@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from bidopt.optimise.lagrangian import CampaignPlan, Search
+from bidopt.optimise.polish import POLISH_ROWS, polish
 from bidopt.optimise.problem import (
     Problem,
     Solution,
@@ -76,7 +77,8 @@ def solve(
         plans = [fill(problem, repair(problem, start, fallback, rows), rows) for start in starts]
         if problem.n <= SWAP_ROWS:
             plans = [swap(problem, plan, rows) for plan in plans]
-        choice = _prefer_baseline(problem, _best_plan(problem, plans), rows)
+        best = _polish(problem, _best_plan(problem, plans), starts + plans, fixed)
+        choice = _prefer_baseline(problem, best, rows)
     upper = _bound(search, plan, nu, stuck, choice)
     return _finish(problem, choice, upper, np.where(free, plan.lam_hi, 0.0),
                    np.where(free, plan.mu_hi, 0.0), search.passes)
@@ -127,6 +129,33 @@ def _nearby_starts(
         j = search.price(full, lam, lam * p.roi_floor + mu + nu * factor)
         starts.append(np.where(fixed, fallback, j))
     return starts
+
+
+def _polish(
+    problem: Problem, choice: np.ndarray, candidates: list[np.ndarray], fixed: np.ndarray
+) -> np.ndarray:
+    """Solve exactly over the entities whose level differs between the candidate plans.
+
+    The candidates are the starts (both bracket ends, and the nearby prices on small
+    instances) and their repaired and filled plans; entities on which they all agree stay
+    fixed.  Skipped when more than POLISH_ROWS entities are undecided, so the large case
+    pays one comparison per candidate.  Kept only when feasible and strictly better.
+    """
+    undecided = np.zeros(problem.n, dtype=bool)
+    for plan in candidates:
+        undecided |= plan != choice
+    undecided &= ~fixed
+    count = int(np.count_nonzero(undecided))
+    if count == 0 or count > POLISH_ROWS:
+        return choice
+    better = polish(problem, choice, np.flatnonzero(undecided))
+    if better is None or not (_feasible(problem, better).all() and _shop_ok(problem, better)):
+        return choice
+    ours_ok = _feasible(problem, choice).all() and _shop_ok(problem, choice)
+    if ours_ok and problem.pick(problem.values, better).sum() <= problem.pick(
+            problem.values, choice).sum():
+        return choice
+    return better
 
 
 def _scales(search: Search) -> None:
