@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from bidopt.optimise.lagrangian import CampaignPlan, Search
-from bidopt.optimise.polish import POLISH_ROWS, polish
+from bidopt.optimise.polish import POLISH_MAX_N, POLISH_ROWS, polish
 from bidopt.optimise.problem import (
     Problem,
     Solution,
@@ -138,9 +138,13 @@ def _polish(
 
     The candidates are the starts (both bracket ends, and the nearby prices on small
     instances) and their repaired and filled plans; entities on which they all agree stay
-    fixed.  Skipped when more than POLISH_ROWS entities are undecided, so the large case
-    pays one comparison per candidate.  Kept only when feasible and strictly better.
+    fixed.  Skipped above POLISH_MAX_N entities (at 1M rows HiGHS took ~0.5 s on 46 undecided
+    entities, for a gain of ~3e-7 of the objective) and when more than POLISH_ROWS entities
+    are undecided.  Kept only when feasible and strictly better (or when
+    it makes an infeasible plan feasible).
     """
+    if problem.n > POLISH_MAX_N:
+        return choice
     undecided = np.zeros(problem.n, dtype=bool)
     for plan in candidates:
         undecided |= plan != choice
@@ -149,11 +153,8 @@ def _polish(
     if count == 0 or count > POLISH_ROWS:
         return choice
     better = polish(problem, choice, np.flatnonzero(undecided))
+    # polish checked its plan on updated sums; check the plan itself once more in full
     if better is None or not (_feasible(problem, better).all() and _shop_ok(problem, better)):
-        return choice
-    ours_ok = _feasible(problem, choice).all() and _shop_ok(problem, choice)
-    if ours_ok and problem.pick(problem.values, better).sum() <= problem.pick(
-            problem.values, choice).sum():
         return choice
     return better
 
