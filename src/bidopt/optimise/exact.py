@@ -8,11 +8,12 @@ of a few thousand entities, or with a time limit.
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint
 from scipy.sparse import csr_array, vstack
 
 from bidopt.optimise.lagrangian import Search
 from bidopt.optimise.problem import Solution, prepare, priced
+from bidopt.optimise.quiet import quiet_milp
 from bidopt.optimise.solver import _finish, _limits, _scales
 
 
@@ -73,7 +74,7 @@ def solve_exact(
     options: dict = {"mip_rel_gap": min(tol, 1e-6)}
     if time_limit is not None:
         options["time_limit"] = time_limit
-    res = milp(
+    res = quiet_milp(
         -v,
         constraints=LinearConstraint(matrix, np.concatenate(lower), np.concatenate(upper)),
         integrality=np.ones(m),

@@ -11,10 +11,11 @@ float64 check and strictly better, so the polish can never make a plan worse.
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint
 from scipy.sparse import csr_array, vstack
 
 from bidopt.optimise.problem import Problem, campaign_violations, slack_tolerance
+from bidopt.optimise.quiet import quiet_milp
 
 POLISH_MAX_N = 20_000  # larger instances skip the polish: their gap is already ~1e-5
 POLISH_ROWS = 400  # at most this many undecided entities are searched exactly
@@ -79,7 +80,7 @@ def polish(problem: Problem, choice: np.ndarray, rows: np.ndarray,
         lower.append(np.array([-np.inf]))
         spent = total_c.sum()
         upper.append(np.array([max(problem.shop_budget - spent - 1e-9 * abs(spent) - 1e-7, 0.0)]))
-    res = milp(
+    res = quiet_milp(
         -problem.values[ent, col],  # whole values: a relative gap on a gain near 0 is too strict
         constraints=LinearConstraint(vstack(blocks, format="csr"), np.concatenate(lower),
                                      np.concatenate(upper)),
