@@ -171,3 +171,23 @@ def test_unknown_output_format_is_a_config_error(workspace):
     config_path = write_yaml(folder, config)
     result = invoke("validate", "--config", str(config_path), "--reports", str(path))
     assert result.exit_code == ExitCode.BAD_CONFIG and "xlsx-magic" in result.output
+
+
+def test_a_night_before_all_history_is_a_clear_input_error(workspace):
+    folder, report, out = workspace
+    path = write_report(folder, report)
+    config = write_yaml(folder, {"constraints": {"roi_floor": 2.0}})
+    result = invoke("run", "--config", str(config), "--reports", str(path),
+                    "--date", "2020-01-01", "--out", str(out))
+    assert result.exit_code == ExitCode.BAD_INPUT
+    assert "input error: the reports hold no day before the planned night 2020-01-01" in result.output
+    assert out.read_text(encoding="utf-8") == LAST_GOOD
+
+
+def test_reports_without_a_bid_column_still_plan(workspace):
+    """Amazon search-term reports carry no bid: the current bid is inferred, with a note."""
+    folder, report, out = workspace
+    path = write_report(folder, report.drop(columns="bid"))
+    result = run_on(folder, path, out)
+    assert result.exit_code == 0, result.output
+    assert "have no bid in the reports" in result.output

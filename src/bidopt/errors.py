@@ -29,12 +29,12 @@ class Problem:
     severity: str = "error"  # "error" stops the run; "warning" is reported only
 
     def __str__(self) -> str:
-        where = self.file
+        parts = [self.file] if self.file else []
         if self.row is not None:
-            where += f", row {self.row}"
+            parts.append(f"row {self.row}")
         if self.column is not None:
-            where += f", column '{self.column}'"
-        text = f"{where}: {self.message}"
+            parts.append(f"column '{self.column}'")
+        text = f"{', '.join(parts)}: {self.message}" if parts else self.message
         if self.expected:
             text += f" (expected {self.expected})"
         return text
@@ -53,7 +53,7 @@ class DataError(BidoptError):
 
     def __init__(self, problems: list[Problem] | str):
         if isinstance(problems, str):
-            problems = [Problem(file="-", message=problems)]
+            problems = [Problem(file="", message=problems)]
         self.problems = [p for p in problems if p.severity == "error"] or list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
