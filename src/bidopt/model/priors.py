@@ -104,6 +104,23 @@ def calibrate_candidates(table: pd.DataFrame, params: pd.DataFrame, candidates: 
     return cal
 
 
+def pooled_tables(table: pd.DataFrame, params: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Median parameters per item x platform, campaign x platform, platform: priors for new rows."""
+    cols = ["xbar", "a", "beta", "log_V", "log_U", "rho", "kappa_m1", "xc", "cvr", "aov", "cart_rate", "fav_rate",
+            "var_beta", "var_kappa", "var_rho", "cpc_cap", "gamma_c", "gamma_i"]
+    frame = pd.concat([table, params[cols]], axis=1)
+    frame["alpha"] = frame["a"] - frame["beta"] * frame["xbar"]  # log rank at bid 1
+    seen = params["clicks_seen"].to_numpy() > 0
+    base = frame[seen] if seen.any() else frame
+    cols = [*cols, "alpha"]
+    return {
+        "item": base.groupby(["campaign", "item", "platform"], sort=False)[cols].median(),
+        "campaign": base.groupby(["campaign", "platform"], sort=False)[cols].median(),
+        "platform": base.groupby(["platform"], sort=False)[cols].median(),
+        "shop": base[cols].median().to_frame().T,
+    }
+
+
 def entity_parameters_for(model: ResponseModel, entities: pd.DataFrame) -> dict[str, np.ndarray]:
     """Per-row parameter arrays for ``entities``: fitted, candidate-calibrated, or pooled."""
     keys = entities[KEYS].astype(str).reset_index(drop=True)

@@ -5,6 +5,10 @@ Structure (see ``landscape``): ``rank(b) = exp(a - s (log b - xbar))`` floored a
 price below the bid, flat once rank 1 is held; orders, GMV, carts and favourites follow the
 clicks through empirically-Bayes shrunk per-keyword rates (``rates``). Keywords never seen are
 priced from candidate market figures or their item's pooled parameters (``priors``).
+
+This module is the estimator itself (fit, predict, outcome_pit); evaluating the fitted
+parameters at bids lives in ``evaluate``, the in-sample passes at the end of fit in
+``insample``, and the history-to-array helpers in ``history``.
 """
 
 from __future__ import annotations
@@ -14,22 +18,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from bidopt.errors import DataError
-from bidopt.model.calibration import apply_factors, level_factors
 from bidopt.model.effects import RegionEffects, fit_crowd_effects, fit_region_effects
+from bidopt.model.evaluate import AOV_CV2, CPC_CV2, evaluate
 from bidopt.model.forecast import FORECAST_METRICS, Forecast
-from bidopt.model.intervals import (
-    COUNT_METRICS,
-    MIN_BAND_ROWS,
-    band_of,
-    bounds,
-    randomised_pit,
-    recalibrate,
-)
+from bidopt.model.history import first_index, group_codes, item_price, numeric, quality_shift
+from bidopt.model.insample import calibrate_levels, day_variance, interval_scale
+from bidopt.model.intervals import COUNT_METRICS, band_of, randomised_pit
 from bidopt.model.landscape import (
     RANK_OFF,
     fit_position_curve,
@@ -37,7 +35,7 @@ from bidopt.model.landscape import (
     shrink_coefficient,
     weighted_moments,
 )
-from bidopt.model.priors import entity_parameters_for
+from bidopt.model.priors import calibrate_candidates, entity_parameters_for, pooled_tables
 from bidopt.model.rates import group_sum, hierarchical_rate, prior_strength
 from bidopt.model.within import cpc_ceiling, fit_exponent, regime_codes
 
@@ -47,26 +45,8 @@ OPTIONAL_METRICS = ("orders", "gmv", "carts", "favorites")
 INTERVAL_METRICS = ("clicks", "cost", "orders", "gmv")
 CHUNK_CELLS = 1 << 15
 """Grid cells per block in predict: small enough for the CPU cache, large enough for numpy."""
-SCALE_SAMPLE_ROWS = 60_000
-"""Last-day rows (at most) on which the outcome intervals are recalibrated in fit."""
-MEAN_SCALE = 1.0
-"""Factor on the posterior variance of the expected-value intervals."""
 CPC_SLOPE_CLICKS = 20.0
 """A day's weight in the CPC slope fit is ``clicks / (clicks + this)``."""
-CPC_CV2 = 0.1
-"""Squared coefficient of variation of one click's price (second prices vary by auction)."""
-AOV_CV2 = 0.25
-"""Squared coefficient of variation of one order's value (not in daily reports; assumed)."""
-
-
-def _codes(*columns: pd.Series) -> tuple[np.ndarray, int]:
-    """Dense group code of the combined columns (vectorised, no tuple hashing)."""
-    combined = np.zeros(len(columns[0]), dtype=np.int64)
-    for col in columns:
-        c, uniq = pd.factorize(col, sort=False)
-        combined = combined * (len(uniq) + 1) + (c + 1)
-    codes, uniq = pd.factorize(combined, sort=False)
-    return codes.astype(np.int64), len(uniq)
 
 
 class ResponseModel(BaseEstimator):
@@ -128,25 +108,25 @@ class ResponseModel(BaseEstimator):
         df = keywords
         n_rows = len(df)
 
-        ent, n_ent = _codes(*(df[k] for k in ENTITY_KEYS))
-        first = _first_index(ent, n_ent)
+        ent, n_ent = group_codes(*(df[k] for k in ENTITY_KEYS))
+        first = first_index(ent, n_ent)
         table = df[ENTITY_KEYS].iloc[first].reset_index(drop=True)
         table = table.astype({k: str for k in ENTITY_KEYS})
         plat_codes, plat_names = pd.factorize(table["platform"], sort=True)
         self.platforms_ = [str(p) for p in plat_names]
         n_plat = len(self.platforms_)
-        camp_p, _ = _codes(table["campaign"], table["platform"])
-        item_p, _ = _codes(table["campaign"], table["item"], table["platform"])
-        camp, _ = _codes(table["campaign"])
-        item, _ = _codes(table["campaign"], table["item"])
+        camp_p, _ = group_codes(table["campaign"], table["platform"])
+        item_p, _ = group_codes(table["campaign"], table["item"], table["platform"])
+        camp, _ = group_codes(table["campaign"])
+        item, _ = group_codes(table["campaign"], table["item"])
         lev_platform = [plat_codes.astype(np.int64), camp_p, item_p, np.arange(n_ent)]
         lev_rates = [camp, item, item_p, np.arange(n_ent)]
 
         # ---- row arrays
-        num = {m: _num(df, m) for m in ("impressions", "clicks", "cost", *OPTIONAL_METRICS)}
+        num = {m: numeric(df, m) for m in ("impressions", "clicks", "cost", *OPTIONAL_METRICS)}
         imp, clk, cost = num["impressions"], num["clicks"], num["cost"]
-        bid = _num(df, "bid", np.nan)
-        rank = _num(df, "avg_rank", np.nan)
+        bid = numeric(df, "bid", np.nan)
+        rank = numeric(df, "avg_rank", np.nan)
         dates = pd.to_datetime(df["date"]).to_numpy()
         age = (dates.max() - dates) / np.timedelta64(1, "D")
         w_day = np.ones(n_rows) if not self.half_life else 0.5 ** (age / float(self.half_life))
@@ -154,7 +134,7 @@ class ResponseModel(BaseEstimator):
             cpc_row = np.where(clk > 0, cost / clk, np.nan)
         valid_bid = np.isfinite(bid) & (bid > 0)
         # ad score = bid x quality score: express every day's bid in today's quality terms
-        qs_shift = _quality_shift(ent, n_ent, dates, _num(df, "quality_score", np.nan))
+        qs_shift = quality_shift(ent, n_ent, dates, numeric(df, "quality_score", np.nan))
         x = np.where(valid_bid, np.log(np.where(valid_bid, bid, 1.0)), 0.0) + qs_shift
         off = self.rank_offset
         z_lo, z_hi = np.log(1.0 - off), np.log(RANK_OFF - off)
@@ -246,7 +226,7 @@ class ResponseModel(BaseEstimator):
         cvr = hierarchical_rate(sums["orders"], sums["clicks"], lev_rates)
         carts = hierarchical_rate(sums["carts"], sums["clicks"], lev_rates)
         favs = hierarchical_rate(sums["favorites"], sums["clicks"], lev_rates)
-        price = _item_price(table, items)
+        price = item_price(table, items)
         shop_aov = sums["gmv"].sum() / sums["orders"].sum() if sums["orders"].sum() > 0 else np.nan
         price = np.where(np.isfinite(price), price, shop_aov if np.isfinite(shop_aov) else 1.0)
         ratio0 = sums["gmv"].sum() / np.sum(sums["orders"] * price) if sums["orders"].sum() > 0 else 1.0
@@ -289,9 +269,9 @@ class ResponseModel(BaseEstimator):
         self.entities_ = table
         self.index_ = pd.MultiIndex.from_frame(table)
 
-        self.calibration_ = self._calibrate(ent, valid_bid, x, w_day, num)
+        self.calibration_ = calibrate_levels(self, ent, valid_bid, x, w_day, num)
         # ---- day-to-day residual variance of each metric around the model at the row's bid
-        self.day_variance_ = self._day_variance(ent, valid_bid, x, w_day, num)
+        self.day_variance_ = day_variance(self, ent, valid_bid, x, w_day, num)
         # days are overdispersed, not Poisson: a keyword's level is known to within the
         # day-to-day variance over its number of days, not just 1 / its count
         nd = np.maximum(self.params_["n_days"].to_numpy(), 1.0)
@@ -299,53 +279,14 @@ class ResponseModel(BaseEstimator):
         self.params_["var_log_V"] += dv["clicks"] / nd
         self.params_["var_log_cvr"] += max(dv["orders"] - dv["clicks"], 0.0) / nd
         self.params_["var_rho"] += max(dv["cost"] - dv["clicks"], 0.0) / nd
-        self.interval_scale_ = self._interval_scale(ent, valid_bid, x, dates, num)
-        self.pooled_ = _pooled_tables(table, self.params_)
+        self.interval_scale_ = interval_scale(self, ent, valid_bid, x, dates, num)
+        self.pooled_ = pooled_tables(table, self.params_)
         self.candidates_ = None if candidates is None else candidates.copy()
-        self.candidate_calibration_ = _calibrate_candidates(table, self.params_, candidates)
+        self.candidate_calibration_ = calibrate_candidates(table, self.params_, candidates)
         self.crowd_effects_ = fit_crowd_effects(crowds, keywords, self.interval)
         self.region_effects_ = fit_region_effects(regions, self.interval)
         self.n_features_in_ = len(ENTITY_KEYS)
         return self
-
-    def _calibrate(self, ent, valid_bid, x, w_day, num) -> pd.DataFrame:
-        """Scale campaign x platform levels so in-sample totals match the reports."""
-        table = self.entities_
-        group, n_groups = _codes(table["campaign"], table["platform"])
-        rows = valid_bid
-        fc = self._evaluate(_take(self.params_, ent[rows]), np.exp(x[rows])[:, None],
-                            intervals=False)
-        metrics = ("impressions", "clicks", "cost", "orders", "gmv", "carts", "favorites")
-        factors = level_factors(
-            group[ent[rows]], n_groups, w_day[rows],
-            {m: num[m][rows] for m in metrics},
-            {m: getattr(fc, m)[:, 0] for m in metrics},
-        )
-        apply_factors(self.params_, group, factors)
-        first = _first_index(group, n_groups)
-        frame = table.iloc[first][["campaign", "platform"]].reset_index(drop=True)
-        return frame.assign(**{f"{name}_factor": f for name, f in factors.items()})
-
-    def _day_variance(self, ent, valid_bid, x, w_day, num) -> dict[str, float]:
-        """Moment estimate of the multiplicative day-to-day variance per metric."""
-        rows = valid_bid
-        e = ent[rows]
-        p = self.params_
-        fc = self._evaluate(_take(p, e), np.exp(x[rows])[:, None], intervals=False)
-        w = w_day[rows]
-        out: dict[str, float] = {}
-        unit = {"clicks": 1.0, "impressions": 1.0, "orders": 1.0, "carts": 1.0, "favorites": 1.0}
-        unit["cost"] = fc.cpc()[:, 0]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            aov = np.where(fc.orders[:, 0] > 0, fc.gmv[:, 0] / fc.orders[:, 0], 0.0)
-        unit["gmv"] = aov * (1 + AOV_CV2)
-        for m in ("impressions", "clicks", "cost", "orders", "gmv", "carts", "favorites"):
-            mu = getattr(fc, m)[:, 0]
-            obs = num[m][rows]
-            excess = np.sum(w * ((obs - mu) ** 2 - unit[m] * mu))
-            denom = np.sum(w * mu**2)
-            out[m] = float(np.clip(excess / denom, 0.0, 4.0)) if denom > 0 else 0.25
-        return out
 
     # ------------------------------------------------------------------ predict
     def predict(self, entities: pd.DataFrame, bids: np.ndarray) -> Forecast:
@@ -385,93 +326,8 @@ class ResponseModel(BaseEstimator):
         return Forecast(bids=b, **out, low=low, high=high, interval=self.interval)
 
     def _evaluate(self, p: dict[str, np.ndarray], b: np.ndarray, intervals: bool | str) -> Forecast:
-        """Forecast arrays from per-entity parameter columns (dict of (n,) arrays)."""
-        col = {k: np.asarray(p[k])[:, None] for k in p}
-        lb = np.log(b)
-        off = self.rank_offset
-        z_lo, z_hi = np.log(1.0 - off), np.log(RANK_OFF - off)
-        dx = lb - col["xbar"]
-        z = np.clip(col["a"] + col["beta"] * dx, z_lo, z_hi)
-        rank = off + np.exp(z)
-        lr = np.log(rank)
-        plat = np.broadcast_to(col["platform_code"], lr.shape).astype(np.int64)
-        flat_lr, flat_pl = lr.ravel(), plat.ravel()
-        lg_c = col["gamma_c"] * self.position_curves_["clicks"].log_at(flat_pl, flat_lr).reshape(lr.shape)
-        lg_i = col["gamma_i"] * self.position_curves_["impressions"].log_at(flat_pl, flat_lr).reshape(lr.shape)
-        impressions = np.exp(col["log_U"] + lg_i)
-        clicks = np.minimum(np.exp(col["log_V"] + lg_c), impressions)
-        # second price: once rank 1 is held, a higher bid no longer raises the price
-        beta = col["beta"]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            lb_top = np.where(beta < -1e-6, col["xbar"] + (col["a"] - z_lo) / np.maximum(-beta, 1e-6), np.inf)
-        lb_eff = np.minimum(lb, lb_top)
-        cpc = np.minimum(np.exp(lb_eff + col["rho"] + col["kappa_m1"] * (lb_eff - col["xc"])), b * col["cpc_cap"])
-        cost = clicks * cpc
-        orders = clicks * col["cvr"]
-        gmv = orders * col["aov"]
-        fc = Forecast(
-            bids=b,
-            impressions=impressions,
-            clicks=clicks,
-            cost=cost,
-            orders=orders,
-            gmv=gmv,
-            carts=clicks * col["cart_rate"],
-            favorites=clicks * col["fav_rate"],
-            rank=rank,
-            interval=self.interval,
-        )
-        if intervals:
-            slope_c = col["gamma_c"] * self.position_curves_["clicks"].slope_at(flat_pl, flat_lr).reshape(lr.shape)
-            at_floor = (z <= z_lo) | (z >= z_hi)
-            elast = np.where(at_floor, 0.0, slope_c * (rank - off) / rank)
-            var_clicks = col["var_log_V"] + elast**2 * (col["var_a"] + dx**2 * col["var_beta"])
-            var_cpc = col["var_rho"] + (lb_eff - col["xc"]) ** 2 * col["var_kappa"]
-            if intervals == "spec":
-                return self._interval_spec(fc, var_clicks, var_cpc, col)[0]
-            self._intervals(fc, var_clicks, var_cpc, col)
-        return fc
-
-    def _interval_scale(self, ent, valid_bid, x, dates, num) -> dict[str, np.ndarray]:
-        """Recalibrate the outcome spread on the history's last day (see ``intervals``).
-
-        The last day's rows are forecast at their own bids (in-sample, as ``_calibrate`` does)
-        and, per metric x platform x evidence band, the factor on the relative variance that
-        makes the randomised-PIT coverage of the ``interval`` equal to nominal is kept. Bands
-        with too few rows borrow the factor of the band below them, then keep 1.
-        """
-        n_plat = len(self.platforms_)
-        n_band = 4
-        rows = np.flatnonzero(valid_bid & (dates == dates.max()))
-        if len(rows) > SCALE_SAMPLE_ROWS:
-            rows = np.sort(np.random.default_rng(0).choice(rows, SCALE_SAMPLE_ROWS, replace=False))
-        ones = {m: np.ones(n_plat * n_band) for m in COUNT_METRICS}
-        if len(rows) < MIN_BAND_ROWS:
-            return ones
-        p = _take(self.params_, ent[rows])
-        spec = self._evaluate(p, np.exp(x[rows])[:, None], intervals="spec")
-        band = band_of(p["clicks_seen"])
-        plat = p["platform_code"].astype(np.int64)
-        # a thin band borrows the factor of the band below it (same platform)
-        merged = band.copy()
-        for b in range(n_band - 1, 0, -1):
-            for k in range(n_plat):
-                rows_b = (plat == k) & (merged == b)
-                if rows_b.sum() < MIN_BAND_ROWS:
-                    merged[rows_b] = b - 1
-        observed = {m: num[m][rows] for m in COUNT_METRICS}
-        flat = {m: tuple(a[:, 0] for a in v) for m, v in spec.items()}
-        fit = recalibrate(flat, observed, plat * n_band + merged, n_plat * n_band, self.interval)
-        n_fit = np.bincount(plat * n_band + merged, minlength=n_plat * n_band)
-        # bands map to the group their rows were merged into; groups still too thin keep 1
-        target = np.arange(n_plat * n_band)
-        for k in range(n_plat):
-            for b in range(n_band - 1, -1, -1):
-                g = k * n_band + b
-                while g % n_band > 0 and n_fit[g] < MIN_BAND_ROWS:
-                    g -= 1
-                target[k * n_band + b] = g
-        return {m: np.where(n_fit[target] >= MIN_BAND_ROWS, fit[m][target], 1.0) for m in COUNT_METRICS}
+        """Forecast arrays from per-entity parameter columns (see ``evaluate``)."""
+        return evaluate(self, p, b, intervals)
 
     def outcome_pit(self, entities: pd.DataFrame, bids: np.ndarray, observed: pd.DataFrame,
                     seed: int = 0) -> dict[str, np.ndarray]:
@@ -495,65 +351,6 @@ class ResponseModel(BaseEstimator):
                                     c * core[:, 0] + unit_n[:, 0], COUNT_METRICS[m], rng)
         return out
 
-    def _interval_spec(self, fc: Forecast, var_clicks, var_cpc, col) -> dict:
-        """Per metric ``(mu, count, s2, core, unit / count)`` of the outcome distribution.
-
-        ``count`` is the expected number of clicks (orders) whose absence makes the metric 0,
-        ``s2`` its overdispersion (parameter posterior plus day-to-day variance), ``core`` the
-        metric's relative variance beyond count noise and ``unit / count`` the count noise.
-        """
-        dv = self.day_variance_
-        var_cvr = col["var_log_cvr"]
-        post = {
-            "clicks": var_clicks,
-            "cost": var_clicks + var_cpc,
-            "orders": var_clicks + var_cvr,
-            "gmv": var_clicks + var_cvr + col["var_log_aov"],
-        }
-        unit = {"clicks": 1.0, "cost": 1.0 + CPC_CV2, "orders": 1.0, "gmv": 1.0 + AOV_CV2}
-        spec = {}
-        for m, count_name in (("clicks", "clicks"), ("cost", "clicks"), ("orders", "orders"), ("gmv", "orders")):
-            cnt = getattr(fc, count_name)
-            inv = np.divide(1.0, cnt, out=np.zeros_like(cnt), where=cnt > 0)
-            s2 = post[count_name] + dv[count_name] + np.zeros_like(cnt)
-            spec[m] = (getattr(fc, m), cnt, s2, post[m] + dv[m] + np.zeros_like(cnt), unit[m] * inv)
-        return spec, post
-
-    def _intervals(self, fc: Forecast, var_clicks, var_cpc, col) -> None:
-        """Interval bounds: outcome quantiles (``intervals``) or the expected value's posterior.
-
-        Outcome: hurdle quantiles (zero-day probability, lognormal positive part, whole
-        numbers for counts) with the relative variance scaled by ``interval_scale_``, widened
-        to contain the point forecast. Mean:
-        mean-matched lognormal of the parameter posterior, ``low = mu / sqrt(1 + v) exp(-z
-        sd)`` with ``sd^2 = log(1 + v)``.
-        """
-        spec, post = self._interval_spec(fc, var_clicks, var_cpc, col)
-        tail = (1 - self.interval) / 2
-        if self.interval_kind == "outcome":
-            scale = getattr(self, "interval_scale_", None)
-            if scale is not None:
-                plat = np.clip(np.asarray(col["platform_code"], dtype=np.int64), 0, len(self.platforms_) - 1)
-                group = plat * 4 + band_of(col["clicks_seen"])
-            for m, (mu, cnt, s2, core, unit_n) in spec.items():
-                c = 1.0 if scale is None else scale[m][group]
-                total = c * core + unit_n
-                disc = COUNT_METRICS[m]
-                low, high = bounds(mu, cnt, c * s2, total, tail, disc)
-                # the bounds always hold the point forecast: for a count this changes no
-                # covered whole number (a mean of 0.3 clicks above a 90th percentile of 0)
-                fc.low[m] = np.minimum(low, mu)
-                fc.high[m] = np.maximum(high, mu)
-            return
-        z = float(norm.ppf(0.5 + self.interval / 2))
-        for m in spec:
-            mu = getattr(fc, m)
-            total = post[m] * MEAN_SCALE + np.zeros_like(mu)
-            sd = np.sqrt(np.log1p(total))
-            centre = mu / np.sqrt(1.0 + total)
-            fc.low[m] = np.minimum(centre * np.exp(-z * sd), mu)
-            fc.high[m] = np.maximum(centre * np.exp(z * sd), mu)
-
     # ------------------------------------------------------------------ effects
     def region_roi_below(self, floor: float | pd.Series) -> pd.Series:
         """Posterior probability that each region's ROI is below ``floor``."""
@@ -561,67 +358,3 @@ class ResponseModel(BaseEstimator):
         if not isinstance(self.region_effects_, RegionEffects):
             return pd.Series(dtype=float)
         return self.region_effects_.region_roi_below(floor)
-
-
-def _quality_shift(ent: np.ndarray, n_ent: int, dates: np.ndarray, qs: np.ndarray) -> np.ndarray:
-    """log(quality that day / latest quality) per row (0 where unknown)."""
-    if not np.isfinite(qs).any():
-        return np.zeros(len(ent))
-    day = dates.astype("datetime64[D]").astype(np.int64)
-    last_day = np.full(n_ent, np.iinfo(np.int64).min)
-    np.maximum.at(last_day, ent, day)
-    latest = np.full(n_ent, np.nan)
-    is_last = (day == last_day[ent]) & np.isfinite(qs) & (qs > 0)
-    latest[ent[is_last]] = qs[is_last]
-    ratio = qs / latest[ent]
-    return np.where(np.isfinite(ratio) & (ratio > 0), np.log(np.where(ratio > 0, ratio, 1.0)), 0.0)
-
-
-def _take(params: pd.DataFrame, rows: np.ndarray) -> dict[str, np.ndarray]:
-    return {c: params[c].to_numpy()[rows] for c in params.columns}
-
-
-def _first_index(codes: np.ndarray, n: int) -> np.ndarray:
-    """Row index of the first occurrence of each code."""
-    first = np.empty(n, dtype=np.int64)
-    idx = np.arange(len(codes))
-    first[codes[::-1]] = idx[::-1]
-    return first
-
-
-def _num(df: pd.DataFrame, col: str, default: float = 0.0) -> np.ndarray:
-    if col not in df.columns:
-        return np.full(len(df), default)
-    out = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    return out if np.isnan(default) else np.nan_to_num(out, nan=default)
-
-
-def _item_price(table: pd.DataFrame, items: pd.DataFrame | None) -> np.ndarray:
-    """Item list price per entity (NaN where unknown)."""
-    if items is None or "item" not in items.columns or "price" not in items.columns:
-        return np.full(len(table), np.nan)
-    price = items.drop_duplicates("item").set_index(items.drop_duplicates("item")["item"].astype(str))["price"]
-    return pd.to_numeric(table["item"].map(price), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-
-
-def _pooled_tables(table: pd.DataFrame, params: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Median parameters per item x platform, campaign x platform, platform: priors for new rows."""
-    cols = ["xbar", "a", "beta", "log_V", "log_U", "rho", "kappa_m1", "xc", "cvr", "aov", "cart_rate", "fav_rate",
-            "var_beta", "var_kappa", "var_rho", "cpc_cap", "gamma_c", "gamma_i"]
-    frame = pd.concat([table, params[cols]], axis=1)
-    frame["alpha"] = frame["a"] - frame["beta"] * frame["xbar"]  # log rank at bid 1
-    seen = params["clicks_seen"].to_numpy() > 0
-    base = frame[seen] if seen.any() else frame
-    cols = [*cols, "alpha"]
-    return {
-        "item": base.groupby(["campaign", "item", "platform"], sort=False)[cols].median(),
-        "campaign": base.groupby(["campaign", "platform"], sort=False)[cols].median(),
-        "platform": base.groupby(["platform"], sort=False)[cols].median(),
-        "shop": base[cols].median().to_frame().T,
-    }
-
-
-def _calibrate_candidates(table, params, candidates) -> dict[str, float]:
-    from bidopt.model.priors import calibrate_candidates
-
-    return calibrate_candidates(table, params, candidates)
