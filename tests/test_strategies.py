@@ -260,7 +260,8 @@ def test_nothing_is_paused_on_thin_data(thin):
 
 # ---------------------------------------------------------------- top3_quality
 def test_nurtured_keywords_reach_the_top_only_in_the_push_hours(ctx, shop):
-    params = top3_quality.Top3QualityParams(max_per_campaign=5, hours=[10, 11, 20, 21, 22])
+    params = top3_quality.Top3QualityParams(max_per_campaign=5, hours=[10, 11, 20, 21, 22],
+                                            traffic=False)
     proposals = top3_quality.propose(ctx, params)
     bids = proposals[proposals["action"] == "set_bid"]
     assert len(bids) >= 6
@@ -288,7 +289,7 @@ def test_nurtured_keywords_reach_the_top_only_in_the_push_hours(ctx, shop):
 
 
 def test_nurturing_stops_at_the_target_quality_score(ctx):
-    params = top3_quality.Top3QualityParams(target_quality=6, max_per_campaign=50)
+    params = top3_quality.Top3QualityParams(target_quality=6, max_per_campaign=50, traffic=False)
     proposals = top3_quality.propose(ctx, params)
     bids = proposals[proposals["action"] == "set_bid"]
     state = ctx.keywords.merge(bids[KEYS], on=KEYS)
@@ -297,8 +298,63 @@ def test_nurturing_stops_at_the_target_quality_score(ctx):
     listed = lowest[lowest >= 10].index[:3].tolist()
     assert listed
     listed_only = top3_quality.propose(ctx, top3_quality.Top3QualityParams(
-        keywords=listed, max_per_campaign=0))
+        keywords=listed, max_per_campaign=0, traffic=False))
     assert len(listed_only) == 0
+
+
+def traffic_rows(proposals: pd.DataFrame) -> pd.DataFrame:
+    return proposals[proposals["reason"].str.startswith("traffic:")].reset_index(drop=True)
+
+
+def test_traffic_keywords_below_the_first_page_are_raised_to_about_rank_10(ctx, shop):
+    params = top3_quality.Top3QualityParams(max_per_campaign=5)
+    proposals = top3_quality.propose(ctx, params)
+    raised = traffic_rows(proposals)
+    assert len(raised) >= 8
+    assert (raised["action"] == "set_bid").all()
+    assert (raised["proposed"] > raised["current"]).all()
+    assert (raised["proposed"] <= params.max_bid_ratio * raised["current"] + 0.01).all()
+    assert (raised["platform"] == params.platform).all()
+    market = shop.market
+    after = market.rank_for_bid(raised[KEYS], raised["proposed"].to_numpy())
+    before = market.rank_for_bid(raised[KEYS], raised["current"].to_numpy())
+    # On the truth: the raise reaches the first page (the model's rank keeps a margin) ...
+    assert np.mean(after <= 10.5) >= 0.8 and np.all(after <= 12)
+    # ... and nobody clearly on the first page already is raised for traffic.
+    assert np.all(before > 9.5)
+    mobile = ctx.keywords[ctx.keywords["platform"] == "mobile"].reset_index(drop=True)
+    on_page = mobile[market.rank_for_bid(mobile[KEYS], mobile["bid"].to_numpy()) <= 9.5]
+    assert len(on_page) > 100
+    assert len(on_page.merge(raised[KEYS], on=KEYS)) == 0
+    # Nurtured keywords get their nurture bid only: one set_bid per keyword.
+    bids = proposals[proposals["action"] == "set_bid"]
+    assert not bids.duplicated(KEYS).any()
+    nurtured = bids[bids["reason"].str.startswith("养分")]
+    assert len(nurtured) >= 6 and len(nurtured.merge(raised[KEYS], on=KEYS)) == 0
+    assert raised["reason"].str.contains(r"below the first page \(rank \d", regex=True).all()
+    # A below-the-page keyword listed for nurturing is nurtured, not raised for traffic.
+    state = ctx.keywords.merge(raised[KEYS], on=KEYS)
+    word = state.loc[state["quality_score"] < params.target_quality, "keyword"].iloc[0]
+    listed = top3_quality.propose(ctx, params.model_copy(update={"keywords": [word]}))
+    mine = listed[(listed["keyword"] == word) & (listed["action"] == "set_bid")]
+    assert len(mine) and mine["reason"].str.startswith("养分").all()
+    assert raised["reason"].str.contains("vs floor 2.0").all()
+
+
+def test_thin_keywords_get_no_traffic_raise(thin, ctx):
+    _, thin_ctx = thin
+    params = top3_quality.Top3QualityParams()
+    assert len(traffic_rows(top3_quality.propose(thin_ctx, params))) == 0
+    # (without the evidence rule the same thin shop would be pushed)
+    loose = params.model_copy(update={"traffic_min_clicks": 0, "traffic_min_impressions": 0})
+    assert len(traffic_rows(top3_quality.propose(thin_ctx, loose))) > 0
+    raised = traffic_rows(top3_quality.propose(ctx, params))
+    state = ctx.keywords.merge(raised[KEYS], on=KEYS)
+    assert len(state) == len(raised) > 0
+    assert (state["clicks"] >= params.traffic_min_clicks).all()
+    assert (state["impressions"] >= params.traffic_min_impressions).all()
+    off = params.model_copy(update={"traffic": False})
+    assert len(traffic_rows(top3_quality.propose(ctx, off))) == 0
 
 
 # ---------------------------------------------------------------- end to end

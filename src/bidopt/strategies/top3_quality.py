@@ -20,6 +20,13 @@ keyword, so the strategy proposes two things that work together:
 Regions cannot be narrowed for one keyword without cutting the whole campaign's reach; the
 reason names the configured regions, and the docs recommend a separate nurture campaign
 (养分计划) with those regions when the operator wants the restriction enforced.
+
+Outside nurturing, rank <= 10 is enough: beyond it traffic is negligible, above it a
+keyword meant for traffic pays for position it does not need. The traffic part
+(``_traffic``) raises keywords that are not nurtured and sit below the first page (forecast
+rank worse than ``traffic_rank`` at today's bid) to the cheapest bid reaching it, when they
+have the evidence (clicks, impressions) and the forecast value per click covers the CPC
+there at the campaign's ROI floor. It aims at rank 10, never higher.
 """
 
 from __future__ import annotations
@@ -65,6 +72,24 @@ class Top3QualityParams(StrategyParams):
         default_factory=list, description="Regions of the push (named in the reason)."
     )
     hour_discounts: bool = Field(True, description="Propose the off-hours discounts.")
+    traffic: bool = Field(
+        True, description="Raise keywords meant for traffic (not nurtured) that sit below the "
+        "first page to rank <= traffic_rank.",
+    )
+    traffic_rank: float = Field(
+        10, ge=1, description="Rank a traffic keyword aims at, at most (beyond it traffic is "
+        "negligible); worse than this at today's bid counts as below the first page.",
+    )
+    traffic_rank_reach: float = Field(
+        8.5, ge=1, description="Forecast rank counted as reaching traffic_rank (a margin for "
+        "model error); at most traffic_rank.",
+    )
+    traffic_min_clicks: int = Field(
+        5, ge=0, description="Clicks in the window a traffic keyword needs to be raised.",
+    )
+    traffic_min_impressions: int = Field(
+        300, ge=0, description="Impressions in the window a traffic keyword needs to be raised.",
+    )
 
 
 def _chosen(context: RunContext, params: Top3QualityParams) -> pd.DataFrame:
@@ -80,17 +105,32 @@ def _chosen(context: RunContext, params: Top3QualityParams) -> pd.DataFrame:
     return chosen.drop_duplicates(KEYWORD_KEYS)
 
 
+def _bid_grid(context: RunContext, params: Top3QualityParams,
+              bids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Today's bids (at least the platform minimum) and a geometric grid from them up to
+    ``max_bid_ratio`` x, one row per keyword; column 0 is today's bid."""
+    rules = context.bid_rules(params.platform)
+    current = np.maximum(bids, rules.min)
+    top = np.minimum(current * params.max_bid_ratio, rules.max)
+    steps = np.linspace(0.0, 1.0, params.levels)
+    return current, np.round(current[:, None] * (top / current)[:, None] ** steps[None, :], 2)
+
+
 def propose(context: RunContext, params: Top3QualityParams) -> pd.DataFrame:
     if len(context.keywords) == 0:
         return no_proposals()
     chosen = _chosen(context, params).reset_index(drop=True)
-    if len(chosen) == 0:
-        return no_proposals()
-    rules = context.bid_rules(params.platform)
-    current = np.maximum(chosen["bid"].to_numpy(float), rules.min)
-    top = np.minimum(current * params.max_bid_ratio, rules.max)
-    steps = np.linspace(0.0, 1.0, params.levels)
-    grid = np.round(current[:, None] * (top / current)[:, None] ** steps[None, :], 2)
+    frames = [_nurture(context, params, chosen) if len(chosen) else no_proposals()]
+    if params.traffic:
+        frames.append(_traffic(context, params, chosen))
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else no_proposals()
+
+
+def _nurture(context: RunContext, params: Top3QualityParams,
+             chosen: pd.DataFrame) -> pd.DataFrame:
+    """The nurture bids (rank 1 under the cap, else top 3) and the off-hours discounts."""
+    current, grid = _bid_grid(context, params, chosen["bid"].to_numpy(float))
     fc = context.forecast(chosen[KEYWORD_KEYS], grid)
     cpc, rank = fc.cpc(), np.asarray(fc.rank)
     value = np.divide(fc.gmv, fc.clicks, out=np.zeros_like(fc.gmv), where=fc.clicks > 0)
@@ -129,6 +169,58 @@ def propose(context: RunContext, params: Top3QualityParams) -> pd.DataFrame:
     if params.hour_discounts and len(params.hours) < 24:
         frames.append(_off_hours(context, params, kws, nurture))
     return pd.concat([f for f in frames if len(f)], ignore_index=True)
+
+
+def _traffic(context: RunContext, params: Top3QualityParams,
+             nurtured: pd.DataFrame) -> pd.DataFrame:
+    """Keywords meant for traffic below the first page: the cheapest bid reaching
+    ``traffic_rank``, when the evidence says that traffic pays at the campaign's ROI floor.
+
+    Nurtured keywords (every pick of ``_chosen``, proposed or not) are left to nurturing.
+    """
+    state = context.keywords
+    keys = pd.MultiIndex.from_frame(state[KEYWORD_KEYS])
+    nurturing = keys.isin(pd.MultiIndex.from_frame(nurtured[KEYWORD_KEYS])) if len(nurtured) \
+        else np.zeros(len(state), bool)
+    bid = state["bid"].to_numpy(float)
+    pool = state[(state["platform"].astype(str) == params.platform).to_numpy() & ~nurturing
+                 & np.isfinite(bid) & (bid > 0)
+                 & (state["clicks"].to_numpy(float) >= params.traffic_min_clicks)
+                 & (state["impressions"].to_numpy(float) >= params.traffic_min_impressions)]
+    pool = pool.reset_index(drop=True)
+    if len(pool) == 0:
+        return no_proposals()
+    current, grid = _bid_grid(context, params, pool["bid"].to_numpy(float))
+    fc = context.forecast(pool[KEYWORD_KEYS], grid)
+    rank, cpc = np.asarray(fc.rank), fc.cpc()
+    value = np.divide(fc.gmv, fc.clicks, out=np.zeros_like(fc.gmv), where=fc.clicks > 0)
+    reach = rank <= min(params.traffic_rank_reach, params.traffic_rank)
+    col = reach.argmax(axis=1)
+    at = np.arange(len(pool)), col
+    floor = context.roi_floor(pool["campaign"])
+    step = context.bid_rules(params.platform).step
+    act = ((rank[:, 0] > params.traffic_rank) & reach.any(axis=1)
+           & (cpc[at] > 0) & (value[at] >= floor * cpc[at])
+           & (grid[at] > current + step / 2))
+    rows = np.flatnonzero(act)
+    if len(rows) == 0:
+        return no_proposals()
+    col = col[rows]
+    raise_to = grid[rows, col]
+    out = pool.loc[rows, KEYWORD_KEYS].reset_index(drop=True)
+    out["action"] = "set_bid"
+    out["current"] = pool["bid"].to_numpy(float)[rows]
+    out["proposed"] = raise_to
+    out["reason"] = [
+        f"traffic: below the first page (rank {r0:.1f}): bid {b:.2f} reaches rank {r:.1f} at "
+        f"CPC {c:.2f}, value per click {v:.2f} (ROI {v / c:.2f} vs floor {f:.1f}; "
+        f"{n:.0f} clicks, {i:.0f} impressions seen)"
+        for r0, b, r, c, v, f, n, i in zip(
+            rank[rows, 0], raise_to, rank[rows, col], cpc[rows, col], value[rows, col],
+            floor[rows], pool["clicks"].to_numpy(float)[rows],
+            pool["impressions"].to_numpy(float)[rows], strict=True)
+    ]
+    return out
 
 
 def _best_ctr_crowds(context: RunContext, kws: pd.DataFrame, n: int = 2) -> list[str]:
