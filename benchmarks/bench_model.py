@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from bidopt.model import ResponseModel
+from bidopt.model.intervals import pit_coverage
 from bidopt.simulate import simulate_shop
 
 KEYS = ["campaign", "item", "keyword", "platform"]
@@ -123,7 +124,7 @@ def accuracy(size: str, seed: int) -> tuple[list[str], bool]:
         cov_mean = np.mean((fc_mean.low[m][:, 0] <= t * (1 + 1e-9)) & (t <= fc_mean.high[m][:, 0] * (1 + 1e-9)))
         h = held[m].to_numpy()
         inside = (f_out.low[m][:, 0] <= h + 1e-9) & (h <= f_out.high[m][:, 0] + 1e-9)
-        cov_pit = float(np.mean((pit[m] >= 0.1) & (pit[m] <= 0.9)))
+        cov_pit = pit_coverage(pit[m], 0.8)
         expect = (f_out.orders if m in ("orders", "gmv") else f_out.clicks)[:, 0]
         in_pit = (pit[m] >= 0.1) & (pit[m] <= 0.9)
         one, busy = expect >= 1, expect >= 5

@@ -263,15 +263,3 @@ def oracle_plan(
     chosen = levels[np.arange(n), solution.choice]
     bids = state[KEYWORD_KEYS].reset_index(drop=True).assign(bid=chosen)
     return OraclePlan(bids, solution, levels)
-
-
-def baseline_bids(name: str, state: pd.DataFrame, config: Config) -> pd.DataFrame:
-    """One baseline by name (see :data:`BASELINES`), steering to each campaign's floor."""
-    if name not in BASELINES:
-        raise ValueError(f"unknown baseline {name!r} (known: {', '.join(BASELINES)})")
-    return baseline_plans(state, config)[name]
-
-
-def oracle_bids(market: Market, state: pd.DataFrame, config: Config) -> pd.DataFrame:
-    """The oracle's bids (0 = paused); see :func:`oracle_plan`."""
-    return oracle_plan(state, market, config).bids

@@ -15,8 +15,6 @@ PLATFORMS = ("mobile", "pc")
 DIMENSIONS = ("date", "campaign", "item", "keyword", "crowd", "region", "platform", "hour")
 # Additive counts: these may be summed over any dimension.
 METRICS = ("impressions", "clicks", "cost", "orders", "gmv", "carts", "favorites")
-# Per-row state that is averaged, not summed.
-STATE = ("bid", "avg_rank", "quality_score")
 REPORT_COLUMNS = DIMENSIONS + ("bid",) + METRICS + ("avg_rank", "quality_score")
 REQUIRED_REPORT_COLUMNS = ("date", "campaign", "impressions", "clicks", "cost")
 

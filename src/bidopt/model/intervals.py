@@ -95,6 +95,7 @@ def randomised_pit(y, mu, count, s2, total, discrete: bool, rng: np.random.Gener
 
 
 def pit_coverage(u: np.ndarray, interval: float) -> float:
+    """Share of randomised PIT values inside the central ``interval``: equals it when calibrated."""
     tail = (1.0 - interval) / 2.0
     return float(np.mean((u >= tail) & (u <= 1.0 - tail)))
 

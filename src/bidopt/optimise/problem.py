@@ -140,9 +140,6 @@ class Priced:
     g: np.ndarray
     c: np.ndarray
 
-    def take(self, rows: np.ndarray) -> Priced:
-        return Priced(self.v[rows], self.g[rows], self.c[rows])
-
 
 def priced(problem: Problem) -> Priced:
     """Make the float32 copies once; reject non-finite data at valid levels."""
