@@ -110,6 +110,29 @@ def test_slice_actions_are_taken_only_when_their_forecast_pays(shop_files):
     assert np.isnan(excluded["exp_roi"]).all() or (excluded["exp_cost"] == 0).all()
 
 
+def test_a_rejection_names_a_limit_only_when_the_move_would_use_it(shop_files):
+    campaigns = plan(shop_files).decision.campaigns
+    bound = campaigns.loc[(campaigns["roi_after"] - campaigns["planned_floor"]).abs().idxmin()]
+    assert abs(bound["roi_after"] - bound["planned_floor"]) < 0.01, "the test needs a campaign at its floor"
+    row = {"campaign": bound["campaign"], "item": "all", "reason": "test"}
+    # Excluding a region with ROI 1.5 under the floor 2.0 raises the campaign's ROI: the floor
+    # cannot be why it is rejected (under a GMV objective it gives up GMV). Including a
+    # region with ROI 0.3 would spend ROI headroom: that one is held back by the floor.
+    exclude = dict(row, action="exclude_region", region="新疆", current=1.0, proposed=0.0,
+                   base_clicks=100.0, base_cost=100.0, base_gmv=150.0,
+                   exp_clicks=0.0, exp_cost=0.0, exp_gmv=0.0)
+    include = dict(row, action="include_region", region="西藏", current=0.0, proposed=1.0,
+                   base_clicks=0.0, base_cost=0.0, base_gmv=0.0,
+                   exp_clicks=100.0, exp_cost=100.0, exp_gmv=30.0)
+    result = plan(shop_files, pd.DataFrame([exclude, include]))
+    judged = result.decision.proposals.set_index("region")
+    assert (judged["status"] == "rejected").all()
+    assert "floor" not in judged.loc["新疆", "decision"]
+    assert "budget" not in judged.loc["新疆", "decision"]
+    assert judged.loc["新疆", "decision"].startswith("rejected: keeping it gives a higher expected gmv")
+    assert "would fall below its ROI floor" in judged.loc["西藏", "decision"]
+
+
 def test_a_group_of_slice_actions_is_taken_whole(shop_files):
     campaign = plan(shop_files).context.campaigns["campaign"].iloc[0]
     row = {"campaign": campaign, "item": "all", "action": "set_hour_discount", "current": 100.0,

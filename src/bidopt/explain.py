@@ -49,25 +49,35 @@ class Plan:
         frame["roi"] = frame["gmv"] / frame["cost"].where(frame["cost"] > 0)
         return frame
 
-    def binding(self) -> list[str]:
-        """Per campaign, which limit holds the plan back, in words."""
+    def binds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per campaign, whether its daily budget and whether its planned ROI floor hold
+        the plan back (within 2% of the limit)."""
         after = self.totals(self.choice)
+        cost, gmv = after["cost"].to_numpy(), after["gmv"].to_numpy()
         floors = self.limits["planned_floor"].to_numpy(float)
         budgets = self.limits["daily_budget"].to_numpy(float)
-        roi_slack = after["gmv"].to_numpy() - floors * after["cost"].to_numpy()
-        budget_slack = budgets - after["cost"].to_numpy()
-        words = []
-        for k, name in enumerate(self.limits["campaign"]):
-            cost = after["cost"].iloc[k]
-            if np.isfinite(budgets[k]) and budget_slack[k] <= 0.02 * max(budgets[k], 1.0):
-                words.append(f"campaign '{name}' would exceed its daily budget {budgets[k]:,.2f}")
-            elif roi_slack[k] <= 0.02 * max(floors[k] * cost, 1.0):
-                floor = self.limits["roi_floor"].iloc[k]
-                words.append(f"campaign '{name}' would fall below its ROI floor {floor:.2f} "
-                             f"(planned to {floors[k]:.2f})")
-            else:
-                words.append("")
-        return words
+        budget = np.isfinite(budgets) & (budgets - cost <= 0.02 * np.maximum(budgets, 1.0))
+        floor = gmv - floors * cost <= 0.02 * np.maximum(floors * cost, 1.0)
+        return budget, floor
+
+    def limit_words(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per campaign, the budget and the floor in words (object arrays)."""
+        names = self.limits["campaign"].astype(str).to_numpy()
+        budgets = self.limits["daily_budget"].to_numpy(float)
+        floors = self.limits["roi_floor"].to_numpy(float)
+        planned = self.limits["planned_floor"].to_numpy(float)
+        budget = np.array([f"campaign '{n}' would exceed its daily budget {b:,.2f}"
+                           for n, b in zip(names, budgets, strict=True)], dtype=object)
+        floor = np.array([f"campaign '{n}' would fall below its ROI floor {f:.2f} "
+                          f"(planned to {p:.2f})"
+                          for n, f, p in zip(names, floors, planned, strict=True)], dtype=object)
+        return budget, floor
+
+    def binding(self) -> list[str]:
+        """Per campaign, which limit holds the plan back, in words."""
+        budget, floor = self.binds()
+        budget_words, floor_words = self.limit_words()
+        return list(np.select([budget, floor], [budget_words, floor_words], ""))
 
 
 def judge_proposals(
@@ -105,9 +115,17 @@ def judge_proposals(
         moved = np.abs(chosen - keep) > _TOL
         status = np.select([accepted, between, moved], ["accepted", "scaled", "overridden"],
                            "rejected")
-        binding = np.array(plan.binding(), dtype=object)[plan.group[rows]]
-        objective = ctx.config.objective.target
-        why = np.where(binding != "", binding, f"keeping it gives a higher expected {objective}")
+        # The move a proposal asks for, in the optimiser's terms: from "keep" to its target
+        # (for a scaled one, the part not taken: from the chosen bid on). The target is the
+        # level equal to it: the decide step put bids on the grid exactly (pause is the zero
+        # level); added keywords and slices have it in column 1. Where a second proposal on
+        # the same keyword took its level, the nearest level stands in.
+        levels = plan.choices.levels[rows]
+        to = np.abs(levels - target[:, None]).argmin(axis=1)
+        start = np.where(between, plan.choice[rows], plan.choices.keep[rows])
+        d_cost = plan.outcome["cost"][rows, to] - plan.outcome["cost"][rows, start]
+        d_gmv = plan.outcome["gmv"][rows, to] - plan.outcome["gmv"][rows, start]
+        why = _why_not(ctx, plan, rows, d_cost, d_gmv, scaled=between)
         pinned = plan.choices.entities["pinned"].to_numpy(bool)[rows]
         overridden = "overridden: the optimiser chose " + pd.Series(chosen).map("{:.2f}".format)
         decision = np.select(
@@ -127,6 +145,40 @@ def judge_proposals(
         "rejected: the proposal carries no forecast (base_* and exp_* columns)"
     )
     return judged
+
+
+def _why_not(ctx: RunContext, plan: Plan, rows: np.ndarray, d_cost: np.ndarray,
+             d_gmv: np.ndarray, scaled: np.ndarray) -> np.ndarray:
+    """Why a move was not taken (or not in full). A limit is named only when the move
+    would spend it: the budget when it adds cost, the ROI floor when it adds less GMV than
+    the planned floor times its cost (it uses ROI headroom). Otherwise the optimiser
+    preferred the objective it gives up; where a binding limit would get room from the
+    move, that room was worth less."""
+    group = plan.group[rows]
+    budget, floor = plan.binds()
+    budget_words, floor_words = plan.limit_words()
+    headroom = d_gmv - plan.limits["planned_floor"].to_numpy(float)[group] * d_cost
+    uses_budget = budget[group] & (d_cost > _TOL)
+    uses_floor = floor[group] & (headroom < -_TOL)
+    shop_budget = ctx.config.constraints.shop_budget
+    shop_total = float(plan.totals(plan.choice)["cost"].sum())
+    uses_shop = (shop_budget is not None
+                 and shop_total >= shop_budget - 0.02 * max(shop_budget, 1.0)) & (d_cost > _TOL)
+    objective = ctx.config.objective.target
+    prefer = np.where(scaled, f"the full change gives a lower expected {objective}",
+                      f"keeping it gives a higher expected {objective}").astype(object)
+    frees = np.select(
+        [floor[group] & (headroom > _TOL), budget[group] & (d_cost < -_TOL)],
+        ["; the ROI headroom it frees is worth less than what it gives up",
+         "; the budget it frees is worth less than what it gives up"],
+        "",
+    ).astype(object)
+    return np.select(
+        [uses_budget, uses_floor, uses_shop],
+        [budget_words[group], floor_words[group],
+         f"the shop would exceed its daily budget {shop_budget or 0:,.2f}"],
+        prefer + frees,
+    )
 
 
 def plan_actions(ctx: RunContext, plan: Plan, judged: pd.DataFrame) -> pd.DataFrame:
