@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import numpy as np
@@ -393,6 +394,35 @@ def test_sample_run_shows_the_strategies_actions(tmp_path):
         assert kind in actions_line
     premiums = recs[recs["action"] == "set_crowd_premium"]
     assert premiums["crowd"].notna().all() and premiums["exp_roi"].ge(FLOOR).all()
+    # Below the proposals line, one line per strategy x action kind with what became of
+    # them, including kinds the optimiser rejected entirely.
+    table = proposal_table(text)
+    assert {("region_exclusion", "exclude_region"), ("pc_floor", "set_bid"),
+            ("long_tail", "add_keyword"), ("crowd_premium", "set_crowd_premium")} <= set(table.index)
+    assert table.loc[("region_exclusion", "exclude_region"), "proposed"] > 0
+    assert table.loc[("pc_floor", "set_bid"), "proposed"] > 0
+    statuses = ["accepted", "scaled", "overridden", "rejected"]
+    assert (table[statuses].sum(axis=1) == table["proposed"]).all()
+    line = next(line for line in text.splitlines() if line.startswith("proposals:"))
+    numbers = [int(n.replace(",", "")) for n in re.findall(r"[\d,]+\d|\d", line)]
+    assert table["proposed"].sum() == numbers[0]
+    assert list(table[statuses].sum()) == numbers[1:]
+
+
+def proposal_table(text: str) -> pd.DataFrame:
+    """The per-strategy table the run summary prints below the proposals line."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("proposals:"))
+    header = lines[start + 1].split()
+    assert header == ["strategy", "action", "proposed", "accepted", "scaled", "overridden",
+                      "rejected"]
+    rows = []
+    for line in lines[start + 2:]:
+        if not line.startswith("  "):
+            break
+        name, kind, *counts = line.split()
+        rows.append([name, kind, *(int(c.replace(",", "")) for c in counts)])
+    return pd.DataFrame(rows, columns=header).set_index(["strategy", "action"])
 
 
 def test_sample_run_for_profit_takes_regions_and_hours_too(tmp_path):

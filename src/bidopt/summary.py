@@ -24,6 +24,11 @@ def _cell(text: str, width: int) -> str:
     return out + " " * (width - used)
 
 
+def _width(text: str) -> int:
+    """Terminal columns ``text`` takes; CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
+
+
 def _money(value: float) -> str:
     return f"{value:,.2f}" if math.isfinite(value) else "-"
 
@@ -59,13 +64,37 @@ def campaign_table(campaigns: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+STATUSES = ("accepted", "scaled", "overridden", "rejected")
+
+
+def proposal_table(proposals: pd.DataFrame, indent: str = "  ") -> list[str]:
+    """One line per strategy x action kind: how many were proposed and what became of them."""
+    if proposals.empty:
+        return []
+    keys = proposals[["strategy", "action"]].fillna("-").astype(str)
+    counts = pd.crosstab([keys["strategy"], keys["action"]], proposals["status"])
+    counts = counts.reindex(columns=list(STATUSES), fill_value=0)
+    name_w = min(max(8, *(_width(n) for n in counts.index.get_level_values(0))), 24)
+    kind_w = min(max(6, *(_width(k) for k in counts.index.get_level_values(1))), 20)
+    lines = [f"{indent}{_cell('strategy', name_w)} {_cell('action', kind_w)} {'proposed':>8} "
+             f"{'accepted':>8} {'scaled':>7} {'overridden':>10} {'rejected':>8}"]
+    for (strategy, action), row in counts.iterrows():
+        lines.append(
+            f"{indent}{_cell(strategy, name_w)} {_cell(action, kind_w)} {int(row.sum()):>8,} "
+            f"{row['accepted']:>8,} {row['scaled']:>7,} {row['overridden']:>10,} "
+            f"{row['rejected']:>8,}"
+        )
+    return lines
+
+
 def format_summary(result: RunResult, config: Config, *, verbose: bool = False) -> str:
     decision = result.decision
     ctx = result.context
     history = ctx.history["keywords"]
     first, last = history["date"].min().date(), history["date"].max().date()
     status = decision.proposals["status"].value_counts()
-    by_action = result.recommendations["action"].value_counts()
+    # Actions the plan takes; the CSV may also list rejected proposals (include_rejected).
+    by_action = decision.actions["action"].value_counts()
     phase = config.phase_for(result.date)
     lines = [
         f"bidopt: shop '{config.shop}', planning the night of {result.date}"
@@ -75,6 +104,7 @@ def format_summary(result: RunResult, config: Config, *, verbose: bool = False) 
         f"proposals: {len(decision.proposals):,} (accepted {status.get('accepted', 0):,}, "
         f"scaled {status.get('scaled', 0):,}, overridden {status.get('overridden', 0):,}, "
         f"rejected {status.get('rejected', 0):,})",
+        *proposal_table(decision.proposals),
         "actions: " + (", ".join(f"{k} {v:,}" for k, v in by_action.items()) or "none"),
         "",
         campaign_table(decision.campaigns),
