@@ -95,7 +95,8 @@ def test_summary_reports_counts_and_holds_the_roi_floor(english_run, shop):
 
 
 def test_recommendations_move_bids_in_the_right_direction_on_the_truth(english_run, shop):
-    """Raised keywords truly earn above the floor; lowered ones truly earn below it."""
+    """Raised keywords truly earn above the planned floor (the floor 2.0 plus the default 25%
+    margin); lowered ones truly earn below it."""
     recs = read_recs(english_run[1])
     bids = recs[recs["action"] == "set_bid"]
     keys = ["campaign", "item", "keyword", "platform"]
@@ -106,7 +107,7 @@ def test_recommendations_move_bids_in_the_right_direction_on_the_truth(english_r
     assert len(up) > 5 and len(down) > 5
     roi_up = up["gmv"].sum() / up["cost"].sum()
     roi_down = down["gmv"].sum() / down["cost"].sum()
-    assert roi_up > 2.0 > roi_down
+    assert roi_up > 2.0 * 1.25 > roi_down
 
 
 def test_chinese_gbk_exports_give_the_same_plan(english_run, shop_files_chinese, tmp_path):

@@ -134,8 +134,9 @@ class Optimiser(_Section):
         "well the history measures that campaign's ROI, the floor holds with this probability.",
     )
     roi_margin_pct: float = Field(
-        15.0, ge=0, le=100,
-        description="Smallest margin above the floor any campaign is planned with, in percent.",
+        25.0, ge=0, le=100,
+        description="Smallest margin above the floor any campaign is planned with, in percent: "
+        "the forecast's error on a whole night's moves (see docs/optimiser.md, 'Judged on truth').",
     )
     min_gain: float = Field(
         0.3, ge=0,

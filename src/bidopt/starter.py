@@ -39,7 +39,7 @@ history:
 optimiser:
   bids: free               # free: any bid may move within the nightly limit; proposals: only as strategies propose
   floor_confidence: 0.9    # plan each campaign above its floor by its ROI's standard error...
-  roi_margin_pct: 15       # ...and never closer than this (percent) to the floor
+  roi_margin_pct: 25       # ...and never closer than this (percent) to the floor
   min_gain: 0.3            # a change must gain at least this much objective per day
 
 # calendar:                # promotion phases override the floor, budget and objective weights
