@@ -89,10 +89,12 @@ def test_moves_spend_toward_truly_better_hours_without_losing_true_gmv(medium_ni
         # true ROI: never lower than now (nor below the floor where it was above it)
         assert (totals["roi1"] >= np.minimum(totals["roi0"], FLOOR) - 1e-9).all(), which
         assert (totals["roi1"] >= totals["roi0"] - 1e-9).all(), which
-        # true GMV: within 1% per campaign, and not lower over the shop for what is accepted
+        # true GMV: within 1% per campaign, and within 0.5% over the shop for what is
+        # accepted (where a campaign's planned floor binds, the decision step may trade a
+        # little GMV for the ROI headroom a schedule frees, and spend it on bids)
         assert (totals["gmv1"] >= 0.99 * totals["gmv0"]).all(), which
         if which == "accepted":
-            assert totals["gmv1"].sum() >= 0.999 * totals["gmv0"].sum()
+            assert totals["gmv1"].sum() >= 0.995 * totals["gmv0"].sum()
 
 
 def test_proposals_are_well_formed(medium_night):
