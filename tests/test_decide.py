@@ -177,3 +177,18 @@ def test_campaigns_are_planned_above_their_floor_by_the_margin(shop_files):
     feasible_before = campaigns["roi_before"] >= campaigns["planned_floor"]
     after = campaigns.loc[feasible_before]
     assert (after["roi_after"] >= after["planned_floor"] - 1e-6).all()
+
+
+def test_two_proposals_for_one_keyword_each_get_their_own_level():
+    from bidopt.decide import _place_targets
+
+    levels = np.array([[0.8, 0.9, 1.0, 1.05, 1.1, 1.15, 1.2]] * 2)
+    grid_ok = np.ones(levels.shape, dtype=bool)
+    allowed = grid_ok.copy()
+    rows = np.array([0, 0, 1, 0])
+    targets = np.array([1.14, 1.13, 0.85, 1.1])  # the last one is already a level
+    _place_targets(levels, grid_ok, allowed, rows, targets, np.array([1.0, 1.0, 1.0, 1.0]))
+    assert {1.13, 1.14, 1.1} <= set(levels[0].round(2))
+    assert 0.85 in set(levels[1].round(2))
+    assert (np.diff(levels, axis=1) > 0).all()  # still sorted
+    assert (levels[:, 2] == 1.0).all()  # the keep level did not move

@@ -105,12 +105,8 @@ def _open_proposals(ctx: RunContext, choices: Choices, proposals: pd.DataFrame) 
     moving = ~pause & (np.abs(target - keep_bid) > _TOL)
     # Put each proposed bid on the grid exactly: it replaces the nearest level on its side.
     r, t = rows[moving], target[moving]
-    distance = np.abs(levels[r, :pause_col] - t[:, None])
-    side = np.where(t[:, None] > keep_bid[moving, None], levels[r, :pause_col] > keep_bid[moving, None],
-                    levels[r, :pause_col] < keep_bid[moving, None])
-    nearest = np.where(side, distance, np.inf).argmin(axis=1)
-    levels[r, nearest] = t
-    grid_ok[r, nearest] = True
+    _place_targets(levels[:, :pause_col], grid_ok[:, :pause_col], allowed[:, :pause_col],
+                   r, t, keep_bid[moving])
     low, high = np.minimum(keep_bid[moving], t), np.maximum(keep_bid[moving], t)
     inside = (levels[r, :pause_col] >= low[:, None] - _TOL) & (
         levels[r, :pause_col] <= high[:, None] + _TOL
@@ -118,6 +114,39 @@ def _open_proposals(ctx: RunContext, choices: Choices, proposals: pd.DataFrame) 
     np.logical_or.at(allowed[:, :pause_col], r, inside & grid_ok[r, :pause_col])
     allowed[rows[pause], pause_col] = True
     return bids
+
+
+def _place_targets(levels: np.ndarray, grid_ok: np.ndarray, allowed: np.ndarray,
+                   rows: np.ndarray, targets: np.ndarray, keep_bid: np.ndarray) -> None:
+    """Make every proposed bid a level of its row (in place), each its own level.
+
+    Several strategies may propose for one keyword: the k-th proposal of a row is placed in
+    round k, never over a level an earlier proposal took (one proposal overwriting another's
+    level could never be accepted). Rows touched are sorted again; the keep level does not
+    move because every replaced level stays on its side of it.
+    """
+    if len(rows) == 0:
+        return
+    taken = np.zeros(levels.shape, dtype=bool)
+    occurrence = pd.Series(rows).groupby(rows).cumcount().to_numpy()
+    for k in range(int(occurrence.max()) + 1):
+        pick = occurrence == k
+        r, t, kb = rows[pick], targets[pick], keep_bid[pick]
+        here = levels[r]
+        distance = np.abs(here - t[:, None])
+        same = distance <= _TOL
+        side = np.where(t[:, None] > kb[:, None], here > kb[:, None] + _TOL, here < kb[:, None] - _TOL)
+        free = np.where(side & ~taken[r], distance, np.inf)
+        column = np.where(same.any(axis=1), same.argmax(axis=1), free.argmin(axis=1))
+        placed = same.any(axis=1) | np.isfinite(free.min(axis=1))
+        r, column = r[placed], column[placed]
+        levels[r, column] = t[placed]
+        grid_ok[r, column] = True
+        taken[r, column] = True
+    touched = np.unique(rows)
+    order = np.argsort(levels[touched], axis=1, kind="stable")
+    for array in (levels, grid_ok, allowed):
+        array[touched] = np.take_along_axis(array[touched], order, axis=1)
 
 
 def _added_choices(ctx: RunContext, proposals: pd.DataFrame) -> tuple[Choices, pd.DataFrame]:
