@@ -49,6 +49,14 @@ def test_init_refuses_to_overwrite(tmp_path):
     assert target.read_text(encoding="utf-8") == "keep me"
 
 
+def test_init_refuses_exports_that_do_not_exist(tmp_path):
+    target = tmp_path / "bidopt.yaml"
+    result = invoke("init", "--roi-floor", "2", "--budget", "0", "--out", str(target),
+                    "--reports", str(tmp_path / "kw*.csv"))
+    assert result.exit_code == 2 and "no such file" in result.output and "kw*.csv" in result.output
+    assert not target.exists()
+
+
 def test_config_schema_is_json():
     result = invoke("config", "schema")
     assert result.exit_code == 0

@@ -190,6 +190,10 @@ def init(roi_floor, budget, reports, items, candidates, out, force):
         raise click.BadParameter("must be greater than 0", param_hint="--roi-floor")
     if budget < 0:
         raise click.BadParameter("must be 0 or more", param_hint="--budget")
+    missing = [str(p) for p in (*reports, items, candidates) if p is not None and not p.is_file()]
+    if missing:
+        raise click.BadParameter("no such file: " + ", ".join(missing),
+                                 param_hint="--reports/--items/--candidates")
     text = starter_config(roi_floor, budget or None, list(reports), items, candidates, out.parent)
     out.write_text(text, encoding="utf-8")
     click.echo(f"wrote {out}; next: bidopt validate --config {out}")
