@@ -44,7 +44,13 @@ from bidopt.simulate import Market, simulate_shop, write_shop
 END = dt.date(2026, 11, 24)
 NIGHT = dt.date(2026, 11, 25)
 TOL = 0.005  # relative slack before a floor or budget counts as broken
-METHODS = ("bidopt", *BASELINES, "oracle")
+# "bids_only" (with --strategies all): bidopt with its default strategies, i.e. bid changes
+# alone, so that the table shows what the playbook strategies add on top.
+METHODS = ("bidopt", "bids_only", *BASELINES, "oracle")
+
+
+def methods(truth: dict) -> list[str]:
+    return [m for m in METHODS if m in truth]
 
 
 @dataclass
@@ -131,11 +137,15 @@ def run_case(label: str, market: Market, files: dict[str, Path], floor: float,
         data["optimiser"] = {"roi_margin_pct": margin}
     pm = get_plugin_manager(entry_points=False)
     registry = build_registry(pm)
-    if strategies == "all":
-        data["strategies"] = {name: {} for name in registry.strategies}
-    config = parse_config(data)
     sources = SourceOverrides([p for n, p in sorted(files.items()) if n.endswith("report")],
                               files["items"], files["candidates"])
+    truth = {}
+    if strategies == "all":
+        alone = plan_night(parse_config(data), registry, date=NIGHT, sources=sources)
+        bids, extra = plan_inputs(alone.recommendations, alone.context.keywords, market)
+        truth["bids_only"] = on_truth(market, bids, **extra)
+        data["strategies"] = {name: {} for name in registry.strategies}
+    config = parse_config(data)
     start = time.perf_counter()
     run = plan_night(config, registry, date=NIGHT, sources=sources)
     seconds = time.perf_counter() - start
@@ -143,7 +153,7 @@ def run_case(label: str, market: Market, files: dict[str, Path], floor: float,
     used = run.context.config.model_copy(update={"constraints": run.context.config.constraints
                                                  .model_copy(update={"roi_floor": floor})})
     bids, extra = plan_inputs(run.recommendations, state, market)
-    truth = {"bidopt": on_truth(market, bids, **extra)}
+    truth["bidopt"] = on_truth(market, bids, **extra)
     for name, plan in baseline_plans(state, used).items():
         truth[name] = on_truth(market, plan)
     truth["oracle"] = on_truth(market, oracle_plan(state, market, used).bids)
@@ -173,7 +183,7 @@ def score(case: Case) -> pd.DataFrame:
     """One row per method: objective (GMV), cost, ROI, violations, gain vs keep, oracle share."""
     lim = limits(case)
     rows = []
-    for method in METHODS:
+    for method in methods(case.truth):
         t = case.truth[method]
         gmv, cost = t["gmv"].sum(), t["cost"].sum()
         rows.append({"shop": case.shop, "floor": case.floor, "method": method, "gmv": gmv,
@@ -220,10 +230,10 @@ def print_detail(case: Case) -> None:
     """Per campaign: true ROI and GMV of every method, and the attainability of the floor."""
     lim = limits(case)
     print(f"\n  per campaign, {case.shop} floor {case.floor} (true ROI / GMV; * = floor broken)")
-    print("  " + f"{'campaign':<16}" + "".join(f"{m:>18}" for m in METHODS))
+    print("  " + f"{'campaign':<16}" + "".join(f"{m:>18}" for m in methods(case.truth)))
     for name in lim.index:
         cells = []
-        for method in METHODS:
+        for method in methods(case.truth):
             t = case.truth[method].reindex(lim.index)
             broken = violations(case.truth[method], lim)[name]
             cells.append(f"{t.loc[name, 'roi']:.2f}{'*' if broken else ' '}/{t.loc[name, 'gmv']:,.0f}")
@@ -359,15 +369,16 @@ def main(argv: list[str] | None = None) -> int:
 
     everything = pd.concat(frames, ignore_index=True)
     for floor, group in everything.groupby("floor"):
+        present = [m for m in METHODS if m in set(group["method"])]
         totals = group.groupby("method", sort=False)[["gmv", "cost", "gain", "violations",
-                                                       "campaigns"]].sum().reindex(list(METHODS))
+                                                       "campaigns"]].sum().reindex(present)
         totals["roi"] = totals["gmv"] / totals["cost"]
         oracle_gain = totals.loc["oracle", "gain"]
         totals["share"] = totals["gain"] / oracle_gain if oracle_gain > 0 else np.nan
         totals = totals.reset_index().rename(columns={"index": "method"})
         totals["violations"] = totals["violations"].astype(int)
         totals["campaigns"] = totals["campaigns"].astype(int)
-        print_table(totals, f"== ALL {len(group) // len(METHODS)} shops, ROI floor {floor} "
+        print_table(totals, f"== ALL {len(group) // len(present)} shops, ROI floor {floor} "
                             "(sums; viol = campaigns broken / campaigns)")
         share = totals.set_index("method").loc["bidopt", "share"]
         if args.min_share is not None and not (share >= args.min_share):

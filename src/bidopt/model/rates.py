@@ -16,10 +16,9 @@ import numpy as np
 
 MIN_STRENGTH = 0.5
 MAX_STRENGTH = 1e4
-# Where the data cannot tell how far siblings spread, assume they differ as keywords of one
-# item typically do (m ~ 10: about +-30%) rather than not at all: a weak log-normal
-# hyperprior on the strength (sd 1.5 in log m), which data with evidence overrides.
-TYPICAL_STRENGTH = 10.0
+# Sd (in log m) of the optional weak log-normal hyperprior on a strength: where the data
+# cannot tell how far siblings spread, they are assumed to differ about as much as the caller
+# says is typical (``typical_strength``) rather than not at all; data with evidence overrides.
 STRENGTH_PRIOR_SD = 1.5
 
 
@@ -57,12 +56,14 @@ def strength_mle(
     lo: float = MIN_STRENGTH,
     hi: float = MAX_STRENGTH,
     known_var: np.ndarray | float = 0.0,
+    typical: float | None = None,
 ) -> float:
     """Marginal maximum-likelihood ``m`` of ``count ~ Poisson(expected * u)``, ``u ~ Gamma(m, m)``.
 
     The negative-binomial likelihood uses every group, also the many with a fraction of an
     expected count, where the moment estimate drowns in noise. ``known_var`` is relative
     variance of ``expected`` itself (an estimate), which is not the groups' spread.
+    ``typical``: centre of the weak hyperprior on ``m`` (None: flat).
     """
     from scipy.optimize import minimize_scalar
     from scipy.special import gammaln
@@ -77,7 +78,7 @@ def strength_mle(
         m = 1.0 / (np.exp(-log_m) + known)
         loglik = np.sum(gammaln(n + m) - gammaln(m) + m * np.log(m / (m + e))
                         + n * np.log(e / (m + e)))
-        prior = -0.5 * ((log_m - np.log(TYPICAL_STRENGTH)) / STRENGTH_PRIOR_SD) ** 2
+        prior = 0.0 if typical is None else -0.5 * ((log_m - np.log(typical)) / STRENGTH_PRIOR_SD) ** 2
         return -float(loglik + prior)
 
     fit = minimize_scalar(nll, bounds=(np.log(lo), np.log(hi)), method="bounded",
@@ -103,6 +104,7 @@ def hierarchical_rate(
     unit: np.ndarray | float = 1.0,
     prior_rate: float | None = None,
     strength_bounds: tuple[float, float] = (MIN_STRENGTH, MAX_STRENGTH),
+    typical_strength: float | None = None,
 ) -> RateFit:
     """Shrink ``num / den`` per entity through nested groups, coarse to fine.
 
@@ -142,7 +144,7 @@ def hierarchical_rate(
             known = 1.0 / (rest_num + m_above)  # the siblings' rate is itself an estimate
         else:
             e_loo, known = g_exp, 0.0
-        m = strength_mle(g_num, e_loo, *strength_bounds, known_var=known)
+        m = strength_mle(g_num, e_loo, *strength_bounds, known_var=known, typical=typical_strength)
         mult = (g_num + m) / (g_exp + m)
         # parent rate per group: expectation-weighted, identical within a nested group
         g_den = group_sum(codes, den, n_groups)

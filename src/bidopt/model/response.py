@@ -46,6 +46,7 @@ INTERVAL_METRICS = ("clicks", "cost", "orders", "gmv")
 CHUNK_CELLS = 1 << 15
 """Grid cells per block in predict: small enough for the CPU cache, large enough for numpy."""
 CPC_SLOPE_CLICKS = 20.0
+KEYWORD_RATE_STRENGTH = 10.0  # typical prior strength of per-click rates across keywords
 """A day's weight in the CPC slope fit is ``clicks / (clicks + this)``."""
 
 
@@ -223,9 +224,12 @@ class ResponseModel(BaseEstimator):
 
         # ---- per-click rates
         sums = {m: group_sum(ent, w_day * num[m], n_ent) for m in num}
-        cvr = hierarchical_rate(sums["orders"], sums["clicks"], lev_rates)
-        carts = hierarchical_rate(sums["carts"], sums["clicks"], lev_rates)
-        favs = hierarchical_rate(sums["favorites"], sums["clicks"], lev_rates)
+        # keywords of one item convert differently (head words worse, long tail better):
+        # where the data cannot show by how much, assume about +-30% (m ~ 10), not nothing
+        typical = KEYWORD_RATE_STRENGTH
+        cvr = hierarchical_rate(sums["orders"], sums["clicks"], lev_rates, typical_strength=typical)
+        carts = hierarchical_rate(sums["carts"], sums["clicks"], lev_rates, typical_strength=typical)
+        favs = hierarchical_rate(sums["favorites"], sums["clicks"], lev_rates, typical_strength=typical)
         price = item_price(table, items)
         shop_aov = sums["gmv"].sum() / sums["orders"].sum() if sums["orders"].sum() > 0 else np.nan
         price = np.where(np.isfinite(price), price, shop_aov if np.isfinite(shop_aov) else 1.0)
