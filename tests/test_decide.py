@@ -192,3 +192,23 @@ def test_two_proposals_for_one_keyword_each_get_their_own_level():
     assert 0.85 in set(levels[1].round(2))
     assert (np.diff(levels, axis=1) > 0).all()  # still sorted
     assert (levels[:, 2] == 1.0).all()  # the keep level did not move
+
+
+def test_slices_are_repriced_at_the_plans_bids():
+    # An exclusion priced at today's bids saves a region's full spend; when the plan halves
+    # the campaign's keyword spend, the same exclusion saves half as much.
+    from bidopt.decide import Choices, _reprice_slices
+
+    entities = pd.DataFrame({"campaign": ["A", "A", "A"], "kind": ["bought", "bought", "slice"]})
+    levels = np.array([[1.0, 2.0], [1.0, 2.0], [0.0, 1.0]])
+    allowed = np.ones(levels.shape, dtype=bool)
+    choices = Choices(entities, levels, allowed, np.array([1, 1, 0]), allowed)
+    zeros = np.zeros((3, 2))
+    outcome = {name: zeros.copy() for name in ("clicks", "orders", "carts", "favorites")}
+    outcome["cost"] = np.array([[5.0, 10.0], [5.0, 10.0], [0.0, -4.0]])
+    outcome["gmv"] = np.array([[15.0, 20.0], [15.0, 20.0], [0.0, -6.0]])
+    changed = _reprice_slices(outcome, choices, np.array([0, 0, 1]), np.zeros(3, dtype=int))
+    assert changed
+    assert outcome["cost"][2, 1] == pytest.approx(-2.0)  # keyword cost 20 -> 10
+    assert outcome["gmv"][2, 1] == pytest.approx(-4.5)  # keyword GMV 40 -> 30
+    assert (outcome["cost"][:2] == [[5.0, 10.0], [5.0, 10.0]]).all()  # keywords untouched

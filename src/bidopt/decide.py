@@ -175,8 +175,8 @@ def _slice_choices(proposals: pd.DataFrame) -> tuple[Choices, pd.DataFrame, dict
 
     Rows of one strategy with the same ``group`` form one item (their deltas summed), so a
     schedule of hour discounts is taken whole or not at all. The effect is added to the
-    campaign's keyword totals (an additive approximation: a premium and a bid change on
-    the same traffic are not compounded).
+    campaign's keyword totals; after a first solve the deltas are scaled to the traffic the
+    plan's bids buy and the plan is solved again (``_reprice_slices``: first order only).
     """
     others = proposals[~proposals["action"].isin(KEYWORD_ACTIONS)]
     given = others[list(SLICE_FORECAST_COLUMNS)].apply(pd.to_numeric, errors="coerce")
@@ -297,14 +297,20 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
     group = pd.Categorical(entities["campaign"], categories=campaign_names).codes.astype(int)
     planned_floors = floors * (1.0 + _floor_margin(ctx, limits))
     _open_guard(ctx, choices, outcome, group, planned_floors, budgets)
-    values = _values(ctx, outcome, entities["item"])
     # A change must earn its keep: every move away from "keep" costs min_gain.
     change_cost = ctx.config.optimiser.min_gain
-    values = values - change_cost * (np.arange(values.shape[1]) != choices.keep[:, None])
-    solution = solve(
-        values, outcome["cost"], outcome["gmv"], choices.allowed, group, planned_floors, budgets,
-        shop_budget=ctx.config.constraints.shop_budget, baseline=choices.keep,
-    )
+    moved = np.arange(outcome["cost"].shape[1]) != choices.keep[:, None]
+
+    def plan_for(outcome: dict[str, np.ndarray]):
+        values = _values(ctx, outcome, entities["item"]) - change_cost * moved
+        return solve(
+            values, outcome["cost"], outcome["gmv"], choices.allowed, group, planned_floors,
+            budgets, shop_budget=ctx.config.constraints.shop_budget, baseline=choices.keep,
+        )
+
+    solution = plan_for(outcome)
+    if len(slices.entities) and _reprice_slices(outcome, choices, solution.choice, group):
+        solution = plan_for(outcome)
     limits = pd.DataFrame({"campaign": campaign_names, "roi_floor": floors,
                            "planned_floor": planned_floors, "daily_budget": budgets})
     plan = Plan(choices, outcome, solution.choice, group, limits)
@@ -319,6 +325,33 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
         gap=solution.gap,
         feasible=solution.feasible,
     )
+
+
+def _reprice_slices(outcome: dict[str, np.ndarray], choices: Choices, choice: np.ndarray,
+                    group: np.ndarray) -> bool:
+    """Scale crowd, region and hour deltas (in place) to the traffic the plan's bids buy.
+
+    Strategies price a slice at today's bids; when the plan cuts a campaign's bids, its
+    regions carry less traffic, and excluding one saves less than it did at today's bids
+    (counted at full size, the saving is counted twice: once in the cuts, once in the
+    exclusion). One first-order pass: each slice's delta times its campaign's ratio of
+    planned to current keyword outcome. Returns whether anything changed.
+    """
+    kind = choices.entities["kind"].to_numpy()
+    bought, slice_rows = kind == "bought", kind == "slice"
+    rows = np.flatnonzero(bought)
+    n_groups = int(group.max()) + 1
+    changed = False
+    for name in ("clicks", "cost", "gmv", "orders", "carts", "favorites"):
+        values = outcome[name]
+        now = np.bincount(group[rows], values[rows, choices.keep[rows]], minlength=n_groups)
+        planned = np.bincount(group[rows], values[rows, choice[rows]], minlength=n_groups)
+        ratio = np.divide(planned, now, out=np.ones(n_groups), where=now > 0)
+        factor = ratio[group[slice_rows]]
+        if np.any(np.abs(factor - 1.0) > 1e-9):
+            values[slice_rows] *= factor[:, None]
+            changed = True
+    return changed
 
 
 def _floor_margin(ctx: RunContext, limits: pd.DataFrame) -> np.ndarray:
