@@ -199,7 +199,8 @@ def test_slices_are_repriced_at_the_plans_bids():
     # the campaign's keyword spend, the same exclusion saves half as much.
     from bidopt.decide import Choices, _reprice_slices
 
-    entities = pd.DataFrame({"campaign": ["A", "A", "A"], "kind": ["bought", "bought", "slice"]})
+    entities = pd.DataFrame({"campaign": ["A", "A", "A"], "item": ["i", "i", "all"],
+                             "kind": ["bought", "bought", "slice"]})
     levels = np.array([[1.0, 2.0], [1.0, 2.0], [0.0, 1.0]])
     allowed = np.ones(levels.shape, dtype=bool)
     choices = Choices(entities, levels, allowed, np.array([1, 1, 0]), allowed)

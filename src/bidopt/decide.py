@@ -334,20 +334,34 @@ def _reprice_slices(outcome: dict[str, np.ndarray], choices: Choices, choice: np
     Strategies price a slice at today's bids; when the plan cuts a campaign's bids, its
     regions carry less traffic, and excluding one saves less than it did at today's bids
     (counted at full size, the saving is counted twice: once in the cuts, once in the
-    exclusion). One first-order pass: each slice's delta times its campaign's ratio of
-    planned to current keyword outcome. Returns whether anything changed.
+    exclusion). One first-order pass: each slice's delta times the ratio of planned to
+    current outcome of the bought keywords it rides on, its item's for a crowd premium,
+    its campaign's for a region or an hour; never above 1, so that a slice is not worth more
+    than at today's bids on the strength of forecast raises. Returns whether anything changed.
     """
-    kind = choices.entities["kind"].to_numpy()
-    bought, slice_rows = kind == "bought", kind == "slice"
-    rows = np.flatnonzero(bought)
+    entities = choices.entities
+    kind = entities["kind"].to_numpy()
+    bought, slice_rows = np.flatnonzero(kind == "bought"), np.flatnonzero(kind == "slice")
+    # the traffic each slice rides on: its campaign x item where keywords of that item are
+    # bought, else its whole campaign
+    item_key = entities["campaign"].astype(str) + "\x1f" + entities["item"].astype(str)
+    base, codes = np.unique(item_key.to_numpy()[bought], return_inverse=True)
     n_groups = int(group.max()) + 1
+    item_of_slice = np.searchsorted(base, item_key.to_numpy()[slice_rows])
+    item_of_slice = np.minimum(item_of_slice, max(len(base) - 1, 0))
+    on_item = (len(base) > 0) & (base[item_of_slice] == item_key.to_numpy()[slice_rows])
     changed = False
     for name in ("clicks", "cost", "gmv", "orders", "carts", "favorites"):
         values = outcome[name]
-        now = np.bincount(group[rows], values[rows, choices.keep[rows]], minlength=n_groups)
-        planned = np.bincount(group[rows], values[rows, choice[rows]], minlength=n_groups)
-        ratio = np.divide(planned, now, out=np.ones(n_groups), where=now > 0)
-        factor = ratio[group[slice_rows]]
+        now, planned = values[bought, choices.keep[bought]], values[bought, choice[bought]]
+
+        def ratio(codes: np.ndarray, size: int) -> np.ndarray:
+            a, b = np.bincount(codes, planned, minlength=size), np.bincount(codes, now, minlength=size)
+            return np.divide(a, b, out=np.ones(size), where=b > 0)
+
+        by_item, by_campaign = ratio(codes, len(base)), ratio(group[bought], n_groups)
+        factor = np.where(on_item, by_item[item_of_slice], by_campaign[group[slice_rows]])
+        factor = np.minimum(factor, 1.0)  # a raise's extra traffic is not counted on top
         if np.any(np.abs(factor - 1.0) > 1e-9):
             values[slice_rows] *= factor[:, None]
             changed = True
