@@ -327,6 +327,12 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
     )
 
 
+def _ratio(codes: np.ndarray, planned: np.ndarray, now: np.ndarray, size: int) -> np.ndarray:
+    """Per group: sum of ``planned`` over sum of ``now`` (1 where nothing is bought now)."""
+    a, b = np.bincount(codes, planned, minlength=size), np.bincount(codes, now, minlength=size)
+    return np.divide(a, b, out=np.ones(size), where=b > 0)
+
+
 def _reprice_slices(outcome: dict[str, np.ndarray], choices: Choices, choice: np.ndarray,
                     group: np.ndarray) -> bool:
     """Scale crowd, region and hour deltas (in place) to the traffic the plan's bids buy.
@@ -354,12 +360,8 @@ def _reprice_slices(outcome: dict[str, np.ndarray], choices: Choices, choice: np
     for name in ("clicks", "cost", "gmv", "orders", "carts", "favorites"):
         values = outcome[name]
         now, planned = values[bought, choices.keep[bought]], values[bought, choice[bought]]
-
-        def ratio(codes: np.ndarray, size: int) -> np.ndarray:
-            a, b = np.bincount(codes, planned, minlength=size), np.bincount(codes, now, minlength=size)
-            return np.divide(a, b, out=np.ones(size), where=b > 0)
-
-        by_item, by_campaign = ratio(codes, len(base)), ratio(group[bought], n_groups)
+        by_item = _ratio(codes, planned, now, len(base))
+        by_campaign = _ratio(group[bought], planned, now, n_groups)
         factor = np.where(on_item, by_item[item_of_slice], by_campaign[group[slice_rows]])
         factor = np.minimum(factor, 1.0)  # a raise's extra traffic is not counted on top
         if np.any(np.abs(factor - 1.0) > 1e-9):
