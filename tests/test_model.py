@@ -212,9 +212,26 @@ def test_simulated_candidates_get_sensible_forecasts(sim_model, sim):
     assert np.isfinite(fc.clicks).all() and (np.diff(fc.clicks, axis=1) >= -1e-9).all()
     assert (fc.cpc() <= bids * (1 + sim.market.crowds["premium"].max() / 100) + 1e-12).all()
     ratio = fc.clicks[:, 1].sum() / truth["clicks"].sum()
-    # known gap: candidates are under-forecast (~0.2x truth on this shop); only the order of
-    # magnitude is asserted until the market-figure calibration is improved
+    # the volume level of new words is still uncertain (0.3x-1.5x of truth over small shops
+    # 0-2); the order of magnitude is asserted here, the ranking below
     assert 0.1 < ratio < 10, ratio
+
+
+def test_candidates_are_ranked_like_the_truth(sim_model, sim):
+    # Bidding the market CPC buys a good place on a quiet long-tail word and a poor one on a
+    # contested head word: the forecast must tell them apart, not give every candidate one rank.
+    cand = sim.candidates
+    items = sim.items.set_index("item")
+    ents = pd.DataFrame({"campaign": items.loc[cand["item"], "campaign"].to_numpy(), "item": cand["item"].to_numpy(),
+                         "keyword": cand["keyword"].to_numpy(), "platform": "mobile"})
+    bids = cand["market_cpc"].to_numpy()
+    fc = sim_model.predict(ents, bids[:, None]).clicks[:, 0]
+    truth = ents.merge(sim.market.expected(added_keywords=ents.assign(bid=bids)), on=KEYS, how="left")
+    t = truth["clicks"].to_numpy()
+    seen = (t > 0.05) & (fc > 0)
+    assert seen.sum() > 50
+    corr = np.corrcoef(np.log(fc[seen]), np.log(t[seen]))[0, 1]
+    assert corr > 0.65  # 0.68 here; 0.59 when every candidate got one rank
 
 
 @pytest.fixture(scope="module")

@@ -23,6 +23,7 @@ POOLED_COLUMNS = ["xbar", "a", "beta", "log_V", "log_U", "rho", "kappa_m1", "xc"
                   "cart_rate", "fav_rate", "var_beta", "var_kappa", "var_rho", "cpc_cap", "gamma_c", "gamma_i",
                   "alpha"]
 UNKNOWN_VARIANCE = {"var_log_V": 2.0, "var_a": 0.5, "var_log_cvr": 0.5, "var_log_aov": 0.1}
+MARKET_COLUMNS = ("search_volume", "competition", "market_ctr", "market_cvr", "market_cpc")
 CVR_MARKET_WEIGHT = 0.5
 """Weight of the calibrated market CVR against the item's own CVR (log blend) for candidates."""
 
@@ -36,7 +37,7 @@ def _market_frame(candidates: pd.DataFrame | None) -> pd.DataFrame | None:
     if "item" not in c.columns:
         c["item"] = np.nan
     c["item"] = c["item"].astype("string")
-    for col in ("search_volume", "competition", "market_ctr", "market_cvr", "market_cpc"):
+    for col in MARKET_COLUMNS:
         c[col] = pd.to_numeric(c[col], errors="coerce") if col in c.columns else np.nan
     return c
 
@@ -45,7 +46,7 @@ def _match(keys: pd.DataFrame, market: pd.DataFrame) -> pd.DataFrame:
     """Market figures per row of ``keys``: exact (keyword, item) first, else keyword alone."""
     by_pair = market.dropna(subset=["item"]).drop_duplicates(["keyword", "item"]).set_index(["keyword", "item"])
     by_kw = market.drop_duplicates("keyword").set_index("keyword")
-    cols = ["search_volume", "market_ctr", "market_cvr", "market_cpc"]
+    cols = list(MARKET_COLUMNS)
     out = pd.DataFrame(np.nan, index=range(len(keys)), columns=cols)
     if len(by_pair):
         ix = by_pair.index.get_indexer(pd.MultiIndex.from_arrays([keys["keyword"].astype(str), keys["item"].astype(str)]))
@@ -81,11 +82,15 @@ def calibrate_candidates(table: pd.DataFrame, params: pd.DataFrame, candidates: 
             rho_at = p["rho"].to_numpy() + p["kappa_m1"].to_numpy() * (lc - p["xc"].to_numpy())
             cvr_m = mk["market_cvr"].to_numpy()[rows]
             ok_cvr = np.isfinite(cvr_m) & (cvr_m > 0)
+            rank_level, rank_slope, comp_mean = _rank_by_competition(
+                rank_at, mk["competition"].to_numpy()[rows])
             cal[str(plat)] = {
                 "off_V": float(np.nanmedian(res_v)),
                 "var_V": float(np.nanvar(res_v)) + 0.05,
                 "off_U": float(np.nanmedian(res_u)),
-                "rank_at_cpc": float(np.nanmedian(rank_at)),
+                "rank_at_cpc": rank_level,
+                "rank_slope": rank_slope,
+                "comp_mean": comp_mean,
                 "rho_at_cpc": float(np.nanmedian(np.minimum(rho_at, 0.0))),
                 "off_cvr": float(np.nanmedian(np.log(p["cvr"].to_numpy()[ok_cvr] / cvr_m[ok_cvr]))) if ok_cvr.any() else 0.0,
                 "matched": int(rows.sum()),
@@ -97,11 +102,31 @@ def calibrate_candidates(table: pd.DataFrame, params: pd.DataFrame, candidates: 
                 "var_V": 2.0,
                 "off_U": float(np.nanmedian(pl["log_U"])) - ref_log + np.log(50.0),
                 "rank_at_cpc": float(np.log(5.0)),
+                "rank_slope": 0.0,
+                "comp_mean": 0.0,
                 "rho_at_cpc": float(np.log(0.7)),
                 "off_cvr": 0.0,
                 "matched": 0,
             }
     return cal
+
+
+def _rank_by_competition(log_rank: np.ndarray, competition: np.ndarray) -> tuple[float, float, float]:
+    """Log-rank at the market CPC as a line in the competition index, from the bought words.
+
+    Bidding the market's average price wins a good place on a quiet long-tail word and a poor
+    one on a contested head word: one median rank for every candidate under-forecasts the
+    long tail and over-forecasts head words. Returns (level at the mean, slope, mean); the
+    slope is 0 where competition is missing or too few words carry it.
+    """
+    from sklearn.linear_model import HuberRegressor
+
+    ok = np.isfinite(log_rank) & np.isfinite(competition)
+    if ok.sum() < 20 or np.nanstd(competition[ok]) <= 0:
+        return float(np.nanmedian(log_rank)), 0.0, 0.0
+    mean, sd = float(competition[ok].mean()), float(competition[ok].std())
+    fit = HuberRegressor().fit(((competition[ok] - mean) / sd)[:, None], log_rank[ok])
+    return float(fit.intercept_), float(fit.coef_[0]) / sd, mean
 
 
 def pooled_tables(table: pd.DataFrame, params: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -155,7 +180,10 @@ def entity_parameters_for(model: ResponseModel, entities: pd.DataFrame) -> dict[
         has = np.isfinite(sv) & (sv > 0) & nk["platform"].isin(list(cal)).to_numpy()
         if has.any():
             c = {k: nk["platform"].map({p: v[k] for p, v in cal.items()}).to_numpy(dtype=float)
-                 for k in ("off_V", "var_V", "off_U", "rank_at_cpc", "rho_at_cpc", "off_cvr")}
+                 for k in ("off_V", "var_V", "off_U", "rank_at_cpc", "rank_slope", "comp_mean",
+                           "rho_at_cpc", "off_cvr")}
+            comp = mk["competition"].to_numpy(dtype=float)
+            rank_at = c["rank_at_cpc"] + np.where(np.isfinite(comp), c["rank_slope"] * (comp - c["comp_mean"]), 0.0)
             ctr = mk["market_ctr"].fillna(0.02).to_numpy()
             lcpc = np.log(np.maximum(mk["market_cpc"].to_numpy(), 1e-6))
             has_cpc = has & np.isfinite(lcpc)
@@ -164,7 +192,7 @@ def entity_parameters_for(model: ResponseModel, entities: pd.DataFrame) -> dict[
             fill["log_U"] = np.where(has, np.log(np.maximum(sv, 1e-9)) + c["off_U"], fill["log_U"])
             fill["xbar"] = np.where(has_cpc, lcpc, fill["xbar"])
             fill["xc"] = np.where(has_cpc, lcpc, fill["xc"])
-            fill["a"] = np.where(has_cpc, c["rank_at_cpc"], fill["a"])
+            fill["a"] = np.where(has_cpc, rank_at, fill["a"])
             fill["rho"] = np.where(has_cpc, c["rho_at_cpc"], fill["rho"])
             mcvr = mk["market_cvr"].to_numpy()
             ok = has & np.isfinite(mcvr) & (mcvr > 0)
