@@ -350,12 +350,13 @@ def _reprice_slices(outcome: dict[str, np.ndarray], choices: Choices, choice: np
     bought, slice_rows = np.flatnonzero(kind == "bought"), np.flatnonzero(kind == "slice")
     # the traffic each slice rides on: its campaign x item where keywords of that item are
     # bought, else its whole campaign
-    item_key = entities["campaign"].astype(str) + "\x1f" + entities["item"].astype(str)
-    base, codes = np.unique(item_key.to_numpy()[bought], return_inverse=True)
+    item_key = (entities["campaign"].astype(str) + "\x1f" + entities["item"].astype(str)).to_numpy()
+    codes, base = pd.factorize(item_key[bought])
+    base = pd.Index(base)
     n_groups = int(group.max()) + 1
-    item_of_slice = np.searchsorted(base, item_key.to_numpy()[slice_rows])
-    item_of_slice = np.minimum(item_of_slice, max(len(base) - 1, 0))
-    on_item = (len(base) > 0) & (base[item_of_slice] == item_key.to_numpy()[slice_rows])
+    item_of_slice = base.get_indexer(item_key[slice_rows])
+    on_item = item_of_slice >= 0
+    item_of_slice = np.maximum(item_of_slice, 0)
     changed = False
     for name in ("clicks", "cost", "gmv", "orders", "carts", "favorites"):
         values = outcome[name]
