@@ -19,7 +19,14 @@ from bidopt.optimise.quiet import quiet_milp
 
 POLISH_MAX_N = 20_000  # larger instances skip the polish: their gap is already ~1e-5
 POLISH_ROWS = 400  # at most this many undecided entities are searched exactly
-POLISH_SECONDS = 1.0  # HiGHS time limit for the polish
+# The polish must give the same plan on a busy machine as on an idle one: it runs only on
+# instances HiGHS finishes quickly (at most POLISH_MAX_VARIABLES moves) and stops at
+# optimality or after POLISH_NODES branch-and-bound nodes, a deterministic amount of work;
+# the time limit is only a safety net. (A 1 s limit used to cut HiGHS off mid-search on
+# 4,000-move instances, and the plan then depended on the machine's load.)
+POLISH_MAX_VARIABLES = 1_500
+POLISH_NODES = 1_000
+POLISH_SECONDS = 10.0
 
 
 def polish(problem: Problem, choice: np.ndarray, rows: np.ndarray,
@@ -45,6 +52,8 @@ def polish(problem: Problem, choice: np.ndarray, rows: np.ndarray,
     r, col = np.nonzero(problem.valid[rows])
     ent = rows[r]
     m = ent.size
+    if m > POLISH_MAX_VARIABLES:
+        return None
     v = problem.values[ent, col] - problem.values[ent, here[r]]
     c = problem.costs[ent, col] - problem.costs[ent, here[r]]
     g = problem.gmv[ent, col] - problem.gmv[ent, here[r]]
@@ -86,7 +95,7 @@ def polish(problem: Problem, choice: np.ndarray, rows: np.ndarray,
                                      np.concatenate(upper)),
         integrality=np.ones(m),
         bounds=Bounds(0, 1),
-        options={"mip_rel_gap": 1e-6, "time_limit": time_limit},
+        options={"mip_rel_gap": 1e-6, "time_limit": time_limit, "node_limit": POLISH_NODES},
     )
     if res.x is None:
         return None
