@@ -385,13 +385,16 @@ def test_sample_run_shows_the_strategies_actions(tmp_path):
     text, recs = run_sample(tmp_path)
     assert set(recs["strategy"]) >= {"long_tail", "crowd_premium"}
     kinds = set(recs["action"])
-    # Under the GMV objective the sample's campaigns are held by the nightly change limit,
-    # not by their ROI floor, so spend cut by a pause, a region or an hour discount cannot be
-    # re-spent elsewhere tonight: the decision step rejects those (see the profit run below).
-    assert {"set_bid", "add_keyword", "set_crowd_premium"} <= kinds
+    # The sample's daily budget binds, so spend freed by a pause or a region exclusion is
+    # worth re-spending elsewhere. The nurture schedule's campaign-wide hour discounts cost
+    # more GMV than they save and are rejected (listed in the proposals table below).
+    taken = {"set_bid", "add_keyword", "set_crowd_premium", "pause_keyword", "exclude_region"}
+    assert taken <= kinds
     actions_line = next(line for line in text.splitlines() if line.startswith("actions:"))
-    for kind in ("set_bid", "add_keyword", "set_crowd_premium"):
+    for kind in taken:
         assert kind in actions_line
+    regions = recs[recs["action"] == "exclude_region"]
+    assert regions["strategy"].eq("region_exclusion").all() and regions["region"].notna().all()
     premiums = recs[recs["action"] == "set_crowd_premium"]
     assert premiums["crowd"].notna().all() and premiums["exp_roi"].ge(FLOOR).all()
     # Below the proposals line, one line per strategy x action kind with what became of
