@@ -138,6 +138,11 @@ class Optimiser(_Section):
         description="Smallest margin above the floor any campaign is planned with, in percent: "
         "the forecast's error on a whole night's moves (see docs/optimiser.md, 'Judged on truth').",
     )
+    budget_margin_pct: float = Field(
+        10.0, ge=0, lt=100,
+        description="Plan each campaign's expected spend this far (percent) below its daily "
+        "budget: the forecast's cost error on a night's moves.",
+    )
     min_gain: float = Field(
         0.3, ge=0,
         description="Expected objective gain per day a change must bring to be worth making "

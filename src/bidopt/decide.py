@@ -296,7 +296,8 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
     budgets = limits["daily_budget"].fillna(np.inf).to_numpy(float)
     group = pd.Categorical(entities["campaign"], categories=campaign_names).codes.astype(int)
     planned_floors = floors * (1.0 + _floor_margin(ctx, limits))
-    _open_guard(ctx, choices, outcome, group, planned_floors, budgets)
+    planned_budgets = budgets * (1.0 - ctx.config.optimiser.budget_margin_pct / 100.0)
+    _open_guard(ctx, choices, outcome, group, planned_floors, planned_budgets)
     # A change must earn its keep: every move away from "keep" costs min_gain.
     change_cost = ctx.config.optimiser.min_gain
     moved = np.arange(outcome["cost"].shape[1]) != choices.keep[:, None]
@@ -305,14 +306,15 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
         values = _values(ctx, outcome, entities["item"]) - change_cost * moved
         return solve(
             values, outcome["cost"], outcome["gmv"], choices.allowed, group, planned_floors,
-            budgets, shop_budget=ctx.config.constraints.shop_budget, baseline=choices.keep,
+            planned_budgets, shop_budget=ctx.config.constraints.shop_budget, baseline=choices.keep,
         )
 
     solution = plan_for(outcome)
     if len(slices.entities) and _reprice_slices(outcome, choices, solution.choice, group):
         solution = plan_for(outcome)
     limits = pd.DataFrame({"campaign": campaign_names, "roi_floor": floors,
-                           "planned_floor": planned_floors, "daily_budget": budgets})
+                           "planned_floor": planned_floors, "daily_budget": budgets,
+                           "planned_budget": planned_budgets})
     plan = Plan(choices, outcome, solution.choice, group, limits)
     judged = judge_proposals(ctx, plan, bid_props, add_props, slice_props, proposals)
     return Decision(

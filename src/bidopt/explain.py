@@ -55,7 +55,7 @@ class Plan:
         after = self.totals(self.choice)
         cost, gmv = after["cost"].to_numpy(), after["gmv"].to_numpy()
         floors = self.limits["planned_floor"].to_numpy(float)
-        budgets = self.limits["daily_budget"].to_numpy(float)
+        budgets = self.limits["planned_budget"].to_numpy(float)
         budget = np.isfinite(budgets) & (budgets - cost <= 0.02 * np.maximum(budgets, 1.0))
         floor = gmv - floors * cost <= 0.02 * np.maximum(floors * cost, 1.0)
         return budget, floor
@@ -66,8 +66,11 @@ class Plan:
         budgets = self.limits["daily_budget"].to_numpy(float)
         floors = self.limits["roi_floor"].to_numpy(float)
         planned = self.limits["planned_floor"].to_numpy(float)
-        budget = np.array([f"campaign '{n}' would exceed its daily budget {b:,.2f}"
-                           for n, b in zip(names, budgets, strict=True)], dtype=object)
+        planned_budgets = self.limits["planned_budget"].to_numpy(float)
+        budget = np.array([f"campaign '{n}' would exceed its daily budget {b:,.2f} "
+                           f"(planned to {p:,.2f})"
+                           for n, b, p in zip(names, budgets, planned_budgets, strict=True)],
+                          dtype=object)
         floor = np.array([f"campaign '{n}' would fall below its ROI floor {f:.2f} "
                           f"(planned to {p:.2f})"
                           for n, f, p in zip(names, floors, planned, strict=True)], dtype=object)
