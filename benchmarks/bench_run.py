@@ -1,6 +1,6 @@
 """Time `bidopt run` end to end on a simulated shop; print rows/second and peak memory.
 
-    python benchmarks/bench_run.py [--size large] [--days 14] [--keep DIR]
+    python benchmarks/bench_run.py [--size large] [--days 14] [--keep DIR] [--strategies all]
 
 The baseline measured in the same run is a plain `pandas.read_csv` of the same files, so
 the ratio says how much the whole nightly job costs over merely reading the exports.
@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from bidopt.plugins import build_registry, get_plugin_manager
 from bidopt.simulate import simulate_shop, write_shop
 
 # Runs the command in its own watcher process, so each measurement's peak memory is its own
@@ -46,6 +47,8 @@ def main() -> int:
     parser.add_argument("--keep", type=Path, help="Write the shop here and keep it.")
     parser.add_argument("--max-seconds", type=float, default=600.0)
     parser.add_argument("--max-mb", type=float, default=8000.0)
+    parser.add_argument("--strategies", default="default", choices=["default", "all"],
+                        help="default: the config's default strategies; all: every built-in one.")
     args = parser.parse_args()
 
     folder = args.keep or Path(tempfile.mkdtemp(prefix="bidopt-bench-"))
@@ -56,11 +59,15 @@ def main() -> int:
     print(f"simulated {args.size} shop in {time.perf_counter() - start:.1f}s -> {folder}")
     reports = [str(p) for name, p in sorted(files.items()) if name.endswith("report")]
     config = folder / "bench.yaml"
-    config.write_text(yaml.safe_dump({
+    data = {
         "shop": f"bench-{args.size}", "constraints": {"roi_floor": 2.0},
         "sources": {"reports": reports, "items": str(files["items"]),
                     "candidates": str(files["candidates"])},
-    }), encoding="utf-8")
+    }
+    if args.strategies == "all":
+        registry = build_registry(get_plugin_manager(entry_points=False))
+        data["strategies"] = {name: {} for name in registry.strategies}
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
     n_rows = sum(len(pd.read_csv(p, usecols=[0])) for p in files.values())
 
     read_code = ("import sys, pandas as pd; [pd.read_csv(p) for p in sys.argv[1:]]")
