@@ -125,16 +125,25 @@ def on_truth(market: Market, bids: pd.DataFrame, **extra) -> pd.DataFrame:
 
 # -- one case --------------------------------------------------------------------------------
 def run_case(label: str, market: Market, files: dict[str, Path], floor: float,
-             strategies: str, margin: float | None = None) -> Case:
+             strategies: str, margin: float | None = None,
+             budgets: dict[str, float] | None = None,
+             budget_margin: float | None = None) -> Case:
     """bidopt, the baselines and the oracle on one shop at one floor, all judged on truth.
 
     ``margin`` (percent) sets bidopt's ``optimiser.roi_margin_pct`` (None: its default);
-    everything is judged against ``floor``.
+    ``budgets`` sets a daily budget per campaign. Everything is judged against ``floor`` and
+    those budgets.
     """
     data: dict = {"shop": label, "constraints": {"roi_floor": floor},
                   "objective": {"target": "gmv"}}
+    if budgets:
+        data["constraints"]["campaigns"] = {name: {"daily_budget": round(b, 2)}
+                                            for name, b in budgets.items()}
+    data["optimiser"] = {}
     if margin is not None:
-        data["optimiser"] = {"roi_margin_pct": margin}
+        data["optimiser"]["roi_margin_pct"] = margin
+    if budget_margin is not None:
+        data["optimiser"]["budget_margin_pct"] = budget_margin
     pm = get_plugin_manager(entry_points=False)
     registry = build_registry(pm)
     sources = SourceOverrides([p for n, p in sorted(files.items()) if n.endswith("report")],
@@ -324,6 +333,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="bidopt's optimiser.roi_margin_pct for this run (default: the "
                              "config default); every method is judged against the floor.")
     parser.add_argument("--floors", type=float, nargs="+", default=[2.0, 2.5])
+    parser.add_argument("--budget-margin", type=float, default=None,
+                        help="bidopt's optimiser.budget_margin_pct for this run (default: the "
+                             "config default).")
+    parser.add_argument("--budget", type=float, default=None,
+                        help="Give each campaign a daily budget of this multiple of its average "
+                             "daily spend in the history (e.g. 1.2); budgets are judged on truth.")
     parser.add_argument("--days", type=int, default=14)
     parser.add_argument("--strategies", default="default", choices=["default", "all"],
                         help="default: the config's default strategies; all: every registered one.")
@@ -344,7 +359,12 @@ def main(argv: list[str] | None = None) -> int:
             files = write_shop(shop, Path(tmp) / label)
             for floor in args.floors:
                 start = time.perf_counter()
-                case = run_case(label, shop.market, files, floor, args.strategies, args.margin)
+                budgets = None
+                if args.budget:
+                    spend = shop.keyword_report.groupby("campaign")["cost"].sum() / args.days
+                    budgets = (spend * args.budget).to_dict()
+                case = run_case(label, shop.market, files, floor, args.strategies, args.margin,
+                                budgets, args.budget_margin)
                 cases.append(case)
                 print(f"{label} floor {floor}: bidopt plan {case.seconds:.1f}s, "
                       f"case {time.perf_counter() - start:.1f}s", file=sys.stderr)

@@ -139,7 +139,7 @@ class Optimiser(_Section):
         "the forecast's error on a whole night's moves (see docs/optimiser.md, 'Judged on truth').",
     )
     budget_margin_pct: float = Field(
-        10.0, ge=0, lt=100,
+        15.0, ge=0, lt=100,
         description="Plan each campaign's expected spend this far (percent) below its daily "
         "budget: the forecast's cost error on a night's moves.",
     )
