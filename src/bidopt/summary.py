@@ -13,20 +13,24 @@ if TYPE_CHECKING:
     from bidopt.loop import RunResult
 
 
+def _columns(char: str) -> int:
+    """Terminal columns one character takes: CJK characters take two."""
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
 def _cell(text: str, width: int) -> str:
-    """Left-align in a fixed number of terminal columns; CJK characters take two."""
+    """Left-align in a fixed number of terminal columns."""
     out, used = "", 0
     for char in text:
-        w = 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
-        if used + w > width:
+        if used + _columns(char) > width:
             break
-        out, used = out + char, used + w
+        out, used = out + char, used + _columns(char)
     return out + " " * (width - used)
 
 
 def _width(text: str) -> int:
-    """Terminal columns ``text`` takes; CJK characters take two."""
-    return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
+    """Terminal columns ``text`` takes."""
+    return sum(map(_columns, text))
 
 
 def _money(value: float) -> str:

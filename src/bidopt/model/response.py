@@ -46,8 +46,9 @@ INTERVAL_METRICS = ("clicks", "cost", "orders", "gmv")
 CHUNK_CELLS = 1 << 15
 """Grid cells per block in predict: small enough for the CPU cache, large enough for numpy."""
 CPC_SLOPE_CLICKS = 20.0
-KEYWORD_RATE_STRENGTH = 10.0  # typical prior strength of per-click rates across keywords
 """A day's weight in the CPC slope fit is ``clicks / (clicks + this)``."""
+KEYWORD_RATE_STRENGTH = 10.0
+"""Typical prior strength of per-click rates across one item's keywords (about +-30%)."""
 
 
 class ResponseModel(BaseEstimator):
@@ -226,10 +227,11 @@ class ResponseModel(BaseEstimator):
         sums = {m: group_sum(ent, w_day * num[m], n_ent) for m in num}
         # keywords of one item convert differently (head words worse, long tail better):
         # where the data cannot show by how much, assume about +-30% (m ~ 10), not nothing
-        typical = KEYWORD_RATE_STRENGTH
-        cvr = hierarchical_rate(sums["orders"], sums["clicks"], lev_rates, typical_strength=typical)
-        carts = hierarchical_rate(sums["carts"], sums["clicks"], lev_rates, typical_strength=typical)
-        favs = hierarchical_rate(sums["favorites"], sums["clicks"], lev_rates, typical_strength=typical)
+        cvr, carts, favs = (
+            hierarchical_rate(sums[name], sums["clicks"], lev_rates,
+                              typical_strength=KEYWORD_RATE_STRENGTH)
+            for name in ("orders", "carts", "favorites")
+        )
         price = item_price(table, items)
         shop_aov = sums["gmv"].sum() / sums["orders"].sum() if sums["orders"].sum() > 0 else np.nan
         price = np.where(np.isfinite(price), price, shop_aov if np.isfinite(shop_aov) else 1.0)
