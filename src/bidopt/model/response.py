@@ -168,10 +168,6 @@ class ResponseModel(BaseEstimator):
         # the level must be unbiased in money, not in log
         has_cpc = valid_bid & (clk > 0) & np.isfinite(cpc_row)
         y_c = np.where(has_cpc, np.log(np.where(has_cpc, cpc_row, 1.0)) + qs_shift - x, 0.0)
-        # a day's weight is its spend in clicks at the bid: the long-tail days that sit last
-        # in their auction and pay the minimum price (16% of mobile days, 0.2% of the money
-        # on the medium shop) would otherwise turn the pooled slope from -0.2 to +0.2
-        paid = np.where(has_cpc, cost / np.where(valid_bid, bid, 1.0), 0.0)
         w_c = np.where(has_cpc, w_day * clk / (clk + CPC_SLOPE_CLICKS), 0.0)
         mom_c = weighted_moments(ent, n_ent, x, y_c, w_c)
         s2_c = pooled_residual_variance(mom_c) if has_cpc.any() else 0.1
