@@ -188,6 +188,7 @@ class ResponseModel(BaseEstimator):
         cost_w = np.where(has_cpc, w_day * cost, 0.0)
         cost_sum = group_sum(ent, cost_w, n_ent)
         curve_sum = group_sum(ent, w_day * bid_curve, n_ent)
+        # (a history without one paid click: assume a click costs 70% of the bid)
         shop_level = cost_sum.sum() / curve_sum.sum() if curve_sum.sum() > 0 else 0.7
         # one click's price at the reference bid: scales cost to a count-like quantity
         unit_cpc = shop_level * np.exp(xc) * (1 + CPC_CV2)
