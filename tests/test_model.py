@@ -180,6 +180,24 @@ def test_simulated_landscape_matches_truth_direction(sim_model, sim):
         assert abs(getattr(fc, metric)[:, 1].sum() / truth["mid"][metric].sum() - 1) < 0.15, metric
 
 
+def test_thin_keywords_are_priced_like_the_truth(sim_model, sim):
+    """Thin mobile keywords (1-10 clicks in 14 days) pay about what the truth says per click.
+
+    Their price level is pooled with their item's; long-tail words that sit last in their
+    auction and pay the minimum price must not drag it down (a log-mean level did: 0.8x)."""
+    kr = sim.keyword_report
+    last = kr[kr["date"] == kr["date"].max()].reset_index(drop=True)
+    seen = kr.groupby(KEYS, sort=False)["clicks"].sum()
+    clicks_seen = seen.reindex(pd.MultiIndex.from_frame(last[KEYS])).to_numpy()
+    thin = last[(last["platform"] == "mobile") & (clicks_seen >= 1) & (clicks_seen <= 10)]
+    fc = sim_model.predict(thin[KEYS], thin["bid"].to_numpy()[:, None])
+    truth = thin[KEYS].merge(sim.market.expected(thin[[*KEYS, "bid"]]), on=KEYS, how="left")
+    # forecast price per click, weighted by the truth's clicks
+    forecast_cost = np.sum(fc.cost[:, 0] / np.maximum(fc.clicks[:, 0], 1e-12) * truth["clicks"])
+    assert len(thin) > 50
+    assert 0.88 < forecast_cost / truth["cost"].sum() < 1.12, forecast_cost / truth["cost"].sum()
+
+
 def test_crowd_multipliers_recover_truth(sim_model, sim):
     est = sim_model.crowd_effects_.merge(sim.market.crowds, on=["campaign", "item", "crowd"], suffixes=("", "_true"))
     # pooled over items, the "carts & favourites" crowd converts ~2.4x, men ~0.6x
