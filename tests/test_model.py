@@ -198,6 +198,23 @@ def test_thin_keywords_are_priced_like_the_truth(sim_model, sim):
     assert 0.88 < forecast_cost / truth["cost"].sum() < 1.12, forecast_cost / truth["cost"].sum()
 
 
+def test_thin_keywords_get_the_traffic_the_truth_gives(sim_model, sim):
+    """Mobile keywords with under 3 clicks in 14 days: their clicks at today's bids add up.
+
+    Their volume is measured on impressions (10-100x more numerous at the page edge) with a
+    log-normal spread between keywords; Gamma-shrunk click volumes put them at 0.75x."""
+    kr = sim.keyword_report
+    last = kr[kr["date"] == kr["date"].max()].reset_index(drop=True)
+    seen = kr.groupby(KEYS, sort=False)["clicks"].sum()
+    clicks_seen = seen.reindex(pd.MultiIndex.from_frame(last[KEYS])).to_numpy()
+    thin = last[(last["platform"] == "mobile") & (clicks_seen < 3)]
+    fc = sim_model.predict(thin[KEYS], thin["bid"].to_numpy()[:, None])
+    truth = thin[KEYS].merge(sim.market.expected(thin[[*KEYS, "bid"]]), on=KEYS, how="left")
+    assert len(thin) > 100
+    ratio = fc.clicks[:, 0].sum() / truth["clicks"].sum()
+    assert 0.85 < ratio < 1.15, ratio
+
+
 def test_crowd_multipliers_recover_truth(sim_model, sim):
     est = sim_model.crowd_effects_.merge(sim.market.crowds, on=["campaign", "item", "crowd"], suffixes=("", "_true"))
     # pooled over items, the "carts & favourites" crowd converts ~2.4x, men ~0.6x

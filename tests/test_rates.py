@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bidopt.model.rates import hierarchical_rate
+from bidopt.model.rates import hierarchical_rate, lognormal_multiplier
 
 
 def _keyword_strength(seed: int, spread: float) -> float:
@@ -33,3 +33,34 @@ def test_a_real_spread_between_keywords_is_found(seed):
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_no_spread_means_strong_pooling(seed):
     assert _keyword_strength(seed, spread=0.0) > 25.0
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_lognormal_multipliers_find_the_spread_and_add_up(seed):
+    # search volumes of one item's keywords span orders of magnitude (log-sd 2)
+    rng = np.random.default_rng(seed)
+    expected = rng.uniform(0.01, 5.0, 20_000)
+    u = rng.lognormal(-2.0, 2.0, expected.size)
+    u /= np.exp(-2.0 + 2.0)  # mean 1, like the prior
+    counts = rng.poisson(expected * u).astype(float)
+    fit = lognormal_multiplier(counts, expected)
+    assert 3.0 < fit.sigma2 < 5.0
+    assert np.sum(fit.mean * expected) == pytest.approx(counts.sum(), rel=0.05)
+    # shrunk estimates rank the keywords better than the raw ratios among the thin ones
+    thin = counts <= 2
+    log_u = np.log(u[thin])
+    raw = np.log((counts[thin] + 0.5) / expected[thin])
+    assert np.corrcoef(np.log(fit.mean[thin]), log_u)[0, 1] >= np.corrcoef(raw, log_u)[0, 1] - 0.01
+
+
+def test_a_head_word_at_the_page_edge_keeps_its_evidence():
+    # 40 clicks where its item's rate expects 0.04: a Gamma multiplier pulls it down ~8x
+    # (its tail is exponential); the log-normal one keeps it within a factor of 2 of the data
+    rng = np.random.default_rng(0)
+    expected = np.r_[0.04, rng.uniform(0.5, 5.0, 2_000)]
+    counts = np.r_[40.0, rng.poisson(expected[1:] * rng.lognormal(-1.0, np.sqrt(2.0), 2_000))]
+    fit = lognormal_multiplier(counts, expected)
+    assert fit.mean[0] * expected[0] > 20.0
+    gamma = hierarchical_rate(counts, expected, [np.zeros(counts.size, dtype=np.int64),
+                                                 np.arange(counts.size)], prior_rate=1.0)
+    assert gamma.rate[0] * expected[0] < 10.0

@@ -36,7 +36,7 @@ from bidopt.model.landscape import (
     weighted_moments,
 )
 from bidopt.model.priors import calibrate_candidates, entity_parameters_for, pooled_tables
-from bidopt.model.rates import group_sum, hierarchical_rate
+from bidopt.model.rates import VolumeFit, group_sum, hierarchical_rate, keyword_volume
 from bidopt.model.within import cpc_ceiling, fit_exponent, regime_codes
 
 ENTITY_KEYS = ["campaign", "item", "keyword", "platform"]
@@ -46,7 +46,9 @@ INTERVAL_METRICS = ("clicks", "cost", "orders", "gmv")
 CHUNK_CELLS = 1 << 15
 """Grid cells per block in predict: small enough for the CPU cache, large enough for numpy."""
 CPC_SLOPE_CLICKS = 20.0
-"""A day's weight in the CPC slope fit is ``clicks / (clicks + this)``."""
+"""A day's weight in the CPC slope fit is ``paid / (paid + this)``, ``paid = cost / bid``: the
+clicks it bought in units of full-bid clicks. Days of long-tail words paying the minimum price
+carry almost no weight (their ``log(cpc / bid)`` says nothing about a second price)."""
 KEYWORD_RATE_STRENGTH = 10.0
 """Typical prior strength of per-click rates across one item's keywords (about +-30%)."""
 
@@ -168,10 +170,16 @@ class ResponseModel(BaseEstimator):
         # the level must be unbiased in money, not in log
         has_cpc = valid_bid & (clk > 0) & np.isfinite(cpc_row)
         y_c = np.where(has_cpc, np.log(np.where(has_cpc, cpc_row, 1.0)) + qs_shift - x, 0.0)
-        w_c = np.where(has_cpc, w_day * clk / (clk + CPC_SLOPE_CLICKS), 0.0)
+        paid = np.where(has_cpc, cost / np.where(valid_bid, bid, 1.0), 0.0)
+        w_c = np.where(has_cpc, w_day * paid / (paid + CPC_SLOPE_CLICKS), 0.0)
         mom_c = weighted_moments(ent, n_ent, x, y_c, w_c)
         s2_c = pooled_residual_variance(mom_c) if has_cpc.any() else 0.1
-        kap = shrink_coefficient(mom_c["sxy"], mom_c["sxx"], s2_c, lev_platform, prior=-0.3)
+        # the price's answer to the bid depends on where the keyword sits (flat at the top,
+        # steeper where competitors thin out): slopes pooled per platform x rank regime
+        lr_ref = np.log(off + np.exp(np.clip(a, z_lo, z_hi)))
+        regime, n_regime = regime_codes(plat_codes.astype(np.int64), lr_ref)
+        lev_cpc = [np.zeros(n_ent, dtype=np.int64), regime, np.arange(n_ent)]
+        kap = shrink_coefficient(mom_c["sxy"], mom_c["sxx"], s2_c, lev_cpc, prior=-0.3)
         kappa_m1 = np.clip(kap.coef, -1.0, 0.5)
         xc = np.where(mom_c["sw"] > 0, mom_c["xbar"], xbar)
 
@@ -213,18 +221,20 @@ class ResponseModel(BaseEstimator):
         curve_c, _, _ = fit_position_curve(ent, n_ent, pe, n_plat, log_rank, clk, w_day)
         curve_i, _, _ = fit_position_curve(ent, n_ent, pe, n_plat, log_rank, imp, w_day)
         lr_fit = np.where(valid_bid, lr_pred_row, log_rank)
-        lr_ref = np.log(off + np.exp(np.clip(a, z_lo, z_hi)))
-        regime, n_regime = regime_codes(pe, lr_ref)
-        gammas = {}
-        vols = {}
-        for name, curve, counts in (("clicks", curve_c, clk), ("impressions", curve_i, imp)):
+        gammas, expos, seen = {}, {}, {}
+        for name, curve, counts in (("impressions", curve_i, imp), ("clicks", curve_c, clk)):
             s_row = curve.log_at(pe[ent], lr_fit)
             g = fit_exponent(ent, n_ent, regime, n_regime, s_row, counts, w_day)
             gammas[name] = g
-            expo = group_sum(ent, w_day * np.exp(g[regime][ent] * s_row), n_ent)
-            vols[name] = hierarchical_rate(group_sum(ent, w_day * counts, n_ent), expo, lev_platform,
-                                           strength_bounds=(0.3, 1e4))
-        vol_c, vol_i = vols["clicks"], vols["impressions"]
+            expos[name] = group_sum(ent, w_day * np.exp(g[regime][ent] * s_row), n_ent)
+            seen[name] = group_sum(ent, w_day * counts, n_ent)
+        # impressions outnumber clicks 10-100x at the page edge: the keyword's volume is
+        # measured on them, and its clicks per impression (at rank 1) pooled like a rate
+        vol_i = keyword_volume(seen["impressions"], expos["impressions"], lev_platform)
+        ctr = hierarchical_rate(seen["clicks"], expos["clicks"] * vol_i.rate, lev_platform,
+                                typical_strength=KEYWORD_RATE_STRENGTH)
+        vol_c = VolumeFit(rate=vol_i.rate * ctr.rate,
+                          var_log=vol_i.var_log + 1.0 / np.maximum(ctr.shape, 1e-3))
         self.response_exponents_ = {k: v.reshape(n_plat, -1) for k, v in gammas.items()}
 
         # ---- per-click rates
@@ -255,7 +265,7 @@ class ResponseModel(BaseEstimator):
                 "var_beta": np.where(np.isfinite(slope.var), slope.var, 1.0),
                 "var_a": np.where(np.isfinite(inter.var), inter.var, 1.0),
                 "log_V": np.log(np.maximum(vol_c.rate, 1e-12)),
-                "var_log_V": 1.0 / np.maximum(vol_c.shape, 1e-3),
+                "var_log_V": vol_c.var_log,
                 "log_U": np.log(np.maximum(vol_i.rate, 1e-12)),
                 "rho": log_cpc_level,
                 "var_rho": 1.0 / np.maximum(cpc_shape, 1e-3),
