@@ -123,10 +123,11 @@ class Optimiser(_Section):
     )
     levels: int = Field(21, ge=3, le=81, description="Bid levels per keyword in the grid.")
     min_clicks_to_raise: int = Field(
-        10, ge=0,
+        3, ge=0,
         description="Clicks a keyword needs in the look-back window before the optimiser "
-        "may raise its bid: thin keywords' response to a raise is too uncertain to bet the "
-        "ROI floor on (strategies may still propose raises; they are judged the same way).",
+        "may raise its bid: below this the model has too little of the keyword's own answer "
+        "to bet the ROI floor on (strategies may still propose raises; they are judged the "
+        "same way).",
     )
     floor_confidence: float = Field(
         0.9, ge=0.5, lt=1.0,
