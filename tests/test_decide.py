@@ -213,3 +213,23 @@ def test_slices_are_repriced_at_the_plans_bids():
     assert outcome["cost"][2, 1] == pytest.approx(-2.0)  # keyword cost 20 -> 10
     assert outcome["gmv"][2, 1] == pytest.approx(-4.5)  # keyword GMV 40 -> 30
     assert (outcome["cost"][:2] == [[5.0, 10.0], [5.0, 10.0]]).all()  # keywords untouched
+
+
+def test_the_output_shows_slices_at_the_traffic_the_plan_buys(shop_files):
+    # A high floor makes the plan cut every campaign's bids; an evening boost priced at
+    # today's bids then moves less traffic, and the CSV says what the decision counted.
+    campaign = plan(shop_files).context.campaigns["campaign"].iloc[0]
+    evening = {"campaign": campaign, "item": "all", "action": "set_hour_discount", "hour": 20,
+               "current": 100.0, "proposed": 130.0, "reason": "evening converts best",
+               "base_clicks": 50.0, "exp_clicks": 60.0, "base_cost": 50.0, "exp_cost": 60.0,
+               "base_gmv": 150.0, "exp_gmv": 400.0}
+    result = plan(shop_files, pd.DataFrame([evening]), constraints={"roi_floor": 3.5})
+    judged = result.decision.proposals.iloc[0]
+    assert judged["status"] == "accepted"
+    campaigns = result.decision.campaigns.set_index("campaign")
+    ratio = campaigns.loc[campaign, "cost_after"] / campaigns.loc[campaign, "cost_before"]
+    assert ratio < 0.9, "the test needs a campaign whose bids the plan cuts"
+    row = result.recommendations.query("action == 'set_hour_discount'").iloc[0]
+    assert row["exp_cost"] < 0.95 * evening["exp_cost"]
+    assert row["exp_cost"] == pytest.approx(judged["exp_cost"])
+    assert judged["exp_cost"] - judged["base_cost"] < evening["exp_cost"] - evening["base_cost"]

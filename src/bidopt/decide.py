@@ -310,6 +310,8 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
         )
 
     solution = plan_for(outcome)
+    first_slice = len(keyword_choices.entities)
+    as_proposed = {name: outcome[name][first_slice:, 1].copy() for name in ("clicks", "cost", "gmv")}
     if len(slices.entities) and _reprice_slices(outcome, choices, solution.choice, group):
         solution = plan_for(outcome)
     limits = pd.DataFrame({"campaign": campaign_names, "roi_floor": floors,
@@ -317,6 +319,7 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
                            "planned_budget": planned_budgets})
     plan = Plan(choices, outcome, solution.choice, group, limits)
     judged = judge_proposals(ctx, plan, bid_props, add_props, slice_props, proposals)
+    _report_repriced_slices(judged, outcome, as_proposed, first_slice)
     return Decision(
         actions=plan_actions(ctx, plan, judged),
         proposals=judged,
@@ -371,6 +374,28 @@ def _reprice_slices(outcome: dict[str, np.ndarray], choices: Choices, choice: np
             values[slice_rows] *= factor[:, None]
             changed = True
     return changed
+
+
+def _report_repriced_slices(judged: pd.DataFrame, outcome: dict[str, np.ndarray],
+                            as_proposed: dict[str, np.ndarray], first_slice: int) -> None:
+    """Scale slice proposals' ``base_*`` and ``exp_*`` (in place) as ``_reprice_slices``
+    scaled their deltas.
+
+    The output then shows what the decision counted: an hour's discount in a campaign whose
+    bids the plan cuts moves less traffic than the strategy priced at today's bids.
+    """
+    rows = judged["row"].to_numpy(int) if "row" in judged else np.zeros(0, dtype=int)
+    on_slice = rows >= first_slice
+    if not on_slice.any():
+        return
+    index = judged.index[on_slice]
+    item = rows[on_slice] - first_slice
+    for name, before in as_proposed.items():
+        after = outcome[name][first_slice:, 1]
+        factor = np.divide(after, before, out=np.ones_like(after), where=np.abs(before) > 1e-12)
+        for column in (f"base_{name}", f"exp_{name}"):
+            if column in judged:
+                judged.loc[index, column] = pd.to_numeric(judged.loc[index, column]) * factor[item]
 
 
 def _floor_margin(ctx: RunContext, limits: pd.DataFrame) -> np.ndarray:
