@@ -233,3 +233,29 @@ def test_the_output_shows_slices_at_the_traffic_the_plan_buys(shop_files):
     assert row["exp_cost"] < 0.95 * evening["exp_cost"]
     assert row["exp_cost"] == pytest.approx(judged["exp_cost"])
     assert judged["exp_cost"] - judged["base_cost"] < evening["exp_cost"] - evening["base_cost"]
+
+
+def test_new_keywords_count_toward_the_floor_at_their_own_margin():
+    from bidopt.decide import _floor_weights
+
+    ctx = types.SimpleNamespace(config=parse_config({"constraints": {"roi_floor": 2.0},
+                                                      "optimiser": {"new_keyword_margin_pct": 100}}))
+    entities = pd.DataFrame({"kind": ["bought", "added", "added", "slice"]})
+    margin = np.array([1.25, 2.5])  # planned floor / floor per campaign
+    weights = _floor_weights(ctx, entities, margin, np.array([0, 0, 1, 0]))
+    # an add in a campaign planned 25% above its floor counts as if planned 100% above it;
+    # a campaign already planned further above keeps its own margin
+    assert weights == pytest.approx([1.0, 1.25 / 2.0, 1.0, 1.0])
+
+
+def test_new_keywords_promise_no_headroom_for_raises_elsewhere(shop_files):
+    def headroom(margin: float) -> float:
+        result = plan(shop_files, strategies={"long_tail": {}},
+                      optimiser={"new_keyword_margin_pct": margin})
+        summary = result.decision.campaigns
+        assert (result.recommendations["action"] == "add_keyword").any()
+        return float((summary["gmv_after"] - summary["planned_floor"] * summary["cost_after"]).sum())
+
+    # counted at full weight, the adds' forecast ROI pays for raises up to the floor; at a
+    # margin of their own, what they add stays above it
+    assert headroom(100.0) > headroom(0.0) + 1.0

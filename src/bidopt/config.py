@@ -123,7 +123,7 @@ class Optimiser(_Section):
     )
     levels: int = Field(21, ge=3, le=81, description="Bid levels per keyword in the grid.")
     min_clicks_to_raise: int = Field(
-        3, ge=0,
+        5, ge=0,
         description="Clicks a keyword needs in the look-back window before the optimiser "
         "may raise its bid: below this the model has too little of the keyword's own answer "
         "to bet the ROI floor on (strategies may still propose raises; they are judged the "
@@ -139,8 +139,13 @@ class Optimiser(_Section):
         description="Smallest margin above the floor any campaign is planned with, in percent: "
         "the forecast's error on a whole night's moves (see docs/optimiser.md, 'Judged on truth').",
     )
+    new_keyword_margin_pct: float = Field(
+        100.0, ge=0, le=300,
+        description="Margin above the floor that keywords not bought yet are planned with, "
+        "in percent: their forecast comes from market figures, not their own days.",
+    )
     budget_margin_pct: float = Field(
-        15.0, ge=0, lt=100,
+        20.0, ge=0, lt=100,
         description="Plan each campaign's expected spend this far (percent) below its daily "
         "budget: the forecast's cost error on a night's moves.",
     )

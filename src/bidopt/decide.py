@@ -302,10 +302,13 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
     change_cost = ctx.config.optimiser.min_gain
     moved = np.arange(outcome["cost"].shape[1]) != choices.keep[:, None]
 
+    floor_weight = _floor_weights(ctx, entities, planned_floors / floors, group)
+
     def plan_for(outcome: dict[str, np.ndarray]):
         values = _values(ctx, outcome, entities["item"]) - change_cost * moved
         return solve(
-            values, outcome["cost"], outcome["gmv"], choices.allowed, group, planned_floors,
+            values, outcome["cost"], outcome["gmv"] * floor_weight[:, None], choices.allowed,
+            group, planned_floors,
             planned_budgets, shop_budget=ctx.config.constraints.shop_budget, baseline=choices.keep,
         )
 
@@ -396,6 +399,21 @@ def _report_repriced_slices(judged: pd.DataFrame, outcome: dict[str, np.ndarray]
         for column in (f"base_{name}", f"exp_{name}"):
             if column in judged:
                 judged.loc[index, column] = pd.to_numeric(judged.loc[index, column]) * factor[item]
+
+
+def _floor_weights(ctx: RunContext, entities: pd.DataFrame, margin: np.ndarray,
+                   group: np.ndarray) -> np.ndarray:
+    """Weight of each row's GMV in its campaign's floor: below 1 for keywords not bought yet.
+
+    A new keyword's forecast comes from market figures, not its own days; its GMV counts
+    toward the floor as if planned ``new_keyword_margin_pct`` above it, so that the ROI
+    headroom it promises cannot pay for raises elsewhere until its days confirm it.
+    """
+    weight = np.ones(len(entities))
+    new_margin = 1.0 + ctx.config.optimiser.new_keyword_margin_pct / 100.0
+    added = (entities["kind"] == "added").to_numpy()
+    weight[added] = np.minimum(1.0, margin[group[added]] / new_margin)
+    return weight
 
 
 def _floor_margin(ctx: RunContext, limits: pd.DataFrame) -> np.ndarray:

@@ -91,7 +91,7 @@ def calibrate_candidates(table: pd.DataFrame, params: pd.DataFrame, candidates: 
                 "rank_at_cpc": rank_level,
                 "rank_slope": rank_slope,
                 "comp_mean": comp_mean,
-                "rho_at_cpc": float(np.nanmedian(np.minimum(rho_at, 0.0))),
+                "rho_at_cpc": _money_level(np.minimum(rho_at, 0.0), p["clicks_seen"].to_numpy()),
                 "off_cvr": float(np.nanmedian(np.log(p["cvr"].to_numpy()[ok_cvr] / cvr_m[ok_cvr]))) if ok_cvr.any() else 0.0,
                 "matched": int(rows.sum()),
             }
@@ -109,6 +109,18 @@ def calibrate_candidates(table: pd.DataFrame, params: pd.DataFrame, candidates: 
                 "matched": 0,
             }
     return cal
+
+
+def _money_level(log_ratio: np.ndarray, clicks: np.ndarray) -> float:
+    """Log of the click-weighted mean price ratio: what the clicks cost in total.
+
+    A median of logs sits below it (long-tail words pay far less per click than head words,
+    but the money is in the head), and a candidate priced at it costs about 0.8x the truth.
+    """
+    ok = np.isfinite(log_ratio) & (clicks > 0)
+    if not ok.any():
+        return float(np.log(0.7))
+    return float(np.log(np.sum(clicks[ok] * np.exp(log_ratio[ok])) / np.sum(clicks[ok])))
 
 
 def _rank_by_competition(log_rank: np.ndarray, competition: np.ndarray) -> tuple[float, float, float]:
