@@ -308,8 +308,8 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
         values = _values(ctx, outcome, entities["item"]) - change_cost * moved
         return solve(
             values, outcome["cost"], outcome["gmv"] * floor_weight[:, None], choices.allowed,
-            group, planned_floors,
-            planned_budgets, shop_budget=ctx.config.constraints.shop_budget, baseline=choices.keep,
+            group, planned_floors, planned_budgets,
+            shop_budget=ctx.config.constraints.shop_budget, baseline=choices.keep,
         )
 
     solution = plan_for(outcome)
@@ -401,7 +401,7 @@ def _report_repriced_slices(judged: pd.DataFrame, outcome: dict[str, np.ndarray]
                 judged.loc[index, column] = pd.to_numeric(judged.loc[index, column]) * factor[item]
 
 
-def _floor_weights(ctx: RunContext, entities: pd.DataFrame, margin: np.ndarray,
+def _floor_weights(ctx: RunContext, entities: pd.DataFrame, planned_over_floor: np.ndarray,
                    group: np.ndarray) -> np.ndarray:
     """Weight of each row's GMV in its campaign's floor: below 1 for keywords not bought yet.
 
@@ -412,7 +412,7 @@ def _floor_weights(ctx: RunContext, entities: pd.DataFrame, margin: np.ndarray,
     weight = np.ones(len(entities))
     new_margin = 1.0 + ctx.config.optimiser.new_keyword_margin_pct / 100.0
     added = (entities["kind"] == "added").to_numpy()
-    weight[added] = np.minimum(1.0, margin[group[added]] / new_margin)
+    weight[added] = np.minimum(1.0, planned_over_floor[group[added]] / new_margin)
     return weight
 
 

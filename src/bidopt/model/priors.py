@@ -114,8 +114,9 @@ def calibrate_candidates(table: pd.DataFrame, params: pd.DataFrame, candidates: 
 def _money_level(log_ratio: np.ndarray, clicks: np.ndarray) -> float:
     """Log of the click-weighted mean price ratio: what the clicks cost in total.
 
-    A median of logs sits below it (long-tail words pay far less per click than head words,
-    but the money is in the head), and a candidate priced at it costs about 0.8x the truth.
+    A median of logs sits below it: long-tail words pay less per click than head words, and
+    the money is in the head (candidates' prices are still 0.8-0.9x the truth's on the
+    simulated shops; docs/optimiser.md).
     """
     ok = np.isfinite(log_ratio) & (clicks > 0)
     if not ok.any():
