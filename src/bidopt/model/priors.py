@@ -124,22 +124,39 @@ def _money_level(log_ratio: np.ndarray, clicks: np.ndarray) -> float:
     return float(np.log(np.sum(clicks[ok] * np.exp(log_ratio[ok])) / np.sum(clicks[ok])))
 
 
-def _rank_by_competition(log_rank: np.ndarray, competition: np.ndarray) -> tuple[float, float, float]:
-    """Log-rank at the market CPC as a line in the competition index, from the bought words.
+RANK_COMPETITION_SLOPE = (1.0, 0.5)
+"""Prior (mean, sd) of d log rank / d log competition at the market CPC (see below)."""
 
-    Bidding the market's average price wins a good place on a quiet long-tail word and a poor
-    one on a contested head word: one median rank for every candidate under-forecasts the
-    long tail and over-forecasts head words. Returns (level at the mean, slope, mean); the
-    slope is 0 where competition is missing or too few words carry it.
+
+def _rank_by_competition(log_rank: np.ndarray, competition: np.ndarray) -> tuple[float, float, float]:
+    """Log-rank at the market CPC as a line in log competition, from the bought words.
+
+    Bidding the market's typical price lands a word among its competitors, so its rank grows
+    about in proportion to their number: a good place on a quiet long-tail word, a poor one
+    on a contested head word. One median rank for every candidate under-forecasts the long
+    tail and over-forecasts head words. The bought words' own slope (Huber fit) is combined
+    with the prior slope 1 by precision, so a shop with few words in the candidates list
+    still ranks its candidates by competition. Returns (level at the mean log competition,
+    slope, mean log competition); the slope is 0 where competition is missing.
     """
     from sklearn.linear_model import HuberRegressor
 
-    ok = np.isfinite(log_rank) & np.isfinite(competition)
-    if ok.sum() < 20 or np.nanstd(competition[ok]) <= 0:
+    ok = np.isfinite(log_rank) & np.isfinite(competition) & (competition > 0)
+    if ok.sum() < 3:
         return float(np.nanmedian(log_rank)), 0.0, 0.0
-    mean, sd = float(competition[ok].mean()), float(competition[ok].std())
-    fit = HuberRegressor().fit(((competition[ok] - mean) / sd)[:, None], log_rank[ok])
-    return float(fit.intercept_), float(fit.coef_[0]) / sd, mean
+    lc = np.log(competition[ok])
+    mean, sd = float(lc.mean()), float(lc.std())
+    prior, prior_sd = RANK_COMPETITION_SLOPE
+    if sd > 0 and ok.sum() >= 10:
+        fit = HuberRegressor().fit(((lc - mean) / sd)[:, None], log_rank[ok])
+        own = float(fit.coef_[0]) / sd
+        resid = log_rank[ok] - fit.intercept_ - own * (lc - mean)
+        var_own = float(np.var(resid)) / (ok.sum() * sd**2)
+        slope = (own / var_own + prior / prior_sd**2) / (1 / var_own + 1 / prior_sd**2)
+    else:
+        slope = prior
+    level = float(np.median(log_rank[ok] - slope * (lc - mean)))
+    return level, float(slope), mean
 
 
 def pooled_tables(table: pd.DataFrame, params: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -196,7 +213,9 @@ def entity_parameters_for(model: ResponseModel, entities: pd.DataFrame) -> dict[
                  for k in ("off_V", "var_V", "off_U", "rank_at_cpc", "rank_slope", "comp_mean",
                            "rho_at_cpc", "off_cvr")}
             comp = mk["competition"].to_numpy(dtype=float)
-            rank_at = c["rank_at_cpc"] + np.where(np.isfinite(comp), c["rank_slope"] * (comp - c["comp_mean"]), 0.0)
+            log_comp = np.log(np.where(np.isfinite(comp) & (comp > 0), comp, np.nan))
+            rank_at = c["rank_at_cpc"] + np.where(np.isfinite(log_comp),
+                                                  c["rank_slope"] * (log_comp - c["comp_mean"]), 0.0)
             ctr = mk["market_ctr"].fillna(0.02).to_numpy()
             lcpc = np.log(np.maximum(mk["market_cpc"].to_numpy(), 1e-6))
             has_cpc = has & np.isfinite(lcpc)
