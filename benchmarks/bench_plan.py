@@ -6,7 +6,8 @@
 
 For every simulated shop and ROI floor: write the shop's exports, run bidopt's full nightly
 plan in-process (``plan_night``: read, fit, propose, decide), compute the four baselines of
-DOMAIN.md ("What users run today") and the oracle (``bidopt.baselines``), and evaluate EVERY
+DOMAIN.md ("What users run today") and the oracle (``bidopt.baselines``; also held to
+bidopt's planned floors and budgets, ``oracle_held``), and evaluate EVERY
 plan with ``Market.expected`` at the plan's bids: the simulator's noise-free truth, never the
 response model's forecast. All methods start from the same keyword state (the one bidopt
 builds from the reports) and are held to the same grid and nightly change limit.
@@ -35,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from bidopt.baselines import BASELINES, baseline_plans, oracle_plan
-from bidopt.config import Config, parse_config
+from bidopt.config import CampaignLimits, Config, parse_config
 from bidopt.context import KEYWORD_KEYS
 from bidopt.loop import RunResult, SourceOverrides, plan_night
 from bidopt.plugins import build_registry, get_plugin_manager
@@ -45,8 +46,10 @@ END = dt.date(2026, 11, 24)
 NIGHT = dt.date(2026, 11, 25)
 TOL = 0.005  # relative slack before a floor or budget counts as broken
 # "bids_only" (with --strategies all): bidopt with its default strategies, i.e. bid changes
-# alone, so that the table shows what the playbook strategies add on top.
-METHODS = ("bidopt", "bids_only", *BASELINES, "oracle")
+# alone, so that the table shows what the playbook strategies add on top. "oracle_held": the
+# oracle held to the floors and budgets bidopt planned with (its safety margins), judged
+# against the real ones: the share of the oracle's gain that the margins alone leave.
+METHODS = ("bidopt", "bids_only", *BASELINES, "oracle_held", "oracle")
 
 
 def methods(truth: dict) -> list[str]:
@@ -165,8 +168,22 @@ def run_case(label: str, market: Market, files: dict[str, Path], floor: float,
     truth["bidopt"] = on_truth(market, bids, **extra)
     for name, plan in baseline_plans(state, used).items():
         truth[name] = on_truth(market, plan)
+    truth["oracle_held"] = on_truth(market, oracle_plan(state, market, held_to_plan(used, run)).bids)
     truth["oracle"] = on_truth(market, oracle_plan(state, market, used).bids)
     return Case(label, floor, truth, run, market, bids, seconds, used)
+
+
+def held_to_plan(config: Config, run: RunResult) -> Config:
+    """``config`` with every campaign's floor and budget replaced by the ones bidopt planned."""
+    planned = run.decision.campaigns
+    campaigns = {
+        str(r.campaign): CampaignLimits(
+            roi_floor=float(r.planned_floor),
+            daily_budget=float(r.planned_budget) if np.isfinite(r.planned_budget) else None)
+        for r in planned.itertuples(index=False)
+    }
+    constraints = config.constraints.model_copy(update={"campaigns": campaigns})
+    return config.model_copy(update={"constraints": constraints})
 
 
 def limits(case: Case) -> pd.DataFrame:
