@@ -36,7 +36,14 @@ from bidopt.model.landscape import (
     weighted_moments,
 )
 from bidopt.model.priors import calibrate_candidates, entity_parameters_for, pooled_tables
-from bidopt.model.rates import VolumeFit, group_sum, hierarchical_rate, keyword_volume
+from bidopt.model.rates import (
+    RateFit,
+    VolumeFit,
+    group_sum,
+    hierarchical_rate,
+    keyword_volume,
+    size_tilt,
+)
 from bidopt.model.within import cpc_ceiling, fit_exponent, regime_codes
 
 ENTITY_KEYS = ["campaign", "item", "keyword", "platform"]
@@ -120,7 +127,7 @@ class ResponseModel(BaseEstimator):
         self.platforms_ = [str(p) for p in plat_names]
         n_plat = len(self.platforms_)
         camp_p, _ = group_codes(table["campaign"], table["platform"])
-        item_p, _ = group_codes(table["campaign"], table["item"], table["platform"])
+        item_p, n_item_p = group_codes(table["campaign"], table["item"], table["platform"])
         camp, _ = group_codes(table["campaign"])
         item, _ = group_codes(table["campaign"], table["item"])
         lev_platform = [plat_codes.astype(np.int64), camp_p, item_p, np.arange(n_ent)]
@@ -239,12 +246,22 @@ class ResponseModel(BaseEstimator):
 
         # ---- per-click rates
         sums = {m: group_sum(ent, w_day * num[m], n_ent) for m in num}
-        # keywords of one item convert differently (head words worse, long tail better):
-        # where the data cannot show by how much, assume about +-30% (m ~ 10), not nothing
-        cvr, carts, favs = (
+        # keywords of one item convert differently (head words worse, long tail better): the
+        # prior of a keyword's conversion is its item's, tilted by the keyword's size among the
+        # item's keywords; around that, assume about +-30% (m ~ 10) where data cannot tell
+        log_size = np.log(np.maximum(vol_i.rate, 1e-12))
+        size = log_size - (group_sum(item_p, log_size, n_item_p) / np.bincount(item_p, minlength=n_item_p))[item_p]
+        by_item = hierarchical_rate(sums["orders"], sums["clicks"], lev_rates[:-1])
+        self.cvr_size_tilt_ = size_tilt(sums["orders"], sums["clicks"], by_item.rate, size)
+        tilt = np.exp(self.cvr_size_tilt_ * size)
+        cvr = hierarchical_rate(sums["orders"], sums["clicks"] * tilt, lev_rates,
+                                typical_strength=KEYWORD_RATE_STRENGTH)
+        cvr = RateFit(rate=cvr.rate * tilt, shape=cvr.shape, parent_rate=cvr.parent_rate * tilt,
+                      strengths=cvr.strengths, level_rates=cvr.level_rates)
+        carts, favs = (
             hierarchical_rate(sums[name], sums["clicks"], lev_rates,
                               typical_strength=KEYWORD_RATE_STRENGTH)
-            for name in ("orders", "carts", "favorites")
+            for name in ("carts", "favorites")
         )
         price = item_price(table, items)
         shop_aov = sums["gmv"].sum() / sums["orders"].sum() if sums["orders"].sum() > 0 else np.nan
