@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bidopt.model.rates import hierarchical_rate, lognormal_multiplier
+from bidopt.model.rates import hierarchical_rate, lognormal_multiplier, size_tilt
 
 
 def _keyword_strength(seed: int, spread: float) -> float:
@@ -64,3 +64,13 @@ def test_a_head_word_at_the_page_edge_keeps_its_evidence():
     gamma = hierarchical_rate(counts, expected, [np.zeros(counts.size, dtype=np.int64),
                                                  np.arange(counts.size)], prior_rate=1.0)
     assert gamma.rate[0] * expected[0] < 10.0
+
+
+def test_size_tilt_recovers_how_conversion_falls_with_keyword_size():
+    rng = np.random.default_rng(0)
+    size = rng.normal(0.0, 2.0, 5_000)  # log volume relative to the item's keywords
+    clicks = rng.gamma(2.0, 50.0, size.size)
+    parent = np.full(size.size, 0.03)
+    orders = rng.poisson(clicks * parent * np.exp(-0.08 * size)).astype(float)
+    assert size_tilt(orders, clicks, parent, size) == pytest.approx(-0.08, abs=0.01)
+    assert size_tilt(np.zeros(3), clicks[:3], parent[:3], size[:3]) == 0.0
