@@ -13,6 +13,7 @@ parameters at bids lives in ``evaluate``, the in-sample passes at the end of fit
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -37,7 +38,6 @@ from bidopt.model.landscape import (
 )
 from bidopt.model.priors import calibrate_candidates, entity_parameters_for, pooled_tables
 from bidopt.model.rates import (
-    RateFit,
     VolumeFit,
     group_sum,
     hierarchical_rate,
@@ -256,8 +256,7 @@ class ResponseModel(BaseEstimator):
         tilt = np.exp(self.cvr_size_tilt_ * size)
         cvr = hierarchical_rate(sums["orders"], sums["clicks"] * tilt, lev_rates,
                                 typical_strength=KEYWORD_RATE_STRENGTH)
-        cvr = RateFit(rate=cvr.rate * tilt, shape=cvr.shape, parent_rate=cvr.parent_rate * tilt,
-                      strengths=cvr.strengths, level_rates=cvr.level_rates)
+        cvr = dataclasses.replace(cvr, rate=cvr.rate * tilt, parent_rate=cvr.parent_rate * tilt)
         carts, favs = (
             hierarchical_rate(sums[name], sums["clicks"], lev_rates,
                               typical_strength=KEYWORD_RATE_STRENGTH)
