@@ -38,6 +38,7 @@ from bidopt.model.landscape import (
 )
 from bidopt.model.priors import calibrate_candidates, entity_parameters_for, pooled_tables
 from bidopt.model.rates import (
+    MIN_STRENGTH,
     VolumeFit,
     group_sum,
     hierarchical_rate,
@@ -254,7 +255,11 @@ class ResponseModel(BaseEstimator):
         by_item = hierarchical_rate(sums["orders"], sums["clicks"], lev_rates[:-1])
         self.cvr_size_tilt_ = size_tilt(sums["orders"], sums["clicks"], by_item.rate, size)
         tilt = np.exp(self.cvr_size_tilt_ * size)
+        # pooling no stronger than that typical spread: on keywords with a handful of orders
+        # the likelihood reads siblings as alike (m ~ 50 at the keyword level on the medium
+        # shop, where the truth's keywords spread by 35% around their item: m ~ 8)
         cvr = hierarchical_rate(sums["orders"], sums["clicks"] * tilt, lev_rates,
+                                strength_bounds=(MIN_STRENGTH, KEYWORD_RATE_STRENGTH),
                                 typical_strength=KEYWORD_RATE_STRENGTH)
         cvr = dataclasses.replace(cvr, rate=cvr.rate * tilt, parent_rate=cvr.parent_rate * tilt)
         carts, favs = (
