@@ -387,7 +387,7 @@ def _report_repriced_slices(judged: pd.DataFrame, outcome: dict[str, np.ndarray]
     The output then shows what the decision counted: an hour's discount in a campaign whose
     bids the plan cuts moves less traffic than the strategy priced at today's bids.
     """
-    rows = judged["row"].to_numpy(int) if "row" in judged else np.zeros(0, dtype=int)
+    rows = judged["row"].to_numpy(int)  # -1 for proposals that never reached a choice
     on_slice = rows >= first_slice
     if not on_slice.any():
         return

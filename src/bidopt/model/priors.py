@@ -115,8 +115,8 @@ def _money_level(log_ratio: np.ndarray, clicks: np.ndarray) -> float:
     """Log of the click-weighted mean price ratio: what the clicks cost in total.
 
     A median of logs sits below it: long-tail words pay less per click than head words, and
-    the money is in the head (candidates' prices are still 0.8-0.9x the truth's on the
-    simulated shops; docs/optimiser.md).
+    the money is in the head. (It moves candidates' prices little: they are still 0.8-0.95x
+    the truth's on the simulated shops; docs/optimiser.md.)
     """
     ok = np.isfinite(log_ratio) & (clicks > 0)
     if not ok.any():
@@ -137,7 +137,7 @@ def _rank_by_competition(log_rank: np.ndarray, competition: np.ndarray) -> tuple
     tail and over-forecasts head words. The bought words' own slope (Huber fit) is combined
     with the prior slope 1 by precision, so a shop with few words in the candidates list
     still ranks its candidates by competition. Returns (level at the mean log competition,
-    slope, mean log competition); the slope is 0 where competition is missing.
+    slope, mean log competition); the slope is 0 where fewer than 3 words carry competition.
     """
     from sklearn.linear_model import HuberRegressor
 
@@ -151,7 +151,7 @@ def _rank_by_competition(log_rank: np.ndarray, competition: np.ndarray) -> tuple
         fit = HuberRegressor().fit(((lc - mean) / sd)[:, None], log_rank[ok])
         own = float(fit.coef_[0]) / sd
         resid = log_rank[ok] - fit.intercept_ - own * (lc - mean)
-        var_own = float(np.var(resid)) / (ok.sum() * sd**2)
+        var_own = max(float(np.var(resid)), 1e-6) / (ok.sum() * sd**2)
         slope = (own / var_own + prior / prior_sd**2) / (1 / var_own + 1 / prior_sd**2)
     else:
         slope = prior

@@ -251,7 +251,8 @@ class ResponseModel(BaseEstimator):
         # prior of a keyword's conversion is its item's, tilted by the keyword's size among the
         # item's keywords; around that, assume about +-30% (m ~ 10) where data cannot tell
         log_size = np.log(np.maximum(vol_i.rate, 1e-12))
-        size = log_size - (group_sum(item_p, log_size, n_item_p) / np.bincount(item_p, minlength=n_item_p))[item_p]
+        item_mean = group_sum(item_p, log_size, n_item_p) / np.bincount(item_p, minlength=n_item_p)
+        size = log_size - item_mean[item_p]
         by_item = hierarchical_rate(sums["orders"], sums["clicks"], lev_rates[:-1])
         self.cvr_size_tilt_ = size_tilt(sums["orders"], sums["clicks"], by_item.rate, size)
         tilt = np.exp(self.cvr_size_tilt_ * size)
