@@ -135,9 +135,16 @@ class Optimiser(_Section):
         "well the history measures that campaign's ROI, the floor holds with this probability.",
     )
     roi_margin_pct: float = Field(
-        25.0, ge=0, le=100,
-        description="Smallest margin above the floor any campaign is planned with, in percent: "
-        "the forecast's error on a whole night's moves (see docs/optimiser.md, 'Judged on truth').",
+        5.0, ge=0, le=100,
+        description="Smallest margin above the floor any campaign is planned with, in percent "
+        "(on top of the margin on added spend below).",
+    )
+    raise_margin_pct: float = Field(
+        30.0, ge=0, le=300,
+        description="Margin on the spend the plan adds, in percent of the floor: every extra "
+        "unit of forecast cost must bring this much more GMV than the floor asks. Spend at "
+        "bids the history has not seen is where the forecast errs (see docs/optimiser.md, "
+        "'Judged on truth').",
     )
     new_keyword_margin_pct: float = Field(
         100.0, ge=0, le=300,

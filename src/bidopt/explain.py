@@ -17,6 +17,8 @@ GUARD = "roi_guard"
 PINNED = "pinned"
 BID_RULES = "bid_rules"
 OPTIMISER = "optimiser"
+FLOOR_GMV = "floor_gmv"
+"""Outcome entry: GMV as the planned floor counts it (see ``decide._floor_gmv``)."""
 _TOL = 1e-9
 
 
@@ -53,7 +55,8 @@ class Plan:
         """Per campaign, whether its daily budget and whether its planned ROI floor hold
         the plan back (within 2% of the limit)."""
         after = self.totals(self.choice)
-        cost, gmv = after["cost"].to_numpy(), after["gmv"].to_numpy()
+        cost = after["cost"].to_numpy()
+        gmv = np.bincount(self.group, self.at(FLOOR_GMV, self.choice), minlength=len(self.limits))
         floors = self.limits["planned_floor"].to_numpy(float)
         budgets = self.limits["planned_budget"].to_numpy(float)
         budget = np.isfinite(budgets) & (budgets - cost <= 0.02 * np.maximum(budgets, 1.0))
@@ -127,8 +130,8 @@ def judge_proposals(
         to = np.abs(levels - target[:, None]).argmin(axis=1)
         start = np.where(between, plan.choice[rows], plan.choices.keep[rows])
         d_cost = plan.outcome["cost"][rows, to] - plan.outcome["cost"][rows, start]
-        d_gmv = plan.outcome["gmv"][rows, to] - plan.outcome["gmv"][rows, start]
-        why = _why_not(ctx, plan, rows, d_cost, d_gmv, scaled=between)
+        d_floor_gmv = plan.outcome[FLOOR_GMV][rows, to] - plan.outcome[FLOOR_GMV][rows, start]
+        why = _why_not(ctx, plan, rows, d_cost, d_floor_gmv, scaled=between)
         pinned = plan.choices.entities["pinned"].to_numpy(bool)[rows]
         overridden = "overridden: the optimiser chose " + pd.Series(chosen).map("{:.2f}".format)
         decision = np.select(
@@ -151,16 +154,17 @@ def judge_proposals(
 
 
 def _why_not(ctx: RunContext, plan: Plan, rows: np.ndarray, d_cost: np.ndarray,
-             d_gmv: np.ndarray, scaled: np.ndarray) -> np.ndarray:
+             d_floor_gmv: np.ndarray, scaled: np.ndarray) -> np.ndarray:
     """Why a move was not taken (or not in full). A limit is named only when the move
-    would spend it: the budget when it adds cost, the ROI floor when it adds less GMV than
-    the planned floor times its cost (it uses ROI headroom). Otherwise the optimiser
+    would spend it: the budget when it adds cost, the ROI floor when it adds less GMV (as
+    the floor counts it) than the planned floor times its cost (it uses ROI headroom).
+    Otherwise the optimiser
     preferred the objective it gives up; where a binding limit would get room from the
     move, that room was worth less."""
     group = plan.group[rows]
     budget, floor = plan.binds()
     budget_words, floor_words = plan.limit_words()
-    headroom = d_gmv - plan.limits["planned_floor"].to_numpy(float)[group] * d_cost
+    headroom = d_floor_gmv - plan.limits["planned_floor"].to_numpy(float)[group] * d_cost
     uses_budget = budget[group] & (d_cost > _TOL)
     uses_floor = floor[group] & (headroom < -_TOL)
     shop_budget = ctx.config.constraints.shop_budget
@@ -279,6 +283,9 @@ def campaign_summary(plan: Plan) -> pd.DataFrame:
     for name in ("cost", "gmv", "roi", "clicks"):
         summary[f"{name}_before"] = before[name].to_numpy()
         summary[f"{name}_after"] = after[name].to_numpy()
+    # the planned floor counts GMV net of the margin on added spend, so a campaign held
+    # back by it can show a forecast ROI above ``planned_floor``
+    summary["budget_binds"], summary["floor_binds"] = plan.binds()
     floors = summary["roi_floor"].to_numpy()
     summary["feasible"] = (
         summary["gmv_after"] >= floors * summary["cost_after"] - 1e-6
