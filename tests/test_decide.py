@@ -262,8 +262,8 @@ def test_new_keywords_promise_no_headroom_for_raises_elsewhere(shop_files):
     assert headroom(100.0) > headroom(0.0) + 1.0
 
 
-def test_added_spend_carries_its_own_margin_toward_the_floor():
-    from bidopt.decide import Choices, _floor_gmv
+def test_added_spend_counts_with_its_own_margin_against_the_limits():
+    from bidopt.decide import Choices, _as_limits_count
 
     ctx = types.SimpleNamespace(config=parse_config({"constraints": {"roi_floor": 2.0},
                                                       "optimiser": {"raise_margin_pct": 30}}))
@@ -272,12 +272,14 @@ def test_added_spend_carries_its_own_margin_toward_the_floor():
     entities = pd.DataFrame({"kind": ["bought", "added"]})
     choices = Choices(entities, np.zeros((2, 3)), np.ones((2, 3), bool), np.array([0, 0]),
                       np.ones((2, 3), bool))
-    counted = _floor_gmv(ctx, {"cost": cost, "gmv": gmv}, choices, np.array([1.0, 0.5]),
-                         np.array([2.0, 2.0]))
-    # a raise's 4 extra spend must bring 30% of the floor (0.6) per unit on top: 38 - 2.4;
-    # a cut adds no spend and keeps its GMV; an add is weighted, not charged twice
-    assert counted[0] == pytest.approx([30.0, 20.0, 35.6])
-    assert counted[1] == pytest.approx([0.0, 0.0, 10.0])
+    gmv_counted, cost_counted = _as_limits_count(ctx, {"cost": cost, "gmv": gmv}, choices,
+                                                 np.array([1.0, 0.5]))
+    # a raise's 4 extra spend counts 30% more (14 + 1.2); a cut adds none; an add is
+    # weighted by its own margin, not charged twice
+    assert cost_counted[0] == pytest.approx([10.0, 6.0, 15.2])
+    assert cost_counted[1] == pytest.approx([0.0, 0.0, 5.0])
+    assert gmv_counted[0] == pytest.approx(gmv[0])
+    assert gmv_counted[1] == pytest.approx([0.0, 0.0, 10.0])
 
 
 def test_a_margin_on_added_spend_holds_raises_back(shop_files):

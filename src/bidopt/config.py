@@ -141,10 +141,10 @@ class Optimiser(_Section):
     )
     raise_margin_pct: float = Field(
         30.0, ge=0, le=300,
-        description="Margin on the spend the plan adds, in percent of the floor: every extra "
-        "unit of forecast cost must bring this much more GMV than the floor asks. Spend at "
-        "bids the history has not seen is where the forecast errs (see docs/optimiser.md, "
-        "'Judged on truth').",
+        description="Spend the plan adds over today's bids counts this much more (percent) "
+        "against the ROI floor and the budget: spend at bids the history has not seen is "
+        "where the forecast errs (see docs/optimiser.md, 'Judged on truth'). Keywords not "
+        "bought yet have their own margin instead.",
     )
     new_keyword_margin_pct: float = Field(
         100.0, ge=0, le=300,
@@ -152,9 +152,9 @@ class Optimiser(_Section):
         "in percent: their forecast comes from market figures, not their own days.",
     )
     budget_margin_pct: float = Field(
-        20.0, ge=0, lt=100,
+        15.0, ge=0, lt=100,
         description="Plan each campaign's expected spend this far (percent) below its daily "
-        "budget: the forecast's cost error on a night's moves.",
+        "budget (on top of the margin on added spend).",
     )
     min_gain: float = Field(
         0.3, ge=0,

@@ -20,7 +20,14 @@ import pandas as pd
 from scipy.stats import norm
 
 from bidopt.context import KEYWORD_KEYS, RunContext
-from bidopt.explain import FLOOR_GMV, Plan, campaign_summary, judge_proposals, plan_actions
+from bidopt.explain import (
+    LIMIT_COST,
+    LIMIT_GMV,
+    Plan,
+    campaign_summary,
+    judge_proposals,
+    plan_actions,
+)
 from bidopt.grid import bid_grid, clamp_to_limits, platform_rules, snap
 from bidopt.optimise import solve
 from bidopt.schema import KEYWORD_ACTIONS, SLICE_FORECAST_COLUMNS
@@ -306,9 +313,9 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
 
     def plan_for(outcome: dict[str, np.ndarray]):
         values = _values(ctx, outcome, entities["item"]) - change_cost * moved
-        outcome[FLOOR_GMV] = _floor_gmv(ctx, outcome, choices, floor_weight, floors[group])
+        outcome[LIMIT_GMV], outcome[LIMIT_COST] = _as_limits_count(ctx, outcome, choices, floor_weight)
         return solve(
-            values, outcome["cost"], outcome[FLOOR_GMV], choices.allowed,
+            values, outcome[LIMIT_COST], outcome[LIMIT_GMV], choices.allowed,
             group, planned_floors, planned_budgets,
             shop_budget=ctx.config.constraints.shop_budget, baseline=choices.keep,
         )
@@ -417,23 +424,23 @@ def _floor_weights(ctx: RunContext, entities: pd.DataFrame, planned_over_floor: 
     return weight
 
 
-def _floor_gmv(ctx: RunContext, outcome: dict[str, np.ndarray], choices: Choices,
-               weight: np.ndarray, floor: np.ndarray) -> np.ndarray:
-    """GMV of every choice as its campaign's floor counts it: weighted (``_floor_weights``)
-    and less ``raise_margin_pct`` of the floor on every unit of spend the choice adds.
+def _as_limits_count(ctx: RunContext, outcome: dict[str, np.ndarray], choices: Choices,
+                     weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """GMV and cost of every choice as its campaign's floor and budget count them.
 
-    The forecast at today's bids is close to the history; what it gets wrong is the spend
-    at bids the history has not seen (raises buy more clicks at higher prices than the
-    model expects, and the keywords a plan picks to raise are those whose forecast looks
-    best). A margin on the added spend reserves headroom where that error lives, instead of
-    one margin on the whole campaign. Keywords not bought yet have their own margin
-    (``new_keyword_margin_pct``) and carry no second one.
+    GMV is weighted (``_floor_weights``). Spend a choice adds over "keep" counts
+    ``raise_margin_pct`` more: the forecast at today's bids is close to the history; what it
+    gets wrong is the spend at bids the history has not seen (raises buy more clicks at
+    higher prices than the model expects, and the keywords a plan picks to raise are those
+    whose forecast looks best). A margin on the added spend reserves headroom where that
+    error lives, instead of one margin on the whole campaign. Keywords not bought yet have
+    their own margin (``new_keyword_margin_pct``) and carry no second one.
     """
     cost = outcome["cost"]
     added = np.maximum(cost - np.take_along_axis(cost, choices.keep[:, None], axis=1), 0.0)
-    reserve = ctx.config.optimiser.raise_margin_pct / 100.0 * floor
-    reserve = np.where(choices.entities["kind"].to_numpy() == "added", 0.0, reserve)
-    return outcome["gmv"] * weight[:, None] - reserve[:, None] * added
+    margin = np.where(choices.entities["kind"].to_numpy() == "added", 0.0,
+                      ctx.config.optimiser.raise_margin_pct / 100.0)
+    return outcome["gmv"] * weight[:, None], cost + margin[:, None] * added
 
 
 def _floor_margin(ctx: RunContext, limits: pd.DataFrame) -> np.ndarray:

@@ -17,8 +17,8 @@ GUARD = "roi_guard"
 PINNED = "pinned"
 BID_RULES = "bid_rules"
 OPTIMISER = "optimiser"
-FLOOR_GMV = "floor_gmv"
-"""Outcome entry: GMV as the planned floor counts it (see ``decide._floor_gmv``)."""
+LIMIT_GMV, LIMIT_COST = "limit_gmv", "limit_cost"
+"""Outcome entries: GMV and cost as the campaign limits count them (``decide._as_limits_count``)."""
 _TOL = 1e-9
 
 
@@ -54,9 +54,9 @@ class Plan:
     def binds(self) -> tuple[np.ndarray, np.ndarray]:
         """Per campaign, whether its daily budget and whether its planned ROI floor hold
         the plan back (within 2% of the limit)."""
-        after = self.totals(self.choice)
-        cost = after["cost"].to_numpy()
-        gmv = np.bincount(self.group, self.at(FLOOR_GMV, self.choice), minlength=len(self.limits))
+        size = len(self.limits)
+        cost = np.bincount(self.group, self.at(LIMIT_COST, self.choice), minlength=size)
+        gmv = np.bincount(self.group, self.at(LIMIT_GMV, self.choice), minlength=size)
         floors = self.limits["planned_floor"].to_numpy(float)
         budgets = self.limits["planned_budget"].to_numpy(float)
         budget = np.isfinite(budgets) & (budgets - cost <= 0.02 * np.maximum(budgets, 1.0))
@@ -129,9 +129,7 @@ def judge_proposals(
         levels = plan.choices.levels[rows]
         to = np.abs(levels - target[:, None]).argmin(axis=1)
         start = np.where(between, plan.choice[rows], plan.choices.keep[rows])
-        d_cost = plan.outcome["cost"][rows, to] - plan.outcome["cost"][rows, start]
-        d_floor_gmv = plan.outcome[FLOOR_GMV][rows, to] - plan.outcome[FLOOR_GMV][rows, start]
-        why = _why_not(ctx, plan, rows, d_cost, d_floor_gmv, scaled=between)
+        why = _why_not(ctx, plan, rows, start, to, scaled=between)
         pinned = plan.choices.entities["pinned"].to_numpy(bool)[rows]
         overridden = "overridden: the optimiser chose " + pd.Series(chosen).map("{:.2f}".format)
         decision = np.select(
@@ -153,22 +151,24 @@ def judge_proposals(
     return judged
 
 
-def _why_not(ctx: RunContext, plan: Plan, rows: np.ndarray, d_cost: np.ndarray,
-             d_floor_gmv: np.ndarray, scaled: np.ndarray) -> np.ndarray:
-    """Why a move was not taken (or not in full). A limit is named only when the move
-    would spend it: the budget when it adds cost, the ROI floor when it adds less GMV (as
-    the floor counts it) than the planned floor times its cost (it uses ROI headroom).
-    Otherwise the optimiser
+def _why_not(ctx: RunContext, plan: Plan, rows: np.ndarray, start: np.ndarray,
+             to: np.ndarray, scaled: np.ndarray) -> np.ndarray:
+    """Why a move (from column ``start`` to ``to``) was not taken, or not in full. A limit
+    is named only when the move would spend it: the budget when it adds cost, the ROI floor
+    when it adds less GMV than the planned floor times its cost, both as the limits count
+    them (it uses ROI headroom). Otherwise the optimiser
     preferred the objective it gives up; where a binding limit would get room from the
     move, that room was worth less."""
     group = plan.group[rows]
     budget, floor = plan.binds()
     budget_words, floor_words = plan.limit_words()
-    headroom = d_floor_gmv - plan.limits["planned_floor"].to_numpy(float)[group] * d_cost
+    d_cost, d_gmv = (plan.outcome[name][rows, to] - plan.outcome[name][rows, start]
+                     for name in (LIMIT_COST, LIMIT_GMV))
+    headroom = d_gmv - plan.limits["planned_floor"].to_numpy(float)[group] * d_cost
     uses_budget = budget[group] & (d_cost > _TOL)
     uses_floor = floor[group] & (headroom < -_TOL)
     shop_budget = ctx.config.constraints.shop_budget
-    shop_total = float(plan.totals(plan.choice)["cost"].sum())
+    shop_total = float(plan.at(LIMIT_COST, plan.choice).sum())
     uses_shop = (shop_budget is not None
                  and shop_total >= shop_budget - 0.02 * max(shop_budget, 1.0)) & (d_cost > _TOL)
     objective = ctx.config.objective.target
@@ -283,8 +283,8 @@ def campaign_summary(plan: Plan) -> pd.DataFrame:
     for name in ("cost", "gmv", "roi", "clicks"):
         summary[f"{name}_before"] = before[name].to_numpy()
         summary[f"{name}_after"] = after[name].to_numpy()
-    # the planned floor counts GMV net of the margin on added spend, so a campaign held
-    # back by it can show a forecast ROI above ``planned_floor``
+    # the limits count added spend with its margin, so a campaign held back by its floor can
+    # show a forecast ROI above ``planned_floor``
     summary["budget_binds"], summary["floor_binds"] = plan.binds()
     floors = summary["roi_floor"].to_numpy()
     summary["feasible"] = (
