@@ -2,7 +2,7 @@
 
     python benchmarks/bench_plan.py [--seeds 0 1 2 3 4] [--floors 2.0 2.5] [--no-medium]
                                     [--strategies default|all] [--detail] [--min-share 0.6]
-                                    [--margin 15]
+                                    [--margin 5] [--raise-margin 30] [--budget 1.2]
 
 For every simulated shop and ROI floor: write the shop's exports, run bidopt's full nightly
 plan in-process (``plan_night``: read, fit, propose, decide), compute the four baselines of
@@ -128,25 +128,20 @@ def on_truth(market: Market, bids: pd.DataFrame, **extra) -> pd.DataFrame:
 
 # -- one case --------------------------------------------------------------------------------
 def run_case(label: str, market: Market, files: dict[str, Path], floor: float,
-             strategies: str, margin: float | None = None,
-             budgets: dict[str, float] | None = None,
-             budget_margin: float | None = None) -> Case:
+             strategies: str, optimiser: dict[str, float] | None = None,
+             budgets: dict[str, float] | None = None) -> Case:
     """bidopt, the baselines and the oracle on one shop at one floor, all judged on truth.
 
-    ``margin`` (percent) sets bidopt's ``optimiser.roi_margin_pct`` (None: its default);
-    ``budgets`` sets a daily budget per campaign. Everything is judged against ``floor`` and
-    those budgets.
+    ``optimiser`` overrides bidopt's optimiser settings (e.g. ``roi_margin_pct``); ``budgets``
+    sets a daily budget per campaign. Everything is judged against ``floor`` and those
+    budgets.
     """
     data: dict = {"shop": label, "constraints": {"roi_floor": floor},
                   "objective": {"target": "gmv"}}
     if budgets:
         data["constraints"]["campaigns"] = {name: {"daily_budget": round(b, 2)}
                                             for name, b in budgets.items()}
-    data["optimiser"] = {}
-    if margin is not None:
-        data["optimiser"]["roi_margin_pct"] = margin
-    if budget_margin is not None:
-        data["optimiser"]["budget_margin_pct"] = budget_margin
+    data["optimiser"] = dict(optimiser or {})
     pm = get_plugin_manager(entry_points=False)
     registry = build_registry(pm)
     sources = SourceOverrides([p for n, p in sorted(files.items()) if n.endswith("report")],
@@ -350,6 +345,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="bidopt's optimiser.roi_margin_pct for this run (default: the "
                              "config default); every method is judged against the floor.")
     parser.add_argument("--floors", type=float, nargs="+", default=[2.0, 2.5])
+    parser.add_argument("--raise-margin", type=float, default=None,
+                        help="bidopt's optimiser.raise_margin_pct for this run (default: the "
+                             "config default).")
     parser.add_argument("--budget-margin", type=float, default=None,
                         help="bidopt's optimiser.budget_margin_pct for this run (default: the "
                              "config default).")
@@ -365,6 +363,9 @@ def main(argv: list[str] | None = None) -> int:
                              "oracle's total gain (e.g. 0.6).")
     args = parser.parse_args(argv)
 
+    settings = {"roi_margin_pct": args.margin, "raise_margin_pct": args.raise_margin,
+                "budget_margin_pct": args.budget_margin}
+    optimiser = {name: value for name, value in settings.items() if value is not None}
     shops = [(f"{args.size}-{s}", s, args.size) for s in args.seeds]
     if args.medium:
         shops.append(("medium-0", 0, "medium"))
@@ -380,8 +381,8 @@ def main(argv: list[str] | None = None) -> int:
                 if args.budget:
                     spend = shop.keyword_report.groupby("campaign")["cost"].sum() / args.days
                     budgets = (spend * args.budget).to_dict()
-                case = run_case(label, shop.market, files, floor, args.strategies, args.margin,
-                                budgets, args.budget_margin)
+                case = run_case(label, shop.market, files, floor, args.strategies, optimiser,
+                                budgets)
                 cases.append(case)
                 print(f"{label} floor {floor}: bidopt plan {case.seconds:.1f}s, "
                       f"case {time.perf_counter() - start:.1f}s", file=sys.stderr)
