@@ -163,13 +163,16 @@ def run_case(label: str, market: Market, files: dict[str, Path], floor: float,
     truth["bidopt"] = on_truth(market, bids, **extra)
     for name, plan in baseline_plans(state, used).items():
         truth[name] = on_truth(market, plan)
-    truth["oracle_held"] = on_truth(market, oracle_plan(state, market, held_to_plan(used, run)).bids)
+    held = oracle_plan(state, market, held_to_plan(used, run),
+                       added_spend_margin_pct=used.optimiser.raise_margin_pct)
+    truth["oracle_held"] = on_truth(market, held.bids)
     truth["oracle"] = on_truth(market, oracle_plan(state, market, used).bids)
     return Case(label, floor, truth, run, market, bids, seconds, used)
 
 
 def held_to_plan(config: Config, run: RunResult) -> Config:
-    """``config`` with every campaign's floor and budget replaced by the ones bidopt planned."""
+    """``config`` with every campaign's floor and budget replaced by the ones bidopt planned
+    (the margin on added spend is passed to ``oracle_plan`` on its own)."""
     planned = run.decision.campaigns
     campaigns = {
         str(r.campaign): CampaignLimits(

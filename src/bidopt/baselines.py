@@ -34,6 +34,7 @@ import pandas as pd
 
 from bidopt.config import Config
 from bidopt.context import KEYWORD_KEYS, campaign_limits
+from bidopt.decide import count_added_spend
 from bidopt.grid import bid_grid, clamp_to_limits, platform_rules
 from bidopt.optimise import Solution, solve
 
@@ -228,7 +229,8 @@ def _objective(outcome: dict[str, np.ndarray], target: str) -> np.ndarray:
 
 
 def oracle_plan(
-    state: pd.DataFrame, market: Market, config: Config, *, n_levels: int | None = None
+    state: pd.DataFrame, market: Market, config: Config, *, n_levels: int | None = None,
+    added_spend_margin_pct: float = 0.0,
 ) -> OraclePlan:
     """The best bids on the simulator's truth within bidopt's grid and nightly limit.
 
@@ -240,6 +242,9 @@ def oracle_plan(
     (gmv, clicks or orders). Truth is additive over keywords (the shop's own keywords do
     not bid against each other in the simulator), so this is the true optimum up to the
     solver's reported gap. Bids only: crowds, regions and hours stay as they are.
+    ``added_spend_margin_pct`` counts spend added over today's bids that much more against
+    the limits, as bidopt's ``optimiser.raise_margin_pct`` does (to hold the oracle to
+    bidopt's margins).
     """
     n_levels = n_levels or config.optimiser.levels
     current = _column(state, "bid")
@@ -255,8 +260,9 @@ def oracle_plan(
     names = sorted(state["campaign"].unique())
     limits = campaign_limits(config, names)
     group = pd.Categorical(state["campaign"], categories=names).codes.astype(int)
+    counted_cost = count_added_spend(outcome["cost"], keep, added_spend_margin_pct / 100.0)
     solution = solve(
-        _objective(outcome, config.objective.target), outcome["cost"], outcome["gmv"], valid,
+        _objective(outcome, config.objective.target), counted_cost, outcome["gmv"], valid,
         group, limits["roi_floor"].to_numpy(float), limits["daily_budget"].to_numpy(float),
         shop_budget=config.constraints.shop_budget, baseline=keep,
     )

@@ -436,11 +436,16 @@ def _as_limits_count(ctx: RunContext, outcome: dict[str, np.ndarray], choices: C
     error lives, instead of one margin on the whole campaign. Keywords not bought yet have
     their own margin (``new_keyword_margin_pct``) and carry no second one.
     """
-    cost = outcome["cost"]
-    added = np.maximum(cost - np.take_along_axis(cost, choices.keep[:, None], axis=1), 0.0)
     margin = np.where(choices.entities["kind"].to_numpy() == "added", 0.0,
                       ctx.config.optimiser.raise_margin_pct / 100.0)
-    return outcome["gmv"] * weight[:, None], cost + margin[:, None] * added
+    return outcome["gmv"] * weight[:, None], count_added_spend(outcome["cost"], choices.keep, margin)
+
+
+def count_added_spend(cost: np.ndarray, keep: np.ndarray, margin: np.ndarray | float) -> np.ndarray:
+    """``cost`` (n, L) with the spend each level adds over the ``keep`` column counted
+    ``1 + margin`` times (``margin`` per row or one for all)."""
+    added = np.maximum(cost - np.take_along_axis(cost, keep[:, None], axis=1), 0.0)
+    return cost + np.reshape(margin, (-1, 1)) * added
 
 
 def _floor_margin(ctx: RunContext, limits: pd.DataFrame) -> np.ndarray:
