@@ -3,6 +3,7 @@
     python benchmarks/bench_plan.py [--seeds 0 1 2 3 4] [--floors 2.0 2.5] [--no-medium]
                                     [--strategies default|all] [--detail] [--min-share 0.6]
                                     [--margin 5] [--raise-margin 30] [--budget 1.2]
+                                    [--optimiser min_clicks_to_raise=3]
 
 For every simulated shop and ROI floor: write the shop's exports, run bidopt's full nightly
 plan in-process (``plan_night``: read, fit, propose, decide), compute the four baselines of
@@ -354,6 +355,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget-margin", type=float, default=None,
                         help="bidopt's optimiser.budget_margin_pct for this run (default: the "
                              "config default).")
+    parser.add_argument("--optimiser", metavar="KEY=VALUE", action="append", default=[],
+                        help="Any other optimiser setting for bidopt, e.g. "
+                             "min_clicks_to_raise=3 (repeatable).")
     parser.add_argument("--budget", type=float, default=None,
                         help="Give each campaign a daily budget of this multiple of its average "
                              "daily spend in the history (e.g. 1.2); budgets are judged on truth.")
@@ -369,6 +373,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = {"roi_margin_pct": args.margin, "raise_margin_pct": args.raise_margin,
                 "budget_margin_pct": args.budget_margin}
     optimiser = {name: value for name, value in settings.items() if value is not None}
+    for item in args.optimiser:
+        name, _, value = item.partition("=")
+        optimiser[name.strip()] = value.strip()
     shops = [(f"{args.size}-{s}", s, args.size) for s in args.seeds]
     if args.medium:
         shops.append(("medium-0", 0, "medium"))

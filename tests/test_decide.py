@@ -274,10 +274,10 @@ def test_added_spend_counts_with_its_own_margin_against_the_limits():
                       np.ones((2, 3), bool))
     gmv_counted, cost_counted = _as_limits_count(ctx, {"cost": cost, "gmv": gmv}, choices,
                                                  np.array([1.0, 0.5]))
-    # a raise's 4 extra spend counts 30% more (14 + 1.2); a cut adds none; an add is
-    # weighted by its own margin, not charged twice
+    # a raise's 4 extra spend counts 30% more (14 + 1.2); a cut adds none; an add adds all
+    # of its spend, and its GMV is weighted as well
     assert cost_counted[0] == pytest.approx([10.0, 6.0, 15.2])
-    assert cost_counted[1] == pytest.approx([0.0, 0.0, 5.0])
+    assert cost_counted[1] == pytest.approx([0.0, 0.0, 6.5])
     assert gmv_counted[0] == pytest.approx(gmv[0])
     assert gmv_counted[1] == pytest.approx([0.0, 0.0, 10.0])
 

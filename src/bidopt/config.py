@@ -123,7 +123,7 @@ class Optimiser(_Section):
     )
     levels: int = Field(21, ge=3, le=81, description="Bid levels per keyword in the grid.")
     min_clicks_to_raise: int = Field(
-        5, ge=0,
+        2, ge=0,
         description="Clicks a keyword needs in the look-back window before the optimiser "
         "may raise its bid: below this the model has too little of the keyword's own answer "
         "to bet the ROI floor on (strategies may still propose raises; they are judged the "
@@ -143,8 +143,7 @@ class Optimiser(_Section):
         30.0, ge=0, le=300,
         description="Spend the plan adds over today's bids counts this much more (percent) "
         "against the ROI floor and the budget: spend at bids the history has not seen is "
-        "where the forecast errs (see docs/optimiser.md, 'Judged on truth'). Keywords not "
-        "bought yet have their own margin instead.",
+        "where the forecast errs (see docs/optimiser.md, 'Judged on truth').",
     )
     new_keyword_margin_pct: float = Field(
         100.0, ge=0, le=300,

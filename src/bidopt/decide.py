@@ -433,11 +433,10 @@ def _as_limits_count(ctx: RunContext, outcome: dict[str, np.ndarray], choices: C
     gets wrong is the spend at bids the history has not seen (raises buy more clicks at
     higher prices than the model expects, and the keywords a plan picks to raise are those
     whose forecast looks best). A margin on the added spend reserves headroom where that
-    error lives, instead of one margin on the whole campaign. Keywords not bought yet have
-    their own margin (``new_keyword_margin_pct``) and carry no second one.
+    error lives, instead of one margin on the whole campaign. A keyword not bought yet adds
+    all of its spend, and its GMV is weighted too: its forecast comes from market figures.
     """
-    margin = np.where(choices.entities["kind"].to_numpy() == "added", 0.0,
-                      ctx.config.optimiser.raise_margin_pct / 100.0)
+    margin = ctx.config.optimiser.raise_margin_pct / 100.0
     return outcome["gmv"] * weight[:, None], count_added_spend(outcome["cost"], choices.keep, margin)
 
 

@@ -43,7 +43,7 @@ optimiser:
   raise_margin_pct: 30     # spend the plan adds counts 30% more against floor and budget
   new_keyword_margin_pct: 100  # keywords not bought yet count toward the floor at this margin
   budget_margin_pct: 15    # plan expected spend this far (percent) below each daily budget
-  min_clicks_to_raise: 5   # a keyword needs this many clicks in the window before a raise
+  min_clicks_to_raise: 2   # a keyword needs this many clicks in the window before a raise
   min_gain: 0.3            # a change must gain at least this much objective per day
 
 # calendar:                # promotion phases override the floor, budget and objective weights
