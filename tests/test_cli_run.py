@@ -93,6 +93,11 @@ def test_summary_reports_counts_and_holds_the_roi_floor(english_run, shop):
         roi_before = float(r[7])
         # The plan never takes a campaign below its floor (unless it started below it).
         assert roi_after >= min(floor, roi_before) - 0.01
+    # every campaign says which limit holds it back, if any
+    assert "held by" in text
+    held = {r[11] if len(r) > 11 else "" for r in campaigns}
+    assert held <= {"", "floor", "budget", "floor+budget"}
+    assert held & {"floor", "floor+budget"}, "at floor 2.0 with no budget the floor should bind somewhere"
 
 
 def test_recommendations_move_bids_in_the_right_direction_on_the_truth(english_run, shop):

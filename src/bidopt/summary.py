@@ -41,11 +41,19 @@ def _roi(value: float) -> str:
     return f"{value:.2f}" if value is not None and math.isfinite(value) else "-"
 
 
+def _held_by(row) -> str:
+    """Which planned limit holds the campaign's plan back ('' : the objective or the nightly
+    change limit does)."""
+    held = [name for name, binds in (("floor", getattr(row, "floor_binds", False)),
+                                     ("budget", getattr(row, "budget_binds", False))) if binds]
+    return "+".join(held)
+
+
 def campaign_table(campaigns: pd.DataFrame) -> str:
     """Expected cost, GMV and ROI per campaign before and after, plus a total line."""
     header = (f"{'campaign':<24} {'kw':>6} {'actions':>7} {'cost before':>12} {'cost after':>12} "
               f"{'GMV before':>12} {'GMV after':>12} {'ROI bef':>7} {'ROI aft':>7} "
-              f"{'floor':>6} {'budget':>10}")
+              f"{'floor':>6} {'budget':>10} {'held by':<12}")
     lines = [header]
     for row in campaigns.itertuples():
         flag = "" if row.feasible else "  !! limit not met"
@@ -54,7 +62,7 @@ def campaign_table(campaigns: pd.DataFrame) -> str:
             f"{_money(row.cost_before):>12} {_money(row.cost_after):>12} "
             f"{_money(row.gmv_before):>12} {_money(row.gmv_after):>12} "
             f"{_roi(row.roi_before):>7} {_roi(row.roi_after):>7} {row.roi_floor:>6.2f} "
-            f"{_money(row.daily_budget):>10}{flag}"
+            f"{_money(row.daily_budget):>10} {_held_by(row):<12}".rstrip() + flag
         )
     total = campaigns[["keywords", "actions", "cost_before", "cost_after", "gmv_before", "gmv_after"]].sum()
     roi_before = total.gmv_before / total.cost_before if total.cost_before else math.nan
