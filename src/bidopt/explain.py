@@ -153,12 +153,13 @@ def judge_proposals(
 
 def _why_not(ctx: RunContext, plan: Plan, rows: np.ndarray, start: np.ndarray,
              to: np.ndarray, scaled: np.ndarray) -> np.ndarray:
-    """Why a move (from column ``start`` to ``to``) was not taken, or not in full. A limit
-    is named only when the move would spend it: the budget when it adds cost, the ROI floor
-    when it adds less GMV than the planned floor times its cost, both as the limits count
-    them (it uses ROI headroom). Otherwise the optimiser
-    preferred the objective it gives up; where a binding limit would get room from the
-    move, that room was worth less."""
+    """Why a move (from column ``start`` to ``to``) was not taken, or not in full.
+
+    A limit is named only when the move would spend it: the budget when it adds cost, the
+    ROI floor when it adds less GMV than the planned floor times its cost (it uses ROI
+    headroom), both as the limits count them. Otherwise the optimiser preferred the
+    objective it gives up; where a binding limit would get room from the move, that room was
+    worth less."""
     group = plan.group[rows]
     budget, floor = plan.binds()
     budget_words, floor_words = plan.limit_words()

@@ -53,7 +53,7 @@ def campaign_table(campaigns: pd.DataFrame) -> str:
     """Expected cost, GMV and ROI per campaign before and after, plus a total line."""
     header = (f"{'campaign':<24} {'kw':>6} {'actions':>7} {'cost before':>12} {'cost after':>12} "
               f"{'GMV before':>12} {'GMV after':>12} {'ROI bef':>7} {'ROI aft':>7} "
-              f"{'floor':>6} {'budget':>10} {'held by':<12}")
+              f"{'floor':>6} {'budget':>10} held by")
     lines = [header]
     for row in campaigns.itertuples():
         flag = "" if row.feasible else "  !! limit not met"
