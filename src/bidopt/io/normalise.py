@@ -158,6 +158,14 @@ def _summary_rows(
     return mask
 
 
+CODED_COLUMNS = {
+    "date": (parse_dates, "'{}' is not a date", "a date like 2024-01-31, 2024/01/31 or 20240131"),
+    "platform": (parse_platforms, "unrecognised platform '{}'", "mobile/无线 or pc/计算机"),
+    "hour": (parse_hours, "'{}' is not an hour of the day", "a whole number from 0 to 23"),
+}
+"""Columns read by a parser of their own: (parser, problem for a bad cell, what is expected)."""
+
+
 def _parse_columns(
     cells: pd.DataFrame, kind: str, sources: dict[str, SourceColumn], log: ProblemLog
 ) -> pd.DataFrame:
@@ -169,30 +177,11 @@ def _parse_columns(
             out[name] = _absent(name, kind, n)
             continue
         column, header = cells[source.position], source.header
-        if name == "date":
-            values, bad = parse_dates(column)
-            log.rows(
-                bad,
-                header,
-                lambda p, c=column: f"'{c.iat[p]}' is not a date",
-                expected="a date like 2024-01-31, 2024/01/31 or 20240131",
-            )
-        elif name == "platform":
-            values, bad = parse_platforms(column)
-            log.rows(
-                bad,
-                header,
-                lambda p, c=column: f"unrecognised platform '{c.iat[p]}'",
-                expected="mobile/无线 or pc/计算机",
-            )
-        elif name == "hour":
-            values, bad = parse_hours(column)
-            log.rows(
-                bad,
-                header,
-                lambda p, c=column: f"'{c.iat[p]}' is not an hour of the day",
-                expected="a whole number from 0 to 23",
-            )
+        if name in CODED_COLUMNS:
+            parse, problem, expected = CODED_COLUMNS[name]
+            values, bad = parse(column)
+            log.rows(bad, header, lambda p, c=column, m=problem: m.format(c.iat[p]),
+                     expected=expected)
         elif name in {"item", "keyword", "crowd", "region"} and name not in KIND_REQUIRED[kind]:
             values = parse_dimension(column)
         elif _dtype(name, kind) == "str":
