@@ -2,7 +2,7 @@
 
     python benchmarks/bench_plan.py [--seeds 0 1 2 3 4] [--floors 2.0 2.5] [--no-medium]
                                     [--strategies default|all] [--detail] [--min-share 0.6]
-                                    [--margin 5] [--raise-margin 30] [--budget 1.2]
+                                    [--margin 5] [--added-spend-margin 30] [--budget 1.2]
                                     [--optimiser min_clicks_to_raise=3]
 
 For every simulated shop and ROI floor: write the shop's exports, run bidopt's full nightly
@@ -165,7 +165,7 @@ def run_case(label: str, market: Market, files: dict[str, Path], floor: float,
     for name, plan in baseline_plans(state, used).items():
         truth[name] = on_truth(market, plan)
     held = oracle_plan(state, market, held_to_plan(used, run),
-                       added_spend_margin_pct=used.optimiser.raise_margin_pct)
+                       added_spend_margin_pct=used.optimiser.added_spend_margin_pct)
     truth["oracle_held"] = on_truth(market, held.bids)
     truth["oracle"] = on_truth(market, oracle_plan(state, market, used).bids)
     return Case(label, floor, truth, run, market, bids, seconds, used)
@@ -349,8 +349,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="bidopt's optimiser.roi_margin_pct for this run (default: the "
                              "config default); every method is judged against the floor.")
     parser.add_argument("--floors", type=float, nargs="+", default=[2.0, 2.5])
-    parser.add_argument("--raise-margin", type=float, default=None,
-                        help="bidopt's optimiser.raise_margin_pct for this run (default: the "
+    parser.add_argument("--added-spend-margin", type=float, default=None,
+                        help="bidopt's optimiser.added_spend_margin_pct for this run (default: the "
                              "config default).")
     parser.add_argument("--budget-margin", type=float, default=None,
                         help="bidopt's optimiser.budget_margin_pct for this run (default: the "
@@ -370,7 +370,8 @@ def main(argv: list[str] | None = None) -> int:
                              "oracle's total gain (e.g. 0.6).")
     args = parser.parse_args(argv)
 
-    settings = {"roi_margin_pct": args.margin, "raise_margin_pct": args.raise_margin,
+    settings = {"roi_margin_pct": args.margin,
+                "added_spend_margin_pct": args.added_spend_margin,
                 "budget_margin_pct": args.budget_margin}
     optimiser = {name: value for name, value in settings.items() if value is not None}
     for item in args.optimiser:

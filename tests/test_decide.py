@@ -266,7 +266,7 @@ def test_added_spend_counts_with_its_own_margin_against_the_limits():
     from bidopt.decide import Choices, _as_limits_count
 
     ctx = types.SimpleNamespace(config=parse_config({"constraints": {"roi_floor": 2.0},
-                                                      "optimiser": {"raise_margin_pct": 30}}))
+                                                      "optimiser": {"added_spend_margin_pct": 30}}))
     cost = np.array([[10.0, 6.0, 14.0], [0.0, 0.0, 5.0]])
     gmv = np.array([[30.0, 20.0, 38.0], [0.0, 0.0, 20.0]])
     entities = pd.DataFrame({"kind": ["bought", "added"]})
@@ -284,7 +284,7 @@ def test_added_spend_counts_with_its_own_margin_against_the_limits():
 
 def test_a_margin_on_added_spend_holds_raises_back(shop_files):
     def added_spend(margin: float) -> float:
-        campaigns = plan(shop_files, optimiser={"raise_margin_pct": margin}).decision.campaigns
+        campaigns = plan(shop_files, optimiser={"added_spend_margin_pct": margin}).decision.campaigns
         return float((campaigns["cost_after"] - campaigns["cost_before"]).clip(lower=0).sum())
 
     assert added_spend(60.0) < added_spend(0.0)

@@ -243,7 +243,7 @@ def oracle_plan(
     not bid against each other in the simulator), so this is the true optimum up to the
     solver's reported gap. Bids only: crowds, regions and hours stay as they are.
     ``added_spend_margin_pct`` counts spend added over today's bids that much more against
-    the limits, as bidopt's ``optimiser.raise_margin_pct`` does (to hold the oracle to
+    the limits, as bidopt's ``optimiser.added_spend_margin_pct`` does (to hold the oracle to
     bidopt's margins).
     """
     n_levels = n_levels or config.optimiser.levels

@@ -139,7 +139,7 @@ class Optimiser(_Section):
         description="Smallest margin above the floor any campaign is planned with, in percent "
         "(on top of the margin on added spend below).",
     )
-    raise_margin_pct: float = Field(
+    added_spend_margin_pct: float = Field(
         30.0, ge=0, le=300,
         description="Spend the plan adds over today's bids counts this much more (percent) "
         "against the ROI floor and the budget: spend at bids the history has not seen is "

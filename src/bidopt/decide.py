@@ -429,14 +429,14 @@ def _as_limits_count(ctx: RunContext, outcome: dict[str, np.ndarray], choices: C
     """GMV and cost of every choice as its campaign's floor and budget count them.
 
     GMV is weighted (``_floor_weights``). Spend a choice adds over "keep" counts
-    ``raise_margin_pct`` more: the forecast at today's bids is close to the history; what it
-    gets wrong is the spend at bids the history has not seen (raises buy more clicks at
+    ``added_spend_margin_pct`` more: the forecast at today's bids is close to the history;
+    what it gets wrong is the spend at bids the history has not seen (raises buy more clicks at
     higher prices than the model expects, and the keywords a plan picks to raise are those
     whose forecast looks best). A margin on the added spend reserves headroom where that
     error lives, instead of one margin on the whole campaign. A keyword not bought yet adds
     all of its spend, and its GMV is weighted too: its forecast comes from market figures.
     """
-    margin = ctx.config.optimiser.raise_margin_pct / 100.0
+    margin = ctx.config.optimiser.added_spend_margin_pct / 100.0
     return outcome["gmv"] * weight[:, None], count_added_spend(outcome["cost"], choices.keep, margin)
 
 

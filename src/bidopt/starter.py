@@ -40,7 +40,7 @@ optimiser:
   bids: free               # free: any bid may move within the nightly limit; proposals: only as strategies propose
   floor_confidence: 0.9    # plan each campaign above its floor by its ROI's standard error...
   roi_margin_pct: 5        # ...and never closer than this (percent) to the floor
-  raise_margin_pct: 30     # spend the plan adds counts 30% more against floor and budget
+  added_spend_margin_pct: 30   # spend the plan adds counts 30% more against floor and budget
   new_keyword_margin_pct: 100  # keywords not bought yet count toward the floor at this margin
   budget_margin_pct: 15    # plan expected spend this far (percent) below each daily budget
   min_clicks_to_raise: 2   # a keyword needs this many clicks in the window before a raise
