@@ -440,11 +440,11 @@ def _as_limits_count(ctx: RunContext, outcome: dict[str, np.ndarray], choices: C
     return outcome["gmv"] * weight[:, None], count_added_spend(outcome["cost"], choices.keep, margin)
 
 
-def count_added_spend(cost: np.ndarray, keep: np.ndarray, margin: np.ndarray | float) -> np.ndarray:
+def count_added_spend(cost: np.ndarray, keep: np.ndarray, margin: float) -> np.ndarray:
     """``cost`` (n, L) with the spend each level adds over the ``keep`` column counted
-    ``1 + margin`` times (``margin`` per row or one for all)."""
+    ``1 + margin`` times."""
     added = np.maximum(cost - np.take_along_axis(cost, keep[:, None], axis=1), 0.0)
-    return cost + np.reshape(margin, (-1, 1)) * added
+    return cost + margin * added
 
 
 def _floor_margin(ctx: RunContext, limits: pd.DataFrame) -> np.ndarray:

@@ -127,11 +127,12 @@ class ResponseModel(BaseEstimator):
         plat_codes, plat_names = pd.factorize(table["platform"], sort=True)
         self.platforms_ = [str(p) for p in plat_names]
         n_plat = len(self.platforms_)
+        pe = plat_codes.astype(np.int64)
         camp_p, _ = group_codes(table["campaign"], table["platform"])
         item_p, n_item_p = group_codes(table["campaign"], table["item"], table["platform"])
         camp, _ = group_codes(table["campaign"])
         item, _ = group_codes(table["campaign"], table["item"])
-        lev_platform = [plat_codes.astype(np.int64), camp_p, item_p, np.arange(n_ent)]
+        lev_platform = [pe, camp_p, item_p, np.arange(n_ent)]
         lev_rates = [camp, item, item_p, np.arange(n_ent)]
 
         # ---- row arrays
@@ -185,7 +186,7 @@ class ResponseModel(BaseEstimator):
         # the price's answer to the bid depends on where the keyword sits (flat at the top,
         # steeper where competitors thin out): slopes pooled per platform x rank regime
         lr_ref = np.log(off + np.exp(np.clip(a, z_lo, z_hi)))
-        regime, n_regime = regime_codes(plat_codes.astype(np.int64), lr_ref)
+        regime, n_regime = regime_codes(pe, lr_ref)
         lev_cpc = [np.zeros(n_ent, dtype=np.int64), regime, np.arange(n_ent)]
         kap = shrink_coefficient(mom_c["sxy"], mom_c["sxx"], s2_c, lev_cpc, prior=-0.3)
         kappa_m1 = np.clip(kap.coef, -1.0, 0.5)
@@ -225,7 +226,6 @@ class ResponseModel(BaseEstimator):
 
         # ---- traffic: position curves (across keywords), then each keyword's own response
         # exponent (``within``) and volume, both judged at the rank its bid predicts
-        pe = plat_codes.astype(np.int64)
         curve_c, _, _ = fit_position_curve(ent, n_ent, pe, n_plat, log_rank, clk, w_day)
         curve_i, _, _ = fit_position_curve(ent, n_ent, pe, n_plat, log_rank, imp, w_day)
         lr_fit = np.where(valid_bid, lr_pred_row, log_rank)
