@@ -263,16 +263,14 @@ def test_new_keywords_promise_no_headroom_for_raises_elsewhere(shop_files):
 
 
 def test_added_spend_counts_with_its_own_margin_against_the_limits():
-    from bidopt.decide import Choices, _as_limits_count
+    from bidopt.decide import _as_limits_count
 
     ctx = types.SimpleNamespace(config=parse_config({"constraints": {"roi_floor": 2.0},
                                                       "optimiser": {"added_spend_margin_pct": 30}}))
     cost = np.array([[10.0, 6.0, 14.0], [0.0, 0.0, 5.0]])
     gmv = np.array([[30.0, 20.0, 38.0], [0.0, 0.0, 20.0]])
-    entities = pd.DataFrame({"kind": ["bought", "added"]})
-    choices = Choices(entities, np.zeros((2, 3)), np.ones((2, 3), bool), np.array([0, 0]),
-                      np.ones((2, 3), bool))
-    gmv_counted, cost_counted = _as_limits_count(ctx, {"cost": cost, "gmv": gmv}, choices,
+    # row 0 a bought keyword, row 1 one not bought yet (its GMV weighted 0.5)
+    gmv_counted, cost_counted = _as_limits_count(ctx, {"cost": cost, "gmv": gmv}, np.array([0, 0]),
                                                  np.array([1.0, 0.5]))
     # a raise's 4 extra spend counts 30% more (14 + 1.2); a cut adds none; an add adds all
     # of its spend, and its GMV is weighted as well

@@ -313,7 +313,8 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
 
     def plan_for(outcome: dict[str, np.ndarray]):
         values = _values(ctx, outcome, entities["item"]) - change_cost * moved
-        outcome[LIMIT_GMV], outcome[LIMIT_COST] = _as_limits_count(ctx, outcome, choices, floor_weight)
+        outcome[LIMIT_GMV], outcome[LIMIT_COST] = _as_limits_count(ctx, outcome, choices.keep,
+                                                                    floor_weight)
         return solve(
             values, outcome[LIMIT_COST], outcome[LIMIT_GMV], choices.allowed,
             group, planned_floors, planned_budgets,
@@ -424,7 +425,7 @@ def _floor_weights(ctx: RunContext, entities: pd.DataFrame, planned_over_floor: 
     return weight
 
 
-def _as_limits_count(ctx: RunContext, outcome: dict[str, np.ndarray], choices: Choices,
+def _as_limits_count(ctx: RunContext, outcome: dict[str, np.ndarray], keep: np.ndarray,
                      weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """GMV and cost of every choice as its campaign's floor and budget count them.
 
@@ -437,7 +438,7 @@ def _as_limits_count(ctx: RunContext, outcome: dict[str, np.ndarray], choices: C
     all of its spend, and its GMV is weighted too: its forecast comes from market figures.
     """
     margin = ctx.config.optimiser.added_spend_margin_pct / 100.0
-    return outcome["gmv"] * weight[:, None], count_added_spend(outcome["cost"], choices.keep, margin)
+    return outcome["gmv"] * weight[:, None], count_added_spend(outcome["cost"], keep, margin)
 
 
 def count_added_spend(cost: np.ndarray, keep: np.ndarray, margin: float) -> np.ndarray:
