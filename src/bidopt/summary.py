@@ -44,8 +44,8 @@ def _roi(value: float) -> str:
 def _held_by(row) -> str:
     """Which planned limit holds the campaign's plan back ('' : the objective or the nightly
     change limit does)."""
-    held = [name for name, binds in (("floor", getattr(row, "floor_binds", False)),
-                                     ("budget", getattr(row, "budget_binds", False))) if binds]
+    held = [name for name, binds in (("floor", row.floor_binds), ("budget", row.budget_binds))
+            if binds]
     return "+".join(held)
 
 
