@@ -49,6 +49,18 @@ def _held_by(row) -> str:
     return "+".join(held)
 
 
+def held_by_legend(campaigns: pd.DataFrame, config: Config) -> list[str]:
+    """Why a campaign can be 'held by' a limit its expected cost or ROI does not reach: the
+    plan meets each limit with the optimiser's safety margins."""
+    if not (campaigns["floor_binds"].any() or campaigns["budget_binds"].any()):
+        return []
+    settings = config.optimiser
+    return [f"held by: the limit as the plan meets it, with margins for the forecast's error: "
+            f"spend at most {100 - settings.budget_margin_pct:g}% of the budget,",
+            f"         ROI above the floor by its margin, spend the plan adds counted "
+            f"{settings.added_spend_margin_pct:g}% more (optimiser settings, docs/optimiser.md)"]
+
+
 def campaign_table(campaigns: pd.DataFrame) -> str:
     """Expected cost, GMV and ROI per campaign before and after, plus a total line."""
     header = (f"{'campaign':<24} {'kw':>6} {'actions':>7} {'cost before':>12} {'cost after':>12} "
@@ -120,6 +132,7 @@ def format_summary(result: RunResult, config: Config, *, verbose: bool = False) 
         "actions: " + (", ".join(f"{k} {v:,}" for k, v in by_action.items()) or "none"),
         "",
         campaign_table(decision.campaigns),
+        *held_by_legend(decision.campaigns, ctx.config),
         "",
         f"objective ({ctx.config.objective.target}, net of {decision.change_cost:g} per change): "
         f"{decision.objective:,.2f}; proven bound {decision.upper_bound:,.2f} "
