@@ -29,6 +29,9 @@ def test_init_writes_a_commented_config_that_runs_on_given_exports(shop_files, t
     config = load_config(target)
     assert config.constraints.roi_floor == 2.5 and config.constraints.daily_budget == 800
     assert len(config.sources.reports) == 4
+    # every built-in strategy is on: the optimiser judges their proposals anyway
+    assert {"roi_rule", "long_tail", "top3_quality", "region_exclusion", "crowd_premium",
+            "pc_floor"} <= set(config.strategies)
     run = invoke("run", "--config", str(target), "--date", NIGHT, "--dry-run")
     assert run.exit_code == 0, run.output
 
@@ -69,6 +72,7 @@ def test_plugins_lists_builtins_with_hooks():
     assert result.exit_code == 0
     assert "bidopt.strategies.roi_rule" in result.output and "built-in" in result.output
     assert "bidopt_register_strategies" in result.output
+    assert "strategy roi_rule: Move each bid toward the target ROI" in result.output
     listed = json.loads(invoke("plugins", "--json").output)
     assert any(p["strategies"] == ["roi_rule"] for p in listed)
 

@@ -102,7 +102,7 @@ def test_summary_reports_counts_and_holds_the_roi_floor(english_run, shop):
     assert held & {"floor", "floor+budget"}, "at floor 2.0 with no budget the floor should bind somewhere"
     # ... and the legend says the limits are met with the default margins
     assert "held by: the limit as the plan meets it" in text
-    assert "counted 30% more" in text
+    assert "adds counts 30% more" in text
 
 
 def test_recommendations_move_bids_in_the_right_direction_on_the_truth(english_run, shop):

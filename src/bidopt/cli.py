@@ -220,7 +220,8 @@ def plugins(as_json):
 
     from bidopt.plugins import build_registry, get_plugin_manager, list_plugins
 
-    infos = list_plugins(build_registry(get_plugin_manager()))
+    registry = build_registry(get_plugin_manager())
+    infos = list_plugins(registry)
     if as_json:
         click.echo(json.dumps([asdict(i) for i in infos], indent=2))
         return
@@ -228,8 +229,9 @@ def plugins(as_json):
         kind = "built-in" if info.builtin else "third-party"
         click.echo(f"{info.name} {info.version} ({kind})")
         click.echo(f"  hooks: {', '.join(info.hooks)}")
-        if info.strategies:
-            click.echo(f"  strategies: {', '.join(info.strategies)}")
+        for name in info.strategies:  # what it does, so a user knows which to enable
+            description = registry.strategies[name].description
+            click.echo(f"  strategy {name}" + (f": {description}" if description else ""))
         if info.formats:
             click.echo(f"  output formats: {', '.join(info.formats)}")
 

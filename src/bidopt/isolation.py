@@ -248,7 +248,7 @@ def collect_proposals(ctx: RunContext, registry: Registry, params: dict, *, stri
     Returns all well-formed proposals (with a ``strategy`` column) and one message per
     failed strategy: ``strategy 'x' (plugin 'y') failed: <reason>``.
     """
-    frames, failures = [], []
+    frames, failures, quiet = [], [], []
     timeout = strategy_timeout(ctx.config)
     for name, strategy_params in params.items():
         progress(f"strategy {name}")
@@ -267,6 +267,11 @@ def collect_proposals(ctx: RunContext, registry: Registry, params: dict, *, stri
             failures.append(message)
             continue
         frames.append(checked.assign(strategy=name))
+        if checked.empty:
+            quiet.append(name)
+    if quiet:  # most often a report the strategy reads is missing from the sources
+        ctx.warnings.append(f"enabled strategies that proposed nothing tonight: {', '.join(quiet)} "
+                            "(is every report they read among the sources?)")
     columns = [*PROPOSAL_COLUMNS, "strategy"]
     frames = [f for f in frames if len(f)]
     proposals = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)

@@ -49,8 +49,15 @@ optimiser:
 # calendar:                # promotion phases override the floor, budget and objective weights
 #   - {{name: burst, start: "11-11", end: "11-11", roi_floor: 1.2, daily_budget: 6000}}
 
+# Strategies propose, the optimiser decides. `bidopt plugins` lists every strategy with what
+# it does; options: `bidopt config schema` or docs/strategies.md.
 strategies:
-  roi_rule: {{}}             # bid x ROI / target, capped at +-20%; options: target_roi, max_change_pct, min_clicks
+  roi_rule: {{}}             # bid x ROI / target, capped at +-20%
+  long_tail: {{}}            # 门当户对: add candidate keywords of each item's ring (reads candidates and items)
+  top3_quality: {{}}         # 养分: rank 1 / top 3 for a few words below quality 10, in the push hours
+  region_exclusion: {{}}     # exclude regions below the floor on evidence (reads the region report)
+  crowd_premium: {{}}        # premiums on crowds worth more per click (reads the crowd report)
+  pc_floor: {{}}             # PC bids at the platform floor unless PC's own ROI proves out
 
 output:
   path: recommendations-{{date}}.csv

@@ -55,10 +55,13 @@ def held_by_legend(campaigns: pd.DataFrame, config: Config) -> list[str]:
     if not (campaigns["floor_binds"].any() or campaigns["budget_binds"].any()):
         return []
     settings = config.optimiser
-    return [f"held by: the limit as the plan meets it, with margins for the forecast's error: "
-            f"spend at most {100 - settings.budget_margin_pct:g}% of the budget,",
-            f"         ROI above the floor by its margin, spend the plan adds counted "
-            f"{settings.added_spend_margin_pct:g}% more (optimiser settings, docs/optimiser.md)"]
+    return [
+        "held by: the limit as the plan meets it, with margins for the forecast's error: spend at",
+        f"         most {100 - settings.budget_margin_pct:g}% of the budget and ROI above the floor "
+        "by its margin, where the spend a keyword",
+        f"         adds counts {settings.added_spend_margin_pct:g}% more (cuts elsewhere do not net "
+        "it out); see docs/optimiser.md",
+    ]
 
 
 def campaign_table(campaigns: pd.DataFrame) -> str:
