@@ -304,7 +304,7 @@ def test_an_installed_plugin_is_listed_with_its_version(install):
     result = CliRunner().invoke(cli, ["plugins"])
     assert result.exit_code == 0, result.output
     assert "acme-ok 1.2.3 (third-party)" in result.output
-    assert "strategies: acme_crash" in result.output
+    assert "strategy acme_crash" in result.output
 
 
 def test_a_plugin_for_another_hook_version_is_refused_at_load(install):
