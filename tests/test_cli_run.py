@@ -163,6 +163,19 @@ def test_out_may_be_a_folder(shop_files, tmp_path):
     assert (folder / f"recommendations-{NIGHT}.csv").exists()
 
 
+@pytest.mark.parametrize("spelling", ["new/", "new"])
+def test_out_may_be_a_folder_not_made_yet(shop_files, tmp_path, spelling):
+    """``--out nightly/`` (as the README shows) or ``--out nightly`` makes the folder and
+    writes the default name into it, rather than a file called 'nightly'."""
+    config = write_config(tmp_path, shop_files)
+    out = str(tmp_path / "a") + "/" + spelling
+    result = run_cli("run", "--config", str(config), "--date", NIGHT, "--out", out, "-q")
+    assert result.exit_code == 0, result.output
+    written = tmp_path / "a" / "new" / f"recommendations-{NIGHT}.csv"
+    assert written.is_file()
+    assert result.output.strip() == str(written)
+
+
 def test_bundled_sample_runs_out_of_the_box(tmp_path):
     from pathlib import Path
 

@@ -206,14 +206,20 @@ def plan_night(config: Config, registry: Registry, *, date: dt.date,
     return RunResult(date, recommendations, decision, inputs, ctx, failures)
 
 
-def output_path(config: Config, date: dt.date, out: Path | None) -> Path:
-    """Where the CSV goes: --out (a file, or a folder for the default name) or the config."""
+def output_path(config: Config, date: dt.date, out: str | Path | None) -> Path:
+    """Where the CSV goes: --out or the config.
+
+    ``out`` names a folder (for the default file name) when it is one, ends in a separator
+    (kept only in the raw string: ``Path`` drops it) or has no file extension, e.g.
+    ``nightly/`` or ``nightly``; otherwise it is the file.
+    """
     default_name = config.output.path.replace("{date}", date.isoformat())
     if out is None:
         return config.resolve(Path(default_name))
-    if out.is_dir() or str(out).endswith(("/", "\\")):
-        return out / Path(default_name).name
-    return out
+    path = Path(out)
+    if path.is_dir() or str(out).endswith(("/", "\\")) or not path.suffix:
+        return path / Path(default_name).name
+    return path
 
 
 def check_output_format(config: Config, registry: Registry, source: str = "config") -> None:
