@@ -55,6 +55,11 @@ class CrowdPremiumParams(StrategyParams):
     platform: str = Field("mobile", description="Platform whose base bids are lowered.")
 
 
+CURVE_ROWS = 20_000
+"""Keywords forecast at once for the item curves: a forecast holds ~16 arrays of
+keywords x premiums, so 200k keywords at 61 premiums at once would take ~1.6 GB."""
+
+
 def _item_curves(context: RunContext, item_keys: pd.DataFrame, premiums: np.ndarray):
     """Forecast clicks, cost and GMV per item at ``bid x (1 + premium)`` for every premium."""
     state = context.keywords
@@ -62,14 +67,17 @@ def _item_curves(context: RunContext, item_keys: pd.DataFrame, premiums: np.ndar
     rows = wanted.get_indexer(pd.MultiIndex.from_frame(state[["campaign", "item"]]))
     keep = rows >= 0
     kws, item_row = state[keep], rows[keep]
-    bids = kws["bid"].to_numpy(float)[:, None] * (1.0 + premiums[None, :] / 100.0)
-    fc = context.forecast(kws[KEYWORD_KEYS], np.maximum(bids, 0.01))
-    curves = {}
-    for name in ("clicks", "cost", "gmv"):
-        total = np.zeros((len(item_keys), len(premiums)))
-        np.add.at(total, item_row, np.asarray(getattr(fc, name), dtype=float))
-        curves[name] = total
-    return curves
+    width = len(premiums)
+    size = len(item_keys) * width
+    curves = {name: np.zeros(size) for name in ("clicks", "cost", "gmv")}
+    for start in range(0, len(kws), CURVE_ROWS):
+        part = kws.iloc[start:start + CURVE_ROWS]
+        bids = part["bid"].to_numpy(float)[:, None] * (1.0 + premiums[None, :] / 100.0)
+        fc = context.forecast(part[KEYWORD_KEYS], np.maximum(bids, 0.01))
+        cells = (item_row[start:start + CURVE_ROWS, None] * width + np.arange(width)).ravel()
+        for name, total in curves.items():
+            total += np.bincount(cells, np.asarray(getattr(fc, name), dtype=float).ravel(), size)
+    return {name: total.reshape(len(item_keys), width) for name, total in curves.items()}
 
 
 def propose(context: RunContext, params: CrowdPremiumParams) -> pd.DataFrame:
