@@ -197,3 +197,14 @@ def test_calendar_phase_sets_the_floor_of_the_night(shop_files, tmp_path):
     assert campaigns and all(float(r[9]) == 3.0 for r in campaigns)
     for r in campaigns:
         assert float(r[8]) >= min(3.0, float(r[7])) - 0.01
+
+
+def test_a_strategy_without_its_report_is_named_in_a_note(shop_files, tmp_path):
+    """crowd_premium reads the crowd report: without it the run still plans, and says the
+    strategy proposed nothing rather than leaving the user to wonder."""
+    config = write_config(tmp_path, shop_files, strategies={"crowd_premium": {}, "roi_rule": {}})
+    result = run_cli("run", "--config", str(config), "--date", NIGHT, "--dry-run",
+                     "--reports", str(shop_files["keyword_report"]))
+    assert result.exit_code == 0, result.output
+    note = next(line for line in result.output.splitlines() if "proposed nothing" in line)
+    assert "crowd_premium" in note and "roi_rule" not in note
