@@ -191,3 +191,12 @@ def test_reports_without_a_bid_column_still_plan(workspace):
     result = run_on(folder, path, out)
     assert result.exit_code == 0, result.output
     assert "have no bid in the reports" in result.output
+
+
+def test_output_below_a_file_is_an_output_error_before_any_work(workspace):
+    """``--out recs.csv/tonight.csv`` where recs.csv is the last good file: exit 7 with a
+    message naming it, no traceback, and the file untouched."""
+    folder, report, out = workspace
+    result = run_on(folder, write_report(folder, report), out / "tonight.csv")
+    assert_failed(result, out, ExitCode.OUTPUT_FAILURE, f"{out} is a file, not a folder")
+    assert "Traceback" not in result.output and "fitting" not in result.output

@@ -112,13 +112,20 @@ def cli() -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Print progress and every warning.")
 def run(config_path, reports, items, candidates, night, out, dry_run, strict, quiet, verbose):
     """Plan one night: read the reports, forecast, propose, decide, write the CSV."""
-    from bidopt.loop import check_output_format, output_path, plan_night, write_recommendations
+    from bidopt.loop import (
+        check_output_format,
+        check_output_path,
+        output_path,
+        plan_night,
+        write_recommendations,
+    )
     from bidopt.summary import format_summary
 
     config, registry = _load(config_path)
     date = night.date() if night else dt.date.today()
     path = None if dry_run else output_path(config, date, out)
     if path is not None:
+        check_output_path(path)
         check_output_format(config, registry, str(config_path))
     with Verbosity(quiet, verbose) as talk:
         result = plan_night(config, registry, date=date,

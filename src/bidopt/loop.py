@@ -222,6 +222,18 @@ def output_path(config: Config, date: dt.date, out: str | Path | None) -> Path:
     return path
 
 
+def check_output_path(path: Path) -> None:
+    """Fail before any work when the output cannot go where asked: a folder on its way is a
+    file, or the path itself is a folder."""
+    if path.is_dir():
+        raise OutputError(f"cannot write {path}: it is a folder")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise OutputError(f"cannot write {path}: {parent} is a file, not a folder")
+            return
+
+
 def check_output_format(config: Config, registry: Registry, source: str = "config") -> None:
     """Fail before any work when no plugin writes the configured format."""
     if config.output.format not in registry.formats:
@@ -237,8 +249,8 @@ def write_recommendations(result: RunResult, registry: Registry, config: Config,
     if fmt not in registry.formats:
         raise OutputError(f"no plugin writes the output format '{fmt}' "
                           f"(available: {', '.join(sorted(registry.formats))})")
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_output(path) as tmp:
             handled = registry.pm.hook.bidopt_write_output(
                 recommendations=result.recommendations, path=tmp, format=fmt,
