@@ -199,4 +199,4 @@ def test_output_below_a_file_is_an_output_error_before_any_work(workspace):
     folder, report, out = workspace
     result = run_on(folder, write_report(folder, report), out / "tonight.csv")
     assert_failed(result, out, ExitCode.OUTPUT_FAILURE, f"{out} is a file, not a folder")
-    assert "Traceback" not in result.output and "fitting" not in result.output
+    assert "Traceback" not in result.output
