@@ -43,6 +43,23 @@ def test_relative_sources_resolve_against_the_config_folder(tmp_path):
     assert config.resolve(config.sources.reports[0]) == tmp_path / "data" / "kw.csv"
 
 
+def test_command_line_files_replace_only_their_own_kind(tmp_path):
+    """``bidopt run --reports today.xlsx`` tries a new export with the config's items and
+    candidates (the options' help promises as much)."""
+    from bidopt.loop import SourceOverrides, resolve_sources
+
+    path = write(tmp_path, "constraints: {roi_floor: 2}\n"
+                 "sources: {reports: [kw.csv, crowd.csv], items: items.csv, candidates: c.csv}\n")
+    config = load_config(path)
+    today = Path("today.xlsx")
+    got = resolve_sources(config, SourceOverrides([today]))
+    assert got == SourceOverrides([today], tmp_path / "items.csv", tmp_path / "c.csv")
+    got = resolve_sources(config, SourceOverrides([], Path("new-items.csv")))
+    assert got.reports == [tmp_path / "kw.csv", tmp_path / "crowd.csv"]
+    assert got.items == Path("new-items.csv") and got.candidates == tmp_path / "c.csv"
+    assert resolve_sources(config, None).items == tmp_path / "items.csv"
+
+
 def test_malformed_yaml_names_line_and_column(tmp_path):
     path = write(tmp_path, "constraints:\n  roi_floor: [2\n")
     with pytest.raises(ConfigError) as info:

@@ -53,7 +53,8 @@ class RunResult:
 
 @dataclass
 class SourceOverrides:
-    """Input files given on the command line; they replace the config's sources."""
+    """Input files given on the command line; each kind given replaces the config's files of
+    that kind."""
 
     reports: list[Path] = field(default_factory=list)
     items: Path | None = None
@@ -68,16 +69,19 @@ def sample_files() -> SourceOverrides:
 
 
 def resolve_sources(config: Config, overrides: SourceOverrides | None) -> SourceOverrides:
-    """Command-line files win; then the config's; a config with none uses the sample shop."""
-    if overrides and (overrides.reports or overrides.items or overrides.candidates):
-        return overrides
+    """Each kind of file from the command line where given, else from the config
+    (``--reports`` replaces the reports and keeps the config's items and candidates); a
+    config with no files and no command-line files uses the sample shop."""
+    given = overrides or SourceOverrides([], None, None)
     sources = config.sources
     if sources.is_empty:
-        return sample_files()
+        if not (given.reports or given.items or given.candidates):
+            return sample_files()
+        return given
     return SourceOverrides(
-        [config.resolve(p) for p in sources.reports],
-        config.resolve(sources.items) if sources.items else None,
-        config.resolve(sources.candidates) if sources.candidates else None,
+        list(given.reports) or [config.resolve(p) for p in sources.reports],
+        given.items or (config.resolve(sources.items) if sources.items else None),
+        given.candidates or (config.resolve(sources.candidates) if sources.candidates else None),
     )
 
 

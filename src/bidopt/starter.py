@@ -12,7 +12,8 @@ shop: my-shop
 
 # Input files. Relative paths are relative to this file. CSV (UTF-8 or GBK), .xlsx or
 # .parquet; ZTC Chinese, Google Ads and Amazon headers are all recognised.
-# `bidopt run --reports FILE ... --items FILE --candidates FILE` replaces these.
+# On the command line, `--reports FILE ...`, `--items FILE` and `--candidates FILE` each
+# replace the files of their kind here.
 sources:
 {sources}
 
