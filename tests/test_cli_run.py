@@ -199,6 +199,16 @@ def test_calendar_phase_sets_the_floor_of_the_night(shop_files, tmp_path):
         assert float(r[8]) >= min(3.0, float(r[7])) - 0.01
 
 
+def test_a_warm_up_phase_names_its_weights_in_the_objective_line(shop_files, tmp_path):
+    calendar = [{"name": "warm-up", "start": "11-25", "end": "11-25",
+                 "objective": {"cart_weight": 1.0, "favorite_weight": 0.5}}]
+    config = write_config(tmp_path, shop_files, calendar=calendar)
+    result = run_cli("run", "--config", str(config), "--date", NIGHT, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert ("objective (gmv + carts x1 + favourites x0.5 (as orders at the item price), "
+            "net of 0.3 per change)") in result.output
+
+
 def test_a_strategy_without_its_report_is_named_in_a_note(shop_files, tmp_path):
     """crowd_premium reads the crowd report: without it the run still plans, and says the
     strategy proposed nothing rather than leaving the user to wonder."""

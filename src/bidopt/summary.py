@@ -49,6 +49,18 @@ def _held_by(row) -> str:
     return "+".join(held)
 
 
+def objective_label(config: Config) -> str:
+    """The objective as the plan values it, e.g. 'gmv + carts x1 + favourites x0.5 (as orders
+    at the item price)' in a warm-up phase."""
+    goal = config.objective
+    weights = [f"{name} x{w:g}" for name, w in (("carts", goal.cart_weight),
+                                               ("favourites", goal.favorite_weight)) if w > 0]
+    if not weights or goal.target == "clicks":  # clicks are not weighed against carts
+        return goal.target
+    unit = "as orders" if goal.target == "orders" else "as orders at the item price"
+    return f"{goal.target} + {' + '.join(weights)} ({unit})"
+
+
 def held_by_legend(campaigns: pd.DataFrame, config: Config) -> list[str]:
     """Why a campaign can be 'held by' a limit its expected cost or ROI does not reach: the
     plan meets each limit with the optimiser's safety margins."""
@@ -137,7 +149,7 @@ def format_summary(result: RunResult, config: Config, *, verbose: bool = False) 
         campaign_table(decision.campaigns),
         *held_by_legend(decision.campaigns, ctx.config),
         "",
-        f"objective ({ctx.config.objective.target}, net of {decision.change_cost:g} per change): "
+        f"objective ({objective_label(ctx.config)}, net of {decision.change_cost:g} per change): "
         f"{decision.objective:,.2f}; proven bound {decision.upper_bound:,.2f} "
         f"(the plan is within {decision.gap:.2%} of the optimum)",
     ]
