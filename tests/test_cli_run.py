@@ -218,3 +218,28 @@ def test_a_strategy_without_its_report_is_named_in_a_note(shop_files, tmp_path):
     assert result.exit_code == 0, result.output
     note = next(line for line in result.output.splitlines() if "proposed nothing" in line)
     assert "crowd_premium" in note and "roi_rule" not in note
+
+
+def test_overrides_and_pins_that_match_nothing_are_named(shop, shop_files, tmp_path):
+    """A misspelt campaign override or pinned keyword would otherwise do nothing, silently."""
+    real = str(shop.keyword_report["campaign"].iloc[0])
+    typo = real[:-1] + "X"
+    pin = {"campaign": real, "item": "no-such-item", "keyword": "no such word", "bid": 1.0}
+    config = write_config(tmp_path, shop_files,
+                          constraints={"roi_floor": 2.0, "campaigns": {typo: {"roi_floor": 3.0}}},
+                          bids={"pinned": [pin]})
+    result = run_cli("run", "--config", str(config), "--date", NIGHT, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert (f"note: constraints.campaigns names '{typo}', which is not in the reports: its "
+            f"limits apply to nothing; did you mean '{real}'?") in result.output
+    assert "note: bids.pinned: no keyword 'no such word' of item 'no-such-item'" in result.output
+    checked = run_cli("validate", "--config", str(config))
+    assert checked.exit_code == 0 and f"names '{typo}'" in checked.output
+
+
+def test_a_misspelt_strategy_option_names_the_config_file(shop_files, tmp_path):
+    config = write_config(tmp_path, shop_files, strategies={"long_tail": {"max_add_per_item": 3}})
+    result = run_cli("run", "--config", str(config), "--date", NIGHT, "--dry-run")
+    assert result.exit_code == 4
+    assert (f"{config}: unknown key 'strategies.long_tail.max_add_per_item'; "
+            "did you mean 'max_adds_per_item'?") in result.output

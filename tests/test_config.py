@@ -60,6 +60,15 @@ def test_command_line_files_replace_only_their_own_kind(tmp_path):
     assert resolve_sources(config, None).items == tmp_path / "items.csv"
 
 
+def test_a_pinned_bid_outside_its_platform_bounds_is_a_config_error():
+    pins = [{"campaign": "A", "item": "i", "keyword": "k", "platform": "pc", "bid": 0.5}]
+    with pytest.raises(ConfigError) as info:
+        parse_config({**MINIMAL, "bids": {"pc": {"max": 0.3}, "pinned": pins}})
+    (message,) = info.value.messages
+    assert "pinned[0] ('k'): bid 0.5 is outside the pc bounds 0.05-0.3" in message
+    assert "got" not in message, "the whole section's input is not dumped"
+
+
 def test_malformed_yaml_names_line_and_column(tmp_path):
     path = write(tmp_path, "constraints:\n  roi_floor: [2\n")
     with pytest.raises(ConfigError) as info:

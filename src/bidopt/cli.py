@@ -112,6 +112,7 @@ def cli() -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Print progress and every warning.")
 def run(config_path, reports, items, candidates, night, out, dry_run, strict, quiet, verbose):
     """Plan one night: read the reports, forecast, propose, decide, write the CSV."""
+    from bidopt.config import check_strategies
     from bidopt.loop import (
         check_output_format,
         check_output_path,
@@ -122,6 +123,7 @@ def run(config_path, reports, items, candidates, night, out, dry_run, strict, qu
     from bidopt.summary import format_summary
 
     config, registry = _load(config_path)
+    check_strategies(config, registry.strategies, str(config_path))  # errors name the file
     date = night.date() if night else dt.date.today()
     path = None if dry_run else output_path(config, date, out)
     if path is not None:
@@ -152,6 +154,7 @@ def run(config_path, reports, items, candidates, night, out, dry_run, strict, qu
 def validate(config_path, reports, items, candidates):
     """Check the config and every input file; write nothing. Lists every problem found."""
     from bidopt.config import check_strategies
+    from bidopt.context import unknown_campaign_notes
     from bidopt.errors import DataError
     from bidopt.loop import check_output_format, load_inputs, resolve_sources
 
@@ -167,13 +170,15 @@ def validate(config_path, reports, items, candidates):
         n_errors = sum(p.severity == "error" for p in exc.problems)
         click.echo(f"{n_errors} error(s) found", err=True)
         sys.exit(ExitCode.BAD_INPUT)
-    for problem in inputs.warnings:
-        click.echo(f"warning: {problem}", err=True)
     history = inputs.history["keywords"]
+    warnings = [*map(str, inputs.warnings),
+                *unknown_campaign_notes(config, sorted(history["campaign"].unique()))]
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
     click.echo(
         f"ok: config valid; {len(inputs.files)} files, {inputs.rows_read:,} rows, "
         f"{history[['campaign', 'item', 'keyword', 'platform']].drop_duplicates().shape[0]:,} "
-        f"keyword x platform, {len(inputs.warnings)} warning(s)"
+        f"keyword x platform, {len(warnings)} warning(s)"
     )
 
 

@@ -103,6 +103,16 @@ class Bids(_Section):
     def for_platform(self, platform: str) -> PlatformBids:
         return self.pc if platform == "pc" else self.mobile
 
+    @model_validator(mode="after")
+    def _pins_within_bounds(self) -> Bids:
+        """A pinned bid the platform would refuse is a mistake to report, not to clip."""
+        for i, pin in enumerate(self.pinned):
+            rules = self.for_platform(pin.platform)
+            if not rules.min <= pin.bid <= rules.max:
+                raise ValueError(f"pinned[{i}] ('{pin.keyword}'): bid {pin.bid:g} is outside "
+                                 f"the {pin.platform} bounds {rules.min:g}-{rules.max:g}")
+        return self
+
 
 class Objective(_Section):
     target: Literal["gmv", "profit", "clicks", "orders"] = Field(
@@ -267,7 +277,8 @@ class Config(_Section):
         return path if path.is_absolute() else self._base_dir / path
 
 
-def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """'; did you mean X?' for the closest of ``choices``, or ''."""
     match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"; did you mean '{match[0]}'?" if match else ""
 
@@ -297,12 +308,15 @@ def _describe(error: dict, model: type[BaseModel], prefix: tuple = ()) -> str:
     loc = tuple(error["loc"])
     where = ".".join(str(p) for p in (*prefix, *loc)) or "(top level)"
     if error["type"] == "extra_forbidden":
-        hint = _did_you_mean(str(loc[-1]), _fields_at(model, loc))
+        hint = did_you_mean(str(loc[-1]), _fields_at(model, loc))
         return f"unknown key '{where}'{hint}"
     if error["type"] == "missing":
         return f"'{where}' is required"
     message = error["msg"].removeprefix("Value error, ")
-    return f"'{where}': {message} (got {error.get('input')!r})"
+    given = error.get("input")
+    if isinstance(given, dict | list):  # a whole section: its validator names the value
+        return f"'{where}': {message}"
+    return f"'{where}': {message} (got {given!r})"
 
 
 def parse_config(data: Any, *, base_dir: Path = Path("."), source: str = "config") -> Config:
@@ -348,7 +362,7 @@ def check_strategies(config: Config, known: dict[str, Any], source: str = "confi
     for name, params in config.strategies.items():
         strategy = known.get(name)
         if strategy is None:
-            hint = _did_you_mean(name, known)
+            hint = did_you_mean(name, known)
             problems.append(
                 f"unknown strategy 'strategies.{name}'{hint} (known: {', '.join(sorted(known))})"
             )

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from bidopt.config import Config, PlatformBids
+from bidopt.config import Config, PlatformBids, did_you_mean
 from bidopt.schema import GRAIN_KEYS, METRICS
 
 if TYPE_CHECKING:
@@ -77,6 +77,14 @@ def campaign_limits(config: Config, campaigns: list[str]) -> pd.DataFrame:
     """ROI floor and daily budget for every campaign seen in the data."""
     rows = [(name, *config.constraints.for_campaign(name)) for name in campaigns]
     return pd.DataFrame(rows, columns=["campaign", "roi_floor", "daily_budget"])
+
+
+def unknown_campaign_notes(config: Config, campaigns: list[str]) -> list[str]:
+    """Campaign overrides that name no campaign of the reports: most often a typo, and
+    their floor or budget would silently apply to nothing."""
+    return [f"constraints.campaigns names '{name}', which is not in the reports: its limits "
+            f"apply to nothing{did_you_mean(name, campaigns)}"
+            for name in config.constraints.campaigns if name not in set(campaigns)]
 
 
 def roi_standard_error(daily: pd.DataFrame) -> pd.Series:

@@ -488,6 +488,10 @@ def _pin(ctx: RunContext, choices: Choices) -> None:
     index = pd.MultiIndex.from_frame(choices.entities[KEYWORD_KEYS])
     rows = index.get_indexer(pd.MultiIndex.from_frame(frame[KEYWORD_KEYS]))
     found = rows >= 0
+    for pin in frame[~found].itertuples(index=False):
+        ctx.warnings.append(f"bids.pinned: no keyword '{pin.keyword}' of item '{pin.item}' in "
+                            f"campaign '{pin.campaign}' ({pin.platform}) in the reports or "
+                            "candidates; that pin does nothing")
     rows = rows[found]
     lo, hi, step = platform_rules(ctx.config, frame["platform"].to_numpy(str)[found])
     column = choices.levels.shape[1] - 1 if choices.levels.shape[1] > 2 else 1

@@ -12,7 +12,13 @@ from pathlib import Path
 import pandas as pd
 
 from bidopt.config import Config, check_strategies
-from bidopt.context import RunContext, campaign_limits, keyword_state, roi_standard_error
+from bidopt.context import (
+    RunContext,
+    campaign_limits,
+    keyword_state,
+    roi_standard_error,
+    unknown_campaign_notes,
+)
 from bidopt.decide import Decision, decide
 from bidopt.errors import ConfigError, DataError, OutputError, Problem
 from bidopt.io import atomic_output, normalise_table, split_report_grains
@@ -170,6 +176,7 @@ def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progr
         candidates=inputs.candidates if len(inputs.candidates) else None,
     )
     campaigns = campaign_limits(config, sorted(state["campaign"].unique()))
+    notes += unknown_campaign_notes(config, list(campaigns["campaign"]))
     campaigns["roi_se"] = campaigns["campaign"].map(roi_standard_error(history["keywords"]))
     return RunContext(
         date=date, config=config, history=history, keywords=state, items=inputs.items,
