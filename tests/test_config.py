@@ -69,6 +69,14 @@ def test_a_pinned_bid_outside_its_platform_bounds_is_a_config_error():
     assert "got" not in message, "the whole section's input is not dumped"
 
 
+def test_a_zero_budget_is_refused_not_planned():
+    """No platform takes a daily budget of 0 (null means none); planned literally it would
+    leave only the savings of region and hour actions, a negative spend."""
+    with pytest.raises(ConfigError) as info:
+        parse_config({"constraints": {"roi_floor": 2.0, "daily_budget": 0}})
+    assert "'constraints.daily_budget': Input should be greater than 0" in str(info.value)
+
+
 def test_malformed_yaml_names_line_and_column(tmp_path):
     path = write(tmp_path, "constraints:\n  roi_floor: [2\n")
     with pytest.raises(ConfigError) as info:

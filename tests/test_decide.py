@@ -209,11 +209,15 @@ def test_slices_are_repriced_at_the_plans_bids():
     outcome = {name: zeros.copy() for name in ("clicks", "orders", "carts", "favorites")}
     outcome["cost"] = np.array([[5.0, 10.0], [5.0, 10.0], [0.0, -4.0]])
     outcome["gmv"] = np.array([[15.0, 20.0], [15.0, 20.0], [0.0, -6.0]])
-    changed = _reprice_slices(outcome, choices, np.array([0, 0, 1]), np.zeros(3, dtype=int))
-    assert changed
+    as_proposed = {name: values[2:].copy() for name, values in outcome.items()}
+    plan, group = np.array([0, 0, 1]), np.zeros(3, dtype=int)
+    assert _reprice_slices(outcome, as_proposed, choices, plan, group)
     assert outcome["cost"][2, 1] == pytest.approx(-2.0)  # keyword cost 20 -> 10
     assert outcome["gmv"][2, 1] == pytest.approx(-4.5)  # keyword GMV 40 -> 30
     assert (outcome["cost"][:2] == [[5.0, 10.0], [5.0, 10.0]]).all()  # keywords untouched
+    # repriced again at the same plan: scaled from the proposal, not compounded, so unchanged
+    assert not _reprice_slices(outcome, as_proposed, choices, plan, group)
+    assert outcome["cost"][2, 1] == pytest.approx(-2.0)
 
 
 def test_the_output_shows_slices_at_the_traffic_the_plan_buys(shop_files):

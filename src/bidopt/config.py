@@ -44,7 +44,7 @@ class CampaignLimits(_Section):
 
     roi_floor: float | None = Field(None, gt=0, description="Minimum GMV / spend, e.g. 2.0.")
     daily_budget: float | None = Field(
-        None, ge=0, description="Maximum spend per day; null = none."
+        None, gt=0, description="Maximum spend per day; null = none."
     )
 
 
@@ -53,10 +53,10 @@ class Constraints(_Section):
 
     roi_floor: float = Field(..., gt=0, description="Shop default ROI floor (GMV / spend).")
     daily_budget: float | None = Field(
-        None, ge=0, description="Shop default daily budget per campaign; null = no budget."
+        None, gt=0, description="Shop default daily budget per campaign; null = no budget."
     )
     shop_budget: float | None = Field(
-        None, ge=0, description="Optional budget for the whole shop."
+        None, gt=0, description="Optional budget for the whole shop; null = none."
     )
     campaigns: dict[str, CampaignLimits] = Field(
         default_factory=dict, description="Per-campaign overrides, keyed by campaign name."
@@ -194,7 +194,7 @@ class Phase(_Section):
     start: str = Field(..., pattern=r"^(\d{4}-)?\d{2}-\d{2}$")
     end: str = Field(..., pattern=r"^(\d{4}-)?\d{2}-\d{2}$")
     roi_floor: float | None = Field(None, gt=0, description="Replaces the shop default floor.")
-    daily_budget: float | None = Field(None, ge=0, description="Replaces the default budget.")
+    daily_budget: float | None = Field(None, gt=0, description="Replaces the default budget.")
     objective: PhaseObjective = Field(default_factory=PhaseObjective)
 
     def contains(self, day: dt.date) -> bool:

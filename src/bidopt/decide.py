@@ -183,7 +183,7 @@ def _slice_choices(proposals: pd.DataFrame) -> tuple[Choices, pd.DataFrame, dict
     Rows of one strategy with the same ``group`` form one item (their deltas summed), so a
     schedule of hour discounts is taken whole or not at all. The effect is added to the
     campaign's keyword totals; after a first solve the deltas are scaled to the traffic the
-    plan's bids buy and the plan is solved again (``_reprice_slices``: first order only).
+    plan's bids buy and the plan is solved again, until they hold (``_reprice_slices``).
     """
     others = proposals[~proposals["action"].isin(KEYWORD_ACTIONS)]
     given = others[list(SLICE_FORECAST_COLUMNS)].apply(pd.to_numeric, errors="coerce")
@@ -323,15 +323,19 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
 
     solution = plan_for(outcome)
     first_slice = len(keyword_choices.entities)
-    as_proposed = {name: outcome[name][first_slice:, 1].copy() for name in ("clicks", "cost", "gmv")}
-    if len(slices.entities) and _reprice_slices(outcome, choices, solution.choice, group):
+    as_proposed = {name: outcome[name][first_slice:].copy() for name in SLICE_METRICS}
+    for _ in range(REPRICE_ROUNDS if len(slices.entities) else 0):
+        if not _reprice_slices(outcome, as_proposed, choices, solution.choice, group):
+            break
         solution = plan_for(outcome)
     limits = pd.DataFrame({"campaign": campaign_names, "roi_floor": floors,
                            "planned_floor": planned_floors, "daily_budget": budgets,
                            "planned_budget": planned_budgets})
     plan = Plan(choices, outcome, solution.choice, group, limits)
     judged = judge_proposals(ctx, plan, bid_props, add_props, slice_props, proposals)
-    _report_repriced_slices(judged, outcome, as_proposed, first_slice)
+    _report_repriced_slices(judged, outcome,
+                            {name: as_proposed[name][:, 1] for name in ("clicks", "cost", "gmv")},
+                            first_slice)
     return Decision(
         actions=plan_actions(ctx, plan, judged),
         proposals=judged,
@@ -350,17 +354,24 @@ def _ratio(codes: np.ndarray, planned: np.ndarray, now: np.ndarray, size: int) -
     return np.divide(a, b, out=np.ones(size), where=b > 0)
 
 
-def _reprice_slices(outcome: dict[str, np.ndarray], choices: Choices, choice: np.ndarray,
-                    group: np.ndarray) -> bool:
+SLICE_METRICS = ("clicks", "cost", "gmv", "orders", "carts", "favorites")
+REPRICE_ROUNDS = 4
+"""Solves after the first at most, each with the slices repriced to the last plan's bids;
+usually one suffices, deep cuts (a budget far below today's spend) take more."""
+
+
+def _reprice_slices(outcome: dict[str, np.ndarray], as_proposed: dict[str, np.ndarray],
+                    choices: Choices, choice: np.ndarray, group: np.ndarray) -> bool:
     """Scale crowd, region and hour deltas (in place) to the traffic the plan's bids buy.
 
     Strategies price a slice at today's bids; when the plan cuts a campaign's bids, its
     regions carry less traffic, and excluding one saves less than it did at today's bids
     (counted at full size, the saving is counted twice: once in the cuts, once in the
-    exclusion). One first-order pass: each slice's delta times the ratio of planned to
-    current outcome of the bought keywords it rides on, its item's for a crowd premium,
-    its campaign's for a region or an hour; never above 1, so that a slice is not worth more
-    than at today's bids on the strength of forecast raises. Returns whether anything changed.
+    exclusion; with a deep cut the savings can even exceed what the campaign still spends).
+    Each slice's delta as proposed times the ratio of planned to current outcome of the
+    bought keywords it rides on, its item's for a crowd premium, its campaign's for a region
+    or an hour; never above 1, so that a slice is not worth more than at today's bids on the
+    strength of forecast raises. Returns whether any delta moved by more than 1%.
     """
     entities = choices.entities
     kind = entities["kind"].to_numpy()
@@ -375,16 +386,16 @@ def _reprice_slices(outcome: dict[str, np.ndarray], choices: Choices, choice: np
     on_item = item_of_slice >= 0
     item_of_slice = np.maximum(item_of_slice, 0)
     changed = False
-    for name in ("clicks", "cost", "gmv", "orders", "carts", "favorites"):
+    for name in SLICE_METRICS:
         values = outcome[name]
         now, planned = values[bought, choices.keep[bought]], values[bought, choice[bought]]
         by_item = _ratio(codes, planned, now, len(base))
         by_campaign = _ratio(group[bought], planned, now, n_groups)
         factor = np.where(on_item, by_item[item_of_slice], by_campaign[group[slice_rows]])
         factor = np.minimum(factor, 1.0)  # a raise's extra traffic is not counted on top
-        if np.any(np.abs(factor - 1.0) > 1e-9):
-            values[slice_rows] *= factor[:, None]
-            changed = True
+        repriced = as_proposed[name] * factor[:, None]
+        changed |= not np.allclose(repriced, values[slice_rows], rtol=0.01, atol=1e-6)
+        values[slice_rows] = repriced
     return changed
 
 
