@@ -243,3 +243,48 @@ def test_a_misspelt_strategy_option_names_the_config_file(shop_files, tmp_path):
     assert result.exit_code == 4
     assert (f"{config}: unknown key 'strategies.long_tail.max_add_per_item'; "
             "did you mean 'max_adds_per_item'?") in result.output
+
+
+def test_a_shop_budget_is_planned_with_the_budget_margin_and_reported(shop_files, tmp_path):
+    """Like each campaign's budget, the shop's is planned 15% below; the summary says what
+    the plan spends against it and that it holds the plan back."""
+    config = write_config(tmp_path, shop_files, constraints={"roi_floor": 2.0, "shop_budget": 300})
+    result = run_cli("run", "--config", str(config), "--date", NIGHT, "--dry-run")
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if x.startswith("shop budget"))
+    match = re.fullmatch(r"shop budget 300\.00 \(planned to 255\.00\): cost after ([\d,.]+); "
+                         r"held by the shop budget", line)
+    assert match, line
+    total = next(r for r in summary_rows(result.output) if r[0] == "TOTAL")
+    assert match.group(1) == total[4]  # the TOTAL line's cost after
+    assert float(total[4].replace(",", "")) <= 255.0
+
+
+def test_a_short_history_is_named_in_a_note(shop, tmp_path):
+    """Three report days where the config looks back 14: the run plans, and says so."""
+    from bidopt.simulate import write_shop
+
+    report = shop.keyword_report
+    days = sorted(report["date"].unique())[-3:]
+    files = write_shop(shop, tmp_path / "shop")
+    report[report["date"].isin(days)].to_csv(files["keyword_report"], index=False)
+    config = write_config(tmp_path, files)
+    result = run_cli("run", "--config", str(config), "--date", NIGHT, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "note: the reports hold 3 of the 14 days the config looks back" in result.output
+
+
+def test_a_shop_budget_below_the_pinned_spend_is_flagged_not_bounded(shop, shop_files, tmp_path):
+    """A bid pinned high on the busiest keyword spends more than the whole shop may: every
+    other keyword is paused, the line says the budget is not met, and no bound is claimed."""
+    busiest = shop.keyword_report.groupby(["campaign", "item", "keyword", "platform"])["clicks"].sum()
+    campaign, item, keyword, platform = busiest.idxmax()
+    pin = {"campaign": campaign, "item": item, "keyword": keyword, "platform": platform, "bid": 20}
+    config = write_config(tmp_path, shop_files, constraints={"roi_floor": 2.0, "shop_budget": 5},
+                          bids={"pinned": [pin]})
+    result = run_cli("run", "--config", str(config), "--date", NIGHT, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "shop budget 5.00 (planned to 4.25): cost after" in result.output
+    assert "!! limit not met" in result.output
+    assert "no proven bound: no plan meets the shop budget tonight" in result.output
+    assert "nan" not in result.output.lower()

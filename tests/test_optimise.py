@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -217,6 +219,16 @@ def test_shop_budget_binds() -> None:
     assert sol.feasible == ref.feasible
     if sol.feasible:
         assert sol.campaign["cost"].sum() <= inst["shop_budget"] * (1 + 1e-9)
+
+
+def test_a_shop_budget_no_plan_can_meet_gets_the_cheapest_plan_and_no_bound() -> None:
+    inst = small_instance(9)
+    cheapest = np.where(inst["valid"], inst["costs"], np.inf).min(axis=1).sum()
+    inst["shop_budget"] = 0.5 * cheapest
+    sol = solve(**inst)
+    assert not sol.feasible
+    assert sol.campaign["cost"].sum() == pytest.approx(cheapest)
+    assert math.isnan(sol.upper_bound), "no plan is feasible: there is no optimum to bound"
 
 
 def test_rejects_malformed_input() -> None:

@@ -163,7 +163,7 @@ class Optimiser(_Section):
     budget_margin_pct: float = Field(
         15.0, ge=0, lt=100,
         description="Plan each campaign's expected spend this far (percent) below its daily "
-        "budget (on top of the margin on added spend).",
+        "budget, and the shop's below the shop budget (on top of the margin on added spend).",
     )
     min_gain: float = Field(
         0.3, ge=0,

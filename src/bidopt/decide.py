@@ -62,6 +62,12 @@ class Decision:
     upper_bound: float
     gap: float
     feasible: bool
+    shop_budget: float | None = None
+    """The shop's daily budget as configured (None: none)."""
+    shop_planned_budget: float | None = None
+    """... and as planned, ``budget_margin_pct`` below it."""
+    shop_binds: bool = False
+    """Whether the shop budget holds the plan back."""
 
 
 def _bought_choices(ctx: RunContext) -> Choices:
@@ -254,13 +260,17 @@ def _values(ctx: RunContext, outcome: dict[str, np.ndarray], items: pd.Series) -
 
 
 def _open_guard(ctx: RunContext, choices: Choices, outcome: dict[str, np.ndarray],
-                group: np.ndarray, floors: np.ndarray, budgets: np.ndarray) -> np.ndarray:
-    """Let campaigns that break a limit with everything kept cut bids; returns their mask."""
+                group: np.ndarray, floors: np.ndarray, budgets: np.ndarray,
+                shop_budget: float | None) -> np.ndarray:
+    """Let campaigns that break a limit with everything kept cut bids (every campaign, when
+    the shop budget is broken); returns their mask."""
     n = len(choices.entities)
     rows = np.arange(n)
     kept_cost = np.bincount(group, outcome["cost"][rows, choices.keep], minlength=len(floors))
     kept_gmv = np.bincount(group, outcome["gmv"][rows, choices.keep], minlength=len(floors))
     broken = (kept_gmv < floors * kept_cost - 1e-6) | (kept_cost > budgets + 1e-6)
+    if shop_budget is not None and kept_cost.sum() > shop_budget + 1e-6:
+        broken[:] = True
     in_broken = (broken[group] & (choices.entities["kind"] == "bought").to_numpy()
                  & ~choices.entities["pinned"].to_numpy(bool))
     if in_broken.any():
@@ -303,8 +313,11 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
     budgets = limits["daily_budget"].fillna(np.inf).to_numpy(float)
     group = pd.Categorical(entities["campaign"], categories=campaign_names).codes.astype(int)
     planned_floors = floors * (1.0 + _floor_margin(ctx, limits))
-    planned_budgets = budgets * (1.0 - ctx.config.optimiser.budget_margin_pct / 100.0)
-    _open_guard(ctx, choices, outcome, group, planned_floors, planned_budgets)
+    budget_share = 1.0 - ctx.config.optimiser.budget_margin_pct / 100.0
+    planned_budgets = budgets * budget_share
+    shop_budget = ctx.config.constraints.shop_budget
+    planned_shop = None if shop_budget is None else shop_budget * budget_share
+    _open_guard(ctx, choices, outcome, group, planned_floors, planned_budgets, planned_shop)
     # A change must earn its keep: every move away from "keep" costs min_gain.
     change_cost = ctx.config.optimiser.min_gain
     moved = np.arange(outcome["cost"].shape[1]) != choices.keep[:, None]
@@ -318,7 +331,7 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
         return solve(
             values, outcome[LIMIT_COST], outcome[LIMIT_GMV], choices.allowed,
             group, planned_floors, planned_budgets,
-            shop_budget=ctx.config.constraints.shop_budget, baseline=choices.keep,
+            shop_budget=planned_shop, baseline=choices.keep,
         )
 
     solution = plan_for(outcome)
@@ -331,7 +344,7 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
     limits = pd.DataFrame({"campaign": campaign_names, "roi_floor": floors,
                            "planned_floor": planned_floors, "daily_budget": budgets,
                            "planned_budget": planned_budgets})
-    plan = Plan(choices, outcome, solution.choice, group, limits)
+    plan = Plan(choices, outcome, solution.choice, group, limits, planned_shop)
     judged = judge_proposals(ctx, plan, bid_props, add_props, slice_props, proposals)
     _report_repriced_slices(judged, outcome,
                             {name: as_proposed[name][:, 1] for name in ("clicks", "cost", "gmv")},
@@ -345,6 +358,9 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
         upper_bound=solution.upper_bound,
         gap=solution.gap,
         feasible=solution.feasible,
+        shop_budget=shop_budget,
+        shop_planned_budget=planned_shop,
+        shop_binds=plan.shop_binds(),
     )
 
 

@@ -29,6 +29,7 @@ class Plan:
     choice: np.ndarray  # chosen column per entity
     group: np.ndarray  # campaign index per entity
     limits: pd.DataFrame  # campaign, roi_floor, daily_budget (indexed like group)
+    shop_budget: float | None = None  # the shop budget as planned (with its margin)
 
     @property
     def rows(self) -> np.ndarray:
@@ -62,6 +63,13 @@ class Plan:
         budget = np.isfinite(budgets) & (budgets - cost <= 0.02 * np.maximum(budgets, 1.0))
         floor = gmv - floors * cost <= 0.02 * np.maximum(floors * cost, 1.0)
         return budget, floor
+
+    def shop_binds(self) -> bool:
+        """Whether the shop budget holds the plan back (within 2%), as the limits count it."""
+        if self.shop_budget is None:
+            return False
+        total = float(self.at(LIMIT_COST, self.choice).sum())
+        return total >= self.shop_budget - 0.02 * max(self.shop_budget, 1.0)
 
     def limit_words(self) -> tuple[np.ndarray, np.ndarray]:
         """Per campaign, the budget and the floor in words (object arrays)."""
@@ -169,9 +177,7 @@ def _why_not(ctx: RunContext, plan: Plan, rows: np.ndarray, start: np.ndarray,
     uses_budget = budget[group] & (d_cost > _TOL)
     uses_floor = floor[group] & (headroom < -_TOL)
     shop_budget = ctx.config.constraints.shop_budget
-    shop_total = float(plan.at(LIMIT_COST, plan.choice).sum())
-    uses_shop = (shop_budget is not None
-                 and shop_total >= shop_budget - 0.02 * max(shop_budget, 1.0)) & (d_cost > _TOL)
+    uses_shop = plan.shop_binds() & (d_cost > _TOL)
     objective = ctx.config.objective.target
     prefer = np.where(scaled, f"the full change gives a lower expected {objective}",
                       f"keeping it gives a higher expected {objective}").astype(object)
@@ -184,7 +190,8 @@ def _why_not(ctx: RunContext, plan: Plan, rows: np.ndarray, start: np.ndarray,
     return np.select(
         [uses_budget, uses_floor, uses_shop],
         [budget_words[group], floor_words[group],
-         f"the shop would exceed its daily budget {shop_budget or 0:,.2f}"],
+         f"the shop would exceed its daily budget {shop_budget or 0:,.2f} "
+         f"(planned to {plan.shop_budget or 0:,.2f})"],
         prefer + frees,
     )
 

@@ -155,6 +155,11 @@ def _window(history: dict[str, pd.DataFrame], date: dt.date, days: int) -> tuple
         grain: frame[(frame["date"] >= start) & (frame["date"] <= last)]
         for grain, frame in history.items()
     }
+    seen = window["keywords"]["date"].nunique()
+    if seen < days:
+        notes.append(f"the reports hold {seen} of the {days} days the config looks back "
+                     "(history.days): the forecasts rest on fewer days, and a keyword's "
+                     "response to its bid on fewer bid changes")
     return window, notes
 
 

@@ -43,7 +43,7 @@ optimiser:
   roi_margin_pct: 5        # ...and never closer than this (percent) to the floor
   added_spend_margin_pct: 30   # spend the plan adds counts 30% more against floor and budget
   new_keyword_margin_pct: 100  # keywords not bought yet count toward the floor at this margin
-  budget_margin_pct: 15    # plan expected spend this far (percent) below each daily budget
+  budget_margin_pct: 15    # plan expected spend this far (percent) below each budget (campaign and shop)
   min_clicks_to_raise: 2   # a keyword needs this many clicks in the window before a raise
   min_gain: 0.3            # a change must gain at least this much objective per day
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 if TYPE_CHECKING:
     from bidopt.config import Config
+    from bidopt.decide import Decision
     from bidopt.loop import RunResult
 
 
@@ -61,10 +62,32 @@ def objective_label(config: Config) -> str:
     return f"{goal.target} + {' + '.join(weights)} ({unit})"
 
 
-def held_by_legend(campaigns: pd.DataFrame, config: Config) -> list[str]:
+def _bound_words(decision: Decision) -> str:
+    if not math.isfinite(decision.upper_bound):
+        return "no proven bound: no plan meets the shop budget tonight"
+    return (f"proven bound {decision.upper_bound:,.2f} "
+            f"(the plan is within {decision.gap:.2%} of the optimum)")
+
+
+def shop_budget_line(decision: Decision) -> list[str]:
+    """The shop-wide budget, when the config sets one: what the plan spends against it."""
+    if decision.shop_budget is None:
+        return []
+    spent = float(decision.campaigns["cost_after"].sum())
+    line = (f"shop budget {_money(decision.shop_budget)} (planned to "
+            f"{_money(decision.shop_planned_budget)}): cost after {_money(spent)}")
+    if spent > decision.shop_budget * (1 + 1e-9):
+        return [line + "  !! limit not met: the pinned bids and the nightly change limit "
+                "allow no plan within it"]
+    return [line + ("; held by the shop budget" if decision.shop_binds else "")]
+
+
+def held_by_legend(decision: Decision, config: Config) -> list[str]:
     """Why a campaign can be 'held by' a limit its expected cost or ROI does not reach: the
     plan meets each limit with the optimiser's safety margins."""
-    if not (campaigns["floor_binds"].any() or campaigns["budget_binds"].any()):
+    campaigns = decision.campaigns
+    if not (campaigns["floor_binds"].any() or campaigns["budget_binds"].any()
+            or decision.shop_binds):
         return []
     settings = config.optimiser
     return [
@@ -147,11 +170,11 @@ def format_summary(result: RunResult, config: Config, *, verbose: bool = False) 
         "actions: " + (", ".join(f"{k} {v:,}" for k, v in by_action.items()) or "none"),
         "",
         campaign_table(decision.campaigns),
-        *held_by_legend(decision.campaigns, ctx.config),
+        *shop_budget_line(decision),
+        *held_by_legend(decision, ctx.config),
         "",
         f"objective ({objective_label(ctx.config)}, net of {decision.change_cost:g} per change): "
-        f"{decision.objective:,.2f}; proven bound {decision.upper_bound:,.2f} "
-        f"(the plan is within {decision.gap:.2%} of the optimum)",
+        f"{decision.objective:,.2f}; " + _bound_words(decision),
     ]
     notes = list(ctx.warnings)
     if result.inputs.warnings:

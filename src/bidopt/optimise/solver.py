@@ -8,6 +8,8 @@ once more in float64 for an upper bound that holds for the discrete problem.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from bidopt.optimise.lagrangian import CampaignPlan, Search
@@ -79,7 +81,8 @@ def solve(
             plans = [swap(problem, plan, rows) for plan in plans]
         best = _polish(problem, _best_plan(problem, plans), starts + plans, fixed)
         choice = _prefer_baseline(problem, best, rows)
-    upper = _bound(search, plan, nu, stuck, choice)
+    # No plan meets the shop budget: there is no optimum to measure the distance from.
+    upper = math.nan if shop_stuck else _bound(search, plan, nu, stuck, choice)
     return _finish(problem, choice, upper, np.where(free, plan.lam_hi, 0.0),
                    np.where(free, plan.mu_hi, 0.0), search.passes)
 
