@@ -269,8 +269,17 @@ def simulate(out, seed, days, size, end_date, chinese):
     click.echo(f"wrote {len(written)} files to {out} ({n_rows:,} keyword report rows)")
 
 
+def _warning_line(message, category, filename, lineno, line=None) -> str:
+    """A warning (e.g. a writer plugin's skipped rows) as one plain line, not a source
+    location a user cannot act on."""
+    return f"warning: {message}\n"
+
+
 def main() -> None:
     """Console-script entry point."""
+    import warnings
+
+    warnings.formatwarning = _warning_line
     cli(prog_name="bidopt")
 
 

@@ -115,3 +115,30 @@ def test_new_keywords_take_the_ids_of_their_existing_campaign_and_ad_group(tmp_p
     # not in the account: names, for a campaign created in the same upload
     assert rows.loc["new words", columns].tolist() == ["Create", "New", "Fresh", ""]
     assert not sheet.skipped
+
+
+def test_the_console_command_reports_skipped_rows_as_one_plain_warning(tmp_path):
+    """Run as a user does (the installed ``bidopt`` command): the writer's warning reads
+    'warning: ...' on stderr, not a source location inside pluggy."""
+    import subprocess
+    import sys
+
+    bidopt = [sys.executable, "-c", "from bidopt.cli import main; main()"]
+    subprocess.run([*bidopt, "simulate", "--out", str(tmp_path / "shop"), "--seed", "2",
+                    "--days", "7", "--end-date", "2026-11-24"], check=True, capture_output=True)
+    shop = tmp_path / "shop"
+    config = tmp_path / "shop.yaml"
+    config.write_text(
+        "constraints: {roi_floor: 2.0}\n"
+        "sources: {reports: [shop/keyword_report.csv, shop/crowd_report.csv], "
+        "items: shop/items.csv}\n"
+        "strategies: {roi_rule: {}, crowd_premium: {}}\n"
+        "output: {format: amazon_bulk_csv}\n", encoding="utf-8")
+    done = subprocess.run([*bidopt, "run", "--config", str(config), "--date", "2026-11-25",
+                           "--out", str(tmp_path / "bulk.csv"), "-q"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "bulk.csv").exists() and shop.exists()
+    warning = [line for line in done.stderr.splitlines() if "amazon_bulk_csv" in line]
+    assert warning and warning[0].startswith("warning: amazon_bulk_csv: "), done.stderr
+    assert "_execution.py" not in done.stderr and "hook_impl" not in done.stderr
