@@ -288,3 +288,13 @@ def test_a_shop_budget_below_the_pinned_spend_is_flagged_not_bounded(shop, shop_
     assert "!! limit not met" in result.output
     assert "no proven bound: no plan meets the shop budget tonight" in result.output
     assert "nan" not in result.output.lower()
+
+
+def test_long_campaign_names_keep_their_distinct_ends_in_the_table():
+    from bidopt.summary import _cell, _width
+
+    a, b = (f"T恤-日常推广-双十一预热期-全店通投-测试计划{x}" for x in "AB")
+    cells = [_cell(a, 24), _cell(b, 24)]
+    assert cells[0] != cells[1] and cells[0].rstrip().endswith("计划A")
+    assert all(_width(c) == 24 for c in cells) and "~" in cells[0]
+    assert _cell("外套-日常推广", 24).rstrip() == "外套-日常推广"

@@ -19,14 +19,25 @@ def _columns(char: str) -> int:
     return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
 
 
-def _cell(text: str, width: int) -> str:
-    """Left-align in a fixed number of terminal columns."""
+def _take(chars, width: int) -> str:
+    """The leading characters of ``chars`` that fit in ``width`` terminal columns."""
     out, used = "", 0
-    for char in text:
+    for char in chars:
         if used + _columns(char) > width:
             break
         out, used = out + char, used + _columns(char)
-    return out + " " * (width - used)
+    return out
+
+
+def _cell(text: str, width: int) -> str:
+    """Left-align in a fixed number of terminal columns. A longer name keeps its start and
+    its end around a '~' (one column wide in every terminal, unlike '…'): campaigns often
+    differ only at the end ('... 计划A', '... 计划B')."""
+    if _width(text) > width:
+        head = _take(text, (width - 1) // 2)
+        tail = _take(reversed(text), width - 1 - _width(head))[::-1]
+        text = head + "~" + tail
+    return text + " " * (width - _width(text))
 
 
 def _width(text: str) -> int:
