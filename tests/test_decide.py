@@ -290,3 +290,24 @@ def test_a_margin_on_added_spend_holds_raises_back(shop_files):
         return float((campaigns["cost_after"] - campaigns["cost_before"]).clip(lower=0).sum())
 
     assert added_spend(60.0) < added_spend(0.0)
+
+
+def test_items_without_price_or_cost_are_valued_from_the_history_and_named(shop_files, shop):
+    """Carts weighed like orders need a price; without one an item's carts are worth its
+    order value in the history (not nothing), and profit without a unit cost uses the
+    default margin. Both say so."""
+    from bidopt.decide import _item_economics
+
+    ctx = plan(shop_files, objective={"target": "profit", "cart_weight": 1.0}).context
+    ctx.items = ctx.items.assign(price=np.nan, unit_cost=np.nan)
+    ctx.warnings.clear()
+    items = ctx.keywords["item"]
+    price, margin = _item_economics(ctx, items)
+    history = shop.keyword_report.groupby("item")[["gmv", "orders"]].sum()
+    first = items.iloc[0]
+    if history.loc[first, "orders"] > 0:
+        assert price[0] == pytest.approx(history.loc[first, "gmv"] / history.loc[first, "orders"],
+                                         rel=1e-6)
+    assert (price > 0).all() and (margin == 0.3).all()
+    assert any("have no price in the items file" in w for w in ctx.warnings)
+    assert any("default_margin 0.3" in w for w in ctx.warnings)

@@ -30,7 +30,7 @@ from bidopt.explain import (
 )
 from bidopt.grid import bid_grid, clamp_to_limits, platform_rules, snap
 from bidopt.optimise import solve
-from bidopt.schema import KEYWORD_ACTIONS, SLICE_FORECAST_COLUMNS
+from bidopt.schema import ALL, KEYWORD_ACTIONS, SLICE_FORECAST_COLUMNS
 
 BID_ACTIONS = ("set_bid", "pause_keyword")
 OUTCOMES = ("clicks", "cost", "gmv", "orders", "carts", "favorites")
@@ -232,27 +232,48 @@ def _forecast(ctx: RunContext, entities: pd.DataFrame, bids: np.ndarray) -> dict
 
 
 def _item_economics(ctx: RunContext, items: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Price and margin per row, for valuing carts/favourites and for the profit objective."""
-    default = ctx.config.objective.default_margin
-    table = ctx.items.drop_duplicates("item").set_index("item") if len(ctx.items) else None
-    if table is None:
-        return np.zeros(len(items)), np.full(len(items), default)
-    price = items.map(table["price"]).to_numpy(float)
-    unit_cost = items.map(table["unit_cost"]).to_numpy(float) if "unit_cost" in table else price * np.nan
+    """Price and margin per row, for valuing carts/favourites and for the profit objective.
+
+    An item without a price in the items file is valued at its order value in the history
+    (else the shop's), so that cart and favourite weights never silently count for nothing;
+    without a unit cost the margin is ``objective.default_margin``. Both are named in a note
+    when the objective uses them.
+    """
+    goal = ctx.config.objective
+    table = (ctx.items.drop_duplicates("item").set_index("item") if len(ctx.items)
+             else pd.DataFrame(columns=["price", "unit_cost"]))
+    price = items.map(table["price"]).to_numpy(float) if "price" in table else np.full(len(items), np.nan)
+    unit_cost = (items.map(table["unit_cost"]).to_numpy(float) if "unit_cost" in table
+                 else np.full(len(items), np.nan))
+    history = ctx.keywords.groupby("item")[["gmv", "orders"]].sum()
+    shop_value = history["gmv"].sum() / max(history["orders"].sum(), 1.0)
+    order_value = (history["gmv"] / history["orders"].where(history["orders"] > 0)).fillna(shop_value)
+    no_price = ~(np.isfinite(price) & (price > 0))
+    price = np.where(no_price, items.map(order_value).fillna(shop_value).to_numpy(float), price)
     margin = 1.0 - unit_cost / price
-    margin = np.where(np.isfinite(margin) & (margin > 0), margin, default)
-    return np.nan_to_num(price), margin
+    no_margin = ~(np.isfinite(margin) & (margin > 0))
+    margin = np.where(no_margin, goal.default_margin, margin)
+    weighs_carts = goal.target != "clicks" and (goal.cart_weight > 0 or goal.favorite_weight > 0)
+    unpriced = set(items[no_price]) - {ALL}  # 'all': a crowd, region or hour action
+    if weighs_carts and unpriced:
+        ctx.warnings.append(f"{len(unpriced)} items have no price in the items file: their "
+                            "carts and favourites are valued at their order value in the history")
+    uncosted = set(items[no_margin]) - {ALL}
+    if goal.target == "profit" and uncosted:
+        ctx.warnings.append(f"{len(uncosted)} items have no unit cost below their price: profit "
+                            f"counts them at objective.default_margin {goal.default_margin:g}")
+    return price, margin
 
 
-def _values(ctx: RunContext, outcome: dict[str, np.ndarray], items: pd.Series) -> np.ndarray:
-    """The configured objective for every choice."""
+def _values(ctx: RunContext, outcome: dict[str, np.ndarray], price: np.ndarray,
+            margin: np.ndarray) -> np.ndarray:
+    """The configured objective for every choice (``price``, ``margin``: per row)."""
     goal = ctx.config.objective
     extra = goal.cart_weight * outcome["carts"] + goal.favorite_weight * outcome["favorites"]
     if goal.target == "clicks":
         return outcome["clicks"]
     if goal.target == "orders":
         return outcome["orders"] + extra
-    price, margin = _item_economics(ctx, items)
     value = outcome["gmv"] + extra * price[:, None]
     if goal.target == "profit":
         return value * margin[:, None] - outcome["cost"]
@@ -323,9 +344,10 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
     moved = np.arange(outcome["cost"].shape[1]) != choices.keep[:, None]
 
     floor_weight = _floor_weights(ctx, entities, planned_floors / floors, group)
+    price, margin = _item_economics(ctx, entities["item"])
 
     def plan_for(outcome: dict[str, np.ndarray]):
-        values = _values(ctx, outcome, entities["item"]) - change_cost * moved
+        values = _values(ctx, outcome, price, margin) - change_cost * moved
         outcome[LIMIT_GMV], outcome[LIMIT_COST] = _as_limits_count(ctx, outcome, choices.keep,
                                                                     floor_weight)
         return solve(
