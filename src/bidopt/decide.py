@@ -34,6 +34,9 @@ from bidopt.schema import ALL, KEYWORD_ACTIONS, SLICE_FORECAST_COLUMNS
 
 BID_ACTIONS = ("set_bid", "pause_keyword")
 OUTCOMES = ("clicks", "cost", "gmv", "orders", "carts", "favorites")
+REPRICE_ROUNDS = 4
+"""Solves after the first at most, each with the slices repriced to the last plan's bids;
+usually one suffices, deep cuts (a budget far below today's spend) take more."""
 _TOL = 1e-9
 
 
@@ -358,7 +361,7 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
 
     solution = plan_for(outcome)
     first_slice = len(keyword_choices.entities)
-    as_proposed = {name: outcome[name][first_slice:].copy() for name in SLICE_METRICS}
+    as_proposed = {name: outcome[name][first_slice:].copy() for name in OUTCOMES}
     for _ in range(REPRICE_ROUNDS if len(slices.entities) else 0):
         if not _reprice_slices(outcome, as_proposed, choices, solution.choice, group):
             break
@@ -392,12 +395,6 @@ def _ratio(codes: np.ndarray, planned: np.ndarray, now: np.ndarray, size: int) -
     return np.divide(a, b, out=np.ones(size), where=b > 0)
 
 
-SLICE_METRICS = ("clicks", "cost", "gmv", "orders", "carts", "favorites")
-REPRICE_ROUNDS = 4
-"""Solves after the first at most, each with the slices repriced to the last plan's bids;
-usually one suffices, deep cuts (a budget far below today's spend) take more."""
-
-
 def _reprice_slices(outcome: dict[str, np.ndarray], as_proposed: dict[str, np.ndarray],
                     choices: Choices, choice: np.ndarray, group: np.ndarray) -> bool:
     """Scale crowd, region and hour deltas (in place) to the traffic the plan's bids buy.
@@ -424,7 +421,7 @@ def _reprice_slices(outcome: dict[str, np.ndarray], as_proposed: dict[str, np.nd
     on_item = item_of_slice >= 0
     item_of_slice = np.maximum(item_of_slice, 0)
     changed = False
-    for name in SLICE_METRICS:
+    for name in OUTCOMES:
         values = outcome[name]
         now, planned = values[bought, choices.keep[bought]], values[bought, choice[bought]]
         by_item = _ratio(codes, planned, now, len(base))
