@@ -161,3 +161,24 @@ def test_short_rows_and_tsv_suffix(tmp_path: Path) -> None:
     path = write_text(tmp_path / "short.tsv", text, "utf-8")
     raw = read_raw_table(path)
     assert raw.iloc[0].tolist() == ["2024-01-01", "C", "k", "5", "", ""]
+
+
+def test_a_xls_export_that_is_tab_separated_gbk_text_is_read(tmp_path: Path) -> None:
+    """Ad platforms name tab-separated text '.xls'; Excel opens it, so users expect it to work."""
+    text = "\n".join(line.replace(",", "\t") for line in [ZTC_HEADER, *ZTC_ROWS]) + "\n"
+    raw = read_raw_table(write_text(tmp_path / "kw.xls", text, "gbk"))
+    assert list(raw.columns[:4]) == ["日期", "推广计划", "推广单元", "关键词"]
+    assert raw.iloc[0]["花费"] == "3.50"
+
+
+@pytest.mark.parametrize(("content", "says"), [
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64, "a binary Excel 97-2003 .xls file"),
+    ("<table><tr><th>日期</th></tr></table>".encode("utf-16"), "an HTML table saved as .xls"),
+])
+def test_a_xls_that_is_not_text_is_named_with_what_to_do(tmp_path: Path, content, says) -> None:
+    path = tmp_path / "kw.xls"
+    path.write_bytes(content)
+    with pytest.raises(DataError) as info:
+        read_raw_table(path)
+    (problem,) = info.value.problems
+    assert problem.message == says and "save it as .xlsx or .csv" in problem.expected

@@ -1,4 +1,5 @@
-"""Built-in reader plugin: CSV (any common encoding), Excel and Parquet."""
+"""Built-in reader plugin: CSV (any common encoding), Excel and Parquet; a .xls export that
+is really text is read as CSV."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pandas as pd
 from bidopt.hookspecs import hookimpl
 from bidopt.io.readers import read_raw_table
 
-SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".parquet", ".pq"}
+SUFFIXES = {".csv", ".tsv", ".txt", ".xls", ".xlsx", ".xlsm", ".parquet", ".pq"}
 
 
 @hookimpl(trylast=True)

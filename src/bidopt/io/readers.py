@@ -50,17 +50,9 @@ def read_raw_table(path: Path) -> pd.DataFrame:
             frame = _read_excel(path)
         elif suffix in PARQUET_SUFFIXES:
             frame = _read_parquet(path)
-        elif suffix == ".xls":
-            raise DataError(
-                [
-                    Problem(
-                        file=where,
-                        message="old Excel .xls files are not supported",
-                        expected="save it as .xlsx or .csv",
-                    )
-                ]
-            )
-        else:
+        elif suffix == ".xls" and _old_excel_problem(path):
+            raise DataError([_old_excel_problem(path)])
+        else:  # a ".xls" export that is really tab- or comma-separated text is read as such
             frame = _read_delimited(path)
     except DataError:
         raise
@@ -73,6 +65,24 @@ def read_raw_table(path: Path) -> pd.DataFrame:
     if len(frame.columns) == 0 or all(str(c).strip() == "" for c in frame.columns):
         raise DataError([Problem(file=where, message="file is empty (no header, no rows)")])
     return frame
+
+
+def _old_excel_problem(path: Path) -> Problem | None:
+    """What is wrong with a ``.xls`` file, or None when it is text a CSV reader can take.
+
+    Ad platforms often export ``.xls`` files that are tab-separated text or an HTML table;
+    only the text kind can be read without another library.
+    """
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return Problem(file=str(path), message="a binary Excel 97-2003 .xls file",
+                       expected="save it as .xlsx or .csv")
+    text = head.lstrip(codecs.BOM_UTF8).lstrip().lower()
+    if text.startswith((b"<", b"\xff\xfe<", b"\xfe\xff\x00<")):
+        return Problem(file=str(path), message="an HTML table saved as .xls",
+                       expected="open it in Excel and save it as .xlsx or .csv")
+    return None
 
 
 # --- CSV ---------------------------------------------------------------------------------
