@@ -82,9 +82,10 @@ def campaign_limits(config: Config, campaigns: list[str]) -> pd.DataFrame:
 def unknown_campaign_notes(config: Config, campaigns: list[str]) -> list[str]:
     """Campaign overrides that name no campaign of the reports: most often a typo, and
     their floor or budget would silently apply to nothing."""
+    seen = set(campaigns)
     return [f"constraints.campaigns names '{name}', which is not in the reports: its limits "
             f"apply to nothing{did_you_mean(name, campaigns)}"
-            for name in config.constraints.campaigns if name not in set(campaigns)]
+            for name in config.constraints.campaigns if name not in seen]
 
 
 def roi_standard_error(daily: pd.DataFrame) -> pd.Series:
