@@ -217,7 +217,8 @@ def test_a_strategy_without_its_report_is_named_in_a_note(shop_files, tmp_path):
                      "--reports", str(shop_files["keyword_report"]))
     assert result.exit_code == 0, result.output
     note = next(line for line in result.output.splitlines() if "proposed nothing" in line)
-    assert "crowd_premium" in note and "roi_rule" not in note
+    assert "crowd_premium (no crowd report rows among the sources)" in note
+    assert "roi_rule" not in note
 
 
 def test_overrides_and_pins_that_match_nothing_are_named(shop, shop_files, tmp_path):

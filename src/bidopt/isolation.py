@@ -267,11 +267,11 @@ def collect_proposals(ctx: RunContext, registry: Registry, params: dict, *, stri
             failures.append(message)
             continue
         frames.append(checked.assign(strategy=name))
-        if checked.empty:
-            quiet.append(name)
-    if quiet:  # most often a report the strategy reads is missing from the sources
-        ctx.warnings.append(f"enabled strategies that proposed nothing tonight: {', '.join(quiet)} "
-                            "(is every report they read among the sources?)")
+        if checked.empty:  # say why, when the strategy said (``no_proposals(why)``)
+            why = raw.attrs.get("why", "") if isinstance(raw, pd.DataFrame) else ""
+            quiet.append(f"{name} ({why})" if why else name)
+    if quiet:
+        ctx.warnings.append(f"enabled strategies that proposed nothing tonight: {', '.join(quiet)}")
     columns = [*PROPOSAL_COLUMNS, "strategy"]
     frames = [f for f in frames if len(f)]
     proposals = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)

@@ -37,6 +37,13 @@ class Strategy:
     description: str = ""
 
 
-def no_proposals() -> pd.DataFrame:
-    """An empty proposal frame with every column: what a strategy returns on a quiet night."""
-    return pd.DataFrame(columns=list(PROPOSAL_COLUMNS))
+def no_proposals(why: str = "") -> pd.DataFrame:
+    """An empty proposal frame with every column: what a strategy returns on a quiet night.
+
+    ``why`` (e.g. "no crowd report among the sources") is shown in the run's notes, so a
+    user can tell a missing report from a night with nothing worth changing.
+    """
+    frame = pd.DataFrame(columns=list(PROPOSAL_COLUMNS))
+    if why:
+        frame.attrs["why"] = why
+    return frame

@@ -83,7 +83,7 @@ def _item_curves(context: RunContext, item_keys: pd.DataFrame, premiums: np.ndar
 def propose(context: RunContext, params: CrowdPremiumParams) -> pd.DataFrame:
     effects = getattr(context.model, "crowd_effects_", None)
     if effects is None or len(effects) == 0 or len(context.keywords) == 0:
-        return no_proposals()
+        return no_proposals("no crowd report rows among the sources")
     crowds = pd.DataFrame(effects).reset_index(drop=True)
     item_clicks = crowds.groupby(["campaign", "item"])["clicks"].transform("sum")
     crowds["click_share"] = (crowds["clicks"] / item_clicks.where(item_clicks > 0)).fillna(0.0)

@@ -171,7 +171,10 @@ def propose(context: RunContext, params: LongTailParams) -> pd.DataFrame:
     items = _item_table(context, params)
     frames = [_adds(context, items, params), _pauses(context, items, params)]
     frames = [f for f in frames if len(f)]
-    return pd.concat(frames, ignore_index=True) if frames else no_proposals()
+    if not frames:
+        return no_proposals("" if len(context.candidates)
+                            else "no keyword candidates among the sources")
+    return pd.concat(frames, ignore_index=True)
 
 
 def _adds(context: RunContext, items: pd.DataFrame, params: LongTailParams) -> pd.DataFrame:

@@ -35,7 +35,7 @@ def propose(context: RunContext, params: PcFloorParams) -> pd.DataFrame:
     state = context.keywords
     pc = state[state["platform"].astype(str) == params.platform]
     if len(pc) == 0:
-        return no_proposals()
+        return no_proposals(f"no '{params.platform}' keywords in the reports")
     floor_bid = params.floor_bid if params.floor_bid is not None else context.bid_rules("pc").min
     step = context.bid_rules("pc").step
     bid = pc["bid"].to_numpy(float)

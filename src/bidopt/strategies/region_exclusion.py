@@ -125,7 +125,7 @@ def propose(context: RunContext, params: RegionExclusionParams) -> pd.DataFrame:
     effects = getattr(context.model, "region_effects_", None)
     history = _region_history(context, params)
     if effects is None or len(effects) == 0 or len(history) == 0:
-        return no_proposals()
+        return no_proposals("no region report rows among the sources")
     floors = pd.Series(context.roi_floor(effects["campaign"]), index=effects.index)
     p_below = effects.region_roi_below(floors).to_numpy(float)
     frame = pd.DataFrame(effects).assign(floor=floors.to_numpy(), p_below=p_below)

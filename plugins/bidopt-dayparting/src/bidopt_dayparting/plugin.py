@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from bidopt import Strategy, StrategyParams, hookimpl
+from bidopt import Strategy, StrategyParams, hookimpl, no_proposals
 from pydantic import Field, model_validator
 
 from bidopt_dayparting.hours import discount_response, shrunk_rates
@@ -126,11 +126,11 @@ def propose(context, params: DaypartingParams) -> pd.DataFrame:
     """One ``set_hour_discount`` proposal per campaign-hour whose discount should change."""
     history = context.history.get("hours")
     if history is None or history.empty:
-        return pd.DataFrame(columns=PROPOSAL_COLUMNS)
+        return no_proposals("no hour report rows among the sources")
     table = shrunk_rates(history, params.max_p_value)
     rhythm = table.attrs["rhythm"]
     if not (rhythm["conversion"].detected or rhythm["price"].detected):
-        return pd.DataFrame(columns=PROPOSAL_COLUMNS)  # hours differ by no more than chance
+        return no_proposals("the hours' conversion and price differ by no more than chance")
     levels = _levels(params)
     limits = context.campaigns.set_index("campaign")
     rows = []
