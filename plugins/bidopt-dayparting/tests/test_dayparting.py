@@ -137,7 +137,9 @@ def test_a_lucky_hour_is_not_a_rhythm(bidopt_context):
     ctx = dataclasses.replace(bidopt_context, history={
         **bidopt_context.history,
         "hours": hours.assign(campaign=bidopt_context.campaigns["campaign"][0])})
-    assert dayparting.propose(ctx, dayparting.DaypartingParams()).empty
+    quiet = dayparting.propose(ctx, dayparting.DaypartingParams())
+    assert quiet.empty
+    assert quiet.attrs["why"] == "the hours' conversion and price differ by no more than chance"
 
 
 def test_a_steady_rhythm_is_detected():
