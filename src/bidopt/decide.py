@@ -368,7 +368,10 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
         solution = plan_for(outcome)
     limits = pd.DataFrame({"campaign": campaign_names, "roi_floor": floors,
                            "planned_floor": planned_floors, "daily_budget": budgets,
-                           "planned_budget": planned_budgets})
+                           "planned_budget": planned_budgets,
+                           # the solver's prices: > 0 where a limit is active at the optimum
+                           "floor_price": solution.campaign["lambda_roi"].to_numpy(float),
+                           "budget_price": solution.campaign["mu_budget"].to_numpy(float)})
     plan = Plan(choices, outcome, solution.choice, group, limits, planned_shop)
     judged = judge_proposals(ctx, plan, bid_props, add_props, slice_props, proposals)
     _report_repriced_slices(judged, outcome,

@@ -52,16 +52,23 @@ class Plan:
         frame["roi"] = frame["gmv"] / frame["cost"].where(frame["cost"] > 0)
         return frame
 
-    def binds(self) -> tuple[np.ndarray, np.ndarray]:
+    def binds(self, priced: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Per campaign, whether its daily budget and whether its planned ROI floor hold
-        the plan back (within 2% of the limit)."""
+        the plan back: within 2% of the limit, or (``priced``) priced by the solver, its
+        multiplier positive: a discrete plan can leave a few percent of a binding budget
+        unspent. A move's explanation uses the first sense only: "would exceed" must be
+        true of the move."""
         size = len(self.limits)
         cost = np.bincount(self.group, self.at(LIMIT_COST, self.choice), minlength=size)
         gmv = np.bincount(self.group, self.at(LIMIT_GMV, self.choice), minlength=size)
         floors = self.limits["planned_floor"].to_numpy(float)
         budgets = self.limits["planned_budget"].to_numpy(float)
-        budget = np.isfinite(budgets) & (budgets - cost <= 0.02 * np.maximum(budgets, 1.0))
-        floor = gmv - floors * cost <= 0.02 * np.maximum(floors * cost, 1.0)
+        price = {name: (self.limits[name].to_numpy(float) > 0 if priced and name in self.limits
+                        else np.zeros(size, dtype=bool))
+                 for name in ("floor_price", "budget_price")}
+        budget = np.isfinite(budgets) & (
+            (budgets - cost <= 0.02 * np.maximum(budgets, 1.0)) | price["budget_price"])
+        floor = (gmv - floors * cost <= 0.02 * np.maximum(floors * cost, 1.0)) | price["floor_price"]
         return budget, floor
 
     def shop_binds(self) -> bool:
@@ -293,7 +300,7 @@ def campaign_summary(plan: Plan) -> pd.DataFrame:
         summary[f"{name}_after"] = after[name].to_numpy()
     # the limits count added spend with its margin, so a campaign held back by its floor can
     # show a forecast ROI above ``planned_floor``
-    summary["budget_binds"], summary["floor_binds"] = plan.binds()
+    summary["budget_binds"], summary["floor_binds"] = plan.binds(priced=True)
     floors = summary["roi_floor"].to_numpy()
     summary["feasible"] = (
         summary["gmv_after"] >= floors * summary["cost_after"] - 1e-6
