@@ -311,3 +311,20 @@ def test_items_without_price_or_cost_are_valued_from_the_history_and_named(shop_
     assert (price > 0).all() and (margin == 0.3).all()
     assert any("have no price in the items file" in w for w in ctx.warnings)
     assert any("default_margin 0.3" in w for w in ctx.warnings)
+
+
+def test_a_budget_the_solver_prices_holds_the_plan_back_even_with_slack_left():
+    from bidopt.decide import Choices
+    from bidopt.explain import LIMIT_COST, LIMIT_GMV, Plan
+
+    entities = pd.DataFrame({"campaign": ["A"], "item": ["i"], "kind": ["bought"]})
+    allowed = np.ones((1, 2), dtype=bool)
+    choices = Choices(entities, np.array([[1.0, 2.0]]), allowed, np.array([0]), allowed)
+    outcome = {LIMIT_COST: np.array([[50.0, 95.0]]), LIMIT_GMV: np.array([[300.0, 500.0]])}
+    limits = pd.DataFrame({"campaign": ["A"], "roi_floor": [2.0], "planned_floor": [2.0],
+                           "daily_budget": [100.0], "planned_budget": [100.0],
+                           "floor_price": [0.0], "budget_price": [1.5]})
+    plan = Plan(choices, outcome, np.array([1]), np.array([0]), limits)
+    assert plan.binds() == (np.array([False]), np.array([False]))  # 5% left: not "within 2%"
+    budget, floor = plan.binds(priced=True)
+    assert budget.tolist() == [True] and floor.tolist() == [False]
