@@ -24,7 +24,7 @@ from bidopt.optimise.problem import (
     priced,
     slack_tolerance,
 )
-from bidopt.optimise.repair import fill, repair, swap
+from bidopt.optimise.repair import fill, repair, slack_of, swap
 from bidopt.optimise.shop import shop_search
 
 FILL_ALL_ROWS = 20_000  # below this many entities the fill step looks at every entity
@@ -77,6 +77,8 @@ def solve(
         if problem.n <= SWAP_ROWS:
             starts += _nearby_starts(search, plan, nu, fixed, fallback)
         plans = [fill(problem, repair(problem, start, fallback, rows), rows) for start in starts]
+        if problem.n > FILL_ALL_ROWS:
+            plans = [_fill_priced_room(problem, p, plan, nu, fixed) for p in plans]
         if problem.n <= SWAP_ROWS:
             plans = [swap(problem, plan, rows) for plan in plans]
         best = _polish(problem, _best_plan(problem, plans), starts + plans, fixed)
@@ -85,6 +87,31 @@ def solve(
     upper = math.nan if shop_stuck else _bound(search, plan, nu, stuck, choice)
     return _finish(problem, choice, upper, np.where(free, plan.lam_hi, 0.0),
                    np.where(free, plan.mu_hi, 0.0), search.passes)
+
+
+ROOM_SHARE = 1e-4
+"""A campaign whose unspent room the multipliers value above this share of the objective
+gets a fill over all its rows (large instances fill only the undecided rows first)."""
+
+
+def _fill_priced_room(problem: Problem, choice: np.ndarray, plan: CampaignPlan, nu: float,
+                      fixed: np.ndarray) -> np.ndarray:
+    """Fill again over every row of the campaigns that left priced room unspent.
+
+    On large instances the first fill only moves the undecided rows (those whose level
+    differs between the bracket ends); a campaign cut deep below today's spend can then keep
+    2-4% of a binding budget, since the cheap steps that would spend it sit on decided rows.
+    Room is valued at the campaign's multipliers (``lam x ROI slack + mu x budget slack``,
+    plus the shop price on its budget slack): the terms the bound's gap is made of.
+    """
+    cost, gmv, values = problem.campaign_sums(choice)
+    slack = slack_of(problem, cost, gmv)
+    roi_room = np.where(np.isfinite(slack.roi), np.maximum(slack.roi, 0.0), 0.0)
+    budget_room = np.where(np.isfinite(slack.budget), np.maximum(slack.budget, 0.0), 0.0)
+    worth = plan.lam_hi * roi_room + (plan.mu_hi + nu) * budget_room
+    roomy = worth > ROOM_SHARE * max(abs(float(values.sum())), 1e-9)
+    rows = np.flatnonzero(roomy[problem.group] & ~fixed)
+    return fill(problem, choice, rows) if rows.size else choice
 
 
 def _sample_warm(
