@@ -123,6 +123,28 @@ def test_matches_exact_on_random_instances() -> None:
     assert beyond == 0  # measured: worst 0.03% over 184 (seed 60)
 
 
+def test_priced_room_left_on_decided_rows_is_spent() -> None:
+    """Large instances fill the undecided rows first; a campaign whose budget is priced but
+    not spent gets a fill over all its rows, within its limits."""
+    from bidopt.optimise.lagrangian import CampaignPlan
+    from bidopt.optimise.problem import prepare
+    from bidopt.optimise.solver import _fill_priced_room
+
+    n, levels = 50, 5
+    costs = np.tile(np.arange(levels, dtype=float), (n, 1))  # level j costs j
+    values = 3.0 * costs
+    problem = prepare(values, costs, 4.0 * costs, np.ones((n, levels), bool),
+                      np.zeros(n, np.intp), np.array([2.0]), np.array([100.0]), None, None)
+    choice = np.ones(n, np.intp)  # spends 50 of 100: every row "decided" at level 1
+    priced = CampaignPlan(np.zeros(1), np.array([3.0]), np.zeros(1), np.zeros(1),
+                          np.ones(1, bool), choice, choice)
+    filled = _fill_priced_room(problem, choice, priced, 0.0, np.zeros(n, bool))
+    assert costs[np.arange(n), filled].sum() == pytest.approx(100.0)
+    unpriced = CampaignPlan(np.zeros(1), np.zeros(1), np.zeros(1), np.zeros(1),
+                            np.ones(1, bool), choice, choice)
+    assert (_fill_priced_room(problem, choice, unpriced, 0.0, np.zeros(n, bool)) == choice).all()
+
+
 def test_baseline_breaking_the_floor_is_repaired() -> None:
     worst, _, compared, beyond = compare(range(1000, 1040), baseline_breaks_floor=True)
     print(f"\nworst shortfall with floor-breaking baselines: {worst:.4%} over {compared}")
