@@ -102,7 +102,9 @@ def test_summary_reports_counts_and_holds_the_roi_floor(english_run, shop):
     assert held & {"floor", "floor+budget"}, "at floor 2.0 with no budget the floor should bind somewhere"
     # ... and the legend says the limits are met with the default margins
     assert "held by: the limit as the plan meets it" in text
-    assert "adds counts 30% more" in text
+    words = " ".join(text.split())  # the legend is wrapped
+    assert "where the spend a keyword adds counts 30% more" in words
+    assert "of the budget" not in words, "no budget is set: its margin is not named"
 
 
 def test_recommendations_move_bids_in_the_right_direction_on_the_truth(english_run, shop):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import textwrap
 import unicodedata
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
@@ -95,19 +97,21 @@ def shop_budget_line(decision: Decision) -> list[str]:
 
 def held_by_legend(decision: Decision, config: Config) -> list[str]:
     """Why a campaign can be 'held by' a limit its expected cost or ROI does not reach: the
-    plan meets each limit with the optimiser's safety margins."""
+    plan meets each limit with the optimiser's safety margins. Wrapped to the table's width;
+    the budget's margin is named only where a budget is set."""
     campaigns = decision.campaigns
     if not (campaigns["floor_binds"].any() or campaigns["budget_binds"].any()
             or decision.shop_binds):
         return []
     settings = config.optimiser
-    return [
-        "held by: the limit as the plan meets it, with margins for the forecast's error: spend at",
-        f"         most {100 - settings.budget_margin_pct:g}% of the budget and ROI above the floor "
-        "by its margin, where the spend a keyword",
-        f"         adds counts {settings.added_spend_margin_pct:g}% more (cuts elsewhere do not net "
-        "it out); see docs/optimiser.md",
-    ]
+    limits = ["ROI above the floor by its margin"]
+    if np.isfinite(campaigns["daily_budget"].to_numpy(float)).any() or decision.shop_budget:
+        limits.insert(0, f"spend at most {100 - settings.budget_margin_pct:g}% of the budget")
+    text = (f"held by: the limit as the plan meets it, with margins for the forecast's error: "
+            f"{' and '.join(limits)}, where the spend a keyword adds counts "
+            f"{settings.added_spend_margin_pct:g}% more (cuts elsewhere do not net it out); "
+            "see docs/optimiser.md")
+    return textwrap.wrap(text, width=96, subsequent_indent=" " * 9)
 
 
 def campaign_table(campaigns: pd.DataFrame) -> str:
