@@ -50,8 +50,8 @@ def read_raw_table(path: Path) -> pd.DataFrame:
             frame = _read_excel(path)
         elif suffix in PARQUET_SUFFIXES:
             frame = _read_parquet(path)
-        elif suffix == ".xls" and _old_excel_problem(path):
-            raise DataError([_old_excel_problem(path)])
+        elif suffix == ".xls" and (problem := _old_excel_problem(path)):
+            raise DataError([problem])
         else:  # a ".xls" export that is really tab- or comma-separated text is read as such
             frame = _read_delimited(path)
     except DataError:
