@@ -60,6 +60,18 @@ def test_amazon_headers_with_trailing_spaces(tmp_path: Path) -> None:
     assert row["gmv"] == pytest.approx(1099.5) and row["orders"] == 3
 
 
+def test_amazon_dates_as_the_console_writes_them(tmp_path: Path) -> None:
+    text = (
+        "Date,Campaign Name,Ad Group Name,Targeting,Impressions,Clicks,Spend,"
+        '"7 Day Total Sales ","7 Day Total Orders (#)"\n'
+        '"Nov 20, 2026",SP-1,AG-1,yoga mat,100,3,$1.50,$30.00,1\n'
+        '"Dec 3, 2026",SP-1,AG-1,yoga mat,100,3,$1.50,$0.00,0\n'
+    )
+    frame, problems = load(tmp_path, text)
+    assert problems == []
+    assert frame["date"].dt.strftime("%Y-%m-%d").tolist() == ["2026-11-20", "2026-12-03"]
+
+
 def test_google_ads_headers_and_platform_values(tmp_path: Path) -> None:
     text = (
         "Day,Campaign,Ad group,Keyword,Device,Max. CPC,Impr.,Clicks,Cost,Conversions,Conv. value,"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -36,6 +37,9 @@ def test_dates_platforms_hours() -> None:
     dates, bad = parse_dates(pd.Series(["2024-01-05", "2024/1/5", "20240105", "45296", "x"]))
     assert pd.Series(dates[:4]).dt.strftime("%Y-%m-%d").tolist() == ["2024-01-05"] * 4
     assert bad.tolist() == [False, False, False, False, True]
+    english, bad = parse_dates(pd.Series(["Nov 20, 2026", "November 3, 2026", "20 Nov 2026"]))
+    assert pd.Series(english).dt.strftime("%Y-%m-%d").tolist() == [
+        "2026-11-20", "2026-11-03", "2026-11-20"] and not bad.any()
     platforms, bad = parse_platforms(pd.Series(["无线", "计算机", "Mobile phones", "TV", ""]))
     assert platforms.tolist()[:3] == ["mobile", "pc", "mobile"] and platforms.iloc[4] == "all"
     assert bad.tolist() == [False, False, False, True, False]
@@ -66,3 +70,17 @@ def test_ratio_columns_cross_checked_against_counts(tmp_path: Path) -> None:
     _, problems = normalise_table(read_raw_table(path), "report", str(path))
     assert [(p.column, p.severity) for p in problems] == [("投入产出比", "warning")]
     assert "2 of 2 rows" in problems[0].message and "分" in problems[0].message
+
+
+@pytest.mark.parametrize(("column", "expected"), [
+    (["11/20/2026", "11/03/2026"], ["2026-11-20", "2026-11-03"]),  # 20 > 12: month first (US)
+    (["20/11/2026", "03/11/2026"], ["2026-11-20", "2026-11-03"]),  # 20 > 12: day first
+])
+def test_slash_dates_are_read_when_the_column_shows_the_order(column, expected) -> None:
+    dates, bad = parse_dates(pd.Series(column))
+    assert pd.Series(dates).dt.strftime("%Y-%m-%d").tolist() == expected and not bad.any()
+
+
+def test_slash_dates_that_never_show_the_order_are_not_guessed() -> None:
+    _, bad = parse_dates(pd.Series(["11/10/2026", "10/11/2026"]))
+    assert bad.all()

@@ -159,7 +159,9 @@ def _summary_rows(
 
 
 CODED_COLUMNS = {
-    "date": (parse_dates, "'{}' is not a date", "a date like 2024-01-31, 2024/01/31 or 20240131"),
+    "date": (parse_dates, "'{}' is not a date",
+             "a date like 2024-01-31, 2024/01/31, 20240131 or Nov 20, 2026 (11/20/2026 only "
+             "when a day above 12 in the column shows the order)"),
     "platform": (parse_platforms, "unrecognised platform '{}'", "mobile/无线 or pc/计算机"),
     "hour": (parse_hours, "'{}' is not an hour of the day", "a whole number from 0 to 23"),
 }

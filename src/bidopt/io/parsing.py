@@ -65,7 +65,8 @@ def parse_numbers(
 
 
 def parse_dates(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Parse YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD, 2024年1月5日, Excel serials (45292).
+    """Parse YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD, 2024年1月5日, Excel serials (45292), and the
+    English forms of Amazon and Google Ads exports (see ``_english_dates``).
 
     A time part after the date is dropped. Returns ``(datetime64[ns] values, bad)``.
     """
@@ -76,6 +77,9 @@ def parse_dates(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     day = day.str.replace(r"^(\d{4})(\d{2})(\d{2})$", r"\1-\2-\3", regex=True)
     day = day.str.replace(r"[/.年月]", "-", regex=True).str.rstrip("日")
     parsed = pd.to_datetime(day, format="%Y-%m-%d", errors="coerce").astype("datetime64[ns]")
+    other = parsed.isna().to_numpy() & ~serial
+    if other.any():
+        parsed[other] = _english_dates(text[other]).to_numpy()
     values = parsed.to_numpy().copy()
     if serial.any():
         days = pd.to_numeric(text[serial], errors="coerce").to_numpy(dtype=float)
@@ -84,6 +88,32 @@ def parse_dates(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         )
     bad = np.isnat(values)
     return values[codes], bad[codes]
+
+
+_MONTH_NAME_FORMATS = ("%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %Y")
+
+
+def _english_dates(text: pd.Series) -> pd.Series:
+    """'Nov 20, 2026', '20 November 2026'; and 11/20/2026 or 20/11/2026 only where the
+    column itself tells the order (a first part above 12 means day first, a second part
+    above 12 month first). ``text`` holds a column's distinct values, so one '25/11/2026'
+    decides for all; a column that never tells stays unparsed rather than guessed."""
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    for fmt in _MONTH_NAME_FORMATS:
+        todo = out.isna()
+        if not todo.any():
+            return out
+        out[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+    parts = text.str.extract(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+    slash = parts.notna().all(axis=1) & out.isna()
+    if slash.any():
+        first, second, year = (parts.loc[slash, i].astype(int) for i in range(3))
+        day_first, month_first = bool((first > 12).any()), bool((second > 12).any())
+        if day_first != month_first:
+            day, month = (first, second) if day_first else (second, first)
+            out[slash] = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": day}),
+                                        errors="coerce")
+    return out
 
 
 def parse_dimension(column: pd.Series) -> pd.Series:
