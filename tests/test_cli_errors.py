@@ -200,3 +200,14 @@ def test_output_below_a_file_is_an_output_error_before_any_work(workspace):
     result = run_on(folder, write_report(folder, report), out / "tonight.csv")
     assert_failed(result, out, ExitCode.OUTPUT_FAILURE, f"{out} is a file, not a folder")
     assert "Traceback" not in result.output
+
+
+def test_text_the_output_encoding_cannot_hold_names_the_output_not_a_temporary(workspace):
+    """A GBK output with an emoji keyword: exit 7, the message names the file asked for
+    (not the temporary one beside it), and the last good file stays."""
+    folder, report, out = workspace
+    report = report.assign(keyword=report["keyword"] + " 🔥")
+    config = {"constraints": {"roi_floor": 2.0}, "output": {"encoding": "gbk"}}
+    result = run_on(folder, write_report(folder, report), out, config)
+    assert_failed(result, out, ExitCode.OUTPUT_FAILURE, f"{out}: cannot write '🔥' in encoding gbk")
+    assert ".tmp" not in result.output

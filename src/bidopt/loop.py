@@ -265,6 +265,7 @@ def write_recommendations(result: RunResult, registry: Registry, config: Config,
     if fmt not in registry.formats:
         raise OutputError(f"no plugin writes the output format '{fmt}' "
                           f"(available: {', '.join(sorted(registry.formats))})")
+    tmp = path
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_output(path) as tmp:
@@ -277,8 +278,8 @@ def write_recommendations(result: RunResult, registry: Registry, config: Config,
                 raise OutputError(f"no plugin wrote the output format '{fmt}'")
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc}") from exc
-    except OutputError:
-        raise
+    except OutputError as exc:  # name the file the user asked for, not the temporary one
+        raise OutputError(str(exc).replace(str(tmp), str(path))) from exc
     except Exception as exc:  # a writer plugin's bug must still end in one clear message
         raise OutputError(
             f"the writer for '{fmt}' (plugin '{registry.formats[fmt]}') failed: {exc}"
