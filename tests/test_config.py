@@ -60,6 +60,22 @@ def test_command_line_files_replace_only_their_own_kind(tmp_path):
     assert resolve_sources(config, None).items == tmp_path / "items.csv"
 
 
+def test_report_patterns_expand_to_the_daily_exports_they_match(tmp_path):
+    """One export per day: ``reports: [exports/kw_*.csv]`` takes them all, in name order;
+    a pattern matching nothing stays, so that the run names it."""
+    from bidopt.loop import SourceOverrides, resolve_sources
+
+    (tmp_path / "exports").mkdir()
+    for day in ("2026-11-21", "2026-11-20"):
+        (tmp_path / "exports" / f"kw_{day}.csv").write_text("x\n", encoding="utf-8")
+    config = load_config(write(tmp_path, "constraints: {roi_floor: 2}\n"
+                                         "sources: {reports: ['exports/kw_*.csv']}\n"))
+    got = resolve_sources(config, None).reports
+    assert [p.name for p in got] == ["kw_2026-11-20.csv", "kw_2026-11-21.csv"]
+    missing = resolve_sources(config, SourceOverrides([tmp_path / "none" / "*.csv"])).reports
+    assert missing == [tmp_path / "none" / "*.csv"]
+
+
 def test_a_pinned_bid_outside_its_platform_bounds_is_a_config_error():
     pins = [{"campaign": "A", "item": "i", "keyword": "k", "platform": "pc", "bid": 0.5}]
     with pytest.raises(ConfigError) as info:

@@ -4,6 +4,7 @@ decide -> export. Data flows one way; nothing here prints (the CLI does)."""
 from __future__ import annotations
 
 import datetime as dt
+import glob
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -74,18 +75,29 @@ def sample_files() -> SourceOverrides:
     return SourceOverrides(reports, folder / "items.csv", folder / "candidates.csv")
 
 
+def _expand(paths: list[Path]) -> list[Path]:
+    """Report paths with glob patterns (``exports/kw_*.csv``: one export per day) replaced by
+    the files they match, in name order; a pattern matching nothing stays, to be reported."""
+    out: list[Path] = []
+    for path in paths:
+        matches = sorted(glob.glob(str(path))) if glob.has_magic(str(path)) else []
+        out += [Path(m) for m in matches] or [Path(path)]
+    return out
+
+
 def resolve_sources(config: Config, overrides: SourceOverrides | None) -> SourceOverrides:
     """Each kind of file from the command line where given, else from the config
     (``--reports`` replaces the reports and keeps the config's items and candidates); a
     config with no files and no command-line files uses the sample shop."""
     given = overrides or SourceOverrides([], None, None)
+    given = SourceOverrides(_expand(list(given.reports)), given.items, given.candidates)
     sources = config.sources
     if sources.is_empty:
         if not (given.reports or given.items or given.candidates):
             return sample_files()
         return given
     return SourceOverrides(
-        list(given.reports) or [config.resolve(p) for p in sources.reports],
+        given.reports or _expand([config.resolve(p) for p in sources.reports]),
         given.items or (config.resolve(sources.items) if sources.items else None),
         given.candidates or (config.resolve(sources.candidates) if sources.candidates else None),
     )
@@ -93,7 +105,8 @@ def resolve_sources(config: Config, overrides: SourceOverrides | None) -> Source
 
 def _read(registry: Registry, path: Path, kind: str) -> pd.DataFrame:
     if not path.exists():
-        raise DataError([Problem(file=str(path), message="file not found")])
+        message = "no file matches this pattern" if glob.has_magic(str(path)) else "file not found"
+        raise DataError([Problem(file=str(path), message=message)])
     raw = registry.pm.hook.bidopt_read_source(path=path, kind=kind)
     if raw is None:
         raise DataError(

@@ -10,7 +10,8 @@ TEMPLATE = """\
 # Full reference: bidopt config schema (JSON Schema; editors use it to complete keys).
 shop: my-shop
 
-# Input files. Relative paths are relative to this file. CSV (UTF-8 or GBK), .xlsx or
+# Input files, relative to this file; a pattern such as exports/kw_*.csv takes every daily
+# export it matches. CSV (UTF-8 or GBK), .xlsx or
 # .parquet; ZTC Chinese, Google Ads and Amazon headers are all recognised.
 # On the command line, `--reports FILE ...`, `--items FILE` and `--candidates FILE` each
 # replace the files of their kind here.
