@@ -11,8 +11,8 @@ TEMPLATE = """\
 shop: my-shop
 
 # Input files, relative to this file; a pattern such as exports/kw_*.csv takes every daily
-# export it matches. CSV (UTF-8 or GBK), .xlsx or
-# .parquet; ZTC Chinese, Google Ads and Amazon headers are all recognised.
+# export it matches. CSV (UTF-8 or GBK), .xlsx or .parquet; ZTC Chinese, Google Ads and
+# Amazon headers are all recognised.
 # On the command line, `--reports FILE ...`, `--items FILE` and `--candidates FILE` each
 # replace the files of their kind here.
 sources:
