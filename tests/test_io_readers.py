@@ -182,3 +182,17 @@ def test_a_xls_that_is_not_text_is_named_with_what_to_do(tmp_path: Path, content
         read_raw_table(path)
     (problem,) = info.value.problems
     assert problem.message == says and "save it as .xlsx or .csv" in problem.expected
+
+
+def test_xlsx_report_on_a_later_sheet_behind_a_notes_sheet(tmp_path: Path) -> None:
+    path = tmp_path / "kw.xlsx"
+    book = openpyxl.Workbook()
+    notes = book.active
+    notes.title = "说明"
+    notes.append(["本报表由直通车导出"])
+    data = book.create_sheet("关键词报表")
+    for line in [ZTC_HEADER, *ZTC_ROWS]:
+        data.append(line.split(","))
+    book.save(path)
+    raw = read_raw_table(path)
+    assert list(raw.columns[:3]) == ["日期", "推广计划", "推广单元"] and len(raw) == 2

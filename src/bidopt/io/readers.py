@@ -285,9 +285,7 @@ def _read_excel(path: Path) -> pd.DataFrame:
 
     workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
-        sheet = workbook.active
-        if sheet is None or sheet.max_row in (0, None):
-            sheet = next((ws for ws in workbook.worksheets if ws.max_row), workbook.worksheets[0])
+        sheet = _report_sheet(workbook)
         rows = [[_excel_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
     finally:
         workbook.close()
@@ -308,6 +306,20 @@ def _read_excel(path: Path) -> pd.DataFrame:
     )
     frame.attrs["header_row"] = header_index + 1
     return frame
+
+
+def _report_sheet(workbook):
+    """The sheet holding the report: the one whose header names the most known columns
+    (exports may put a notes sheet first); then one with any data; then the active one."""
+    def score(sheet) -> tuple[int, bool, bool]:
+        head = [[_excel_cell(v) for v in row]
+                for row in sheet.iter_rows(max_row=HEADER_SEARCH_LINES, values_only=True)]
+        known = max((_known_cells(row) for row in head), default=0)
+        return known, any(any(row) for row in head), sheet is active
+
+    sheets = list(workbook.worksheets)
+    active = workbook.active if workbook.active in sheets else sheets[0]
+    return max(sheets, key=score)
 
 
 # --- Parquet -----------------------------------------------------------------------------
