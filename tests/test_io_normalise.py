@@ -220,6 +220,24 @@ def test_summary_footer_rows_are_skipped(tmp_path: Path) -> None:
     assert [p.severity for p in problems] == ["warning"]
 
 
+def test_note_lines_after_the_data_are_skipped_and_empty_keys_named(tmp_path: Path) -> None:
+    """ZTC ends some exports with '数据更新时间：...' in the first cell only: a footer, not a
+    data row. A data row missing its campaign is still an error that says what is missing."""
+    text = (
+        "日期,推广计划,关键词,展现量,点击量,花费\n"
+        "2024-01-01,A,k,10,1,1\n"
+        "2024-01-02,,k,10,1,1\n"
+        "数据更新时间：2024-01-03 08:00,,,,,\n"
+    )
+    frame, problems = load(tmp_path, text)
+    assert len(frame) == 2
+    (warning,) = [p for p in problems if p.severity == "warning"]
+    assert "rows 4" in warning.message
+    (error,) = errors(problems)
+    assert error.row == 3 and error.message == "empty campaign"
+    assert error.expected == "a campaign on every row"
+
+
 def test_items_file(tmp_path: Path) -> None:
     text = (
         "宝贝ID,价格,成本,30天销量,层级\n"

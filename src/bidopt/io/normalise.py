@@ -144,12 +144,18 @@ def _summary_rows(
     file: str,
     row_numbers: np.ndarray,
 ) -> np.ndarray:
-    """Footer rows such as Google Ads' "Total: Account" or ZTC's 合计, skipped with a warning."""
+    """Footer rows such as Google Ads' "Total: Account" or ZTC's 合计, and note lines at the
+    end with text in the first cell only ("数据更新时间：..."), skipped with a warning."""
     first = cells[0].str.strip().str.lower()
     mask = first.str.startswith(_TOTAL_LABELS)
     if "date" in sources and sources["date"].position != 0:
         mask &= ~cells[sources["date"].position].str.strip().str.match(r"^\d")
-    mask = mask.to_numpy()
+    mask = mask.to_numpy().copy()
+    if cells.shape[1] > 1:
+        only_first = (cells.iloc[:, 1:].apply(lambda c: c.str.strip() == "")).all(axis=1).to_numpy()
+        rows_with_data = np.flatnonzero(~only_first)
+        last = rows_with_data[-1] if rows_with_data.size else -1
+        mask[last + 1:] = True  # a trailing block of notes, not a data row missing its cells
     if mask.any():
         rows = ", ".join(str(r) for r in row_numbers[mask][:MAX_LISTED_ROWS])
         problems.append(
@@ -193,7 +199,7 @@ def _parse_columns(
                     (values == "").to_numpy(),
                     header,
                     lambda p, n=name: f"empty {n}",
-                    expected=f"a {n} on every row",
+                    expected=f"a {name} on every row",
                 )
         else:
             values, empty, bad = parse_numbers(column, percent_header=source.percent)
