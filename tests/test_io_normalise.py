@@ -264,6 +264,15 @@ def test_candidates_negative_volume(tmp_path: Path) -> None:
     assert "negative search_volume" in find(problems, 3, "展现指数").message
 
 
+def test_candidates_with_sycm_market_headers(tmp_path: Path) -> None:
+    frame, problems = load(tmp_path, "关键词,搜索人气,竞争度,点击率,支付转化率,直通车参考价\n"
+                                     "连衣裙,1200,35,3.5%,2.1%,1.80\n", kind="candidates")
+    assert errors(problems) == []
+    row = frame.iloc[0]
+    assert (row["search_volume"], row["competition"], row["market_cpc"]) == (1200, 35, 1.8)
+    assert row["market_cvr"] == pytest.approx(0.021)
+
+
 def test_unknown_kind_is_a_programming_error() -> None:
     with pytest.raises(ValueError):
         normalise_table(pd.DataFrame({"a": ["1"]}), "bogus", "x")

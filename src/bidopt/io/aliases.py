@@ -57,12 +57,13 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "unit_cost": ("成本", "单位成本", "Unit cost", "Cost of goods"),
     "sales_30d": ("30天销量", "月销量", "Sales 30d"),
     "tier": ("层级", "Tier"),
-    # keyword candidates file
-    "search_volume": ("展现指数", "Search volume", "Avg. monthly searches"),
-    "competition": ("竞争指数", "Competition", "Competition (indexed value)"),
+    # keyword candidates file (ZTC 关键词分析; 生意参谋 市场 names second)
+    "search_volume": ("展现指数", "搜索人气", "Search volume", "Avg. monthly searches"),
+    "competition": ("竞争指数", "竞争度", "Competition", "Competition (indexed value)"),
     "market_ctr": ("点击率", "Market CTR", "CTR"),
-    "market_cvr": ("点击转化率", "Market CVR", "Conv. rate"),
-    "market_cpc": ("市场均价", "Market CPC", "Avg. CPC", "Top of page bid (high range)"),
+    "market_cvr": ("点击转化率", "支付转化率", "Market CVR", "Conv. rate"),
+    "market_cpc": ("市场均价", "直通车参考价", "Market CPC", "Avg. CPC",
+                   "Top of page bid (high range)"),
 }
 
 # Derived ratio columns that exports carry next to the counts. They are recognised (so they
