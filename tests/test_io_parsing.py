@@ -84,3 +84,13 @@ def test_slash_dates_are_read_when_the_column_shows_the_order(column, expected) 
 def test_slash_dates_that_never_show_the_order_are_not_guessed() -> None:
     _, bad = parse_dates(pd.Series(["11/10/2026", "10/11/2026"]))
     assert bad.all()
+
+
+def test_decimal_commas_are_read_where_the_column_writes_them() -> None:
+    """A European spreadsheet writes 14,71 and 1.234,56: read as decimals, not 1471 and
+    1.23456. Thousands separators (1,234) and dot decimals beside them stay as they are."""
+    values, _, bad = parse_numbers(pd.Series(["14,71", "1.234,56", "0,5", "€3,20", "12,5 %"]))
+    np.testing.assert_allclose(values, [14.71, 1234.56, 0.5, 3.2, 0.125])
+    assert not bad.any()
+    values, _, _ = parse_numbers(pd.Series(["1,234", "2,000,000", "1,234.5", "1,2", "$0.05"]))
+    np.testing.assert_allclose(values, [1234.0, 2_000_000.0, 1234.5, 1.2, 0.05])

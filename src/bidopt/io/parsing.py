@@ -19,6 +19,9 @@ from bidopt.schema import ALL
 
 EMPTY_NUMBER_TEXT = frozenset({"", "-", "--", "—", "–"})  # "n/a" is an error, not a zero
 _NUMBER_NOISE = re.compile(r"[\s,\u00a0\u3000¥￥$€£'’]|cny|rmb|usd|eur|gbp|元", flags=re.IGNORECASE)
+# Values no thousands separator can write: a comma before the last one or two digits
+# ("14,71", "0,5 %") or a dot-grouped number with a comma decimal ("1.234,56").
+_DECIMAL_COMMA = re.compile(r"^[^.,]*\d,\d{1,2}\s*[%)]?\s*$|\d\.\d{3},\d+\s*[%)]?\s*$")
 _HOUR = re.compile(r"^(\d{1,2})(?:\.0+)?(?:\s*(?:[:：]\d{2}.*|[点时].*|h|hr))?$", re.IGNORECASE)
 _EXCEL_SERIAL = re.compile(r"^\d{5}(?:\.0+)?$")
 _PLATFORMS = {k.lower(): v for k, v in PLATFORM_ALIASES.items()}
@@ -43,14 +46,22 @@ def constant_text(value: str, n: int) -> pd.Series:
 def parse_numbers(
     column: pd.Series, *, percent_header: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Parse export numbers: ``1,234.5``, ``12.5%``, ``¥3.20``, ``(4.00)``, ``CNY 5``.
+    """Parse export numbers: ``1,234.5``, ``12.5%``, ``¥3.20``, ``(4.00)``, ``CNY 5``, and
+    decimal commas (``14,71``, ``1.234,56``: spreadsheets in European locales).
 
-    Returns ``(values, empty, bad)``: float64 values (NaN where the cell is empty or bad),
-    a mask of empty cells (``""``, ``-``...) and a mask of cells that are not numbers.
-    ``percent_header`` divides every value by 100 (the header said ``(%)``).
+    A value is read with a decimal comma only where no thousands separator could have
+    written it (a comma before its last one or two digits); ``1,234`` stays one thousand
+    two hundred and thirty-four. Returns ``(values, empty, bad)``: float64 values (NaN where
+    the cell is empty or bad), a mask of empty cells (``""``, ``-``...) and a mask of cells
+    that are not numbers. ``percent_header`` divides every value by 100 (the header said
+    ``(%)``).
     """
     codes, text = _distinct(column)
     text = text.str.strip()
+    comma = text.str.contains(_DECIMAL_COMMA).to_numpy()
+    if comma.any():
+        text = text.where(~comma, text.str.replace(".", "", regex=False)
+                          .str.replace(",", ".", regex=False))
     empty = text.str.lower().isin(EMPTY_NUMBER_TEXT).to_numpy()
     negative = (text.str.startswith("(") & text.str.endswith(")")).to_numpy()
     percent = text.str.endswith("%").to_numpy()
