@@ -326,3 +326,13 @@ def test_search_terms_are_not_duplicates_and_sum_per_keyword(tmp_path: Path) -> 
     assert [(p.row, "row 3" in p.message) for p in errors(problems)] == [(4, True)]
     grains = split_report_grains([frame.iloc[:2]])
     assert grains["keywords"]["impressions"].tolist() == [150.0]
+
+
+def test_trailing_notes_are_counted_across_scan_blocks() -> None:
+    from bidopt.io.normalise import NOTE_SCAN_ROWS, _trailing_notes
+
+    notes = NOTE_SCAN_ROWS + 6
+    cells = pd.DataFrame({0: ["2024-01-01"] * 100 + ["note"] * notes,
+                          1: ["1"] * 100 + [" "] * notes})
+    assert _trailing_notes(cells) == notes
+    assert _trailing_notes(cells.iloc[:100]) == 0

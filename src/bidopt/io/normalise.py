@@ -137,6 +137,24 @@ def _blank_rows(cells: pd.DataFrame) -> np.ndarray:
     return blank
 
 
+NOTE_SCAN_ROWS = 64  # rows looked at per step, from the end, for trailing note lines
+
+
+def _trailing_notes(cells: pd.DataFrame) -> int:
+    """How many rows at the end hold text in their first cell only. Scanned from the end in
+    small blocks: the answer is a few rows, and a report can hold millions."""
+    if cells.shape[1] < 2:
+        return 0
+    count = 0
+    for end in range(len(cells), 0, -NOTE_SCAN_ROWS):
+        block = cells.iloc[max(0, end - NOTE_SCAN_ROWS):end, 1:]
+        only_first = block.apply(lambda c: c.str.strip() == "").all(axis=1).to_numpy()
+        if not only_first.all():
+            return count + len(only_first) - 1 - int(np.flatnonzero(~only_first)[-1])
+        count += len(only_first)
+    return count
+
+
 def _summary_rows(
     cells: pd.DataFrame,
     sources: dict[str, SourceColumn],
@@ -151,11 +169,9 @@ def _summary_rows(
     if "date" in sources and sources["date"].position != 0:
         mask &= ~cells[sources["date"].position].str.strip().str.match(r"^\d")
     mask = mask.to_numpy().copy()
-    if cells.shape[1] > 1:
-        only_first = (cells.iloc[:, 1:].apply(lambda c: c.str.strip() == "")).all(axis=1).to_numpy()
-        rows_with_data = np.flatnonzero(~only_first)
-        last = rows_with_data[-1] if rows_with_data.size else -1
-        mask[last + 1:] = True  # a trailing block of notes, not a data row missing its cells
+    notes = _trailing_notes(cells)
+    if notes:  # a trailing block of notes, not data rows missing their cells
+        mask[len(mask) - notes:] = True
     if mask.any():
         rows = ", ".join(str(r) for r in row_numbers[mask][:MAX_LISTED_ROWS])
         problems.append(
