@@ -328,3 +328,14 @@ def test_a_budget_the_solver_prices_holds_the_plan_back_even_with_slack_left():
     assert plan.binds() == (np.array([False]), np.array([False]))  # 5% left: not "within 2%"
     budget, floor = plan.binds(priced=True)
     assert budget.tolist() == [True] and floor.tolist() == [False]
+
+
+def test_the_summary_counts_the_keywords_live_after_the_plan(shop_files):
+    result = plan(shop_files, strategies={"long_tail": {}})
+    recs, campaigns = result.recommendations, result.decision.campaigns
+    bought = result.context.keywords.groupby("campaign").size()
+    added = recs[recs["action"] == "add_keyword"].groupby("campaign").size()
+    paused = recs[recs["action"] == "pause_keyword"].groupby("campaign").size()
+    assert len(added), "the test needs long-tail adds"
+    live = bought.add(added, fill_value=0).sub(paused, fill_value=0)
+    assert campaigns.set_index("campaign")["keywords"].to_dict() == live.astype(int).to_dict()
