@@ -94,3 +94,14 @@ def test_decimal_commas_are_read_where_the_column_writes_them() -> None:
     assert not bad.any()
     values, _, _ = parse_numbers(pd.Series(["1,234", "2,000,000", "1,234.5", "1,2", "$0.05"]))
     np.testing.assert_allclose(values, [1234.0, 2_000_000.0, 1234.5, 1.2, 0.05])
+
+
+def test_currency_marks_after_a_decimal_comma_and_full_width_digits_are_read() -> None:
+    """'38,09 €' (a German Amazon export) is 38.09, not 3809; 'US$', 'HK$' and 'CN¥' are
+    currency marks; full-width digits (１２３) are digits."""
+    values, _, bad = parse_numbers(pd.Series(
+        ["38,09 €", "1.234,56 €", "12,50 元", "38,09 EUR", "US$1,234.50", "HK$ 12", "CN¥3.2",
+         "１２３", "１，２３４．５"]))
+    np.testing.assert_allclose(values, [38.09, 1234.56, 12.5, 38.09, 1234.5, 12.0, 3.2, 123.0,
+                                        1234.5])
+    assert not bad.any()

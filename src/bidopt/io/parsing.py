@@ -18,7 +18,9 @@ from bidopt.io.aliases import ALL_ALIASES, PLATFORM_ALIASES
 from bidopt.schema import ALL
 
 EMPTY_NUMBER_TEXT = frozenset({"", "-", "--", "—", "–"})  # "n/a" is an error, not a zero
-_NUMBER_NOISE = re.compile(r"[\s,\u00a0\u3000¥￥$€£'’]|cny|rmb|usd|eur|gbp|元", flags=re.IGNORECASE)
+_CURRENCY = re.compile(r"(?:us|hk|cn|nt|a|c)?[$¥￥]|[\s\u00a0\u3000€£]|cny|rmb|usd|eur|gbp|元",
+                       flags=re.IGNORECASE)
+_NUMBER_NOISE = re.compile(r"[,'’]")
 # Values no thousands separator can write: a comma before the last one or two digits
 # ("14,71", "0,5 %") or a dot-grouped number with a comma decimal ("1.234,56").
 _DECIMAL_COMMA = re.compile(r"^[^.,]*\d,\d{1,2}\s*[%)]?\s*$|\d\.\d{3},\d+\s*[%)]?\s*$")
@@ -57,7 +59,9 @@ def parse_numbers(
     ``(%)``).
     """
     codes, text = _distinct(column)
-    text = text.str.strip()
+    # full-width digits and signs (１２３，５) read as their ASCII forms; currency marks go
+    # before the decimal-comma test so that "38,09 €" is read like "38,09"
+    text = text.str.normalize("NFKC").str.replace(_CURRENCY, "", regex=True)
     comma = text.str.contains(_DECIMAL_COMMA).to_numpy()
     if comma.any():
         text = text.where(~comma, text.str.replace(".", "", regex=False)
