@@ -64,10 +64,13 @@ def test_missing_file(workspace):
     assert_failed(result, out, ExitCode.BAD_INPUT, "nope.csv", "not found")
 
 
-def test_missing_required_column(workspace):
+@pytest.mark.parametrize("column", ["clicks", "orders", "gmv"])
+def test_missing_required_column(workspace, column):
+    # without orders or GMV no ROI can be measured: read as zeros they paused every keyword
     folder, report, out = workspace
-    path = write_report(folder, report.drop(columns="clicks"))
-    assert_failed(run_on(folder, path, out), out, ExitCode.BAD_INPUT, "keywords.csv", "clicks")
+    path = write_report(folder, report.drop(columns=column))
+    assert_failed(run_on(folder, path, out), out, ExitCode.BAD_INPUT, "keywords.csv",
+                  f"required column '{column}' is missing")
 
 
 def test_unknown_column_is_ignored_with_a_warning(workspace):

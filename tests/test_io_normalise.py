@@ -33,7 +33,7 @@ def errors(problems: list[Problem]) -> list[Problem]:
 def test_report_frame_has_every_canonical_column_with_types(tmp_path: Path) -> None:
     frame, problems = load(
         tmp_path,
-        "date,campaign,keyword,impressions,clicks,cost\n2024-01-01,C,shoes,100,3,1.5\n",
+        "date,campaign,keyword,impressions,clicks,cost,orders,gmv\n2024-01-01,C,shoes,100,3,1.5,0,0\n",
     )
     assert problems == []
     assert list(frame.columns) == list(REPORT_COLUMNS)
@@ -43,7 +43,7 @@ def test_report_frame_has_every_canonical_column_with_types(tmp_path: Path) -> N
     for name in ("impressions", "clicks", "cost", "orders", "gmv", "carts", "favorites"):
         assert frame[name].dtype == np.float64
     assert np.isnan(frame.loc[0, "bid"]) and np.isnan(frame.loc[0, "quality_score"])
-    assert frame.loc[0, "orders"] == 0.0
+    assert frame.loc[0, "carts"] == 0.0
 
 
 def test_amazon_headers_with_trailing_spaces(tmp_path: Path) -> None:
@@ -112,7 +112,7 @@ def test_percent_and_unit_headers(tmp_path: Path) -> None:
     assert row["market_cpc"] == pytest.approx(1.2)
     assert row["item"] == ALL
     fen, problems = load(
-        tmp_path, "日期,推广计划,关键词,展现量,点击量,花费(分)\n2024-01-01,A,k,10,1,350\n"
+        tmp_path, "日期,推广计划,关键词,展现量,点击量,花费(分),成交笔数,成交金额\n2024-01-01,A,k,10,1,350,0,0\n"
     )
     assert problems == [] and fen.loc[0, "cost"] == pytest.approx(3.5)
 
@@ -120,7 +120,8 @@ def test_percent_and_unit_headers(tmp_path: Path) -> None:
 def test_same_header_means_different_things_per_kind(tmp_path: Path) -> None:
     report, problems = load(
         tmp_path,
-        "日期,推广计划,关键词,展现量,点击量,花费,点击率,点击转化率\n2024-01-01,A,k,10,1,1,10%,0%\n",
+        "日期,推广计划,关键词,展现量,点击量,花费,成交笔数,成交金额,点击率,点击转化率\n"
+        "2024-01-01,A,k,10,1,1,0,0,10%,0%\n",
     )
     assert problems == []
     assert "market_ctr" not in report.columns
@@ -130,10 +131,10 @@ def test_same_header_means_different_things_per_kind(tmp_path: Path) -> None:
 
 def test_dimension_all_values_and_dates(tmp_path: Path) -> None:
     text = (
-        "date,campaign,item,crowd,region,hour,impressions,clicks,cost\n"
-        "2024/01/05,C,全部,all,,全部,1,0,0\n"
-        "20240106,C,i,女性,北京,07,1,0,0\n"
-        "2024-01-07,C,i,女性,北京,23,1,0,0\n"
+        "date,campaign,item,crowd,region,hour,impressions,clicks,cost,orders,gmv\n"
+        "2024/01/05,C,全部,all,,全部,1,0,0,0,0\n"
+        "20240106,C,i,女性,北京,07,1,0,0,0,0\n"
+        "2024-01-07,C,i,女性,北京,23,1,0,0,0,0\n"
     )
     frame, problems = load(tmp_path, text)
     assert problems == []
@@ -213,7 +214,8 @@ def test_problem_list_is_capped_per_column(tmp_path: Path) -> None:
 
 def test_summary_footer_rows_are_skipped(tmp_path: Path) -> None:
     text = (
-        "Campaign,Day,Keyword,Impr.,Clicks,Cost\nC,2024-01-01,k,10,1,1\nTotal: Account,,,10,1,1\n"
+        "Campaign,Day,Keyword,Impr.,Clicks,Cost,Conversions,Conv. value\nC,2024-01-01,k,10,1,1,0,0\n"
+        "Total: Account,,,10,1,1,0,0\n"
     )
     frame, problems = load(tmp_path, text)
     assert len(frame) == 1
@@ -224,10 +226,10 @@ def test_note_lines_after_the_data_are_skipped_and_empty_keys_named(tmp_path: Pa
     """ZTC ends some exports with '数据更新时间：...' in the first cell only: a footer, not a
     data row. A data row missing its campaign is still an error that says what is missing."""
     text = (
-        "日期,推广计划,关键词,展现量,点击量,花费\n"
-        "2024-01-01,A,k,10,1,1\n"
-        "2024-01-02,,k,10,1,1\n"
-        "数据更新时间：2024-01-03 08:00,,,,,\n"
+        "日期,推广计划,关键词,展现量,点击量,花费,成交笔数,成交金额\n"
+        "2024-01-01,A,k,10,1,1,0,0\n"
+        "2024-01-02,,k,10,1,1,0,0\n"
+        "数据更新时间：2024-01-03 08:00,,,,,,,\n"
     )
     frame, problems = load(tmp_path, text)
     assert len(frame) == 2
@@ -291,6 +293,8 @@ def test_three_million_rows_normalise_quickly() -> None:
             "展现量": (np.arange(n) % 1000).astype(str),
             "点击量": (np.arange(n) % 10).astype(str),
             "花费": np.char.add("1,", np.char.zfill((np.arange(n) % 997).astype(str), 3)),
+            "成交笔数": "0",
+            "成交金额": "0",
         }
     ).astype(str)
     raw.iloc[5, 5] = "oops"
@@ -305,10 +309,10 @@ def test_three_million_rows_normalise_quickly() -> None:
 
 def test_match_types_keep_same_words_apart(tmp_path: Path) -> None:
     text = (
-        "Day,Campaign,Ad group,Keyword,Match type,Impr.,Clicks,Cost\n"
-        "2024-01-01,C,G,shoes,Exact match,10,1,1\n"
-        "2024-01-01,C,G,shoes,Phrase match,10,1,1\n"
-        "2024-01-01,C,G,shoes,Broad match,10,1,1\n"
+        "Day,Campaign,Ad group,Keyword,Match type,Impr.,Clicks,Cost,Conversions,Conv. value\n"
+        "2024-01-01,C,G,shoes,Exact match,10,1,1,0,0\n"
+        "2024-01-01,C,G,shoes,Phrase match,10,1,1,0,0\n"
+        "2024-01-01,C,G,shoes,Broad match,10,1,1,0,0\n"
     )
     frame, problems = load(tmp_path, text)
     assert problems == []
@@ -317,10 +321,11 @@ def test_match_types_keep_same_words_apart(tmp_path: Path) -> None:
 
 def test_search_terms_are_not_duplicates_and_sum_per_keyword(tmp_path: Path) -> None:
     text = (
-        "Date,Campaign Name,Ad Group Name,Targeting,Customer Search Term,Impressions,Clicks,Spend\n"
-        "2024-01-01,SP,AG,yoga mat,yoga mat thick,100,3,1.5\n"
-        "2024-01-01,SP,AG,yoga mat,yoga mat blue,50,1,0.5\n"
-        "2024-01-01,SP,AG,yoga mat,yoga mat blue,50,1,0.5\n"
+        "Date,Campaign Name,Ad Group Name,Targeting,Customer Search Term,Impressions,Clicks,Spend,"
+        "7 Day Total Orders (#),7 Day Total Sales\n"
+        "2024-01-01,SP,AG,yoga mat,yoga mat thick,100,3,1.5,0,0\n"
+        "2024-01-01,SP,AG,yoga mat,yoga mat blue,50,1,0.5,0,0\n"
+        "2024-01-01,SP,AG,yoga mat,yoga mat blue,50,1,0.5,0,0\n"
     )
     frame, problems = load(tmp_path, text)
     assert [(p.row, "row 3" in p.message) for p in errors(problems)] == [(4, True)]

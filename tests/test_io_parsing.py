@@ -51,7 +51,8 @@ def test_dates_platforms_hours() -> None:
 def test_full_width_unit_headers(tmp_path: Path) -> None:
     path = tmp_path / "r.csv"
     path.write_text(
-        "日期,推广计划,关键词,展现量,点击量,花费（元）,成交金额(分)\n2024-01-01,A,k,10,1,2.5,12345\n",
+        "日期,推广计划,关键词,展现量,点击量,花费（元）,成交笔数,成交金额(分)\n"
+        "2024-01-01,A,k,10,1,2.5,1,12345\n",
         encoding="utf-8",
     )
     frame, problems = normalise_table(read_raw_table(path), "report", str(path))
@@ -62,9 +63,9 @@ def test_full_width_unit_headers(tmp_path: Path) -> None:
 def test_ratio_columns_cross_checked_against_counts(tmp_path: Path) -> None:
     path = tmp_path / "r.csv"
     path.write_text(
-        "日期,推广计划,关键词,展现量,点击量,花费,成交金额,投入产出比,点击率\n"
-        "2024-01-01,A,k1,100,5,300,600,200,5%\n"  # cost exported in 分: ROI 2 reads 200
-        "2024-01-01,A,k2,100,4,250,1000,400,4.00\n",  # CTR as a plain percent number: fine
+        "日期,推广计划,关键词,展现量,点击量,花费,成交笔数,成交金额,投入产出比,点击率\n"
+        "2024-01-01,A,k1,100,5,300,1,600,200,5%\n"  # cost exported in 分: ROI 2 reads 200
+        "2024-01-01,A,k2,100,4,250,2,1000,400,4.00\n",  # CTR as a plain percent number: fine
         encoding="utf-8",
     )
     _, problems = normalise_table(read_raw_table(path), "report", str(path))

@@ -69,8 +69,8 @@ def test_semicolon_csv_and_title_lines_above_header(tmp_path: Path) -> None:
     text = (
         "Keyword report\n"
         "January 1, 2024 - January 31, 2024\n"
-        "Day;Campaign;Ad group;Keyword;Impr.;Clicks;Cost\n"
-        "2024-01-01;C1;G1;shoes;1,000;10;5.00\n"
+        "Day;Campaign;Ad group;Keyword;Impr.;Clicks;Cost;Conversions;Conv. value\n"
+        "2024-01-01;C1;G1;shoes;1,000;10;5.00;1;20.00\n"
     )
     path = write_text(tmp_path / "google.csv", text, "utf-8")
     raw = read_raw_table(path)

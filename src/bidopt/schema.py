@@ -16,7 +16,7 @@ DIMENSIONS = ("date", "campaign", "item", "keyword", "crowd", "region", "platfor
 # Additive counts: these may be summed over any dimension.
 METRICS = ("impressions", "clicks", "cost", "orders", "gmv", "carts", "favorites")
 REPORT_COLUMNS = DIMENSIONS + ("bid",) + METRICS + ("avg_rank", "quality_score")
-REQUIRED_REPORT_COLUMNS = ("date", "campaign", "impressions", "clicks", "cost")
+REQUIRED_REPORT_COLUMNS = ("date", "campaign", "impressions", "clicks", "cost", "orders", "gmv")
 
 ITEM_COLUMNS = ("item", "price", "unit_cost", "sales_30d", "tier", "campaign")
 REQUIRED_ITEM_COLUMNS = ("item", "price")
