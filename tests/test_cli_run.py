@@ -301,3 +301,25 @@ def test_long_campaign_names_keep_their_distinct_ends_in_the_table():
     assert cells[0] != cells[1] and cells[0].rstrip().endswith("计划A")
     assert all(_width(c) == 24 for c in cells) and "~" in cells[0]
     assert _cell("外套-日常推广", 24).rstrip() == "外套-日常推广"
+
+
+def test_overlapping_exports_count_each_day_once(english_run, shop, shop_files, tmp_path):
+    """A nightly folder of 10-day exports that overlap, one of them downloaded twice: the
+    plan is the plan of one clean report, and the overlap is named."""
+    report = shop.keyword_report
+    days = sorted(report["date"].unique())
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    for name, span in (("kw_a.csv", days[:10]), ("kw_b.csv", days[4:]), ("kw_b (1).csv", days[4:])):
+        report[report["date"].isin(span)].to_csv(exports / name, index=False)
+    others = [p for p in report_paths(shop_files) if not p.endswith("keyword_report.csv")]
+    config = write_config(tmp_path, shop_files)
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace(str(shop_files["keyword_report"]), "exports/kw_*.csv"),
+                      encoding="utf-8")
+    assert others and "exports/kw_*.csv" in config.read_text(encoding="utf-8")
+    out = tmp_path / "recs.csv"
+    result = run_cli("run", "--config", str(config), "--date", NIGHT, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert re.search(r"kw_a\.csv.*are also in .*kw_b", result.output.replace("\n", " "))
+    assert out.read_bytes() == english_run[1].read_bytes()

@@ -23,6 +23,7 @@ from bidopt.context import (
 from bidopt.decide import Decision, decide
 from bidopt.errors import ConfigError, DataError, OutputError, Problem
 from bidopt.io import atomic_output, normalise_table, split_report_grains
+from bidopt.io.overlap import drop_repeated_days
 from bidopt.isolation import collect_proposals
 from bidopt.model import ResponseModel
 from bidopt.plugins import Registry
@@ -122,6 +123,7 @@ def load_inputs(registry: Registry, sources: SourceOverrides, progress: Progress
         raise DataError("no report files given: set sources.reports or pass --reports")
     problems: list[Problem] = []
     frames: dict[str, list[pd.DataFrame]] = {"report": [], "items": [], "candidates": []}
+    report_files: list[str] = []
     jobs = [(p, "report") for p in sources.reports]
     jobs += [(p, kind) for p, kind in ((sources.items, "items"), (sources.candidates, "candidates")) if p]
     rows = 0
@@ -135,10 +137,14 @@ def load_inputs(registry: Registry, sources: SourceOverrides, progress: Progress
         table, found = normalise_table(raw, kind, str(path))
         problems.extend(found)
         frames[kind].append(table)
+        if kind == "report":
+            report_files.append(str(path))
         rows += len(table)
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise DataError(problems)
+    frames["report"], repeated = drop_repeated_days(frames["report"], report_files)
+    problems.extend(repeated)
     history = split_report_grains(frames["report"])
     if history["keywords"].empty:
         raise DataError("no keyword rows in the reports: a keyword report is required")
