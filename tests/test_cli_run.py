@@ -323,3 +323,35 @@ def test_overlapping_exports_count_each_day_once(english_run, shop, shop_files, 
     assert result.exit_code == 0, result.output
     assert re.search(r"kw_a\.csv.*are also in .*kw_b", result.output.replace("\n", " "))
     assert out.read_bytes() == english_run[1].read_bytes()
+
+
+def test_an_amazon_report_without_device_or_bid_plans_with_every_strategy(shop, shop_files, tmp_path):
+    """Amazon Sponsored Products reports have no device split and no bid: keywords are
+    platform 'all', strategies propose for them, and the inferred bids sit on the step grid
+    so that no row is a mere rounding."""
+    keys = ["date", "campaign", "item", "keyword"]
+    report = shop.keyword_report.groupby(keys, as_index=False)[
+        ["impressions", "clicks", "cost", "orders", "gmv"]].sum()
+    amazon = pd.DataFrame({
+        "Date": report["date"].dt.strftime("%b %d, %Y"), "Campaign Name": report["campaign"],
+        "Ad Group Name": report["item"], "Targeting": report["keyword"],
+        "Impressions": report["impressions"], "Clicks": report["clicks"],
+        "Spend": report["cost"].map("${:,.2f}".format), "7 Day Total Orders (#)": report["orders"],
+        "7 Day Total Sales": report["gmv"].map("${:,.2f}".format),
+    })
+    path = tmp_path / "Sponsored Products Search term report.csv"
+    amazon.to_csv(path, index=False)
+    config = write_config(tmp_path, None, sources={"reports": [str(path)],
+                                                   "items": str(shop_files["items"]),
+                                                   "candidates": str(shop_files["candidates"])},
+                          strategies={"roi_rule": {}, "long_tail": {}, "top3_quality": {}})
+    out = tmp_path / "recs.csv"
+    result = run_cli("run", "--config", str(config), "--date", NIGHT, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "failed" not in result.output
+    recs = read_recs(out)
+    bids = recs[recs["action"] == "set_bid"]
+    assert len(bids) and set(bids["platform"]) == {"all"}
+    assert (bids["proposed"] != bids["current"]).all()
+    np.testing.assert_allclose(bids["current"] * 100, np.round(bids["current"] * 100), atol=1e-6)
+    assert {"roi_rule", "optimiser"} & set(bids["strategy"])

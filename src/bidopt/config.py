@@ -86,7 +86,8 @@ class PinnedBid(_Section):
     campaign: str
     item: str
     keyword: str
-    platform: Literal["mobile", "pc"] = "mobile"
+    platform: Literal["mobile", "pc", "all"] = Field(
+        "mobile", description="'all' where the reports have no device split (Amazon).")
     bid: float = Field(..., gt=0)
 
 

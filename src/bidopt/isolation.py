@@ -31,6 +31,7 @@ from bidopt.errors import PluginError
 from bidopt.plugins import Registry
 from bidopt.schema import (
     ACTIONS,
+    ALL,
     PLATFORMS,
     PROPOSAL_COLUMNS,
     REQUIRED_PROPOSAL_COLUMNS,
@@ -215,9 +216,10 @@ def check_proposals(frame: object, config: Config) -> pd.DataFrame:
             _text(frame, column, needed)
     keyword_rows = np.isin(action, ("set_bid", "pause_keyword"))
     if keyword_rows.any():
-        bad = keyword_rows & ~frame["platform"].isin(PLATFORMS).to_numpy()
+        # 'all': the report has no device split (Amazon, Google Ads without a device column)
+        bad = keyword_rows & ~frame["platform"].isin((*PLATFORMS, ALL)).to_numpy()
         if bad.any():
-            raise PluginError(f"'platform' must be one of {PLATFORMS} in {_rows(bad)}")
+            raise PluginError(f"'platform' must be one of {(*PLATFORMS, ALL)} in {_rows(bad)}")
     proposed = _numeric(frame, "proposed", required=True)
     current = _numeric(frame, "current", required=False) if "current" in frame else None
     if "hour" in frame.columns:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from bidopt.config import Config, check_strategies
@@ -22,6 +23,7 @@ from bidopt.context import (
 )
 from bidopt.decide import Decision, decide
 from bidopt.errors import ConfigError, DataError, OutputError, Problem
+from bidopt.grid import platform_rules, snap
 from bidopt.io import atomic_output, normalise_table, split_report_grains
 from bidopt.io.overlap import drop_repeated_days
 from bidopt.isolation import collect_proposals
@@ -190,7 +192,9 @@ def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progr
     if missing_bid.any():
         # Without a bid column the best guess is a little above the price actually paid.
         cpc = state["cost"] / state["clicks"].where(state["clicks"] > 0)
-        state.loc[missing_bid, "bid"] = (cpc * 1.2).fillna(config.bids.mobile.min)[missing_bid]
+        low, high, step = platform_rules(config, state["platform"].to_numpy(str))
+        guess = np.clip(snap((cpc * 1.2).fillna(0.0).to_numpy(), step), low, high)
+        state.loc[missing_bid, "bid"] = guess[missing_bid.to_numpy()]
         notes.append(f"{int(missing_bid.sum())} keywords have no bid in the reports; "
                      "their current bid is taken as 1.2 x their cost per click")
     progress(f"fitting the response model on {len(history['keywords']):,} rows")
