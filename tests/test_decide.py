@@ -339,3 +339,16 @@ def test_the_summary_counts_the_keywords_live_after_the_plan(shop_files):
     assert len(added), "the test needs long-tail adds"
     live = bought.add(added, fill_value=0).sub(paused, fill_value=0)
     assert campaigns.set_index("campaign")["keywords"].to_dict() == live.astype(int).to_dict()
+
+
+def test_hour_discounts_never_save_more_than_the_plan_spends(shop_files):
+    """A profit objective at the default margin cuts most bids; the nurture raises are
+    rejected, and the off-hours discounts must not be credited with savings on them."""
+    result = plan(shop_files, strategies={"top3_quality": {"hours": [9]}},
+                  objective={"target": "profit"})
+    recs, campaigns = result.recommendations, result.decision.campaigns
+    assert (recs["action"] == "set_hour_discount").any(), "the test needs hour discounts"
+    assert (campaigns["cost_after"] >= 0).all() and (campaigns["gmv_after"] >= 0).all()
+    discounted = recs.loc[recs["action"] == "set_hour_discount", "campaign"].unique()
+    cut = campaigns.set_index("campaign").loc[discounted]
+    assert (cut["cost_after"] < cut["cost_before"]).all()

@@ -235,9 +235,16 @@ def _best_ctr_crowds(context: RunContext, kws: pd.DataFrame, n: int = 2) -> list
 
 def _off_hours(context: RunContext, params: Top3QualityParams, kws: pd.DataFrame,
                nurture: np.ndarray) -> pd.DataFrame:
-    """Per campaign, a discount for every hour outside the push, with its slice forecast."""
-    # deep enough that every nurtured keyword is back at or below today's bid off-hours
-    ratio = pd.Series(kws["bid"].to_numpy(float) / nurture).groupby(kws["campaign"].to_numpy()).min()
+    """Per campaign, a discount for every hour outside the push, with its slice forecast.
+
+    The discount is deep enough that every nurtured keyword is back at or below today's bid
+    off-hours, at the nurture bid tonight's change limit lets through. It is priced at
+    today's bids: the decision may reject the nurture raises, and a saving priced on raised
+    bids would then count spend the plan never makes (a negative campaign cost).
+    """
+    today = kws["bid"].to_numpy(float)
+    tonight = np.minimum(nurture, today * (1 + context.config.bids.max_change_pct / 100))
+    ratio = pd.Series(today / tonight).groupby(kws["campaign"].to_numpy()).min()
     discount = np.clip(np.floor(ratio * 100), 30, 100)
     discount = discount[discount < 100]
     hours = context.history.get("hours")
@@ -246,10 +253,7 @@ def _off_hours(context: RunContext, params: Top3QualityParams, kws: pd.DataFrame
     state = context.keywords
     in_campaign = state["campaign"].isin(discount.index).to_numpy()
     plan = state[in_campaign].reset_index(drop=True)
-    bids = plan["bid"].to_numpy(float).copy()
-    index = pd.MultiIndex.from_frame(plan[KEYWORD_KEYS]).get_indexer(
-        pd.MultiIndex.from_frame(kws[KEYWORD_KEYS]))
-    bids[index[index >= 0]] = nurture[index >= 0]
+    bids = plan["bid"].to_numpy(float)
     factor = plan["campaign"].map(discount).to_numpy(float) / 100
     fc = context.forecast(plan[KEYWORD_KEYS], np.column_stack([bids, bids * factor]))
     totals = {m: pd.DataFrame(np.asarray(getattr(fc, m)), index=plan["campaign"]).groupby(level=0).sum()
@@ -271,7 +275,7 @@ def _off_hours(context: RunContext, params: Top3QualityParams, kws: pd.DataFrame
         out[f"exp_{m}"] = s * frame[1].reindex(share["campaign"]).to_numpy()
     out["reason"] = [f"养分: outside the push hours the nurtured keywords go back to about "
                      f"today's bid ({d:.0f}% of the nurture bid), so the top is held only in "
-                     f"hours {','.join(map(str, sorted(params.hours)))}"
+                     f"hours {','.join(map(str, sorted(params.hours)))}; priced at today's bids"
                      for d in out["proposed"]]
     return out
 
