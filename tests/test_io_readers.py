@@ -196,3 +196,15 @@ def test_xlsx_report_on_a_later_sheet_behind_a_notes_sheet(tmp_path: Path) -> No
     book.save(path)
     raw = read_raw_table(path)
     assert list(raw.columns[:3]) == ["日期", "推广计划", "推广单元"] and len(raw) == 2
+
+
+@pytest.mark.parametrize(("text", "column", "values"), [
+    ("item,price\n羽绒服,399\n毛衣,129", "item", ["羽绒服", "毛衣"]),  # was read as cp949
+    ("date,campaign,keyword,clicks\n2024-01-01,C,连衣裙 夏季,1\n2024-01-01,C,女装,2\n"
+     "2024-01-02,C,连衣裙 夏季,3\n", "keyword", ["连衣裙 夏季", "女装", "连衣裙 夏季"]),  # cp932
+])
+def test_small_gbk_files_are_not_taken_for_korean_or_japanese(tmp_path: Path, text, column,
+                                                                values) -> None:
+    raw = read_raw_table(write_text(tmp_path / "small.csv", text, "gbk"))
+    assert raw[column].tolist() == values
+    assert raw.attrs["encoding"] == "gb18030"
