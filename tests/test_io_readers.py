@@ -208,3 +208,13 @@ def test_small_gbk_files_are_not_taken_for_korean_or_japanese(tmp_path: Path, te
     raw = read_raw_table(write_text(tmp_path / "small.csv", text, "gbk"))
     assert raw[column].tolist() == values
     assert raw.attrs["encoding"] == "gb18030"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom(tmp_path: Path, encoding: str) -> None:
+    """Some exporters write UTF-16 with no BOM; the NUL bytes of ASCII characters tell."""
+    text = "\n".join(line.replace(",", "\t") for line in [ZTC_HEADER, *ZTC_ROWS]) + "\n"
+    raw = read_raw_table(write_text(tmp_path / "kw.csv", text, encoding))
+    assert list(raw.columns) == ZTC_HEADER.split(",")
+    assert raw["关键词"].tolist() == ["连衣裙 夏季"] * 2
+    assert raw["花费"].tolist() == ["3.50", "0"]

@@ -99,8 +99,8 @@ def detect_encoding(sample: bytes) -> str:
     """
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
-    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
+    if utf16 := _utf16(sample):
+        return utf16
     try:
         sample.decode("utf-8")
         return "utf-8"
@@ -124,12 +124,22 @@ def detect_encoding(sample: bytes) -> str:
     return best.encoding
 
 
+def _utf16(sample: bytes) -> str | None:
+    """The UTF-16 codec of a sample, or None. Without a BOM (some exporters write none), the
+    NUL high bytes of ASCII delimiters, digits and line ends give the byte order away."""
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    head = sample[:4096]
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if max(even, odd) > len(head) / 16 and min(even, odd) <= max(even, odd) / 8:
+        return "utf-16-le" if odd > even else "utf-16-be"
+    return None
+
+
 def _read_sample(path: Path) -> bytes:
     with path.open("rb") as handle:
         sample = handle.read(SAMPLE_BYTES)
-    if len(sample) == SAMPLE_BYTES and not sample.startswith(
-        (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-    ):
+    if len(sample) == SAMPLE_BYTES and not _utf16(sample):
         cut = sample.rfind(b"\n")
         if cut > 0:
             sample = sample[: cut + 1]
