@@ -218,3 +218,17 @@ def test_utf16_without_bom(tmp_path: Path, encoding: str) -> None:
     assert list(raw.columns) == ZTC_HEADER.split(",")
     assert raw["关键词"].tolist() == ["连衣裙 夏季"] * 2
     assert raw["花费"].tolist() == ["3.50", "0"]
+
+
+def test_parquet_saved_with_an_index_keeps_the_index_columns(tmp_path: Path) -> None:
+    path = tmp_path / "report.parquet"
+    frame = pd.DataFrame({"date": pd.to_datetime(["2024-01-01", "2024-01-02"]),
+                          "campaign": ["C", "D"], "keyword": ["a", "b"],
+                          "impressions": [10, 20], "clicks": [1, 2], "cost": [0.5, 1.0]})
+    frame.set_index(["date", "campaign"]).to_parquet(path)
+    raw = read_raw_table(path)
+    assert list(raw.columns) == list(frame.columns)
+    assert raw["date"].tolist() == ["2024-01-01", "2024-01-02"]
+    assert raw["campaign"].tolist() == ["C", "D"]
+    frame.iloc[[1]].to_parquet(path)  # an unnamed index (row 1 of 2) is not a column
+    assert list(read_raw_table(path).columns) == list(frame.columns)

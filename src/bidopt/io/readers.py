@@ -366,7 +366,11 @@ def _column_as_text(column: pd.Series) -> pd.Series:
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
+    """Named index levels (a frame saved with ``set_index(["date", "campaign"])``) are
+    columns of the report; only an unnamed index, pandas' row positions, is dropped."""
     frame = pd.read_parquet(path)
+    named = [n for n in frame.index.names if n is not None and n not in frame.columns]
+    frame = frame.reset_index(level=named) if named else frame
     frame = frame.reset_index(drop=True)
     text = pd.DataFrame({str(c).strip(): _column_as_text(frame[c]) for c in frame.columns})
     text.attrs["header_row"] = 1
