@@ -232,3 +232,31 @@ def test_parquet_saved_with_an_index_keeps_the_index_columns(tmp_path: Path) -> 
     assert raw["campaign"].tolist() == ["C", "D"]
     frame.iloc[[1]].to_parquet(path)  # an unnamed index (row 1 of 2) is not a column
     assert list(read_raw_table(path).columns) == list(frame.columns)
+
+
+def test_a_file_whose_suffix_lies_is_named_with_the_rename_that_fixes_it(tmp_path: Path) -> None:
+    csv_text = (ZTC_HEADER + "\n" + ZTC_ROWS[0] + "\n").encode("gbk")
+    book = openpyxl.Workbook()
+    book.active.append(ZTC_HEADER.split(","))
+    book.save(tmp_path / "real.xlsx")
+    workbook = (tmp_path / "real.xlsx").read_bytes()
+    pd.DataFrame({"日期": ["2024-01-01"]}).to_parquet(tmp_path / "real.parquet")
+    parquet = (tmp_path / "real.parquet").read_bytes()
+    cases = [
+        ("kw.xlsx", csv_text, "it is not an Excel workbook but CSV text; rename it to .csv"),
+        ("kw.csv", workbook, "it is not CSV text but an Excel workbook (a zip file); rename it "
+                             "to .xlsx"),
+        ("kw.xls", workbook, "it is not an old .xls file but an Excel workbook (a zip file); "
+                             "rename it to .xlsx"),
+        ("kw.csv", parquet, "it is not CSV text but a Parquet file; rename it to .parquet"),
+        ("kw.parquet", csv_text, "it is not a Parquet file but CSV text; rename it to .csv"),
+        ("kw.parquet", workbook, "but an Excel workbook (a zip file); rename it to .xlsx"),
+        ("kw.xlsx", parquet, "rename it to .parquet"),
+    ]
+    for name, content, says in cases:
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(DataError) as info:
+            read_raw_table(path)
+        (problem,) = info.value.problems
+        assert problem.file == str(path) and says in problem.message, (name, problem.message)

@@ -46,6 +46,8 @@ def read_raw_table(path: Path) -> pd.DataFrame:
         raise DataError([Problem(file=where, message="file is empty (no header, no rows)")])
     suffix = path.suffix.lower()
     try:
+        if problem := _misnamed_problem(path, suffix):
+            raise DataError([problem])
         if suffix in EXCEL_SUFFIXES:
             frame = _read_excel(path)
         elif suffix in PARQUET_SUFFIXES:
@@ -65,6 +67,39 @@ def read_raw_table(path: Path) -> pd.DataFrame:
     if len(frame.columns) == 0 or all(str(c).strip() == "" for c in frame.columns):
         raise DataError([Problem(file=where, message="file is empty (no header, no rows)")])
     return frame
+
+
+def _content(head: bytes) -> tuple[str, str, str]:
+    """What a file's first bytes say it is: (kind, its name for people, how to have it read)."""
+    if head.startswith(b"PK\x03\x04"):
+        return "excel", "an Excel workbook (a zip file)", "rename it to .xlsx"
+    if head.startswith(b"PAR1"):
+        return "parquet", "a Parquet file", "rename it to .parquet"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "xls", "a binary Excel 97-2003 .xls file", "save it as .xlsx or .csv in Excel"
+    if b"\0" not in head or _utf16(head):
+        return "text", "CSV text", "rename it to .csv"
+    return "other", "binary data of an unknown kind", "export the report again"
+
+
+def _misnamed_problem(path: Path, suffix: str) -> Problem | None:
+    """A file whose bytes are not what its suffix says (a CSV saved as .xlsx, a workbook
+    named .csv), named with the rename that fixes it rather than with a zip or decode error.
+    Text suffixes only object to a known binary format: odd text is the CSV reader's job."""
+    with path.open("rb") as handle:
+        found, what, advice = _content(handle.read(4096))
+    if suffix in EXCEL_SUFFIXES:
+        expected, name = "excel", "an Excel workbook"
+    elif suffix in PARQUET_SUFFIXES:
+        expected, name = "parquet", "a Parquet file"
+    elif found in {"excel", "parquet"} or (found == "xls" and suffix != ".xls"):
+        expected, name = "text", "an old .xls file" if suffix == ".xls" else "CSV text"
+    else:
+        return None
+    if found == expected:
+        return None
+    return Problem(file=str(path), message=f"cannot read the file: it is not {name} but {what}; "
+                   f"{advice}")
 
 
 def _old_excel_problem(path: Path) -> Problem | None:
