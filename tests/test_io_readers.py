@@ -260,3 +260,33 @@ def test_a_file_whose_suffix_lies_is_named_with_the_rename_that_fixes_it(tmp_pat
             read_raw_table(path)
         (problem,) = info.value.problems
         assert problem.file == str(path) and says in problem.message, (name, problem.message)
+
+
+def _rows_with_blanks() -> list[list[str]]:
+    """Header, 4 rows, a blank line, 5 rows, a bad clicks cell on line 12, 2 blank lines."""
+    header = ["date", "campaign", "keyword", "impressions", "clicks", "cost"]
+    rows = [["2024-01-01", "C", f"k{i}", "10", "1", "0.5"] for i in range(10)]
+    rows[-1][4] = "lots"
+    return [header, *rows[:4], [""] * 6, *rows[4:], [""] * 6, [""] * 6]
+
+
+@pytest.mark.parametrize("form", ["csv", "csv below a title line", "xlsx"])
+def test_problems_name_the_row_users_see_after_blank_lines(tmp_path: Path, form: str) -> None:
+    lines = _rows_with_blanks()
+    if form == "xlsx":
+        path = tmp_path / "kw.xlsx"
+        book = openpyxl.Workbook()
+        for line in lines:
+            book.active.append([c or None for c in line])
+        book.save(path)
+        bad_row = 12
+    else:
+        title = ["Keyword report"] if form != "csv" else []
+        path = write_text(tmp_path / "kw.csv",
+                          "\n".join(title + [",".join(c) if any(c) else "" for c in lines]) + "\n",
+                          "utf-8")
+        bad_row = 12 + len(title)
+    raw = read_raw_table(path)
+    frame, problems = normalise_table(raw, "report", str(path))
+    assert len(frame) == 10  # blank lines are still not data
+    assert [(p.row, p.column) for p in problems] == [(bad_row, "clicks")], problems

@@ -235,7 +235,7 @@ def _read_delimited(path: Path) -> pd.DataFrame:
         keep_default_na=False,
         na_filter=False,
         skiprows=header_index,
-        skip_blank_lines=True,
+        skip_blank_lines=False,  # see _trim_blank_tail
         encoding=encoding,
     )
     header = next(csv.reader(text.lstrip("\ufeff").splitlines()[:1], delimiter=delimiter), [])
@@ -265,11 +265,22 @@ def _read_delimited(path: Path) -> pd.DataFrame:
             ]
         ) from exc
     frame.columns = [str(c).lstrip("\ufeff").strip() for c in frame.columns]
-    if any(frame[c].hasnans for c in frame.columns):  # short rows in the pandas path
+    if any(frame[c].hasnans for c in frame.columns):  # short rows and blank lines
         frame = frame.fillna("")
+    frame = _trim_blank_tail(frame)
     frame.attrs["header_row"] = header_index + 1
     frame.attrs["encoding"] = encoding
     return frame
+
+
+def _trim_blank_tail(frame: pd.DataFrame) -> pd.DataFrame:
+    """Drop the blank rows at the end only. Blank rows between data rows are kept: the
+    normaliser skips them but counts them, so that a problem names the row a spreadsheet or
+    a text editor shows; at the end they would pass for note lines."""
+    end = len(frame)
+    while end and all(str(v).strip() == "" for v in frame.iloc[end - 1]):
+        end -= 1
+    return frame if end == len(frame) else frame.iloc[:end]
 
 
 def _read_with_arrow(
@@ -295,7 +306,9 @@ def _read_with_arrow(
                 skip_rows=1,
                 column_names=columns,
             ),
-            parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False
+            ),
             convert_options=pa_csv.ConvertOptions(
                 column_types=dict.fromkeys(columns, pa.string()),
                 strings_can_be_null=False,
@@ -350,7 +363,8 @@ def _read_excel(path: Path) -> pd.DataFrame:
     header = rows[header_index]
     width = max(i + 1 for i, c in enumerate(header) if c) if any(header) else 0
     body = [row[:width] + [""] * (width - len(row)) for row in rows[header_index + 1 :]]
-    body = [row for row in body if any(row)]
+    while body and not any(body[-1]):  # blank rows inside stay, as in _trim_blank_tail
+        body.pop()
     columns = [str(c).strip() for c in header[:width]]
     frame = (
         pd.DataFrame(body, columns=columns, dtype=str)
