@@ -290,3 +290,25 @@ def test_problems_name_the_row_users_see_after_blank_lines(tmp_path: Path, form:
     frame, problems = normalise_table(raw, "report", str(path))
     assert len(frame) == 10  # blank lines are still not data
     assert [(p.row, p.column) for p in problems] == [(bad_row, "clicks")], problems
+
+
+def test_xlsx_merged_cells_take_their_top_left_value(tmp_path: Path) -> None:
+    """ZTC merges 推广单元 down each item's block; every row belongs to that item."""
+    path = tmp_path / "kw.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["日期", "推广计划", "推广单元", "关键词", "展现量", "点击量", "花费"])
+    for item, keywords in [("宝贝1", ["a", "b", "c"]), ("宝贝2", ["d", "e"])]:
+        for keyword in keywords:
+            sheet.append(["2024-01-01", "计划A", item, keyword, 10, 1, 0.5])
+    sheet.append(["合计", None, None, None, 50, 5, 2.5])
+    for ref in ["C2:C4", "C5:C6", "B2:B6", "A7:D7"]:  # the total's label spans four columns
+        sheet.merge_cells(ref)
+    book.save(path)
+    raw = read_raw_table(path)
+    assert raw["推广单元"].tolist() == ["宝贝1"] * 3 + ["宝贝2"] * 2 + ["合计"]
+    assert raw["推广计划"].tolist() == ["计划A"] * 5 + ["合计"]
+    frame, problems = normalise_table(raw, "report", str(path))
+    assert frame["item"].tolist() == ["宝贝1"] * 3 + ["宝贝2"] * 2
+    assert frame["campaign"].tolist() == ["计划A"] * 5
+    assert not [p for p in problems if p.severity == "error"]

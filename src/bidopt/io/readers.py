@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import re
 from pathlib import Path
 
 import charset_normalizer
@@ -351,8 +352,7 @@ def _read_excel(path: Path) -> pd.DataFrame:
 
     workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
-        sheet = _report_sheet(workbook)
-        rows = [[_excel_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        rows = _sheet_rows(_report_sheet(workbook))
     finally:
         workbook.close()
     while rows and not any(rows[-1]):
@@ -373,6 +373,49 @@ def _read_excel(path: Path) -> pd.DataFrame:
     )
     frame.attrs["header_row"] = header_index + 1
     return frame
+
+
+def _sheet_rows(sheet) -> list[list[str]]:
+    """The cells of a read-only sheet, merged ranges filled with their top-left value (a ZTC
+    report may merge 推广单元 down each item's block; read-only mode leaves all but the first
+    row of the block empty)."""
+    from openpyxl.utils import range_boundaries
+
+    rows = [[_excel_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    width = max(map(len, rows), default=0)
+    for ref in _merged_ranges(sheet):
+        min_col, min_row, max_col, max_row = range_boundaries(ref)
+        max_col = min(max_col, width)  # a title merged across A1:XFD1 adds no columns
+        if min_row > len(rows) or min_col > len(rows[min_row - 1]):
+            continue
+        value = rows[min_row - 1][min_col - 1]
+        for row in rows[min_row - 1 : max_row]:
+            row.extend([""] * (max_col - len(row)))
+            row[min_col - 1 : max_col] = [value] * (max_col - min_col + 1)
+    return rows
+
+
+_MERGE_CELLS = re.compile(rb"<(?:\w+:)?mergeCells\b")
+_MERGE_REF = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Z]+[0-9]+:[A-Z]+[0-9]+)\"")
+
+
+def _merged_ranges(sheet) -> list[str]:
+    """Merged ranges ("A2:A5") of a read-only sheet, which openpyxl does not expose there.
+
+    They sit in ``<mergeCells>`` after the cell data of the sheet's XML, which is streamed
+    through in blocks rather than parsed, so a large plain sheet stays fast.
+    """
+    tail, found = b"", b""
+    with sheet._get_source() as source:  # the sheet's XML inside the workbook's zip
+        while block := source.read(1 << 20):
+            if found:
+                found += block
+                continue
+            text = tail + block
+            if match := _MERGE_CELLS.search(text):
+                found = text[match.start() :]
+            tail = text[-32:]
+    return [ref.decode() for ref in _MERGE_REF.findall(found)]
 
 
 def _report_sheet(workbook):
