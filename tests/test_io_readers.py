@@ -312,3 +312,28 @@ def test_xlsx_merged_cells_take_their_top_left_value(tmp_path: Path) -> None:
     assert frame["item"].tolist() == ["宝贝1"] * 3 + ["宝贝2"] * 2
     assert frame["campaign"].tolist() == ["计划A"] * 5
     assert not [p for p in problems if p.severity == "error"]
+
+
+def test_xlsx_with_one_sheet_per_day_reads_every_day(tmp_path: Path) -> None:
+    """Sheets with the report's header are read in tab order; notes and other reports not."""
+    path = tmp_path / "kw.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "说明"
+    book.active.append(["本报表由直通车导出"])
+    for day in ["2026-11-22", "2026-11-23", "2026-11-24"]:
+        sheet = book.create_sheet(day)
+        if day == "2026-11-23":
+            sheet.append(["关键词报表 " + day])  # a title line above the header on one sheet
+        sheet.append(ZTC_HEADER.split(","))
+        for line in ZTC_ROWS:
+            sheet.append([day, *line.split(",")[1:]])
+    campaigns = book.create_sheet("计划汇总")  # another report: not the keyword rows
+    campaigns.append(["日期", "推广计划", "展现量", "点击量", "花费"])
+    campaigns.append(["2026-11-22", "计划A", 330, 15, 10.5])
+    book.save(path)
+    raw = read_raw_table(path)
+    assert list(raw.columns) == ZTC_HEADER.split(",")
+    assert raw["日期"].tolist() == [d for d in ["2026-11-22", "2026-11-23", "2026-11-24"]
+                                    for _ in ZTC_ROWS]
+    frame, problems = normalise_table(raw, "report", str(path))
+    assert len(frame) == 6 and not [p for p in problems if p.severity == "error"]

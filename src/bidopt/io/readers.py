@@ -352,20 +352,28 @@ def _read_excel(path: Path) -> pd.DataFrame:
 
     workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
-        rows = _sheet_rows(_report_sheet(workbook))
+        frames = [_rows_frame(path, _sheet_rows(sheet)) for sheet in _report_sheets(workbook)]
     finally:
         workbook.close()
+    if len(frames) == 1:
+        return frames[0]
+    frame = pd.concat(frames, ignore_index=True)
+    frame.attrs["header_row"] = frames[0].attrs["header_row"]
+    return frame
+
+
+def _rows_frame(path: Path, rows: list[list[str]]) -> pd.DataFrame:
     while rows and not any(rows[-1]):
         rows.pop()
     if not rows:
         raise DataError([Problem(file=str(path), message="file is empty (no header, no rows)")])
     header_index = _find_header(rows)
-    header = rows[header_index]
-    width = max(i + 1 for i, c in enumerate(header) if c) if any(header) else 0
+    header = _header_cells(rows[header_index])
+    width = len(header)
     body = [row[:width] + [""] * (width - len(row)) for row in rows[header_index + 1 :]]
     while body and not any(body[-1]):  # blank rows inside stay, as in _trim_blank_tail
         body.pop()
-    columns = [str(c).strip() for c in header[:width]]
+    columns = list(header)
     frame = (
         pd.DataFrame(body, columns=columns, dtype=str)
         if body
@@ -373,6 +381,12 @@ def _read_excel(path: Path) -> pd.DataFrame:
     )
     frame.attrs["header_row"] = header_index + 1
     return frame
+
+
+def _header_cells(row: list[str]) -> tuple[str, ...]:
+    """The header's cells up to its last named column."""
+    width = max((i + 1 for i, c in enumerate(row) if c), default=0)
+    return tuple(str(c).strip() for c in row[:width])
 
 
 def _sheet_rows(sheet) -> list[list[str]]:
@@ -418,18 +432,24 @@ def _merged_ranges(sheet) -> list[str]:
     return [ref.decode() for ref in _MERGE_REF.findall(found)]
 
 
-def _report_sheet(workbook):
-    """The sheet holding the report: the one whose header names the most known columns
-    (exports may put a notes sheet first); then one with any data; then the active one."""
-    def score(sheet) -> tuple[int, bool, bool]:
+def _report_sheets(workbook) -> list:
+    """The sheets holding the report: the one whose header names the most known columns
+    (exports may put a notes sheet first; then one with any data; then the active one), and
+    every other sheet with that same header, in tab order (a workbook may hold one sheet per
+    day or per platform, and reading only one of them lost the rest without a word)."""
+    sheets = list(workbook.worksheets)
+    active = workbook.active if workbook.active in sheets else sheets[0]
+    scored = []
+    for sheet in sheets:
         head = [[_excel_cell(v) for v in row]
                 for row in sheet.iter_rows(max_row=HEADER_SEARCH_LINES, values_only=True)]
         known = max((_known_cells(row) for row in head), default=0)
-        return known, any(any(row) for row in head), sheet is active
-
-    sheets = list(workbook.worksheets)
-    active = workbook.active if workbook.active in sheets else sheets[0]
-    return max(sheets, key=score)
+        header = _header_cells(head[_find_header(head)]) if head else ()
+        scored.append(((known, any(any(row) for row in head), sheet is active), header, sheet))
+    score, header, best = max(scored, key=lambda s: s[0])
+    if score[0] < 2:  # no sheet has a header this reader knows: do not guess at more
+        return [best]
+    return [sheet for _, other, sheet in scored if other == header]
 
 
 # --- Parquet -----------------------------------------------------------------------------
