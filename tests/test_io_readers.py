@@ -264,10 +264,10 @@ def test_a_file_whose_suffix_lies_is_named_with_the_rename_that_fixes_it(tmp_pat
 
 def _rows_with_blanks() -> list[list[str]]:
     """Header, 4 rows, a blank line, 5 rows, a bad clicks cell on line 12, 2 blank lines."""
-    header = ["date", "campaign", "keyword", "impressions", "clicks", "cost"]
-    rows = [["2024-01-01", "C", f"k{i}", "10", "1", "0.5"] for i in range(10)]
+    header = ["date", "campaign", "keyword", "impressions", "clicks", "cost", "orders", "gmv"]
+    rows = [["2024-01-01", "C", f"k{i}", "10", "1", "0.5", "0", "0"] for i in range(10)]
     rows[-1][4] = "lots"
-    return [header, *rows[:4], [""] * 6, *rows[4:], [""] * 6, [""] * 6]
+    return [header, *rows[:4], [""] * 8, *rows[4:], [""] * 8, [""] * 8]
 
 
 @pytest.mark.parametrize("form", ["csv", "csv below a title line", "xlsx"])
@@ -297,11 +297,12 @@ def test_xlsx_merged_cells_take_their_top_left_value(tmp_path: Path) -> None:
     path = tmp_path / "kw.xlsx"
     book = openpyxl.Workbook()
     sheet = book.active
-    sheet.append(["日期", "推广计划", "推广单元", "关键词", "展现量", "点击量", "花费"])
+    sheet.append(["日期", "推广计划", "推广单元", "关键词", "展现量", "点击量", "花费", "成交笔数",
+                  "成交金额"])
     for item, keywords in [("宝贝1", ["a", "b", "c"]), ("宝贝2", ["d", "e"])]:
         for keyword in keywords:
-            sheet.append(["2024-01-01", "计划A", item, keyword, 10, 1, 0.5])
-    sheet.append(["合计", None, None, None, 50, 5, 2.5])
+            sheet.append(["2024-01-01", "计划A", item, keyword, 10, 1, 0.5, 0, 0])
+    sheet.append(["合计", None, None, None, 50, 5, 2.5, 0, 0])
     for ref in ["C2:C4", "C5:C6", "B2:B6", "A7:D7"]:  # the total's label spans four columns
         sheet.merge_cells(ref)
     book.save(path)
