@@ -114,7 +114,9 @@ def test_unknown_keys_get_a_did_you_mean_hint_and_all_are_listed(tmp_path):
 @pytest.mark.parametrize(
     ("constraints", "needle"),
     [({"roi_floor": 0}, "roi_floor"), ({"roi_floor": -1}, "roi_floor"),
-     ({"roi_floor": 2, "daily_budget": -5}, "daily_budget")],
+     ({"roi_floor": 2, "daily_budget": -5}, "daily_budget"),
+     ({"roi_floor": float("inf")}, "roi_floor"), ({"roi_floor": float("nan")}, "roi_floor"),
+     ({"roi_floor": True}, "expected a number, got true")],
 )
 def test_roi_floor_must_be_positive_and_budget_not_negative(constraints, needle):
     with pytest.raises(ConfigError) as info:
@@ -181,3 +183,33 @@ def test_phase_spanning_new_year_and_bad_dates():
     assert config.phase_for(dt.date(2027, 1, 6)) is None
     with pytest.raises(ConfigError, match="calendar.0.start"):
         parse_config({**MINIMAL, "calendar": [{"name": "x", "start": "Nov 1", "end": "11-02"}]})
+
+
+@pytest.mark.parametrize(("phase", "needle"), [
+    ({"start": "13-45", "end": "12-01"}, "13-45 is not a date"),
+    ({"start": "02-30", "end": "03-02"}, "02-30 is not a date"),
+    ({"start": "2026-12-20", "end": "2026-01-05"}, "never applies"),
+    ({"start": "2026-12-05", "end": "12-01"}, "both be MM-DD"),
+])
+def test_calendar_dates_are_checked_when_the_config_loads(phase, needle):
+    with pytest.raises(ConfigError, match=needle):
+        parse_config({**MINIMAL, "calendar": [{"name": "p", **phase}]})
+
+
+def test_an_every_year_leap_day_phase_holds_feb_28_in_other_years():
+    import datetime as dt
+
+    config = parse_config({**MINIMAL, "calendar": [{"name": "leap", "start": "02-29",
+                                                      "end": "03-02", "roi_floor": 1.5}]})
+    assert config.phase_for(dt.date(2027, 2, 28)).name == "leap"
+    assert config.phase_for(dt.date(2028, 2, 29)).name == "leap"
+    assert config.phase_for(dt.date(2027, 2, 27)) is None
+
+
+def test_a_phase_hidden_by_an_earlier_one_is_a_config_error():
+    """First match wins: a burst day listed after the longer phase holding it never applies."""
+    long, burst = ({"name": "warm-up", "start": "11-01", "end": "11-12", "roi_floor": 1.5},
+                   {"name": "burst", "start": "11-11", "end": "11-11", "roi_floor": 1.2})
+    with pytest.raises(ConfigError, match="'burst' never applies: every day of it is in 'warm-up'"):
+        parse_config({**MINIMAL, "calendar": [long, burst]})
+    assert parse_config({**MINIMAL, "calendar": [burst, long]}).calendar[0].name == "burst"

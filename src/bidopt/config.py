@@ -7,6 +7,7 @@ strategies run with which parameters, and where the recommendations go.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import difflib
 import math
@@ -15,13 +16,33 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from bidopt.errors import ConfigError
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # inf and nan are never a floor, budget or bid; YAML's .inf would otherwise pass gt=0
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans_as_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """YAML's ``true`` is not the number 1 (pydantic would read ``roi_floor: true`` as 1.0)."""
+        if isinstance(value, bool):
+            annotation = str(cls.model_fields[info.field_name].annotation)
+            if ("float" in annotation or "int" in annotation) and "bool" not in annotation:
+                raise ValueError(f"expected a number, got {str(value).lower()}")
+        return value
 
 
 class Sources(_Section):
@@ -198,9 +219,29 @@ class Phase(_Section):
     daily_budget: float | None = Field(None, gt=0, description="Replaces the default budget.")
     objective: PhaseObjective = Field(default_factory=PhaseObjective)
 
+    @model_validator(mode="after")
+    def _real_dates(self) -> Phase:
+        if len(self.start) != len(self.end):
+            raise ValueError(f"phase '{self.name}': start and end must both be MM-DD (every "
+                             f"year) or both YYYY-MM-DD, got {self.start} and {self.end}")
+        for text in (self.start, self.end):
+            try:  # a leap year, so that an every-year 02-29 is a real day
+                dt.date.fromisoformat(text if len(text) == 10 else f"2000-{text}")
+            except ValueError:
+                raise ValueError(f"phase '{self.name}': {text} is not a date") from None
+        if len(self.start) == 10 and self.end < self.start:
+            raise ValueError(f"phase '{self.name}' ends ({self.end}) before it starts "
+                             f"({self.start}), so it never applies")
+        return self
+
     def contains(self, day: dt.date) -> bool:
         def as_date(text: str) -> dt.date:
-            return dt.date.fromisoformat(text if len(text) == 10 else f"{day.year}-{text}")
+            if len(text) == 10:
+                return dt.date.fromisoformat(text)
+            month, dom = int(text[:2]), int(text[3:])
+            if (month, dom) == (2, 29) and not calendar.isleap(day.year):
+                dom = 28  # an every-year phase on 02-29 holds 02-28 in other years
+            return dt.date(day.year, month, dom)
 
         start, end = as_date(self.start), as_date(self.end)
         if len(self.start) == 5 and end < start:  # e.g. 12-20 .. 01-05 spans the new year
@@ -253,6 +294,25 @@ class Config(_Section):
 
     # Folder of the config file; relative source paths resolve against it.
     _base_dir: Path = PrivateAttr(default=Path("."))
+
+    @model_validator(mode="after")
+    def _every_phase_can_apply(self) -> Config:
+        """The first phase holding a night wins; a phase every day of which an earlier
+        phase already holds would never apply, which is a mistake in the order."""
+        for i, phase in enumerate(self.calendar):
+            years = [int(phase.start[:4])] if len(phase.start) == 10 else [2027, 2028]
+            if len(phase.end) == 10:
+                years = list(range(int(phase.start[:4]), int(phase.end[:4]) + 1))
+            days = [dt.date(y, 1, 1) + dt.timedelta(d) for y in years for d in range(366)
+                    if (dt.date(y, 1, 1) + dt.timedelta(d)).year == y]
+            own = [d for d in days if phase.contains(d)]
+            if own and all(any(p.contains(d) for p in self.calendar[:i]) for d in own):
+                earlier = [p.name for p in self.calendar[:i] if any(p.contains(d) for d in own)]
+                raise ValueError(
+                    f"calendar phase '{phase.name}' never applies: every day of it is in "
+                    f"{', '.join(repr(n) for n in earlier)} listed before it (the first phase "
+                    "holding a night wins; list the shorter phase first)")
+        return self
 
     def phase_for(self, day: dt.date) -> Phase | None:
         return next((phase for phase in self.calendar if phase.contains(day)), None)
