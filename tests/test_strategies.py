@@ -147,6 +147,12 @@ def test_thin_pc_data_never_proves_out(thin):
     assert np.all(proposals["proposed"] == 0.05)
 
 
+def test_a_pc_floor_below_the_platform_minimum_holds_the_minimum(ctx):
+    """floor_bid 0.01 where PC takes 0.05: proposing 0.01 failed the run as a plugin error."""
+    proposals = pc_floor.propose(ctx, pc_floor.PcFloorParams(floor_bid=0.01))
+    assert len(proposals) and (proposals["proposed"] == ctx.config.bids.pc.min).all()
+
+
 # ---------------------------------------------------------------- crowd_premium
 def test_the_crowd_that_converts_twice_as_well_gets_the_highest_premium(ctx, shop):
     proposals = crowd_premium.propose(ctx, crowd_premium.CrowdPremiumParams())

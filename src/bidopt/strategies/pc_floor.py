@@ -36,8 +36,10 @@ def propose(context: RunContext, params: PcFloorParams) -> pd.DataFrame:
     pc = state[state["platform"].astype(str) == params.platform]
     if len(pc) == 0:
         return no_proposals(f"no '{params.platform}' keywords in the reports")
-    floor_bid = params.floor_bid if params.floor_bid is not None else context.bid_rules("pc").min
-    step = context.bid_rules("pc").step
+    rules = context.bid_rules("pc")
+    # a floor_bid the platform would refuse is held at its nearest bound instead
+    floor_bid = min(max(params.floor_bid or rules.min, rules.min), rules.max)
+    step = rules.step
     bid = pc["bid"].to_numpy(float)
     clicks, orders = pc["clicks"].to_numpy(float), pc["orders"].to_numpy(float)
     cost, gmv = pc["cost"].to_numpy(float), pc["gmv"].to_numpy(float)

@@ -31,6 +31,8 @@ there at the campaign's ROI floor. It aims at rank 10, never higher.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import numpy as np
 import pandas as pd
 from pydantic import Field
@@ -64,7 +66,7 @@ class Top3QualityParams(StrategyParams):
     )
     max_bid_ratio: float = Field(5.0, gt=1, description="Search bids up to this x today's bid.")
     levels: int = Field(40, ge=5, le=200, description="Bid grid levels searched.")
-    hours: list[int] = Field(
+    hours: list[Annotated[int, Field(ge=0, le=23)]] = Field(
         default_factory=lambda: [10, 11, 20, 21, 22],
         description="Hours (0-23) of the push; other hours get a campaign discount.",
     )
