@@ -96,3 +96,24 @@ def test_no_frames_or_no_rows_give_empty_grains_with_columns() -> None:
         assert grains[grain].empty
         assert list(grains[grain].columns) == grain_columns(grain)
     assert str(grains["keywords"]["date"].dtype).startswith("datetime64")
+
+
+def test_subtotal_rows_and_all_platform_rows_are_not_summed_again(tmp_path: Path) -> None:
+    """ZTC exports may carry a 小计 row per campaign and a 全部 row per keyword beside its
+    无线端 / PC端 rows; both are sums of rows already read."""
+    frame = report(
+        tmp_path,
+        "kw.csv",
+        "日期,推广计划,推广单元,关键词,投放平台,展现量,点击量,花费,成交笔数,成交金额\n"
+        "2024-01-01,A,u1,k,无线端,1000,20,10,2,100\n"
+        "2024-01-01,A,u1,k,PC端,100,2,1,0,0\n"
+        "2024-01-01,A,u1,k,全部,1100,22,11,2,100\n"
+        "2024-01-01,A,u1,j,手机,50,1,1,0,0\n"
+        "2024-01-01,A,u1,小计,全部,1150,23,12,2,100\n"
+        "总计,,,,,1150,23,12,2,100\n",
+    )
+    kw = split_report_grains([frame])["keywords"]
+    pairs = sorted(zip(kw["keyword"], kw["platform"], strict=True))
+    assert pairs == [("j", "mobile"), ("k", "mobile"),
+                     ("k", "pc")]
+    assert kw["clicks"].sum() == 23 and kw["cost"].sum() == 12

@@ -122,18 +122,28 @@ PLATFORM_ALIASES: dict[str, str] = {
     "无线": "mobile",
     "移动": "mobile",
     "移动设备": "mobile",
+    "无线端": "mobile",
+    "移动端": "mobile",
+    "手机": "mobile",
+    "手机端": "mobile",
     "mobile phones": "mobile",
     "mobile devices with full browsers": "mobile",
     "tablets with full browsers": "mobile",
     "pc": "pc",
     "计算机": "pc",
+    "pc端": "pc",
+    "电脑端": "pc",
+    "计算机端": "pc",
     "电脑": "pc",
     "computers": "pc",
     "desktop": "pc",
 }
 
 # Values that mean "summed over this dimension".
-ALL_ALIASES = frozenset({"all", "全部", "所有", "total", "合计", "--", ""})
+# Subtotal labels read as "all" too: a 小计 row of a campaign then belongs to no grain
+# and is not summed with the rows it totals.
+ALL_ALIASES = frozenset({"all", "全部", "所有", "total", "合计", "小计", "总计", "汇总",
+                         "subtotal", "grand total", "--", ""})
 
 # ZTC export headers per canonical column, for writers that speak Chinese.
 ZTC_HEADERS: dict[str, str] = {

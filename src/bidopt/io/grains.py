@@ -80,6 +80,20 @@ def _mean(group: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
         return np.where(count > 0, _sum(group, values, n_groups) / count, np.nan)
 
 
+def _without_platform_totals(rows: pd.DataFrame) -> pd.DataFrame:
+    """Drop a keyword's all-platform (全部) row where the same day also has its mobile or PC
+    rows: it is their sum, and the platform is part of the keyword's key, so the coarsest
+    split rule would keep both."""
+    is_all = (rows["platform"] == ALL).to_numpy()
+    if not is_all.any() or is_all.all():
+        return rows
+    key = group_ids(rows, ["date", "campaign", "item", "keyword"])
+    has_platform = np.zeros(int(key.max()) + 1, dtype=bool)
+    has_platform[key[~is_all]] = True
+    total = is_all & has_platform[key]
+    return rows[~total] if total.any() else rows
+
+
 def _aggregate(rows: pd.DataFrame, grain: str) -> pd.DataFrame:
     """Sum metrics (and average state, for keywords) per grain key, coarsest split only."""
     keys = ["date", *GRAIN_KEYS[grain]]
@@ -131,6 +145,8 @@ def split_report_grains(frames: list[pd.DataFrame]) -> dict[str, pd.DataFrame]:
         if dimension == "hour":
             rows = rows[(rows["hour"] != "").to_numpy()]
             rows = rows.assign(hour=rows["hour"].astype(np.int64))
+        if grain == "keywords":
+            rows = _without_platform_totals(rows)
         if rows.empty:
             grains[grain] = _empty_grain(grain)
             continue

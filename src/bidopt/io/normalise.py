@@ -46,7 +46,7 @@ from bidopt.schema import (
 REPORT_SPLITS = ("item", "keyword", "crowd", "region", "hour")
 # Counts: an empty or "-" cell means zero.
 COUNT_COLUMNS = frozenset(METRICS) | {"sales_30d", "search_volume"}
-_TOTAL_LABELS = ("total", "合计", "总计", "汇总")
+_TOTAL_LABELS = ("total", "合计", "总计", "汇总", "小计", "grand total", "subtotal")
 
 
 def _empty_frame(kind: str) -> pd.DataFrame:
