@@ -341,3 +341,18 @@ def test_trailing_notes_are_counted_across_scan_blocks() -> None:
                           1: ["1"] * 100 + [" "] * notes})
     assert _trailing_notes(cells) == notes
     assert _trailing_notes(cells.iloc[:100]) == 0
+
+
+def test_market_rates_above_100_percent_are_named(tmp_path: Path) -> None:
+    """A 生意参谋 sheet that writes 点击率 1.82 (percent without its sign) would read as 182%."""
+    _, problems = load(tmp_path, "关键词,展现指数,点击率,点击转化率\n连衣裙,1000,1.82,0.05\n",
+                       kind="candidates")
+    (problem,) = errors(problems)
+    assert problem.column == "点击率" and "above 100%" in problem.message and problem.row == 2
+
+
+def test_cost_without_clicks_is_a_warning_with_its_rows(tmp_path: Path) -> None:
+    text = ("日期,推广计划,关键词,展现量,点击量,花费,成交笔数,成交金额\n"
+            "2024-01-01,A,k,10,0,3.5,0,0\n2024-01-01,A,j,10,1,0.5,0,0\n")
+    _, problems = load(tmp_path, text)
+    assert [(p.row, p.column, p.severity) for p in problems] == [(2, "花费", "warning")]

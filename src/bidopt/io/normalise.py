@@ -324,6 +324,15 @@ def _check_report(
             lambda p: f"negative bid {bid[p]:g}",
             expected="0 or more",
         )
+    if "clicks" in sources and "cost" in sources:
+        cost, clicks = frame["cost"].to_numpy(), frame["clicks"].to_numpy()
+        log.rows(
+            (cost > 0) & (clicks == 0),
+            sources["cost"].header,
+            lambda p: f"cost {cost[p]:g} on a row without clicks (pay per click)",
+            expected="cost only where there are clicks",
+            severity="warning",
+        )
     keys = [d for d in DIMENSIONS if d in sources]
     if "date" in keys:
         _check_duplicates(frame, keys, log, "row", extra)
@@ -354,6 +363,16 @@ def _check_candidates(
         log,
         ("search_volume", "competition", "market_ctr", "market_cvr", "market_cpc"),
     )
+    for name in ("market_ctr", "market_cvr"):
+        if name in sources:
+            rate = frame[name].to_numpy()
+            log.rows(
+                rate > 1,
+                sources[name].header,
+                lambda p, r=rate: f"a rate of {r[p]:g} is above 100%; a percent number "
+                "without its % sign?",
+                expected="a share such as 0.0182 or 1.82%",
+            )
 
 
 __all__ = ["map_headers", "normalise_table", "split_report_grains"]

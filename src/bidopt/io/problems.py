@@ -18,8 +18,9 @@ class ProblemLog:
         self.file = file
         self.row_numbers = row_numbers
         self.problems: list[Problem] = []
-        self._listed: dict[str | None, int] = {}
-        self._unlisted: dict[str | None, int] = {}
+        # per (column, severity): a column's warnings do not use up room for its errors
+        self._listed: dict[tuple[str | None, str], int] = {}
+        self._unlisted: dict[tuple[str | None, str], int] = {}
 
     def add(self, message: str, **fields: object) -> None:
         self.problems.append(Problem(file=self.file, message=message, **fields))
@@ -37,7 +38,8 @@ class ProblemLog:
         positions = np.flatnonzero(mask)
         if positions.size == 0:
             return
-        room = max(MAX_LISTED_ROWS - self._listed.get(column, 0), 0)
+        key = (column, severity)
+        room = max(MAX_LISTED_ROWS - self._listed.get(key, 0), 0)
         for position in positions[:room]:
             self.problems.append(
                 Problem(
@@ -49,11 +51,12 @@ class ProblemLog:
                     severity=severity,
                 )
             )
-        self._listed[column] = self._listed.get(column, 0) + min(room, positions.size)
-        self._unlisted[column] = self._unlisted.get(column, 0) + max(positions.size - room, 0)
+        self._listed[key] = self._listed.get(key, 0) + min(room, positions.size)
+        self._unlisted[key] = self._unlisted.get(key, 0) + max(positions.size - room, 0)
 
     def finish(self) -> list[Problem]:
-        for column, count in self._unlisted.items():
+        for (column, severity), count in self._unlisted.items():
             if count:
-                self.add(f"... and {count} more rows with problems in this column", column=column)
+                self.add(f"... and {count} more rows with problems in this column",
+                         column=column, severity=severity)
         return self.problems
