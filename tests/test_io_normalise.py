@@ -229,12 +229,13 @@ def test_note_lines_after_the_data_are_skipped_and_empty_keys_named(tmp_path: Pa
         "日期,推广计划,关键词,展现量,点击量,花费,成交笔数,成交金额\n"
         "2024-01-01,A,k,10,1,1,0,0\n"
         "2024-01-02,,k,10,1,1,0,0\n"
+        "\n"
         "数据更新时间：2024-01-03 08:00,,,,,,,\n"
     )
     frame, problems = load(tmp_path, text)
     assert len(frame) == 2
     (warning,) = [p for p in problems if p.severity == "warning"]
-    assert "rows 4" in warning.message
+    assert "(rows 5)" in warning.message  # the note on line 5; the blank line 4 is not listed
     (error,) = errors(problems)
     assert error.row == 3 and error.message == "empty campaign"
     assert error.expected == "a campaign on every row"

@@ -103,7 +103,7 @@ def normalise_table(raw: pd.DataFrame, kind: str, file: str) -> tuple[pd.DataFra
     row_numbers = np.arange(len(cells)) + first_data_row
     keep = ~_blank_rows(cells)
     if kind == "report":
-        keep &= ~_summary_rows(cells, sources, problems, file, row_numbers)
+        keep &= ~_summary_rows(cells, sources, problems, file, row_numbers, keep)
     if not keep.all():
         cells, row_numbers = cells[keep].reset_index(drop=True), row_numbers[keep]
     if len(cells) == 0:
@@ -161,9 +161,11 @@ def _summary_rows(
     problems: list[Problem],
     file: str,
     row_numbers: np.ndarray,
+    filled: np.ndarray,
 ) -> np.ndarray:
     """Footer rows such as Google Ads' "Total: Account" or ZTC's 合计, and note lines at the
-    end with text in the first cell only ("数据更新时间：..."), skipped with a warning."""
+    end with text in the first cell only ("数据更新时间：..."), skipped with a warning that
+    names them (blank rows among them, ``~filled``, are skipped without a word)."""
     first = cells[0].str.strip().str.lower()
     mask = first.str.startswith(_TOTAL_LABELS)
     if "date" in sources and sources["date"].position != 0:
@@ -172,8 +174,8 @@ def _summary_rows(
     notes = _trailing_notes(cells)
     if notes:  # a trailing block of notes, not data rows missing their cells
         mask[len(mask) - notes:] = True
-    if mask.any():
-        rows = ", ".join(str(r) for r in row_numbers[mask][:MAX_LISTED_ROWS])
+    if (mask & filled).any():
+        rows = ", ".join(str(r) for r in row_numbers[mask & filled][:MAX_LISTED_ROWS])
         problems.append(
             Problem(file=file, message=f"summary rows skipped (rows {rows})", severity="warning")
         )
