@@ -3,6 +3,7 @@ no output written (the last good file is never replaced)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -203,6 +204,22 @@ def test_output_below_a_file_is_an_output_error_before_any_work(workspace):
     result = run_on(folder, write_report(folder, report), out / "tonight.csv")
     assert_failed(result, out, ExitCode.OUTPUT_FAILURE, f"{out} is a file, not a folder")
     assert "Traceback" not in result.output
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="root may write into a read-only folder")
+def test_a_read_only_output_folder_is_an_output_error_before_any_work(workspace):
+    folder, report, out = workspace
+    locked = folder / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        result = run_on(folder, write_report(folder, report), locked / "tonight.csv")
+    finally:
+        locked.chmod(0o755)
+    assert result.exit_code == ExitCode.OUTPUT_FAILURE, result.output
+    assert f"the folder {locked} is not writable" in result.output
+    assert "reading" not in result.output and not list(locked.iterdir())
 
 
 def test_text_the_output_encoding_cannot_hold_names_the_output_not_a_temporary(workspace):

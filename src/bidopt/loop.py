@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import glob
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -263,13 +264,15 @@ def output_path(config: Config, date: dt.date, out: str | Path | None) -> Path:
 
 def check_output_path(path: Path) -> None:
     """Fail before any work when the output cannot go where asked: a folder on its way is a
-    file, or the path itself is a folder."""
+    file, the path itself is a folder, or the nearest existing folder is read-only."""
     if path.is_dir():
         raise OutputError(f"cannot write {path}: it is a folder")
     for parent in path.parents:
         if parent.exists():
             if not parent.is_dir():
                 raise OutputError(f"cannot write {path}: {parent} is a file, not a folder")
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise OutputError(f"cannot write {path}: the folder {parent} is not writable")
             return
 
 
