@@ -60,6 +60,18 @@ def test_init_refuses_exports_that_do_not_exist(tmp_path):
     assert not target.exists()
 
 
+def test_init_keeps_a_report_pattern_that_matches_exports(shop_files, tmp_path):
+    """A nightly folder of daily exports: the pattern goes into the config as written."""
+    folder = shop_files["keyword_report"].parent
+    target = tmp_path / "bidopt.yaml"
+    result = invoke("init", "--roi-floor", "2", "--budget", "0", "--out", str(target),
+                    "--reports", str(folder / "*_report.csv"))
+    assert result.exit_code == 0, result.output
+    config = load_config(target)
+    written = [config.resolve(p).resolve() for p in config.sources.reports]
+    assert written == [(folder / "*_report.csv").resolve()]
+
+
 def test_config_schema_is_json():
     result = invoke("config", "schema")
     assert result.exit_code == 0

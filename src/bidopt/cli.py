@@ -4,6 +4,7 @@ library error is mapped to one message and one exit code in ``main``."""
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import json
 import sys
 from pathlib import Path
@@ -203,10 +204,12 @@ def init(roi_floor, budget, reports, items, candidates, out, force):
         raise click.BadParameter("must be greater than 0", param_hint="--roi-floor")
     if budget < 0:
         raise click.BadParameter("must be 0 or more", param_hint="--budget")
-    missing = [str(p) for p in (*reports, items, candidates) if p is not None and not p.is_file()]
+    # a report pattern (exports/kw_*.csv) is kept as written: the config expands it nightly
+    missing = [str(p) for p in (*reports, items, candidates) if p is not None and not
+               (p.is_file() or (p in reports and glob.has_magic(str(p)) and glob.glob(str(p))))]
     if missing:
-        raise click.BadParameter("no such file: " + ", ".join(missing),
-                                 param_hint="--reports/--items/--candidates")
+        raise click.BadParameter("no such file (or no file matches the pattern): "
+                                 + ", ".join(missing), param_hint="--reports/--items/--candidates")
     text = starter_config(roi_floor, budget or None, list(reports), items, candidates, out.parent)
     out.write_text(text, encoding="utf-8")
     click.echo(f"wrote {out}; next: bidopt validate --config {out}")
