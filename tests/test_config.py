@@ -147,6 +147,17 @@ def test_unknown_strategy_and_bad_strategy_params():
     assert "strategies.roi_rule.min_click" in text and "did you mean 'min_clicks'" in text
 
 
+@pytest.mark.parametrize(("strategy", "options", "needle"), [
+    ("long_tail", {"item_ring_sales": [5, 200]}, "centre > middle"),
+    ("top3_quality", {"hours": [9, 25]}, "strategies.top3_quality.hours.1"),
+])
+def test_strategy_options_that_cannot_work_are_config_errors(strategy, options, needle):
+    registry = build_registry(get_plugin_manager(entry_points=False))
+    config = parse_config({**MINIMAL, "strategies": {strategy: options}})
+    with pytest.raises(ConfigError, match=needle):
+        check_strategies(config, registry.strategies)
+
+
 def test_json_schema_describes_the_config():
     schema = config_json_schema()
     json.dumps(schema)

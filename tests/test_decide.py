@@ -352,3 +352,16 @@ def test_hour_discounts_never_save_more_than_the_plan_spends(shop_files):
     discounted = recs.loc[recs["action"] == "set_hour_discount", "campaign"].unique()
     cut = campaigns.set_index("campaign").loc[discounted]
     assert (cut["cost_after"] < cut["cost_before"]).all()
+
+
+def test_a_bid_beyond_the_nightly_limit_says_it_was_capped(shop_files):
+    state = plan(shop_files).context.keywords
+    sample = state[state["clicks"] > 20].head(5)
+    proposals = sample[KEYS].assign(action="set_bid", current=sample["bid"],
+                                    proposed=sample["bid"] * 2, reason="double it")
+    result = plan(shop_files, proposals, optimiser={"bids": "proposals", "min_gain": 0})
+    recs = result.recommendations.merge(sample[KEYS], on=KEYS)
+    recs = recs[recs["strategy"] == "scripted"]
+    assert len(recs) and (recs["change_pct"] <= 30 + 1e-6).all()
+    for row in recs.itertuples():
+        assert row.reason.startswith("double it") and f"(asked {row.current * 2:.2f})" in row.reason

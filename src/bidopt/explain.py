@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from bidopt.grid import platform_rules
+
 if TYPE_CHECKING:
     from bidopt.context import RunContext
     from bidopt.decide import Choices
@@ -239,6 +241,14 @@ def plan_actions(ctx: RunContext, plan: Plan, judged: pd.DataFrame) -> pd.DataFr
     own = credited["reason"].astype(object)
     scaled = credited["status"].eq("scaled").to_numpy()
     note = np.where(scaled, "; " + credited["decision"].astype(object).fillna(""), "")
+    # a strategy's bid beyond the nightly limit or the bounds was clamped before it was
+    # judged: say so, or the reason ("bid 6.24 holds rank 1") disagrees with the row's bid
+    asked = pd.to_numeric(credited["proposed"], errors="coerce").to_numpy(float)
+    step = platform_rules(ctx.config, entities["platform"].to_numpy(str)[rows])[2]
+    capped = (credited["action"].eq("set_bid").to_numpy() & np.isfinite(asked)
+              & (np.abs(asked - credited["target"].to_numpy(float)) > step + _TOL))
+    note = note + np.where(capped, [f"; capped by the nightly change limit or the bid bounds "
+                                    f"(asked {a:.2f})" for a in asked], "")
     actions["strategy"] = np.where(credited["strategy"].isna(), fallback,
                                    credited["strategy"].astype(object))
     actions["reason"] = np.where(own.isna(), fallback_reason, own.fillna("") + note)

@@ -19,7 +19,7 @@ import re
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.stats import gamma
 
 from bidopt.context import KEYWORD_KEYS, RunContext
@@ -83,6 +83,14 @@ class LongTailParams(StrategyParams):
     promotion: PromotionWords | None = Field(
         None, description="Entrance words to add; none unless configured."
     )
+
+    @model_validator(mode="after")
+    def _rings_in_order(self) -> LongTailParams:
+        top, middle = self.item_ring_sales
+        if not top > middle >= 0:
+            raise ValueError(f"item_ring_sales must be [centre, middle] with centre > middle "
+                             f">= 0, e.g. [200, 5]; got [{top:g}, {middle:g}]")
+        return self
 
 
 def item_ring(sales: np.ndarray, params: LongTailParams) -> np.ndarray:
