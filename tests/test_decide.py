@@ -352,6 +352,9 @@ def test_hour_discounts_never_save_more_than_the_plan_spends(shop_files):
     discounted = recs.loc[recs["action"] == "set_hour_discount", "campaign"].unique()
     cut = campaigns.set_index("campaign").loc[discounted]
     assert (cut["cost_after"] < cut["cost_before"]).all()
+    # the table's actions are the output's rows: one per discounted hour, not per schedule
+    rows = recs.groupby("campaign").size()
+    assert campaigns.set_index("campaign")["actions"].to_dict() == rows.to_dict()
 
 
 def test_a_bid_beyond_the_nightly_limit_says_it_was_capped(shop_files):

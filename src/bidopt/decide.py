@@ -377,10 +377,15 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
     _report_repriced_slices(judged, outcome,
                             {name: as_proposed[name][:, 1] for name in ("clicks", "cost", "gmv")},
                             first_slice)
+    actions = plan_actions(ctx, plan, judged)
+    campaigns = campaign_summary(plan)
+    # one per row the output will hold: an hour-discount schedule is one choice, many rows
+    campaigns["actions"] = (campaigns["campaign"].map(actions.groupby("campaign").size())
+                            .fillna(0).astype(int))
     return Decision(
-        actions=plan_actions(ctx, plan, judged),
+        actions=actions,
         proposals=judged,
-        campaigns=campaign_summary(plan),
+        campaigns=campaigns,
         objective=solution.objective,
         change_cost=change_cost,
         upper_bound=solution.upper_bound,

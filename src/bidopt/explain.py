@@ -301,12 +301,9 @@ def campaign_summary(plan: Plan) -> pd.DataFrame:
     summary = plan.limits.copy()
     entities = plan.choices.entities
     is_slice = (entities["kind"] == "slice").to_numpy()
-    moved = np.where(is_slice, plan.choice > 0,
-                     np.abs(plan.bid(plan.choice) - entities["current"].to_numpy()) > _TOL)
     # keywords live after the plan: paused ones and candidates left out do not count
     live = ~is_slice & (plan.bid(plan.choice) > 0)
     summary["keywords"] = np.bincount(plan.group[live], minlength=len(summary))
-    summary["actions"] = np.bincount(plan.group, moved.astype(float), minlength=len(summary)).astype(int)
     for name in ("cost", "gmv", "roi", "clicks"):
         summary[f"{name}_before"] = before[name].to_numpy()
         summary[f"{name}_after"] = after[name].to_numpy()
