@@ -231,3 +231,11 @@ def test_text_the_output_encoding_cannot_hold_names_the_output_not_a_temporary(w
     result = run_on(folder, write_report(folder, report), out, config)
     assert_failed(result, out, ExitCode.OUTPUT_FAILURE, f"{out}: cannot write '🔥' in encoding gbk")
     assert ".tmp" not in result.output
+
+
+def test_quiet_and_verbose_together_is_a_usage_error(workspace):
+    folder, report, out = workspace
+    config = write_yaml(folder, {"constraints": {"roi_floor": 2.0}})
+    result = invoke("run", "--config", str(config), "--reports", str(write_report(folder, report)),
+                    "--date", NIGHT, "--out", str(out), "-q", "-v")
+    assert_failed(result, out, 2, "--quiet and --verbose cannot be used together")

@@ -123,6 +123,8 @@ def run(config_path, reports, items, candidates, night, out, dry_run, strict, qu
     )
     from bidopt.summary import format_summary
 
+    if quiet and verbose:
+        raise click.UsageError("--quiet and --verbose cannot be used together")
     config, registry = _load(config_path)
     check_strategies(config, registry.strategies, str(config_path))  # errors name the file
     date = night.date() if night else dt.date.today()

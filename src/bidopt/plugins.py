@@ -61,9 +61,11 @@ class Registry:
 def _check_hook_version(name: str, plugin: object) -> None:
     wanted = getattr(plugin, "BIDOPT_HOOK_VERSION", hookspecs.HOOK_VERSION)
     if wanted != hookspecs.HOOK_VERSION:
+        newer = isinstance(wanted, int) and wanted > hookspecs.HOOK_VERSION
         raise PluginError(
             f"plugin '{name}' was built for bidopt hook version {wanted}, "
-            f"this bidopt provides version {hookspecs.HOOK_VERSION}; upgrade the plugin"
+            f"this bidopt provides version {hookspecs.HOOK_VERSION}; "
+            + ("upgrade bidopt" if newer else "upgrade the plugin")
         )
 
 
