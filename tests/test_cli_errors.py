@@ -239,3 +239,13 @@ def test_quiet_and_verbose_together_is_a_usage_error(workspace):
     result = invoke("run", "--config", str(config), "--reports", str(write_report(folder, report)),
                     "--date", NIGHT, "--out", str(out), "-q", "-v")
     assert_failed(result, out, 2, "--quiet and --verbose cannot be used together")
+
+
+def test_csv_text_in_an_xlsx_name_is_warned_about(workspace):
+    folder, report, _ = workspace
+    config = write_yaml(folder, {"constraints": {"roi_floor": 2.0}})
+    out = folder / "recs.xlsx"
+    result = invoke("run", "--config", str(config), "--reports", str(write_report(folder, report)),
+                    "--date", NIGHT, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "recs.xlsx will hold CSV text" in result.output and out.exists()

@@ -132,6 +132,9 @@ def run(config_path, reports, items, candidates, night, out, dry_run, strict, qu
     if path is not None:
         check_output_path(path)
         check_output_format(config, registry, str(config_path))
+        if config.output.format == "csv" and path.suffix.lower() in (".xlsx", ".xls", ".parquet"):
+            click.echo(f"warning: {path.name} will hold CSV text (output.format is csv), which "
+                       f"Excel will not open as {path.suffix}; name it .csv", err=True)
     with Verbosity(quiet, verbose) as talk:
         result = plan_night(config, registry, date=date,
                             sources=_overrides(reports, items, candidates),
