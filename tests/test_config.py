@@ -147,6 +147,14 @@ def test_unknown_strategy_and_bad_strategy_params():
     assert "strategies.roi_rule.min_click" in text and "did you mean 'min_clicks'" in text
 
 
+def test_an_unknown_strategy_mentions_disabled_plugins(monkeypatch):
+    monkeypatch.setenv("BIDOPT_DISABLE_PLUGINS", "1")
+    registry = build_registry(get_plugin_manager(entry_points=False))
+    config = parse_config({**MINIMAL, "strategies": {"dayparting": {}}})
+    with pytest.raises(ConfigError, match="third-party plugins are off"):
+        check_strategies(config, registry.strategies)
+
+
 @pytest.mark.parametrize(("strategy", "options", "needle"), [
     ("long_tail", {"item_ring_sales": [5, 200]}, "centre > middle"),
     ("top3_quality", {"hours": [9, 25]}, "strategies.top3_quality.hours.1"),

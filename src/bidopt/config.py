@@ -11,6 +11,7 @@ import calendar
 import datetime as dt
 import difflib
 import math
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
@@ -28,6 +29,7 @@ from pydantic import (
 )
 
 from bidopt.errors import ConfigError
+from bidopt.plugins import DISABLE_ENV
 
 
 class _Section(BaseModel):
@@ -424,9 +426,10 @@ def check_strategies(config: Config, known: dict[str, Any], source: str = "confi
         strategy = known.get(name)
         if strategy is None:
             hint = did_you_mean(name, known)
-            problems.append(
-                f"unknown strategy 'strategies.{name}'{hint} (known: {', '.join(sorted(known))})"
-            )
+            disabled = (f"; third-party plugins are off ({DISABLE_ENV} is set)"
+                        if os.environ.get(DISABLE_ENV) else "")
+            problems.append(f"unknown strategy 'strategies.{name}'{hint} "
+                            f"(known: {', '.join(sorted(known))}){disabled}")
             continue
         try:
             validated[name] = strategy.params.model_validate(params or {})
