@@ -456,3 +456,7 @@ def test_sample_run_for_profit_takes_regions_and_hours_too(tmp_path):
     assert judged["proposed"] == judged[["accepted", "scaled", "overridden", "rejected"]].sum()
     pauses = recs[(recs["action"] == "pause_keyword") & (recs["strategy"] == "long_tail")]
     assert pauses["reason"].str.contains("without an order").all()
+    # a rejected row changes nothing on upload (proposed = current) and says what was asked
+    rejected = recs[recs["reason"].str.contains("; rejected")]
+    assert len(rejected) and (rejected["proposed"] == rejected["current"]).all()
+    assert rejected["reason"].str.contains(r"\(asked [\d.]+\)$", regex=True).all()

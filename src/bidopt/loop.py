@@ -219,9 +219,14 @@ def recommendations_frame(decision: Decision, date: dt.date, include_rejected: b
     actions = decision.actions.assign(date=date.isoformat())
     if include_rejected:
         rejected = decision.proposals[decision.proposals["status"] == "rejected"]
+        # proposed = current, so that uploading the file changes nothing; the reason keeps
+        # what the strategy asked for
+        asked = pd.to_numeric(rejected["proposed"], errors="coerce").map(
+            lambda v: "" if pd.isna(v) else f" (asked {v:g})")
         rejected = rejected.assign(
             date=date.isoformat(), proposed=rejected["current"],
-            reason=rejected["reason"].astype(str) + "; " + rejected["decision"].astype(str),
+            reason=(rejected["reason"].astype(str) + "; " + rejected["decision"].astype(str)
+                    + asked),
         )
         actions = pd.concat([actions, rejected], ignore_index=True)
     return actions.reindex(columns=list(RECOMMENDATION_COLUMNS))
