@@ -338,3 +338,20 @@ def test_xlsx_with_one_sheet_per_day_reads_every_day(tmp_path: Path) -> None:
                                     for _ in ZTC_ROWS]
     frame, problems = normalise_table(raw, "report", str(path))
     assert len(frame) == 6 and not [p for p in problems if p.severity == "error"]
+
+
+def test_problems_on_a_later_sheet_name_that_sheet_s_row(tmp_path: Path) -> None:
+    path = tmp_path / "kw.xlsx"
+    book = openpyxl.Workbook()
+    for i, day in enumerate(["2026-11-23", "2026-11-24"]):
+        sheet = book.active if i == 0 else book.create_sheet(day)
+        sheet.title = day
+        if i == 1:
+            sheet.append(["关键词报表 " + day])  # a title line on this sheet only
+        sheet.append(ZTC_HEADER.split(","))
+        for line in ZTC_ROWS:
+            sheet.append([day, *line.split(",")[1:]])
+    book["2026-11-24"]["H4"] = "lots"  # clicks of the second data row, on line 4
+    book.save(path)
+    _, problems = normalise_table(read_raw_table(path), "report", str(path))
+    assert [(p.row, p.column) for p in problems if p.severity == "error"] == [(4, "点击量")]

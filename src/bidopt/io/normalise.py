@@ -100,7 +100,7 @@ def normalise_table(raw: pd.DataFrame, kind: str, file: str) -> tuple[pd.DataFra
 
     cells = raw.set_axis(range(len(headers)), axis=1).astype(str)
     first_data_row = int(raw.attrs.get("header_row", 1)) + 1
-    row_numbers = np.arange(len(cells)) + first_data_row
+    row_numbers = np.asarray(raw.attrs.get("row_numbers", np.arange(len(cells)) + first_data_row))
     keep = ~_blank_rows(cells)
     if kind == "report":
         keep &= ~_summary_rows(cells, sources, problems, file, row_numbers, keep)

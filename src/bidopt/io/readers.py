@@ -359,6 +359,9 @@ def _read_excel(path: Path) -> pd.DataFrame:
         return frames[0]
     frame = pd.concat(frames, ignore_index=True)
     frame.attrs["header_row"] = frames[0].attrs["header_row"]
+    # each sheet counts its own rows (a title line may sit above one sheet's header only)
+    frame.attrs["row_numbers"] = np.concatenate(
+        [np.arange(len(f)) + f.attrs["header_row"] + 1 for f in frames])
     return frame
 
 
