@@ -181,6 +181,25 @@ def test_the_crowd_that_converts_twice_as_well_gets_the_highest_premium(ctx, sho
     assert set(cuts["item"]) == set(raised["item"])
 
 
+def test_a_premium_in_force_that_no_longer_pays_comes_down_even_with_evidence(ctx):
+    """Every crowd at 300% and a margin no premium meets: crowds with evidence come down by
+    max_step (to 200), crowds without it go to 0; none of this cuts base bids."""
+    crowds = ctx.model.crowd_effects_["crowd"].unique()
+    params = crowd_premium.CrowdPremiumParams(roi_margin=50.0,
+                                              current_premiums=dict.fromkeys(crowds, 300.0))
+    proposals = crowd_premium.propose(ctx, params)
+    premiums = proposals[proposals["action"] == "set_crowd_premium"]
+    assert len(premiums) == ctx.model.crowd_effects_[["item", "crowd"]].drop_duplicates().shape[0]
+    lowered, removed = premiums[premiums["proposed"] == 200], premiums[premiums["proposed"] == 0]
+    assert len(lowered) and len(removed) and len(lowered) + len(removed) == len(premiums)
+    assert lowered["reason"].str.contains("lower it to 200%").all()
+    assert removed["reason"].str.endswith("remove it").all()
+    clicks = ctx.model.crowd_effects_.set_index(["item", "crowd"])["clicks"]
+    seen = clicks.reindex(pd.MultiIndex.from_frame(lowered[["item", "crowd"]]))
+    assert (seen >= params.min_clicks).all()  # only crowds with evidence keep some premium
+    assert not (proposals["action"] == "set_bid").any()
+
+
 def test_crowd_premiums_carry_their_slice_forecast(ctx):
     proposals = crowd_premium.propose(ctx, crowd_premium.CrowdPremiumParams())
     premiums = proposals[proposals["action"] == "set_crowd_premium"]

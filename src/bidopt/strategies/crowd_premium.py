@@ -124,7 +124,12 @@ def propose(context: RunContext, params: CrowdPremiumParams) -> pd.DataFrame:
     best_col = np.where(evidence, best_col, 0)
     n = len(crowds)
     at_current_ok = meets[np.arange(n), current_col]
-    drop = ~evidence & (current > 0) & ~at_current_ok  # a premium that no longer pays
+    # a premium in force that no longer pays: without evidence it goes; with evidence but no
+    # premium within max_step meeting the floor, it comes down as far as one night allows
+    failing = (current > 0) & ~at_current_ok
+    lower = failing & evidence & ~positive.any(axis=1)
+    best_col = np.where(lower, np.argmax(reachable, axis=1), best_col)
+    drop = failing & (~evidence | lower)
     act = (evidence & (best_col > 0) | drop) & (np.abs(grid[best_col] - current) >= params.step / 2)
     if not act.any():
         return no_proposals()
@@ -139,23 +144,26 @@ def propose(context: RunContext, params: CrowdPremiumParams) -> pd.DataFrame:
         "base_gmv": gmv[r, current_col[r]],
         "exp_clicks": clicks[r, col], "exp_cost": cost[r, col], "exp_gmv": gmv[r, col],
     })
+    at_now = roi[r, current_col[r]]
     out["reason"] = [
+        (f"{c.crowd}: value per click {c.value_per_click_mult:.2f}x the item's; the premium "
+         f"{cur:.0f}% no longer meets the floor {f:.2f} (ROI {now:.2f}): "
+         + (f"lower it to {p:.0f}% (at most {params.max_step:g} points a night)" if p > 0
+            else "remove it"))
+        if down else
         (f"低出价高溢价: {c.crowd} converts {c.cvr_mult:.2f}x and pays {c.aov_mult:.2f}x the "
          f"item's (value per click >= {c.value_per_click_mult_low:.2f}x on {c.clicks:.0f} clicks); "
          f"premium {p:.0f}% keeps its forecast ROI at {q:.2f} >= floor {f:.2f}")
-        if p > 0 else
-        (f"{c.crowd}: value per click {c.value_per_click_mult:.2f}x the item's; the premium "
-         f"{cur:.0f}% no longer meets the floor {f:.2f} (ROI {q:.2f}): remove it")
-        for c, p, q, f, cur in zip(chosen.itertuples(index=False), grid[col],
-                                   roi[r, np.where(grid[col] > 0, col, current_col[r])],
-                                   floor[r], current[r], strict=True)
+        for c, p, q, now, f, cur, down in zip(
+            chosen.itertuples(index=False), grid[col], roi[r, col], at_now, floor[r], current[r],
+            drop[r] | (grid[col] <= 0), strict=True)
     ]
     return pd.concat([out, _base_cuts(context, params, out)], ignore_index=True)
 
 
 def _base_cuts(context: RunContext, params: CrowdPremiumParams, premiums: pd.DataFrame) -> pd.DataFrame:
     """Lower the base bid of items whose high-value crowds now carry a premium."""
-    raised = premiums[premiums["proposed"] > 0]
+    raised = premiums[premiums["proposed"] > premiums["current"]]
     if params.base_bid_cut_pct <= 0 or len(raised) == 0:
         return no_proposals()
     state = context.keywords
