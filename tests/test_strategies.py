@@ -266,6 +266,21 @@ def test_promotion_entrance_words_come_from_the_template(ctx):
     assert (entrance["proposed"] >= 0.05).all()
 
 
+def test_entrance_words_take_the_items_file_category_where_it_gives_one(ctx):
+    import dataclasses
+
+    items = ctx.items.copy()
+    first = items["item"].iloc[0]
+    items["category"] = np.where(items["item"] == first, "大衣", "")
+    params = long_tail.LongTailParams(promotion={"promos": ["双十一"]})
+    adds = long_tail.propose(dataclasses.replace(ctx, items=items), params)
+    entrance = adds[adds["reason"].str.contains("entrance")]
+    mine = entrance[entrance["item"] == first]
+    others = entrance[entrance["item"] != first]
+    assert len(mine) and (mine["keyword"] == "双十一大衣").all()
+    assert len(others) and not others["keyword"].str.contains("大衣").any()
+
+
 def test_pauses_only_inner_ring_words_that_spend_without_orders(ctx, shop):
     params = long_tail.LongTailParams()
     pauses = long_tail.propose(ctx, params)

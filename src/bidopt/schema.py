@@ -18,7 +18,7 @@ METRICS = ("impressions", "clicks", "cost", "orders", "gmv", "carts", "favorites
 REPORT_COLUMNS = DIMENSIONS + ("bid",) + METRICS + ("avg_rank", "quality_score")
 REQUIRED_REPORT_COLUMNS = ("date", "campaign", "impressions", "clicks", "cost", "orders", "gmv")
 
-ITEM_COLUMNS = ("item", "price", "unit_cost", "sales_30d", "tier", "campaign")
+ITEM_COLUMNS = ("item", "price", "unit_cost", "sales_30d", "tier", "campaign", "category")
 REQUIRED_ITEM_COLUMNS = ("item", "price")
 
 CANDIDATE_COLUMNS = (

@@ -57,6 +57,7 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "unit_cost": ("成本", "单位成本", "Unit cost", "Cost of goods"),
     "sales_30d": ("30天销量", "月销量", "Sales 30d"),
     "tier": ("层级", "Tier"),
+    "category": ("类目", "商品类目", "Category"),
     # keyword candidates file (ZTC 关键词分析; 生意参谋 市场 names second)
     "search_volume": ("展现指数", "搜索人气", "Search volume", "Avg. monthly searches"),
     "competition": ("竞争指数", "竞争度", "Competition", "Competition (indexed value)"),

@@ -59,7 +59,8 @@ def _empty_frame(kind: str) -> pd.DataFrame:
 def _dtype(name: str, kind: str) -> str:
     if name == "date":
         return "datetime64[ns]"
-    if name in {"campaign", "item", "keyword", "crowd", "region", "platform", "hour", "tier"}:
+    if name in {"campaign", "item", "keyword", "crowd", "region", "platform", "hour", "tier",
+                "category"}:
         return "str"
     return "float64"
 

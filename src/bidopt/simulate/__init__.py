@@ -75,7 +75,7 @@ def simulate_shop(
                                truth.bid_paths, truth.quality_paths, seasonal)
     return SimulatedShop(
         **reports,
-        items=truth.items[list(ITEM_COLUMNS)].copy(),
+        items=truth.items[[c for c in ITEM_COLUMNS if c in truth.items]].copy(),
         candidates=truth.candidates[list(CANDIDATE_COLUMNS)].copy(),
         market=truth.market,
     )

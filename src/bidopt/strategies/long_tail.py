@@ -39,7 +39,7 @@ class PromotionWords(BaseModel):
     category_pattern: str = Field(
         r"^([^-]+)",
         description="Regex whose first group takes the category word from the campaign name "
-        "(used when the items file has no 'category' column).",
+        "(for items without a category in the items file).",
     )
     bid_share: float = Field(
         0.5, gt=0, le=1,
@@ -157,12 +157,12 @@ def _entrance_words(items: pd.DataFrame, params: LongTailParams, known: pd.DataF
     promo = params.promotion
     if promo is None or not promo.promos:
         return pd.DataFrame()
-    if "category" in items:
-        category = items["category"].astype(str)
-    else:
-        pattern = re.compile(promo.category_pattern)
-        category = items["campaign"].astype(str).map(
-            lambda name: (m.group(1) if (m := pattern.search(name)) else ""))
+    pattern = re.compile(promo.category_pattern)
+    category = items["campaign"].astype(str).map(
+        lambda name: (m.group(1) if (m := pattern.search(name)) else ""))
+    if "category" in items:  # the items file's own category, where it gives one
+        own = items["category"].fillna("").astype(str).str.strip()
+        category = own.where(own != "", category)
     frames = [items.assign(keyword=[promo.template.format(promo=p, category=c) for c in category])
               for p in promo.promos]
     words = pd.concat(frames, ignore_index=True)
