@@ -368,3 +368,13 @@ def test_a_bid_beyond_the_nightly_limit_says_it_was_capped(shop_files):
     assert len(recs) and (recs["change_pct"] <= 30 + 1e-6).all()
     for row in recs.itertuples():
         assert row.reason.startswith("double it") and f"(asked {row.current * 2:.2f})" in row.reason
+
+
+def test_min_gain_is_money_counted_at_the_shop_s_order_value_for_an_orders_objective(shop_files):
+    """0.3 a day is a few cents of GMV but a third of an order: counted in orders, the
+    orders objective changed almost nothing."""
+    by_gmv = plan(shop_files)
+    by_orders = plan(shop_files, objective={"target": "orders"})
+    totals = by_orders.context.keywords[["gmv", "orders"]].sum()
+    assert by_orders.decision.change_cost == pytest.approx(0.3 * totals["orders"] / totals["gmv"])
+    assert len(by_orders.recommendations) >= 0.5 * len(by_gmv.recommendations)

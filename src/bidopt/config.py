@@ -191,8 +191,9 @@ class Optimiser(_Section):
     )
     min_gain: float = Field(
         0.3, ge=0,
-        description="Expected objective gain per day a change must bring to be worth making "
-        "(in objective units: currency for gmv/profit); stops churn of tiny changes.",
+        description="Expected gain per day, in money, a change must bring to be worth making "
+        "(orders and clicks objectives count it at the shop's order value and value per "
+        "click); stops churn of tiny changes.",
     )
 
 

@@ -268,6 +268,18 @@ def _item_economics(ctx: RunContext, items: pd.Series) -> tuple[np.ndarray, np.n
     return price, margin
 
 
+def _min_gain_in_objective_units(ctx: RunContext) -> float:
+    """``optimiser.min_gain`` is money a day; an orders or clicks objective counts it at the
+    shop's order value or value per click in the history (0.3 orders a day would freeze a
+    plan whose keywords each bring a few hundredths of an order)."""
+    gain, target = ctx.config.optimiser.min_gain, ctx.config.objective.target
+    totals = ctx.keywords[["gmv", "orders", "clicks"]].sum()
+    per = {"orders": totals["orders"], "clicks": totals["clicks"]}.get(target)
+    if per is None or not (per > 0 and totals["gmv"] > 0):
+        return gain
+    return gain / (totals["gmv"] / per)
+
+
 def _values(ctx: RunContext, outcome: dict[str, np.ndarray], price: np.ndarray,
             margin: np.ndarray) -> np.ndarray:
     """The configured objective for every choice (``price``, ``margin``: per row)."""
@@ -343,7 +355,7 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
     planned_shop = None if shop_budget is None else shop_budget * budget_share
     _open_guard(ctx, choices, outcome, group, planned_floors, planned_budgets, planned_shop)
     # A change must earn its keep: every move away from "keep" costs min_gain.
-    change_cost = ctx.config.optimiser.min_gain
+    change_cost = _min_gain_in_objective_units(ctx)
     moved = np.arange(outcome["cost"].shape[1]) != choices.keep[:, None]
 
     floor_weight = _floor_weights(ctx, entities, planned_floors / floors, group)

@@ -46,7 +46,7 @@ optimiser:
   new_keyword_margin_pct: 100  # keywords not bought yet count toward the floor at this margin
   budget_margin_pct: 15    # plan expected spend this far (percent) below each budget (campaign and shop)
   min_clicks_to_raise: 2   # a keyword needs this many clicks in the window before a raise
-  min_gain: 0.3            # a change must gain at least this much objective per day
+  min_gain: 0.3            # a change must gain at least this much money per day
 
 # calendar:                # promotion phases override the floor, budget and objective weights
 #   - {{name: burst, start: "11-11", end: "11-11", roi_floor: 1.2, daily_budget: 6000}}

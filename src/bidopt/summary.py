@@ -188,7 +188,7 @@ def format_summary(result: RunResult, config: Config, *, verbose: bool = False) 
         *shop_budget_line(decision),
         *held_by_legend(decision, ctx.config),
         "",
-        f"objective ({objective_label(ctx.config)}, net of {decision.change_cost:g} per change): "
+        f"objective ({objective_label(ctx.config)}, net of {decision.change_cost:.3g} per change): "
         f"{decision.objective:,.2f}; " + _bound_words(decision),
     ]
     notes = list(ctx.warnings)
