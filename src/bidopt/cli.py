@@ -24,6 +24,9 @@ Exit codes:
   6  partial run: a plugin failed and its proposals were dropped
   7  the output could not be written
 """
+VALIDATE_EXIT_CODES_HELP = "\n".join(
+    line for line in EXIT_CODES_HELP.splitlines() if not line.lstrip().startswith(("6", "7"))
+).replace(" (or failed during a --strict run)", "") + "\n"
 
 
 class Verbosity:
@@ -52,14 +55,21 @@ class Verbosity:
             self._status.update(message)
 
 
-def _sources_options(func):
+def _sources_options(func, *, into: str = "replaces the config's",
+                     into_reports: str = "replaces the config's reports"):
     func = click.option("--candidates", type=click.Path(path_type=Path),
-                        help="Keyword candidates file (replaces the config's).")(func)
+                        help=f"Keyword candidates file ({into}).")(func)
     func = click.option("--items", type=click.Path(path_type=Path),
-                        help="Items file (replaces the config's).")(func)
+                        help=f"Items file ({into}).")(func)
     func = click.option("--reports", multiple=True, type=click.Path(path_type=Path),
-                        help="A report file; repeat for several. Replaces the config's reports.")(func)
+                        help=f"A report file or pattern (exports/kw_*.csv); repeat for several "
+                        f"({into_reports}).")(func)
     return func
+
+
+def _init_sources_options(func):
+    return _sources_options(func, into="written into the config",
+                            into_reports="written into the config")
 
 
 def _load(config_path: Path):
@@ -109,7 +119,7 @@ def cli() -> None:
                    "ending in '/' or without a file extension (default: from the config).")
 @click.option("--dry-run", is_flag=True, help="Print the summary; write no file.")
 @click.option("--strict", is_flag=True, help="Fail (exit 5) if any plugin fails.")
-@click.option("-q", "--quiet", is_flag=True, help="Print only errors and the output path.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors, warnings and the output path.")
 @click.option("-v", "--verbose", is_flag=True, help="Print progress and every warning.")
 def run(config_path, reports, items, candidates, night, out, dry_run, strict, quiet, verbose):
     """Plan one night: read the reports, forecast, propose, decide, write the CSV."""
@@ -153,12 +163,13 @@ def run(config_path, reports, items, candidates, night, out, dry_run, strict, qu
         sys.exit(ExitCode.PARTIAL)
 
 
-@cli.command(epilog=EXIT_CODES_HELP)
+@cli.command(epilog=VALIDATE_EXIT_CODES_HELP)
 @click.option("-c", "--config", "config_path", required=True, type=click.Path(path_type=Path),
               help="YAML config of the shop.")
 @_sources_options
 def validate(config_path, reports, items, candidates):
-    """Check the config and every input file; write nothing. Lists every problem found."""
+    """Check the config and every input file; write nothing. Lists the problems found (up
+    to 20 rows per column; warnings only when there is no error)."""
     from bidopt.config import check_strategies
     from bidopt.context import unknown_campaign_notes
     from bidopt.errors import DataError
@@ -190,8 +201,8 @@ def validate(config_path, reports, items, candidates):
 
 @cli.command()
 @click.option("--roi-floor", type=float, help="Lowest acceptable ROI (GMV / spend), e.g. 2.0.")
-@click.option("--budget", type=float, help="Daily budget per campaign (0 or empty: none).")
-@_sources_options
+@click.option("--budget", type=float, help="Daily budget per campaign (0: none; asked if omitted).")
+@_init_sources_options
 @click.option("--out", type=click.Path(path_type=Path), default=Path("bidopt.yaml"),
               show_default=True, help="Where to write the config.")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")

@@ -45,14 +45,14 @@ optimiser:
   added_spend_margin_pct: 30   # spend the plan adds counts 30% more against floor and budget
   new_keyword_margin_pct: 100  # keywords not bought yet count toward the floor at this margin
   budget_margin_pct: 15    # plan expected spend this far (percent) below each budget (campaign and shop)
-  min_clicks_to_raise: 2   # a keyword needs this many clicks in the window before a raise
+  min_clicks_to_raise: 2   # the optimiser raises no keyword with fewer clicks in the window (strategies still may)
   min_gain: 0.3            # a change must gain at least this much money per day
 
 # calendar:                # promotion phases override the floor, budget and objective weights
 #   - {{name: burst, start: "11-11", end: "11-11", roi_floor: 1.2, daily_budget: 6000}}
 
 # Strategies propose, the optimiser decides. `bidopt plugins` lists every strategy with what
-# it does; options: `bidopt config schema` or docs/strategies.md.
+# it does; each strategy's options: docs/strategies.md (unknown keys are errors).
 strategies:
   roi_rule: {{}}             # bid x ROI / target, capped at +-20%
   long_tail: {{}}            # 门当户对: add candidate keywords of each item's ring (reads candidates and items)
