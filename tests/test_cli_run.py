@@ -355,3 +355,12 @@ def test_an_amazon_report_without_device_or_bid_plans_with_every_strategy(shop, 
     assert (bids["proposed"] != bids["current"]).all()
     np.testing.assert_allclose(bids["current"] * 100, np.round(bids["current"] * 100), atol=1e-6)
     assert {"roi_rule", "optimiser"} & set(bids["strategy"])
+
+
+def test_bids_outside_the_configured_bounds_are_named(shop_files, tmp_path):
+    config = write_config(tmp_path, shop_files,
+                          bids={"mobile": {"min": 0.05, "max": 2.0, "step": 0.01}},
+                          strategies={"roi_rule": {}, "crowd_premium": {}})
+    result = run_cli("run", "--config", str(config), "--date", NIGHT, "--dry-run")
+    assert result.exit_code == 0, result.output  # crowd_premium's base cuts stay in bounds
+    assert re.search(r"note: \d+ keywords bid outside the config's bid bounds today", result.output)

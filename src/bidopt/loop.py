@@ -198,6 +198,13 @@ def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progr
         state.loc[missing_bid, "bid"] = guess[missing_bid.to_numpy()]
         notes.append(f"{int(missing_bid.sum())} keywords have no bid in the reports; "
                      "their current bid is taken as 1.2 x their cost per click")
+    low, high, _ = platform_rules(config, state["platform"].to_numpy(str))
+    bid = state["bid"].to_numpy(float)
+    outside = (bid < low - 1e-9) | (bid > high + 1e-9)
+    if outside.any():
+        notes.append(f"{int(outside.sum())} keywords bid outside the config's bid bounds today "
+                     "(bids.mobile / bids.pc min and max): their 'keep' is the nearest bound, so "
+                     "tonight's plan moves them there and 'cost before' counts them at it")
     progress(f"fitting the response model on {len(history['keywords']):,} rows")
     model = ResponseModel().fit(
         history["keywords"], crowds=history["crowds"], regions=history["regions"],

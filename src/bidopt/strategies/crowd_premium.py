@@ -116,7 +116,14 @@ def propose(context: RunContext, params: CrowdPremiumParams) -> pd.DataFrame:
     current_col = np.abs(grid[None, :] - current[:, None]).argmin(axis=1)
     evidence = ((crowds["clicks"].to_numpy(float) >= params.min_clicks)
                 & (crowds["value_per_click_mult_low"].to_numpy(float) >= params.min_value_ratio))
-    reachable = np.abs(grid[None, :] - current[:, None]) <= params.max_step + 1e-9
+    # A raise moves the crowd's effective bid (bid x (1 + premium)) by at most the nightly
+    # change limit, as a bid change would: the forecast of spend far above today's effective
+    # bid is an extrapolation (with +100 points in one night, spend on truth ran 1.5-7x the
+    # forecast and budgets broke).
+    limit = context.config.bids.max_change_pct / 100
+    highest = (1 + current / 100) * (1 + limit) * 100 - 100
+    reachable = ((np.abs(grid[None, :] - current[:, None]) <= params.max_step + 1e-9)
+                 & ((grid[None, :] <= current[:, None]) | (grid[None, :] <= highest[:, None] + 1e-9)))
     positive = meets & reachable & (grid[None, :] >= params.min_premium)
     # Largest premium meeting the floor; crowds without value (or evidence) get none.
     best_col = np.where(positive.any(axis=1),
@@ -167,7 +174,8 @@ def _base_cuts(context: RunContext, params: CrowdPremiumParams, premiums: pd.Dat
     if params.base_bid_cut_pct <= 0 or len(raised) == 0:
         return no_proposals()
     state = context.keywords
-    floor_bid = context.bid_rules(params.platform).min
+    rules = context.bid_rules(params.platform)
+    floor_bid = rules.min
     crowds_of = raised.groupby(["campaign", "item"])["crowd"].agg(lambda s: ", ".join(map(str, s)))
     index = pd.MultiIndex.from_frame(state[["campaign", "item"]])
     hit = index.isin(crowds_of.index) & (state["platform"].astype(str) == params.platform).to_numpy()
@@ -179,7 +187,9 @@ def _base_cuts(context: RunContext, params: CrowdPremiumParams, premiums: pd.Dat
     named = crowds_of.reindex(pd.MultiIndex.from_frame(chosen[["campaign", "item"]])).to_numpy()
     chosen["action"] = "set_bid"
     chosen["current"] = current
-    chosen["proposed"] = np.round(current * (1 - params.base_bid_cut_pct / 100), 2)
+    # never above the platform's max (a bid already above it is cut to it, not past it)
+    chosen["proposed"] = np.minimum(np.round(current * (1 - params.base_bid_cut_pct / 100), 2),
+                                    rules.max)
     chosen["reason"] = [f"低出价高溢价: base bid -{params.base_bid_cut_pct:.0f}%, premiums on {c} "
                         "keep the high-value searchers" for c in named]
     return chosen
