@@ -378,3 +378,13 @@ def test_min_gain_is_money_counted_at_the_shop_s_order_value_for_an_orders_objec
     totals = by_orders.context.keywords[["gmv", "orders"]].sum()
     assert by_orders.decision.change_cost == pytest.approx(0.3 * totals["orders"] / totals["gmv"])
     assert len(by_orders.recommendations) >= 0.5 * len(by_gmv.recommendations)
+
+
+def test_a_tiny_shop_budget_never_shows_negative_spend(shop_files):
+    """Under a shop budget of 1, region and hour savings priced on tonight's traffic once
+    exceeded what the cut campaigns still spent (cost after -1.33)."""
+    result = plan(shop_files, constraints={"roi_floor": 2.0, "shop_budget": 1},
+                  strategies={"roi_rule": {}, "top3_quality": {"hours": [9]},
+                              "region_exclusion": {}})
+    campaigns = result.decision.campaigns
+    assert (campaigns["cost_after"] >= -1e-9).all() and (campaigns["gmv_after"] >= -1e-9).all()

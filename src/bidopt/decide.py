@@ -378,6 +378,14 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
         if not _reprice_slices(outcome, as_proposed, choices, solution.choice, group):
             break
         solution = plan_for(outcome)
+    else:
+        if len(slices.entities):
+            # still moving after the last round (a budget far below today's spend): report
+            # the slices at the final plan's own traffic, so that no campaign shows savings
+            # beyond what it still spends; the summary flags a limit this leaves unmet
+            _reprice_slices(outcome, as_proposed, choices, solution.choice, group)
+            outcome[LIMIT_GMV], outcome[LIMIT_COST] = _as_limits_count(
+                ctx, outcome, choices.keep, floor_weight)
     limits = pd.DataFrame({"campaign": campaign_names, "roi_floor": floors,
                            "planned_floor": planned_floors, "daily_budget": budgets,
                            "planned_budget": planned_budgets,
@@ -449,6 +457,13 @@ def _reprice_slices(outcome: dict[str, np.ndarray], as_proposed: dict[str, np.nd
         factor = np.where(on_item, by_item[item_of_slice], by_campaign[group[slice_rows]])
         factor = np.minimum(factor, 1.0)  # a raise's extra traffic is not counted on top
         repriced = as_proposed[name] * factor[:, None]
+        # what a campaign's slices take away together never exceeds what it still has
+        # (regions and hours overlap; under a deep cut the ratio lags the plan by a solve)
+        slice_group = group[slice_rows]
+        taken = -np.bincount(slice_group, np.minimum(repriced[:, 1], 0.0), minlength=n_groups)
+        left = np.bincount(group[bought], planned, minlength=n_groups)
+        cap = np.divide(left, taken, out=np.ones(n_groups), where=taken > left)
+        repriced = np.where(repriced < 0, repriced * cap[slice_group][:, None], repriced)
         changed |= not np.allclose(repriced, values[slice_rows], rtol=0.01, atol=1e-6)
         values[slice_rows] = repriced
     return changed

@@ -90,8 +90,11 @@ def shop_budget_line(decision: Decision) -> list[str]:
     line = (f"shop budget {_money(decision.shop_budget)} (planned to "
             f"{_money(decision.shop_planned_budget)}): cost after {_money(spent)}")
     if spent > decision.shop_budget * (1 + 1e-9):
-        return [line + "  !! limit not met: the pinned bids and the nightly change limit "
-                "allow no plan within it"]
+        why = ("the pinned bids and the nightly change limit allow no plan within it"
+               if not decision.feasible else
+               "at the plan's own bids, its crowd, region and hour actions save less than "
+               "the solve counted")
+        return [line + "  !! limit not met: " + why]
     return [line + ("; held by the shop budget" if decision.shop_binds else "")]
 
 
