@@ -493,4 +493,9 @@ def test_sample_run_for_profit_takes_regions_and_hours_too(tmp_path):
     # a rejected row changes nothing on upload (proposed = current) and says what was asked
     rejected = recs[recs["reason"].str.contains("; rejected")]
     assert len(rejected) and (rejected["proposed"] == rejected["current"]).all()
+    assert (rejected["change_pct"] == 0).all()
+    # a rejected slice shows the forecast of what stays, not of the rejected value
+    slices = rejected[rejected["action"].isin(["set_hour_discount", "exclude_region",
+                                               "set_crowd_premium"])]
+    assert len(slices) and (slices["exp_cost"] > 0).all()
     assert rejected["reason"].str.contains(r"\(asked [\d.]+\)$", regex=True).all()

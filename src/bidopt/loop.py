@@ -231,10 +231,17 @@ def recommendations_frame(decision: Decision, date: dt.date, include_rejected: b
         asked = pd.to_numeric(rejected["proposed"], errors="coerce").map(
             lambda v: "" if pd.isna(v) else f" (asked {v:g})")
         rejected = rejected.assign(
-            date=date.isoformat(), proposed=rejected["current"],
+            date=date.isoformat(), proposed=rejected["current"], change_pct=0.0,
             reason=(rejected["reason"].astype(str) + "; " + rejected["decision"].astype(str)
                     + asked),
         )
+        # the forecast of what stays (a slice's as it is), not of the rejected value
+        for name in ("clicks", "cost", "gmv"):
+            base = f"base_{name}"
+            rejected[f"exp_{name}"] = (pd.to_numeric(rejected[base], errors="coerce")
+                                       if base in rejected else np.nan)
+        cost = rejected["exp_cost"]
+        rejected["exp_roi"] = rejected["exp_gmv"] / cost.where(cost > 0)
         actions = pd.concat([actions, rejected], ignore_index=True)
     return actions.reindex(columns=list(RECOMMENDATION_COLUMNS))
 
