@@ -483,12 +483,23 @@ def _report_repriced_slices(judged: pd.DataFrame, outcome: dict[str, np.ndarray]
         return
     index = judged.index[on_slice]
     item = rows[on_slice] - first_slice
+    repriced = np.zeros(len(index), dtype=bool)
     for name, before in as_proposed.items():
         after = outcome[name][first_slice:, 1]
         factor = np.divide(after, before, out=np.ones_like(after), where=np.abs(before) > 1e-12)
+        repriced |= np.abs(factor[item] - 1) > 0.01
         for column in (f"base_{name}", f"exp_{name}"):
             if column in judged:
                 judged.loc[index, column] = pd.to_numeric(judged.loc[index, column]) * factor[item]
+    if repriced.any() and {"exp_cost", "exp_gmv"} <= set(judged.columns):
+        # the strategy's reason quotes today's bids; the row's figures are the plan's
+        where = index[repriced]
+        cost = pd.to_numeric(judged.loc[where, "exp_cost"]).to_numpy(float)
+        gmv = pd.to_numeric(judged.loc[where, "exp_gmv"]).to_numpy(float)
+        roi = [f" (ROI {g / c:.2f})" if c > 0 else "" for g, c in zip(gmv, cost, strict=True)]
+        judged.loc[where, "reason"] = [
+            f"{r}; figures rescaled to the traffic the plan's bids buy{q}"
+            for r, q in zip(judged.loc[where, "reason"].astype(str), roi, strict=True)]
 
 
 def _floor_weights(ctx: RunContext, entities: pd.DataFrame, planned_over_floor: np.ndarray,
