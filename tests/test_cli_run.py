@@ -364,3 +364,17 @@ def test_bids_outside_the_configured_bounds_are_named(shop_files, tmp_path):
     result = run_cli("run", "--config", str(config), "--date", NIGHT, "--dry-run")
     assert result.exit_code == 0, result.output  # crowd_premium's base cuts stay in bounds
     assert re.search(r"note: \d+ keywords bid outside the config's bid bounds today", result.output)
+
+
+def test_a_campaign_without_orders_is_named_in_a_note(shop, tmp_path):
+    from bidopt.simulate import write_shop
+
+    files = write_shop(shop, tmp_path / "shop")
+    report = shop.keyword_report.copy()
+    campaign = report["campaign"].iloc[0]
+    report.loc[report["campaign"] == campaign, ["orders", "gmv"]] = 0
+    report.to_csv(files["keyword_report"], index=False)
+    config = write_config(tmp_path, files)
+    result = run_cli("run", "--config", str(config), "--date", NIGHT, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert f"note: no orders in the window for '{campaign}'" in result.output

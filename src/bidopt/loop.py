@@ -213,6 +213,12 @@ def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progr
     )
     campaigns = campaign_limits(config, sorted(state["campaign"].unique()))
     notes += unknown_campaign_notes(config, list(campaigns["campaign"]))
+    sums = state.groupby("campaign")[["cost", "orders"]].sum()
+    no_orders = sums[(sums["orders"] <= 0) & (sums["cost"] > 0)].index.tolist()
+    if no_orders:
+        notes.append(f"no orders in the window for {', '.join(map(repr, no_orders[:5]))}"
+                     f"{' and more' if len(no_orders) > 5 else ''}: nothing shows their keywords "
+                     "pay, so the plan cuts or pauses them to meet the floor")
     campaigns["roi_se"] = campaigns["campaign"].map(roi_standard_error(history["keywords"]))
     return RunContext(
         date=date, config=config, history=history, keywords=state, items=inputs.items,

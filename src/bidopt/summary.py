@@ -48,7 +48,10 @@ def _width(text: str) -> int:
 
 
 def _money(value: float) -> str:
-    return f"{value:,.2f}" if math.isfinite(value) else "-"
+    """Two decimals; a sum too wide for its column (a budget of 1e9) in short form."""
+    if not math.isfinite(value):
+        return "-"
+    return f"{value:,.2f}" if abs(value) < 1e8 else f"{value:.3g}"
 
 
 def _roi(value: float) -> str:
