@@ -200,6 +200,22 @@ def test_a_premium_in_force_that_no_longer_pays_comes_down_even_with_evidence(ct
     assert not (proposals["action"] == "set_bid").any()
 
 
+def test_a_premium_set_on_one_item_is_that_item_s_current_premium(ctx):
+    """Last night's plan set premiums per item x crowd; the config says so per item, and an
+    item's own entry wins over the crowd's value for every item."""
+    effects = ctx.model.crowd_effects_
+    item, crowd = effects[["item", "crowd"]].iloc[0]
+    given = {crowd: 10.0, str(item): {crowd: 250.0}}
+    current = crowd_premium._premiums_in_force(effects, given)
+    mine = ((effects["item"] == item) & (effects["crowd"] == crowd)).to_numpy()
+    assert (current[mine] == 250).all()
+    assert (current[~mine & (effects["crowd"] == crowd).to_numpy()] == 10).all()
+    assert (current[(effects["crowd"] != crowd).to_numpy()] == 0).all()
+    proposals = crowd_premium.propose(ctx, crowd_premium.CrowdPremiumParams(current_premiums=given))
+    row = proposals[(proposals["item"] == item) & (proposals["crowd"] == crowd)]
+    assert row.empty or row["current"].iloc[0] == 250
+
+
 def test_crowd_premiums_carry_their_slice_forecast(ctx):
     proposals = crowd_premium.propose(ctx, crowd_premium.CrowdPremiumParams())
     premiums = proposals[proposals["action"] == "set_crowd_premium"]

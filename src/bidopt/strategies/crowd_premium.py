@@ -43,9 +43,10 @@ class CrowdPremiumParams(StrategyParams):
         description="Largest change of one premium in one night, in points: the model has "
         "not seen bids far above today's, so premiums climb as evidence arrives.",
     )
-    current_premiums: dict[str, float] = Field(
+    current_premiums: dict[str, float | dict[str, float]] = Field(
         default_factory=dict,
-        description="Premiums in force today by crowd name, % (reports do not carry them).",
+        description="Premiums in force today, % (reports do not carry them): {crowd: %} for "
+        "every item, or {item: {crowd: %}} for one item; an item's own entry wins.",
     )
     base_bid_cut_pct: float = Field(
         10.0, ge=0, lt=100,
@@ -112,7 +113,7 @@ def propose(context: RunContext, params: CrowdPremiumParams) -> pd.DataFrame:
     step_ok = np.hstack([np.ones((len(crowds), 1), bool), d_gmv >= target * d_cost])
     meets = (roi >= target) & np.logical_and.accumulate(step_ok, axis=1)
 
-    current = crowds["crowd"].astype(str).map(params.current_premiums).fillna(0.0).to_numpy(float)
+    current = _premiums_in_force(crowds, params.current_premiums)
     current_col = np.abs(grid[None, :] - current[:, None]).argmin(axis=1)
     evidence = ((crowds["clicks"].to_numpy(float) >= params.min_clicks)
                 & (crowds["value_per_click_mult_low"].to_numpy(float) >= params.min_value_ratio))
@@ -166,6 +167,17 @@ def propose(context: RunContext, params: CrowdPremiumParams) -> pd.DataFrame:
             drop[r] | (grid[col] <= 0), strict=True)
     ]
     return pd.concat([out, _base_cuts(context, params, out)], ignore_index=True)
+
+
+def _premiums_in_force(crowds: pd.DataFrame, given: dict) -> np.ndarray:
+    """Each item x crowd's premium today: the item's own entry, else the crowd's, else 0."""
+    for_all = {c: v for c, v in given.items() if not isinstance(v, dict)}
+    per_item = {(item, c): v for item, table in given.items() if isinstance(table, dict)
+                for c, v in table.items()}
+    crowd = crowds["crowd"].astype(str)
+    own = pd.Series(list(zip(crowds["item"].astype(str), crowd, strict=True)),
+                    index=crowds.index).map(per_item)
+    return own.fillna(crowd.map(for_all)).fillna(0.0).to_numpy(float)
 
 
 def _base_cuts(context: RunContext, params: CrowdPremiumParams, premiums: pd.DataFrame) -> pd.DataFrame:
