@@ -357,3 +357,28 @@ def test_cost_without_clicks_is_a_warning_with_its_rows(tmp_path: Path) -> None:
             "2024-01-01,A,k,10,0,3.5,0,0\n2024-01-01,A,j,10,1,0.5,0,0\n")
     _, problems = load(tmp_path, text)
     assert [(p.row, p.column, p.severity) for p in problems] == [(2, "花费", "warning")]
+
+
+def test_google_phone_and_tablet_rows_are_one_mobile_row_not_duplicates(tmp_path: Path) -> None:
+    text = ("Day,Campaign,Ad group,Keyword,Match type,Device,Max. CPC,Impr.,Clicks,Cost,"
+            "Conversions,Conv. value\n"
+            "2026-11-20,Search,AG1,running shoes,Exact match,Mobile phones,1.00,100,10,8.00,1,50\n"
+            "2026-11-20,Search,AG1,running shoes,Exact match,Tablets with full browsers,1.00,20,"
+            "2,1.60,0,0\n"
+            "2026-11-20,Search,AG1,running shoes,Exact match,Computers,1.00,50,5,4.00,1,50\n")
+    frame, problems = load(tmp_path, text)
+    assert errors(problems) == []
+    kw = split_report_grains([frame])["keywords"].set_index("platform")
+    assert kw.loc["mobile", "clicks"] == 12 and kw.loc["mobile", "cost"] == pytest.approx(9.6)
+    assert kw.loc["pc", "clicks"] == 5
+
+
+def test_a_row_spanning_several_days_is_an_error(tmp_path: Path) -> None:
+    """Amazon's summary export: one row per target over 14 days, read as one day, would count
+    its spend fourteen times over."""
+    text = ("Start Date,End Date,Campaign Name,Ad Group Name,Targeting,Impressions,Clicks,Spend,"
+            "7 Day Total Orders (#),7 Day Total Sales\n"
+            '"Nov 20, 2026","Dec 03, 2026",SP,AG,yoga mat,1000,30,15.00,2,60.00\n')
+    _, problems = load(tmp_path, text)
+    (problem,) = errors(problems)
+    assert "2026-11-20 .. 2026-12-03, not one day" in problem.message and problem.row == 2

@@ -30,9 +30,11 @@ MONEY_COLUMNS = frozenset({"cost", "gmv", "bid", "price", "unit_cost", "market_c
 # Header suffixes that give the unit of a money column: 花费(分) is in hundredths.
 UNIT_SUFFIXES = {"分": 0.01, "元": 1.0, "micros": 1e-6}
 PERCENT_COLUMNS = frozenset({"market_ctr", "market_cvr"})
-# Ignored columns that still shape the rows: match type and Amazon's search term.
+# Ignored columns that still shape the rows: match type, Amazon's search term, and an end
+# date (a row spanning several days is not a daily report).
 MATCH_TYPE_KEYS = frozenset({"matchtype", "criteriontype"})
 SEARCH_TERM_KEYS = frozenset({"customersearchterm", "searchterm"})
+END_DATE_KEYS = frozenset({"enddate", "结束日期"})
 
 
 @dataclass(frozen=True)

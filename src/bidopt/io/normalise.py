@@ -16,6 +16,7 @@ from bidopt.io.aliases import COLUMN_ALIASES
 from bidopt.io.crosscheck import cross_check_ratios
 from bidopt.io.grains import group_ids, split_report_grains
 from bidopt.io.headers import (
+    END_DATE_KEYS,
     KIND_COLUMNS,
     KIND_REQUIRED,
     MATCH_TYPE_KEYS,
@@ -119,7 +120,13 @@ def normalise_table(raw: pd.DataFrame, kind: str, file: str) -> tuple[pd.DataFra
             frame["keyword"] = with_match_type(frame["keyword"], cells[match_type])
         search_term = side_column(headers, SEARCH_TERM_KEYS)
         extra = None if search_term is None else cells[search_term].str.strip()
+        device = _merged_devices(cells, sources)
+        if device is not None:
+            extra = device if extra is None else extra + "\x1f" + device
         _check_report(frame, sources, log, extra)
+        end_date = side_column(headers, END_DATE_KEYS)
+        if end_date is not None and "date" in sources:
+            _check_one_day_per_row(frame, cells[end_date], sources, log)
         problems += cross_check_ratios(frame, cells, headers, row_numbers, file)
     elif kind == "items":
         _check_items(frame, sources, log)
@@ -269,6 +276,36 @@ def _check_negative(
             lambda p, v=values, n=name: f"negative {n} {v[p]:g}",
             expected="0 or more",
         )
+
+
+def _merged_devices(cells: pd.DataFrame, sources: dict[str, SourceColumn]) -> pd.Series | None:
+    """The device column where several of its values are one platform (Google's "Mobile
+    phones" and "Tablets with full browsers" are both mobile): rows apart only in it are
+    summed later, not duplicates. None where each platform has one spelling (the usual case;
+    checked on the distinct values, so a large report pays nothing)."""
+    if "platform" not in sources:
+        return None
+    device = cells[sources["platform"].position]
+    spellings = pd.Series(device.unique(), dtype=str).str.strip().drop_duplicates()
+    platforms, _ = parse_platforms(spellings)
+    if platforms.nunique() == len(spellings):
+        return None
+    return device.str.strip()
+
+
+def _check_one_day_per_row(frame: pd.DataFrame, end: pd.Series,
+                           sources: dict[str, SourceColumn], log: ProblemLog) -> None:
+    """A summary export (Amazon's Start Date / End Date over 14 days) is not a daily report:
+    read as one day, its spend would count fourteen times over."""
+    last, bad = parse_dates(end)
+    start = frame["date"].to_numpy()
+    log.rows(
+        ~bad & ~np.isnat(start) & (last != start),
+        sources["date"].header,
+        lambda p: (f"the row covers {pd.Timestamp(start[p]):%Y-%m-%d} .. "
+                   f"{pd.Timestamp(last[p]):%Y-%m-%d}, not one day"),
+        expected="one row per day: export the report by day (time unit: daily)",
+    )
 
 
 def _check_duplicates(
