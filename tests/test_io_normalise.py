@@ -60,6 +60,16 @@ def test_amazon_headers_with_trailing_spaces(tmp_path: Path) -> None:
     assert row["gmv"] == pytest.approx(1099.5) and row["orders"] == 3
 
 
+def test_the_standard_amazon_columns_bidopt_does_not_use_raise_no_warning(tmp_path: Path) -> None:
+    text = ("Date,Campaign Name,Ad Group Name,Targeting,Impressions,Clicks,Click-Thru Rate (CTR),"
+            "Spend,7 Day Total Sales,7 Day Total Orders (#),7 Day Total Units (#),"
+            "7 Day Conversion Rate,7 Day Advertised SKU Units (#),7 Day Other SKU Units (#),"
+            "7 Day Advertised SKU Sales,7 Day Other SKU Sales,Currency code\n"
+            '"Nov 20, 2026",SP,AG,yoga mat,100,3,3%,1.50,20,1,1,33%,1,0,20,0,USD\n')
+    _, problems = load(tmp_path, text)
+    assert problems == []
+
+
 def test_amazon_dates_as_the_console_writes_them(tmp_path: Path) -> None:
     text = (
         "Date,Campaign Name,Ad Group Name,Targeting,Impressions,Clicks,Spend,"

@@ -92,6 +92,16 @@ DERIVED_COLUMNS: tuple[str, ...] = (
     "Match Type",
     "Customer Search Term",
     "Currency",
+    "Currency code",
+    "Click-Thru Rate (CTR)",
+    "7 Day Conversion Rate",
+    "7 Day Total Units (#)",
+    "7 Day Advertised SKU Units (#)",
+    "7 Day Other SKU Units (#)",
+    "7 Day Advertised SKU Sales",
+    "7 Day Other SKU Sales",
+    "Conv. value / cost",
+    "Cost / conv.",
 )
 
 # Identifier and settings columns of the exports in DOMAIN.md that bidopt does not use;
