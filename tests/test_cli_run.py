@@ -378,3 +378,21 @@ def test_a_campaign_without_orders_is_named_in_a_note(shop, tmp_path):
     result = run_cli("run", "--config", str(config), "--date", NIGHT, "--dry-run")
     assert result.exit_code == 0, result.output
     assert f"note: no orders in the window for '{campaign}'" in result.output
+
+
+def test_option_names_that_match_nothing_are_named(shop, shop_files, tmp_path):
+    """A crowd misspelt in current_premiums, a keyword not bought, a campaign not in the
+    reports: each would be ignored without a word."""
+    campaign = shop.keyword_report["campaign"].iloc[0]
+    config = write_config(tmp_path, shop_files, strategies={
+        "crowd_premium": {"current_premiums": {"收藏加购人群x": 30}},
+        "top3_quality": {"keywords": ["no such keyword"]},
+        "region_exclusion": {"strongholds": {campaign + "?": ["北京"]}},
+    })
+    result = run_cli("run", "--config", str(config), "--date", NIGHT, "--dry-run")
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert ("crowd_premium: crowd_premium.current_premiums names '收藏加购人群x', not in the "
+            "reports: ignored") in text
+    assert "top3_quality: top3_quality.keywords names 'no such keyword'" in text
+    assert f"region_exclusion: region_exclusion.strongholds names '{campaign}?'" in text

@@ -5,7 +5,7 @@ The public API for plugin authors is re-exported here.
 
 from bidopt.errors import BidoptError, ConfigError, DataError, PluginError, Problem
 from bidopt.hookspecs import HOOK_VERSION, hookimpl
-from bidopt.strategy import Strategy, StrategyParams, no_proposals
+from bidopt.strategy import Strategy, StrategyParams, no_proposals, with_notes
 
 __version__ = "0.1.0"
 
@@ -21,4 +21,5 @@ __all__ = [
     "__version__",
     "hookimpl",
     "no_proposals",
+    "with_notes",
 ]

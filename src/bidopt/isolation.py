@@ -269,6 +269,8 @@ def collect_proposals(ctx: RunContext, registry: Registry, params: dict, *, stri
             failures.append(message)
             continue
         frames.append(checked.assign(strategy=name))
+        if isinstance(raw, pd.DataFrame):  # ``with_notes``: shown in the run's summary
+            ctx.warnings.extend(f"{name}: {note}" for note in raw.attrs.get("notes", []))
         if checked.empty:  # say why, when the strategy said (``no_proposals(why)``)
             why = raw.attrs.get("why", "") if isinstance(raw, pd.DataFrame) else ""
             quiet.append(f"{name} ({why})" if why else name)

@@ -47,3 +47,22 @@ def no_proposals(why: str = "") -> pd.DataFrame:
     if why:
         frame.attrs["why"] = why
     return frame
+
+
+def with_notes(frame: pd.DataFrame, *notes: str) -> pd.DataFrame:
+    """``frame`` with notes for the run's summary, e.g. an option that names a crowd the
+    reports do not hold (a typo would otherwise be ignored without a word)."""
+    kept = [note for note in notes if note]
+    if kept:
+        frame.attrs["notes"] = [*frame.attrs.get("notes", []), *kept]
+    return frame
+
+
+def unknown_names(option: str, given, known) -> str:
+    """A note naming the entries of ``option`` that match nothing in ``known`` ("" if none)."""
+    known = set(map(str, known))
+    missing = sorted({str(name) for name in given} - known)
+    if not missing:
+        return ""
+    shown = ", ".join(repr(m) for m in missing[:5]) + (" and more" if len(missing) > 5 else "")
+    return f"{option} names {shown}, not in the reports: ignored"

@@ -22,7 +22,7 @@ from pydantic import Field
 
 from bidopt.context import KEYWORD_KEYS, RunContext
 from bidopt.hookspecs import hookimpl
-from bidopt.strategy import Strategy, StrategyParams, no_proposals
+from bidopt.strategy import Strategy, StrategyParams, no_proposals, unknown_names, with_notes
 
 
 class CrowdPremiumParams(StrategyParams):
@@ -82,6 +82,23 @@ def _item_curves(context: RunContext, item_keys: pd.DataFrame, premiums: np.ndar
 
 
 def propose(context: RunContext, params: CrowdPremiumParams) -> pd.DataFrame:
+    return with_notes(_propose(context, params), *_unknown_premium_names(context, params))
+
+
+def _unknown_premium_names(context: RunContext, params: CrowdPremiumParams) -> list[str]:
+    """current_premiums entries that match no crowd (or item) of the crowd report."""
+    effects = getattr(context.model, "crowd_effects_", None)
+    if effects is None or len(effects) == 0 or not params.current_premiums:
+        return []
+    given = params.current_premiums
+    items = [k for k, v in given.items() if isinstance(v, dict)]
+    crowds = [k for k, v in given.items() if not isinstance(v, dict)]
+    crowds += [c for k in items for c in given[k]]
+    return [unknown_names("crowd_premium.current_premiums", crowds, effects["crowd"]),
+            unknown_names("crowd_premium.current_premiums", items, effects["item"])]
+
+
+def _propose(context: RunContext, params: CrowdPremiumParams) -> pd.DataFrame:
     effects = getattr(context.model, "crowd_effects_", None)
     if effects is None or len(effects) == 0 or len(context.keywords) == 0:
         return no_proposals("no crowd report rows among the sources")

@@ -18,7 +18,7 @@ from pydantic import Field
 from bidopt.context import KEYWORD_KEYS, RunContext
 from bidopt.hookspecs import hookimpl
 from bidopt.schema import ALL
-from bidopt.strategy import Strategy, StrategyParams, no_proposals
+from bidopt.strategy import Strategy, StrategyParams, no_proposals, unknown_names, with_notes
 
 SHIPPING_REGIONS = ["内蒙古", "甘肃", "青海", "宁夏", "新疆", "西藏"]
 
@@ -122,6 +122,16 @@ def _region_history(ctx: RunContext, params: RegionExclusionParams) -> pd.DataFr
 
 
 def propose(context: RunContext, params: RegionExclusionParams) -> pd.DataFrame:
+    # regions are not checked: an excluded region shows no traffic in the reports
+    campaigns = context.keywords["campaign"]
+    return with_notes(
+        _propose(context, params),
+        unknown_names("region_exclusion.strongholds", params.strongholds, campaigns),
+        unknown_names("region_exclusion.currently_excluded", params.currently_excluded, campaigns),
+    )
+
+
+def _propose(context: RunContext, params: RegionExclusionParams) -> pd.DataFrame:
     effects = getattr(context.model, "region_effects_", None)
     history = _region_history(context, params)
     if effects is None or len(effects) == 0 or len(history) == 0:

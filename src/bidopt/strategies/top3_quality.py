@@ -39,7 +39,7 @@ from pydantic import Field
 
 from bidopt.context import KEYWORD_KEYS, RunContext
 from bidopt.hookspecs import hookimpl
-from bidopt.strategy import Strategy, StrategyParams, no_proposals
+from bidopt.strategy import Strategy, StrategyParams, no_proposals, unknown_names, with_notes
 
 
 class Top3QualityParams(StrategyParams):
@@ -119,6 +119,11 @@ def _bid_grid(context: RunContext, params: Top3QualityParams,
 
 
 def propose(context: RunContext, params: Top3QualityParams) -> pd.DataFrame:
+    return with_notes(_propose(context, params), unknown_names(
+        "top3_quality.keywords", params.keywords, context.keywords["keyword"]))
+
+
+def _propose(context: RunContext, params: Top3QualityParams) -> pd.DataFrame:
     if len(context.keywords) == 0:
         return no_proposals()
     chosen = _chosen(context, params).reset_index(drop=True)
