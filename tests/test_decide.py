@@ -388,3 +388,11 @@ def test_a_tiny_shop_budget_never_shows_negative_spend(shop_files):
                               "region_exclusion": {}})
     campaigns = result.decision.campaigns
     assert (campaigns["cost_after"] >= -1e-9).all() and (campaigns["gmv_after"] >= -1e-9).all()
+
+
+def test_a_bid_off_the_step_is_kept_as_it_is(shop_files):
+    """With a step of 0.1 today's bids (1.23...) are off the grid: keeping one is no change."""
+    result = plan(shop_files, constraints={"roi_floor": 0.5}, strategies={},
+                  optimiser={"bids": "proposals"},
+                  bids={"mobile": {"step": 0.1}, "pc": {"step": 0.1}})
+    assert result.recommendations.empty

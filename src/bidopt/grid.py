@@ -36,13 +36,14 @@ def bid_grid(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Levels (n, L) around each current bid, their validity, and the baseline column.
 
-    The middle column is the current bid put on the grid and within bounds (the "keep"
-    choice). Other columns spread evenly across the nightly change limit, rounded toward
+    The middle column is the current bid within bounds (the "keep" choice), as it is even
+    off the step: the platform took it, and snapping it would make "keep" a change (0.06 ->
+    0.10 with a step of 0.1). Other columns spread evenly across the nightly change limit, rounded toward
     the current bid so that no level exceeds the limit; duplicates from rounding are
     marked invalid.
     """
     lo, hi, step = platform_rules(config, platform)
-    base = np.clip(snap(current, step), lo, hi)
+    base = np.clip(np.round(current, 10), lo, hi)
     limit = config.bids.max_change_pct / 100.0
     rel = np.linspace(-limit, limit, n_levels)
     raw = current[:, None] * (1.0 + rel[None, :])
