@@ -142,3 +142,24 @@ def test_the_console_command_reports_skipped_rows_as_one_plain_warning(tmp_path)
     warning = [line for line in done.stderr.splitlines() if "amazon_bulk_csv" in line]
     assert warning and warning[0].startswith("warning: amazon_bulk_csv: "), done.stderr
     assert "_execution.py" not in done.stderr and "hook_impl" not in done.stderr
+
+
+def download_file(tmp_path, rows: list[dict]):
+    """A bulk file as downloaded from the account: Keyword rows of campaign Shoes, ad group
+    Runners unless a row says otherwise."""
+    base = {"Product": "Sponsored Products", "Entity": "Keyword", "Campaign ID": "111",
+            "Ad Group ID": "222", "Campaign Name": "Shoes", "Ad Group Name": "Runners"}
+    path = tmp_path / "download.csv"
+    pd.DataFrame([{**base, **row} for row in rows]).to_csv(path, index=False)
+    return read_ids(path)
+
+
+def test_a_skipped_recommendation_is_counted_once_not_once_per_match_type(tmp_path):
+    ids = download_file(tmp_path, [
+        {"Keyword ID": "333", "Keyword Text": "running shoes", "Match Type": "exact"},
+        {"Keyword ID": "334", "Keyword Text": "running shoes", "Match Type": "phrase"},
+    ])
+    sheet = to_bulk_rows(recs({}, {"action": "pause_keyword", "proposed": 0.0}), ids)
+    assert sheet.rows.empty
+    assert sheet.skipped == {"set_bid (several match types in the bulk file)": 1,
+                             "pause_keyword (several match types in the bulk file)": 1}

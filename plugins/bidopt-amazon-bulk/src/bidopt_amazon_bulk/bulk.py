@@ -107,17 +107,20 @@ def to_bulk_rows(recommendations: pd.DataFrame, ids: pd.DataFrame | None = None,
     actions = actions.assign(match_type=default_match_type, campaign_id=actions["campaign"],
                              ad_group_id=actions["item"], keyword_id="")
     if ids is not None and len(ids):
+        # _rec numbers the recommendations: the merge gives a recommendation one row per
+        # match type of its words in the bulk file, and skips are counted per recommendation
         found = actions.drop(columns=["match_type", "campaign_id", "ad_group_id", "keyword_id"]
+                             ).assign(_rec=np.arange(len(actions))
                              ).merge(ids, on=["campaign", "item", "keyword"], how="left")
         updates = found["action"] != "add_keyword"
-        ambiguous = found[updates].duplicated(["campaign", "item", "keyword", "action"], keep=False)
+        ambiguous = updates & found["_rec"].duplicated(keep=False)
         missing = updates & found["keyword_id"].isna()
-        for reason, mask in (("several match types in the bulk file", ambiguous.reindex(found.index, fill_value=False)),
+        for reason, mask in (("several match types in the bulk file", ambiguous),
                              ("no Keyword ID in the bulk file", missing)):
-            for action, n in found.loc[mask, "action"].value_counts().items():
+            counted = found[mask].drop_duplicates("_rec")
+            for action, n in counted["action"].value_counts().items():
                 skipped[f"{action} ({reason})"] += int(n)
-        keep = ~(ambiguous.reindex(found.index, fill_value=False) | missing)
-        found = found[keep].drop_duplicates(["campaign", "item", "keyword", "action"])
+        found = found[~(ambiguous | missing)].drop_duplicates("_rec").drop(columns="_rec")
         found["match_type"] = found["match_type"].fillna(default_match_type)
         # a new keyword goes into the existing campaign and ad group: their IDs, found on
         # any keyword of that ad group (or campaign) in the bulk file
