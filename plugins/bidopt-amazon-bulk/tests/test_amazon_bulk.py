@@ -163,3 +163,37 @@ def test_a_skipped_recommendation_is_counted_once_not_once_per_match_type(tmp_pa
     assert sheet.rows.empty
     assert sheet.skipped == {"set_bid (several match types in the bulk file)": 1,
                              "pause_keyword (several match types in the bulk file)": 1}
+
+
+def test_bidopts_match_type_notation_gives_keyword_text_and_match_type():
+    sheet = to_bulk_rows(recs(
+        {"keyword": "[running shoes]"},
+        {"keyword": '"trail shoes"'},
+        {"keyword": "barefoot shoes"},
+        {"keyword": "[canvas tote]", "action": "add_keyword", "current": None, "proposed": 0.5},
+    ), default_match_type="broad")
+    assert sheet.rows[["Keyword Text", "Match Type"]].values.tolist() == [
+        ["running shoes", "exact"], ["trail shoes", "phrase"], ["barefoot shoes", "broad"],
+        ["canvas tote", "exact"]]
+    plain = to_bulk_rows(recs({"keyword": "barefoot shoes"}))
+    assert plain.rows["Match Type"].tolist() == ["exact"]  # the default for plain words
+
+
+def test_keywords_find_their_ids_by_text_and_match_type(tmp_path):
+    ids = download_file(tmp_path, [
+        {"Keyword ID": "333", "Keyword Text": "running shoes", "Match Type": "Exact"},
+        {"Keyword ID": "334", "Keyword Text": "running shoes", "Match Type": "Phrase"},
+        {"Keyword ID": "335", "Keyword Text": "running shoes", "Match Type": "Broad"},
+        {"Keyword ID": "336", "Keyword Text": "trail shoes", "Match Type": "phrase"},
+    ])
+    sheet = to_bulk_rows(recs(
+        {"keyword": "[running shoes]", "proposed": 1.1},
+        {"keyword": '"running shoes"', "proposed": 1.2},
+        {"keyword": "running shoes", "proposed": 1.3},
+        {"keyword": "trail shoes", "proposed": 1.4},     # plain: the one match type there is
+        {"keyword": "[trail shoes]", "proposed": 1.5},   # not in the file in exact match
+    ), ids)
+    assert sheet.rows[["Keyword ID", "Keyword Text", "Match Type", "Bid"]].values.tolist() == [
+        ["333", "running shoes", "exact", "1.10"], ["334", "running shoes", "phrase", "1.20"],
+        ["335", "running shoes", "broad", "1.30"], ["336", "trail shoes", "phrase", "1.40"]]
+    assert sheet.skipped == {"set_bid (no Keyword ID in the bulk file)": 1}

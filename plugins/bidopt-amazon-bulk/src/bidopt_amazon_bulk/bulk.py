@@ -9,7 +9,9 @@ which Amazon allows. Value conventions:
 - ``Product`` = ``Sponsored Products``; ``Entity`` = ``Keyword``;
 - ``Operation`` = ``Create`` (new keyword) or ``Update`` (bid or state change);
 - ``State`` = ``enabled`` / ``paused`` (lower case, as in Amazon's downloads);
-- ``Match Type`` = ``exact`` / ``phrase`` / ``broad``;
+- ``Keyword Text`` / ``Match Type``: read from bidopt's keyword notation (see
+  ``split_match_type``): ``[x]`` is ``x`` in ``exact``, ``"x"`` is ``x`` in ``phrase``,
+  plain words take the match type the bulk file gives them or else the configured default;
 - ``Bid`` = a plain number with 2 decimals, in the marketplace currency;
 - ``Campaign ID`` / ``Ad Group ID`` / ``Keyword ID``: Amazon's IDs, looked up by name in a
   bulk file downloaded from the account (``ids``). A new keyword (``Create``) takes the
@@ -96,6 +98,23 @@ def _one_row_per_keyword(actions: pd.DataFrame, skipped: Counter) -> pd.DataFram
     return actions[~dropped]
 
 
+def split_match_type(keyword: pd.Series, default: str = "exact"
+                     ) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Read bidopt's keyword notation (``bidopt.io.parsing.with_match_type``): ``[x]`` is
+    ``x`` in exact match, ``"x"`` is ``x`` in phrase match; plain words (broad, or no match
+    type in the report) take ``default``. Returns the text, the match type and whether the
+    notation named the match type."""
+    keyword = keyword.astype(str).str.strip()
+    long = keyword.str.len() > 2
+    exact = long & keyword.str.startswith("[") & keyword.str.endswith("]")
+    phrase = long & keyword.str.startswith('"') & keyword.str.endswith('"')
+    marked = exact | phrase
+    text = keyword.where(~marked, keyword.str[1:-1].str.strip())
+    match_type = pd.Series(np.select([exact, phrase], ["exact", "phrase"], default),
+                           index=keyword.index, dtype=object)
+    return text, match_type, marked
+
+
 def to_bulk_rows(recommendations: pd.DataFrame, ids: pd.DataFrame | None = None,
                  default_match_type: str = "exact") -> BulkSheet:
     """Map bidopt actions onto bulk sheet Keyword rows; see the module docstring."""
@@ -104,14 +123,31 @@ def to_bulk_rows(recommendations: pd.DataFrame, ids: pd.DataFrame | None = None,
     for action, n in actions.loc[~actions["action"].isin(EXPRESSIBLE), "action"].value_counts().items():
         skipped[str(action)] += int(n)
     actions = _one_row_per_keyword(actions[actions["action"].isin(EXPRESSIBLE)], skipped)
-    actions = actions.assign(match_type=default_match_type, campaign_id=actions["campaign"],
-                             ad_group_id=actions["item"], keyword_id="")
+    text, match_type, marked = split_match_type(actions["keyword"], default_match_type)
+    actions = actions.assign(text=text, match_type=match_type, _marked=marked,
+                             campaign_id=actions["campaign"], ad_group_id=actions["item"],
+                             keyword_id="")
     if ids is not None and len(ids):
         # _rec numbers the recommendations: the merge gives a recommendation one row per
         # match type of its words in the bulk file, and skips are counted per recommendation
-        found = actions.drop(columns=["match_type", "campaign_id", "ad_group_id", "keyword_id"]
-                             ).assign(_rec=np.arange(len(actions))
-                             ).merge(ids, on=["campaign", "item", "keyword"], how="left")
+        base = actions.drop(columns=["campaign_id", "ad_group_id", "keyword_id"]
+                            ).assign(_rec=np.arange(len(actions)))
+        found = base.merge(ids.rename(columns={"keyword": "text", "match_type": "_file_type"}),
+                           on=["campaign", "item", "text"], how="left")
+        # [x] and "x" name their match type, and find only a keyword of that match type.
+        # Plain words are broad in bidopt's notation (or of no stated match type, where the
+        # report has none): the file's broad keyword where it has the words in several
+        # match types, else whatever match type it has them in.
+        file_type, plain = found["_file_type"], ~found["_marked"]
+        has_broad = (plain & file_type.eq("broad")).groupby(found["_rec"]).transform("any")
+        other = ((~plain & file_type.notna() & file_type.ne(found["match_type"]))
+                 | (plain & has_broad & file_type.ne("broad")))
+        found = found[~other]
+        lost = np.setdiff1d(np.arange(len(actions)), found["_rec"].to_numpy())
+        found = pd.concat([found, base.iloc[lost]], ignore_index=True
+                          ).sort_values("_rec", kind="stable", ignore_index=True)
+        found["match_type"] = found["_file_type"].fillna(found["match_type"])
+        found = found.drop(columns="_file_type")
         updates = found["action"] != "add_keyword"
         ambiguous = updates & found["_rec"].duplicated(keep=False)
         missing = updates & found["keyword_id"].isna()
@@ -121,7 +157,6 @@ def to_bulk_rows(recommendations: pd.DataFrame, ids: pd.DataFrame | None = None,
             for action, n in counted["action"].value_counts().items():
                 skipped[f"{action} ({reason})"] += int(n)
         found = found[~(ambiguous | missing)].drop_duplicates("_rec").drop(columns="_rec")
-        found["match_type"] = found["match_type"].fillna(default_match_type)
         # a new keyword goes into the existing campaign and ad group: their IDs, found on
         # any keyword of that ad group (or campaign) in the bulk file
         adds = (found["action"] == "add_keyword").to_numpy()
@@ -151,7 +186,7 @@ def to_bulk_rows(recommendations: pd.DataFrame, ids: pd.DataFrame | None = None,
     rows["State"] = np.where(action == "pause_keyword", "paused", "enabled")
     rows["Bid"] = np.where(action == "pause_keyword", "",
                            [f"{b:.2f}" if np.isfinite(b) else "" for b in bid])
-    rows["Keyword Text"] = actions["keyword"].to_numpy(str)
+    rows["Keyword Text"] = actions["text"].to_numpy(str)
     rows["Match Type"] = actions["match_type"].to_numpy(str)
     return BulkSheet(rows, skipped)
 
