@@ -197,3 +197,38 @@ def test_keywords_find_their_ids_by_text_and_match_type(tmp_path):
         ["333", "running shoes", "exact", "1.10"], ["334", "running shoes", "phrase", "1.20"],
         ["335", "running shoes", "broad", "1.30"], ["336", "trail shoes", "phrase", "1.40"]]
     assert sheet.skipped == {"set_bid (no Keyword ID in the bulk file)": 1}
+
+
+def test_bidopts_change_is_applied_to_the_real_bid_of_the_ids_file(tmp_path):
+    ids = download_file(tmp_path, [
+        {"Keyword ID": "331", "Keyword Text": "cut", "Match Type": "exact", "Bid": "0.50"},
+        {"Keyword ID": "332", "Keyword Text": "raise", "Match Type": "exact", "Bid": "0,50"},
+        {"Keyword ID": "333", "Keyword Text": "floor", "Match Type": "exact", "Bid": "0.03"},
+        {"Keyword ID": "334", "Keyword Text": "no bid", "Match Type": "exact", "Bid": ""},
+        {"Keyword ID": "335", "Keyword Text": "tiny", "Match Type": "exact", "Bid": "1.00"},
+    ])
+    sheet = to_bulk_rows(recs(
+        # a guessed current of 1.20 cut to 1.00 (-16.7%): the real 0.50 is cut, not raised
+        {"keyword": "cut", "current": 1.2, "proposed": 1.0},
+        {"keyword": "raise", "current": 1.0, "proposed": 1.2},
+        {"keyword": "floor", "current": 1.0, "proposed": 0.3},   # 0.009: Amazon's minimum
+        {"keyword": "no bid", "current": 1.0, "proposed": 0.8},  # no real bid: as proposed
+        {"keyword": "tiny", "current": 1.0, "proposed": 1.004},  # rounds to the real bid
+    ), ids)
+    assert sheet.rows[["Keyword Text", "Bid"]].values.tolist() == [
+        ["cut", "0.42"], ["raise", "0.60"], ["floor", "0.02"], ["no bid", "0.80"]]
+    assert sheet.skipped == {"set_bid (rounds to the real bid: no change)": 1}
+
+
+def test_rows_that_change_nothing_are_not_written(tmp_path):
+    """Rejected proposals (output.include_rejected) carry proposed = current."""
+    sheet = to_bulk_rows(recs(
+        {"current": 1.0, "proposed": 1.0},
+        {"keyword": "trail shoes", "action": "pause_keyword", "current": 0.7, "proposed": 0.7},
+        {"keyword": "barefoot shoes", "action": "add_keyword", "current": 0.0, "proposed": 0.0},
+        {"keyword": "road shoes", "current": 1.0, "proposed": 1.1},
+    ))
+    assert sheet.rows["Keyword Text"].tolist() == ["road shoes"]
+    assert sheet.skipped == {"set_bid (proposed = current: no change)": 1,
+                             "pause_keyword (proposed = current: no change)": 1,
+                             "add_keyword (proposed = current: no change)": 1}

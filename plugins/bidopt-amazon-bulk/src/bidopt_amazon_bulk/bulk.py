@@ -12,7 +12,9 @@ which Amazon allows. Value conventions:
 - ``Keyword Text`` / ``Match Type``: read from bidopt's keyword notation (see
   ``split_match_type``): ``[x]`` is ``x`` in ``exact``, ``"x"`` is ``x`` in ``phrase``,
   plain words take the match type the bulk file gives them or else the configured default;
-- ``Bid`` = a plain number with 2 decimals, in the marketplace currency;
+- ``Bid`` = a plain number with 2 decimals, in the marketplace currency: bidopt's
+  relative change applied to the keyword's real bid where the bulk file gives it (see
+  ``_bids``), else the proposed bid; rows with proposed = current are not written;
 - ``Campaign ID`` / ``Ad Group ID`` / ``Keyword ID``: Amazon's IDs, looked up by name in a
   bulk file downloaded from the account (``ids``). A new keyword (``Create``) takes the
   Campaign ID and Ad Group ID of its existing campaign and ad group from that file. Where
@@ -45,6 +47,7 @@ BULK_COLUMNS = (
     "Product Targeting Expression",
 )
 MATCH_TYPES = ("exact", "phrase", "broad")
+MIN_BID = 0.02  # Amazon's lowest Sponsored Products keyword bid
 EXPRESSIBLE = ("set_bid", "pause_keyword", "add_keyword")
 # Columns of a downloaded bulk file used to find IDs (names as Amazon spells them there;
 # downloads also carry "(Informational only)" name columns, used when present).
@@ -69,8 +72,16 @@ def _name_column(frame: pd.DataFrame, name: str) -> pd.Series:
     return frame[name]
 
 
+def _number(text: pd.Series) -> pd.Series:
+    """Amazon's bid cells: "0.75", or "0,75" in some marketplaces' downloads."""
+    text = text.astype(str).str.strip()
+    text = text.where(~text.str.fullmatch(r"\d+,\d+"), text.str.replace(",", ".", regex=False))
+    return pd.to_numeric(text, errors="coerce")
+
+
 def read_ids(path: Path) -> pd.DataFrame:
-    """Keyword rows of a downloaded bulk file: names, match type and the three IDs."""
+    """Keyword rows of a downloaded bulk file: names, match type, the three IDs and the
+    keyword's bid (NaN where the file has no ``Bid`` column or cell)."""
     path = Path(path)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         frame = pd.read_excel(path, sheet_name=SHEET_NAME, dtype=str)
@@ -84,6 +95,7 @@ def read_ids(path: Path) -> pd.DataFrame:
         "match_type": frame["Match Type"].str.strip().str.lower(),
         "campaign_id": frame["Campaign ID"], "ad_group_id": frame["Ad Group ID"],
         "keyword_id": frame["Keyword ID"],
+        "bid": _number(frame["Bid"]) if "Bid" in frame.columns else np.nan,
     }).reset_index(drop=True)
 
 
@@ -115,6 +127,27 @@ def split_match_type(keyword: pd.Series, default: str = "exact"
     return text, match_type, marked
 
 
+def _bids(actions: pd.DataFrame, skipped: Counter) -> tuple[pd.DataFrame, np.ndarray]:
+    """The Bid to write. bidopt's ``current`` is a guess where the reports have no bid
+    column (Amazon's have none), so where the IDs file gives the keyword's real bid, bidopt's
+    relative change is applied to it: real x proposed / current, rounded to the cent towards
+    the real bid (the change never exceeds bidopt's, so the nightly change limit holds) and
+    at least Amazon's minimum. A change that rounds away is not written."""
+    proposed = pd.to_numeric(actions["proposed"], errors="coerce").to_numpy(float)
+    current = pd.to_numeric(actions["current"], errors="coerce").to_numpy(float)
+    real = pd.to_numeric(actions["_real_bid"], errors="coerce").to_numpy(float)
+    scaled = ((actions["action"] == "set_bid").to_numpy() & np.isfinite(proposed)
+              & (real > 0) & (current > 0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cents = real * proposed / current * 100
+    cents = np.where(proposed > current, np.floor(cents + 1e-6), np.ceil(cents - 1e-6))
+    bid = np.where(scaled, np.maximum(cents / 100, MIN_BID), proposed)
+    same = scaled & np.isclose(bid, real)
+    for action, n in actions.loc[same, "action"].value_counts().items():
+        skipped[f"{action} (rounds to the real bid: no change)"] += int(n)
+    return actions[~same], bid[~same]
+
+
 def to_bulk_rows(recommendations: pd.DataFrame, ids: pd.DataFrame | None = None,
                  default_match_type: str = "exact") -> BulkSheet:
     """Map bidopt actions onto bulk sheet Keyword rows; see the module docstring."""
@@ -123,16 +156,24 @@ def to_bulk_rows(recommendations: pd.DataFrame, ids: pd.DataFrame | None = None,
     for action, n in actions.loc[~actions["action"].isin(EXPRESSIBLE), "action"].value_counts().items():
         skipped[str(action)] += int(n)
     actions = _one_row_per_keyword(actions[actions["action"].isin(EXPRESSIBLE)], skipped)
+    # proposed = current changes nothing (rejected proposals written with
+    # output.include_rejected): no row, or the upload would set the guessed current bid
+    current = pd.to_numeric(actions["current"], errors="coerce")
+    same = np.isclose(pd.to_numeric(actions["proposed"], errors="coerce"), current)
+    for action, n in actions.loc[same, "action"].value_counts().items():
+        skipped[f"{action} (proposed = current: no change)"] += int(n)
+    actions = actions[~same]
     text, match_type, marked = split_match_type(actions["keyword"], default_match_type)
     actions = actions.assign(text=text, match_type=match_type, _marked=marked,
                              campaign_id=actions["campaign"], ad_group_id=actions["item"],
-                             keyword_id="")
+                             keyword_id="", _real_bid=np.nan)
     if ids is not None and len(ids):
         # _rec numbers the recommendations: the merge gives a recommendation one row per
         # match type of its words in the bulk file, and skips are counted per recommendation
-        base = actions.drop(columns=["campaign_id", "ad_group_id", "keyword_id"]
+        base = actions.drop(columns=["campaign_id", "ad_group_id", "keyword_id", "_real_bid"]
                             ).assign(_rec=np.arange(len(actions)))
-        found = base.merge(ids.rename(columns={"keyword": "text", "match_type": "_file_type"}),
+        found = base.merge(ids.rename(columns={"keyword": "text", "match_type": "_file_type",
+                                               "bid": "_real_bid"}),
                            on=["campaign", "item", "text"], how="left")
         # [x] and "x" name their match type, and find only a keyword of that match type.
         # Plain words are broad in bidopt's notation (or of no stated match type, where the
@@ -172,8 +213,8 @@ def to_bulk_rows(recommendations: pd.DataFrame, ids: pd.DataFrame | None = None,
         found["ad_group_id"] = found["ad_group_id"].fillna(found["item"])
         found["keyword_id"] = found["keyword_id"].fillna("")
         actions = found
+    actions, bid = _bids(actions, skipped)
     action = actions["action"].to_numpy(str)
-    bid = pd.to_numeric(actions["proposed"], errors="coerce").to_numpy(float)
     rows = pd.DataFrame({column: "" for column in BULK_COLUMNS}, index=range(len(actions)))
     rows["Product"] = PRODUCT
     rows["Entity"] = "Keyword"
