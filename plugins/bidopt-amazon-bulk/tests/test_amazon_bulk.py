@@ -232,3 +232,19 @@ def test_rows_that_change_nothing_are_not_written(tmp_path):
     assert sheet.skipped == {"set_bid (proposed = current: no change)": 1,
                              "pause_keyword (proposed = current: no change)": 1,
                              "add_keyword (proposed = current: no change)": 1}
+
+
+def test_auto_and_product_targets_are_not_written_as_keywords():
+    sheet = to_bulk_rows(recs(
+        {},
+        {"keyword": "close-match"}, {"keyword": "Loose-Match"}, {"keyword": "substitutes"},
+        {"keyword": "complements", "action": "pause_keyword", "proposed": 0.0},
+        {"keyword": 'asin="B07XYZ1234"'}, {"keyword": 'asin-expanded="B07XYZ1234"'},
+        {"keyword": 'category="Running Shoes" price<50'},
+        {"keyword": 'asin="B07XYZ9999"', "action": "add_keyword", "current": None},
+        {"keyword": "brand new shoes"},   # a keyword, although it starts with a predicate name
+    ))
+    assert sheet.rows["Keyword Text"].tolist() == ["running shoes", "brand new shoes"]
+    assert sheet.skipped == {"set_bid (product or auto target: not a keyword)": 6,
+                             "pause_keyword (product or auto target: not a keyword)": 1,
+                             "add_keyword (product or auto target: not a keyword)": 1}

@@ -24,11 +24,13 @@ which Amazon allows. Value conventions:
 bidopt's ``item`` is the ad group. Amazon has no device-level keyword bid: a ``pc`` bid
 row is skipped when the same keyword has a ``mobile`` row (and used otherwise). Actions
 the sheet's Keyword entity cannot express (crowd premiums, regions, hour discounts) are
-skipped and counted.
+skipped and counted, and so are actions on auto-targeting groups (``close-match``, ...) and
+product targets (``asin="B07..."``, ``category="..."``, ...), which are not keywords.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +51,14 @@ BULK_COLUMNS = (
 MATCH_TYPES = ("exact", "phrase", "broad")
 MIN_BID = 0.02  # Amazon's lowest Sponsored Products keyword bid
 EXPRESSIBLE = ("set_bid", "pause_keyword", "add_keyword")
+# What Amazon's targeting reports show in the Targeting column for targets that are not
+# keywords: auto-targeting groups, and product targeting expressions (asin="B07...",
+# asin-expanded="B07...", category="..." brand="...", price<20, ...).
+AUTO_TARGETS = frozenset({"close-match", "loose-match", "substitutes", "complements"})
+PRODUCT_TARGET = re.compile(
+    r"(asin|category|brand|price|rating|prime-shipping-eligible|keyword-group)(-[a-z-]+)?\s*[=<>]",
+    re.IGNORECASE)
+NOT_A_KEYWORD = "product or auto target: not a keyword"
 # Columns of a downloaded bulk file used to find IDs (names as Amazon spells them there;
 # downloads also carry "(Informational only)" name columns, used when present).
 ID_KEYS = ("Campaign Name", "Ad Group Name", "Keyword Text")
@@ -148,6 +158,14 @@ def _bids(actions: pd.DataFrame, skipped: Counter) -> tuple[pd.DataFrame, np.nda
     return actions[~same], bid[~same]
 
 
+def is_target(keyword: pd.Series) -> pd.Series:
+    """Auto-targeting groups and product targets (the sheet's Product Targeting entity,
+    not a Keyword): true where ``keyword`` is one."""
+    text = keyword.astype(str).str.strip()
+    return (text.str.lower().isin(AUTO_TARGETS)
+            | text.map(lambda t: PRODUCT_TARGET.match(t) is not None).astype(bool))
+
+
 def to_bulk_rows(recommendations: pd.DataFrame, ids: pd.DataFrame | None = None,
                  default_match_type: str = "exact") -> BulkSheet:
     """Map bidopt actions onto bulk sheet Keyword rows; see the module docstring."""
@@ -155,7 +173,11 @@ def to_bulk_rows(recommendations: pd.DataFrame, ids: pd.DataFrame | None = None,
     actions = recommendations.copy()
     for action, n in actions.loc[~actions["action"].isin(EXPRESSIBLE), "action"].value_counts().items():
         skipped[str(action)] += int(n)
-    actions = _one_row_per_keyword(actions[actions["action"].isin(EXPRESSIBLE)], skipped)
+    actions = actions[actions["action"].isin(EXPRESSIBLE)]
+    target = is_target(actions["keyword"])
+    for action, n in actions.loc[target, "action"].value_counts().items():
+        skipped[f"{action} ({NOT_A_KEYWORD})"] += int(n)
+    actions = _one_row_per_keyword(actions[~target], skipped)
     # proposed = current changes nothing (rejected proposals written with
     # output.include_rejected): no row, or the upload would set the guessed current bid
     current = pd.to_numeric(actions["current"], errors="coerce")
