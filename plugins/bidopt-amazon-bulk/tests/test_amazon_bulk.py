@@ -18,7 +18,8 @@ def recs(*rows: dict) -> pd.DataFrame:
 
 def test_a_night_is_written_as_a_bulk_csv(bidopt_run, tmp_path):
     out = tmp_path / "bulk.csv"
-    with pytest.warns(amazon_bulk.SkippedActions, match="pc; Amazon has no device bids"):
+    with (pytest.warns(amazon_bulk.SkippedActions, match="pc; Amazon has no device bids"),
+          pytest.warns(amazon_bulk.MissingIds)):
         result = bidopt_run(amazon_bulk, out=out, output={"format": "amazon_bulk_csv"})
     assert result.output == out
     sheet = pd.read_csv(out, dtype=str, encoding="utf-8-sig", keep_default_na=False)
@@ -36,7 +37,7 @@ def test_a_night_is_written_as_a_bulk_csv(bidopt_run, tmp_path):
 
 def test_xlsx_has_amazons_sheet_name_and_numeric_bids(bidopt_run, tmp_path):
     out = tmp_path / "bulk.xlsx"
-    with pytest.warns(amazon_bulk.SkippedActions):
+    with pytest.warns(amazon_bulk.SkippedActions), pytest.warns(amazon_bulk.MissingIds):
         bidopt_run(amazon_bulk, out=out, output={"format": "amazon_bulk_xlsx"})
     book = load_workbook(out, read_only=True)
     assert book.sheetnames == [SHEET_NAME]
@@ -248,3 +249,29 @@ def test_auto_and_product_targets_are_not_written_as_keywords():
     assert sheet.skipped == {"set_bid (product or auto target: not a keyword)": 6,
                              "pause_keyword (product or auto target: not a keyword)": 1,
                              "add_keyword (product or auto target: not a keyword)": 1}
+
+
+def test_update_rows_without_ids_are_warned_about_once(tmp_path, monkeypatch):
+    monkeypatch.delenv(amazon_bulk.IDS_ENV, raising=False)
+    rows = recs({}, {"keyword": "trail shoes"},
+                {"keyword": "road shoes", "action": "pause_keyword", "proposed": 0.0})
+    with pytest.warns(amazon_bulk.MissingIds, match="amazon_ids") as caught:
+        amazon_bulk.bidopt_write_output(rows, tmp_path / "x.csv", "amazon_bulk_csv", {})
+    missing = [w for w in caught if issubclass(w.category, amazon_bulk.MissingIds)]
+    assert len(missing) == 1 and "3 Update row(s)" in str(missing[0].message)
+    assert amazon_bulk.IDS_ENV in str(missing[0].message)
+
+
+def test_no_missing_ids_warning_with_the_ids_file_or_for_new_keywords(tmp_path, monkeypatch,
+                                                                      recwarn):
+    monkeypatch.delenv(amazon_bulk.IDS_ENV, raising=False)
+    path = tmp_path / "download.csv"
+    pd.DataFrame({"Product": ["Sponsored Products"], "Entity": ["Keyword"],
+                  "Campaign ID": ["111"], "Ad Group ID": ["222"], "Keyword ID": ["333"],
+                  "Campaign Name": ["Shoes"], "Ad Group Name": ["Runners"],
+                  "Keyword Text": ["running shoes"], "Match Type": ["exact"]}).to_csv(path)
+    amazon_bulk.bidopt_write_output(recs({}), tmp_path / "x.csv", "amazon_bulk_csv",
+                                    {"amazon_ids": str(path)})
+    new = recs({"keyword": "barefoot shoes", "action": "add_keyword", "current": None})
+    amazon_bulk.bidopt_write_output(new, tmp_path / "y.csv", "amazon_bulk_csv", {})
+    assert not [w for w in recwarn if issubclass(w.category, amazon_bulk.MissingIds)]

@@ -2,8 +2,9 @@
 
 Enable with ``output: {format: amazon_bulk_xlsx, path: "bulk-{date}.xlsx"}``. To fill in
 Amazon's IDs, point ``BIDOPT_AMAZON_BULK_IDS`` at a bulk file downloaded from the account
-(see ``bulk.read_ids``). Skipped actions are reported as a ``UserWarning`` (printed on
-stderr by ``bidopt run``) with their count per action.
+(see ``bulk.read_ids``), or give it as ``output.options.amazon_ids``. Skipped actions are
+reported as a ``UserWarning`` (printed on stderr by ``bidopt run``) with their count per
+action; ``Update`` rows written without Amazon's IDs are warned about once.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ class SkippedActions(UserWarning):
     """Recommendations the Amazon bulk sheet cannot express were left out."""
 
 
+class MissingIds(UserWarning):
+    """Update rows carry names instead of Amazon's IDs: Amazon rejects them on upload."""
+
+
 @hookimpl
 def bidopt_output_formats() -> list[str]:
     return sorted(WRITERS)
@@ -49,5 +54,14 @@ def bidopt_write_output(recommendations: pd.DataFrame, path: Path, format: str,
             f"{format}: {sum(sheet.skipped.values())} recommendation(s) not expressible in "
             f"the Amazon bulk sheet were skipped: {sheet.skipped_text()}",
             SkippedActions, stacklevel=2,
+        )
+    no_ids = int(((sheet.rows["Operation"] == "Update") & (sheet.rows["Keyword ID"] == "")).sum())
+    if no_ids:
+        warnings.warn(
+            f"{format}: {no_ids} Update row(s) carry campaign and ad group names, not Amazon's "
+            f"IDs, and Amazon rejects Update rows without IDs; download a bulk file from the "
+            f"account (Bulk operations) and give it as output option amazon_ids or in "
+            f"{IDS_ENV}",
+            MissingIds, stacklevel=2,
         )
     return True
