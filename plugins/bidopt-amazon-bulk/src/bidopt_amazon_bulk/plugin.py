@@ -1,10 +1,12 @@
 """bidopt writer plugin: output formats ``amazon_bulk_csv`` and ``amazon_bulk_xlsx``.
 
-Enable with ``output: {format: amazon_bulk_xlsx, path: "bulk-{date}.xlsx"}``. To fill in
-Amazon's IDs, point ``BIDOPT_AMAZON_BULK_IDS`` at a bulk file downloaded from the account
-(see ``bulk.read_ids``), or give it as ``output.options.amazon_ids``. Skipped actions are
-reported as a ``UserWarning`` (printed on stderr by ``bidopt run``) with their count per
-action; ``Update`` rows written without Amazon's IDs are warned about once.
+Enable with ``output: {format: amazon_bulk_xlsx, path: "bulk-{date}.xlsx"}``. Output
+options (``output.options``): ``amazon_ids``, a bulk file downloaded from the account that
+gives Amazon's IDs and real bids (see ``bulk.read_ids``), and ``amazon_match_type``, the
+match type of plain keywords; each falls back to its environment variable (``IDS_ENV``,
+``MATCH_TYPE_ENV``). Skipped actions are reported as a ``UserWarning`` (printed on stderr
+by ``bidopt run``) with their count per action; ``Update`` rows written without Amazon's
+IDs are warned about once.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ WRITERS = {"amazon_bulk_csv": write_csv, "amazon_bulk_xlsx": write_xlsx}
 
 
 class SkippedActions(UserWarning):
-    """Recommendations the Amazon bulk sheet cannot express were left out."""
+    """Recommendations were left out: the Amazon bulk sheet cannot express them, they find
+    no keyword in the IDs file, or they change nothing."""
 
 
 class MissingIds(UserWarning):
@@ -51,8 +54,8 @@ def bidopt_write_output(recommendations: pd.DataFrame, path: Path, format: str,
     WRITERS[format](sheet, Path(path))
     if sheet.skipped:
         warnings.warn(
-            f"{format}: {sum(sheet.skipped.values())} recommendation(s) not expressible in "
-            f"the Amazon bulk sheet were skipped: {sheet.skipped_text()}",
+            f"{format}: {sum(sheet.skipped.values())} recommendation(s) were not written to "
+            f"the Amazon bulk sheet: {sheet.skipped_text()}",
             SkippedActions, stacklevel=2,
         )
     no_ids = int(((sheet.rows["Operation"] == "Update") & (sheet.rows["Keyword ID"] == "")).sum())
