@@ -354,4 +354,6 @@ def test_problems_on_a_later_sheet_name_that_sheet_s_row(tmp_path: Path) -> None
     book["2026-11-24"]["H4"] = "lots"  # clicks of the second data row, on line 4
     book.save(path)
     _, problems = normalise_table(read_raw_table(path), "report", str(path))
-    assert [(p.row, p.column) for p in problems if p.severity == "error"] == [(4, "点击量")]
+    (problem,) = [p for p in problems if p.severity == "error"]
+    assert (problem.sheet, problem.row, problem.column) == ("2026-11-24", 4, "点击量")
+    assert f"{path}, sheet '2026-11-24', row 4, column '点击量'" in str(problem)

@@ -27,9 +27,12 @@ class Problem:
     column: str | None = None
     expected: str | None = None
     severity: str = "error"  # "error" stops the run; "warning" is reported only
+    sheet: str | None = None  # the workbook's sheet, where a file's rows come from several
 
     def __str__(self) -> str:
         parts = [self.file] if self.file else []
+        if self.sheet is not None:
+            parts.append(f"sheet '{self.sheet}'")
         if self.row is not None:
             parts.append(f"row {self.row}")
         if self.column is not None:

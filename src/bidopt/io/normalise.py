@@ -112,7 +112,8 @@ def normalise_table(raw: pd.DataFrame, kind: str, file: str) -> tuple[pd.DataFra
         problems.append(Problem(file=file, message="the file has no data rows"))
         return _empty_frame(kind), problems
 
-    log = ProblemLog(file, row_numbers)
+    sheets = raw.attrs.get("sheets")
+    log = ProblemLog(file, row_numbers, None if sheets is None else np.asarray(sheets)[keep])
     frame = _parse_columns(cells, kind, sources, log)
     if kind == "report":
         match_type = side_column(headers, MATCH_TYPE_KEYS)

@@ -14,9 +14,10 @@ MAX_LISTED_ROWS = 20
 class ProblemLog:
     """Collects problems, listing at most ``MAX_LISTED_ROWS`` rows per column."""
 
-    def __init__(self, file: str, row_numbers: np.ndarray):
+    def __init__(self, file: str, row_numbers: np.ndarray, sheets: np.ndarray | None = None):
         self.file = file
         self.row_numbers = row_numbers
+        self.sheets = sheets  # per row, where the rows come from several sheets
         self.problems: list[Problem] = []
         # per (column, severity): a column's warnings do not use up room for its errors
         self._listed: dict[tuple[str | None, str], int] = {}
@@ -49,6 +50,7 @@ class ProblemLog:
                     message=message(int(position)),
                     expected=expected,
                     severity=severity,
+                    sheet=None if self.sheets is None else str(self.sheets[position]),
                 )
             )
         self._listed[key] = self._listed.get(key, 0) + min(room, positions.size)

@@ -352,7 +352,8 @@ def _read_excel(path: Path) -> pd.DataFrame:
 
     workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
-        frames = [_rows_frame(path, _sheet_rows(sheet)) for sheet in _report_sheets(workbook)]
+        sheets = _report_sheets(workbook)
+        frames = [_rows_frame(path, _sheet_rows(sheet)) for sheet in sheets]
     finally:
         workbook.close()
     if len(frames) == 1:
@@ -362,6 +363,7 @@ def _read_excel(path: Path) -> pd.DataFrame:
     # each sheet counts its own rows (a title line may sit above one sheet's header only)
     frame.attrs["row_numbers"] = np.concatenate(
         [np.arange(len(f)) + f.attrs["header_row"] + 1 for f in frames])
+    frame.attrs["sheets"] = np.repeat([sheet.title for sheet in sheets], [len(f) for f in frames])
     return frame
 
 
