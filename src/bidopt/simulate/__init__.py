@@ -17,6 +17,7 @@ import pandas as pd
 from bidopt.schema import CANDIDATE_COLUMNS, ITEM_COLUMNS
 from bidopt.simulate._history import calendar_factors, simulate_reports
 from bidopt.simulate._market import Market
+from bidopt.simulate._names import CATEGORY_NAMES
 from bidopt.simulate._truth import SIZES, build_truth, shop_dimensions
 from bidopt.simulate._write import write_shop
 
@@ -75,7 +76,9 @@ def simulate_shop(
                                truth.bid_paths, truth.quality_paths, seasonal)
     return SimulatedShop(
         **reports,
-        items=truth.items[[c for c in ITEM_COLUMNS if c in truth.items]].copy(),
+        # the truth numbers categories; the export names them, as a seller's items file does
+        items=truth.items.assign(category=CATEGORY_NAMES[truth.items["category"].to_numpy()])[
+            list(ITEM_COLUMNS)].copy(),
         candidates=truth.candidates[list(CANDIDATE_COLUMNS)].copy(),
         market=truth.market,
     )

@@ -160,9 +160,10 @@ def _entrance_words(items: pd.DataFrame, params: LongTailParams, known: pd.DataF
     pattern = re.compile(promo.category_pattern)
     category = items["campaign"].astype(str).map(
         lambda name: (m.group(1) if (m := pattern.search(name)) else ""))
-    if "category" in items:  # the items file's own category, where it gives one
+    if "category" in items:  # the items file's own category, where it names one
         own = items["category"].fillna("").astype(str).str.strip()
-        category = own.where(own != "", category)
+        named = (own != "") & ~own.str.fullmatch(r"[\d.]+")  # a 类目ID is no word
+        category = own.where(named, category)
     frames = [items.assign(keyword=[promo.template.format(promo=p, category=c) for c in category])
               for p in promo.promos]
     words = pd.concat(frames, ignore_index=True)
