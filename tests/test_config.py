@@ -232,3 +232,13 @@ def test_a_phase_hidden_by_an_earlier_one_is_a_config_error():
     with pytest.raises(ConfigError, match="'burst' never applies: every day of it is in 'warm-up'"):
         parse_config({**MINIMAL, "calendar": [long, burst]})
     assert parse_config({**MINIMAL, "calendar": [burst, long]}).calendar[0].name == "burst"
+
+
+def test_a_phase_may_replace_the_shop_budget():
+    import datetime as dt
+
+    config = parse_config({"constraints": {"roi_floor": 2.0, "shop_budget": 60000},
+                           "calendar": [{"name": "burst", "start": "11-11", "end": "11-11",
+                                         "roi_floor": 1.2, "shop_budget": 400000}]})
+    assert config.for_night(dt.date(2026, 11, 11)).constraints.shop_budget == 400000
+    assert config.for_night(dt.date(2026, 11, 12)).constraints.shop_budget == 60000

@@ -220,6 +220,8 @@ class Phase(_Section):
     end: str = Field(..., pattern=r"^(\d{4}-)?\d{2}-\d{2}$")
     roi_floor: float | None = Field(None, gt=0, description="Replaces the shop default floor.")
     daily_budget: float | None = Field(None, gt=0, description="Replaces the default budget.")
+    shop_budget: float | None = Field(
+        None, gt=0, description="Replaces the shop-wide budget (a burst day spends more).")
     objective: PhaseObjective = Field(default_factory=PhaseObjective)
 
     @model_validator(mode="after")
@@ -327,7 +329,8 @@ class Config(_Section):
             return self
         constraints = self.constraints.model_copy(update={
             key: value for key, value in
-            (("roi_floor", phase.roi_floor), ("daily_budget", phase.daily_budget))
+            (("roi_floor", phase.roi_floor), ("daily_budget", phase.daily_budget),
+             ("shop_budget", phase.shop_budget))
             if value is not None
         })
         objective = self.objective.model_copy(
