@@ -249,3 +249,26 @@ def test_csv_text_in_an_xlsx_name_is_warned_about(workspace):
                     "--date", NIGHT, "--out", str(out))
     assert result.exit_code == 0, result.output
     assert "recs.xlsx will hold CSV text" in result.output and out.exists()
+
+
+def test_a_stopped_run_leaves_no_temporary_file_and_the_last_good_output(shop_files, tmp_path):
+    """cron, systemd and `timeout` stop a job with SIGTERM: it unwinds like Ctrl-C (exit 130)."""
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import write_config
+
+    config = write_config(tmp_path, shop_files)
+    out = tmp_path / "recs.csv"
+    out.write_text(LAST_GOOD, encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from bidopt.cli import main; main()", "run", "--config",
+         str(config), "--date", NIGHT, "--out", str(out), "--verbose"],
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    assert proc.stderr.readline().startswith("...")  # the first progress line: work has begun
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "interrupted: nothing was written" in err
+    assert out.read_text(encoding="utf-8") == LAST_GOOD
+    assert not list(tmp_path.glob("*.tmp*")) and not list(tmp_path.glob(".*.tmp"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import glob
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -23,6 +24,7 @@ Exit codes:
   5  a plugin failed to load (or failed during a --strict run)
   6  partial run: a plugin failed and its proposals were dropped
   7  the output could not be written
+  130 interrupted (Ctrl-C or SIGTERM); nothing written
 """
 VALIDATE_EXIT_CODES_HELP = "\n".join(
     line for line in EXIT_CODES_HELP.splitlines() if not line.lstrip().startswith(("6", "7"))
@@ -299,7 +301,26 @@ def main() -> None:
     import warnings
 
     warnings.formatwarning = _warning_line
-    cli(prog_name="bidopt")
+    # a nightly job stopped by cron, systemd or `timeout` (SIGTERM) unwinds like Ctrl-C: no
+    # temporary file stays behind and the last good output is untouched
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        code = cli(prog_name="bidopt", standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, click.exceptions.Abort) as exc:
+        if isinstance(exc, click.exceptions.Abort) and not isinstance(
+                exc.__context__, KeyboardInterrupt):  # end of input at a prompt
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        click.echo("interrupted: nothing was written", err=True)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _stop(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":
