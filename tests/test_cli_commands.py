@@ -102,3 +102,18 @@ def test_simulate_writes_english_and_chinese_shops(tmp_path):
     zh = pd.read_csv(chinese / "keyword_report.csv", encoding="gbk")
     assert {"日期", "关键词", "点击量", "花费"} <= set(zh.columns)
     assert len(zh) == len(report)
+
+
+def test_simulate_keeps_a_shop_already_there_unless_forced(tmp_path):
+    folder = tmp_path / "shop"
+    folder.mkdir()
+    mine = folder / "keyword_report.csv"
+    mine.write_text("keep me", encoding="utf-8")
+    result = invoke("simulate", "--out", str(folder), "--days", "2")
+    assert result.exit_code == 7 and "--force" in result.output
+    assert mine.read_text(encoding="utf-8") == "keep me"
+    assert invoke("simulate", "--out", str(folder), "--days", "2", "--force").exit_code == 0
+    assert mine.read_text(encoding="utf-8") != "keep me"
+    assert not list(folder.glob(".*.tmp"))
+    for bad in (["--days", "0"], ["--seed", "-1"]):
+        assert invoke("simulate", "--out", str(tmp_path / "x"), *bad).exit_code == 2

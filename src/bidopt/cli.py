@@ -271,21 +271,34 @@ def plugins(as_json):
 
 
 @cli.command()
-@click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder to write.")
-@click.option("--seed", default=0, show_default=True, help="Random seed.")
-@click.option("--days", default=14, show_default=True, help="Report days.")
+@click.option("--out", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Folder to write.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Random seed.")
+@click.option("--days", default=14, show_default=True, type=click.IntRange(1, 3660),
+              help="Report days.")
 @click.option("--size", type=click.Choice(["small", "medium", "large"]), default="small",
               show_default=True)
 @click.option("--end-date", type=click.DateTime(["%Y-%m-%d"]),
               help="Last report day (default: yesterday).")
 @click.option("--chinese", is_flag=True, help="ZTC Chinese headers, GBK-encoded.")
-def simulate(out, seed, days, size, end_date, chinese):
+@click.option("--force", is_flag=True, help="Replace the shop files already in --out.")
+def simulate(out, seed, days, size, end_date, chinese, force):
     """Write a simulated shop: reports, items and keyword candidates."""
+    from bidopt.errors import OutputError
     from bidopt.simulate import simulate_shop, write_shop
+    from bidopt.simulate._write import FILES
 
+    taken = [name for name in FILES if (out / f"{name}.csv").exists()]
+    if taken and not force:
+        raise OutputError(f"{out} already holds {', '.join(taken)}: use --force to "
+                                   "replace them, or another --out")
     end = end_date.date() if end_date else dt.date.today() - dt.timedelta(days=1)
     shop = simulate_shop(seed=seed, days=days, size=size, end_date=end)
-    written = write_shop(shop, out, chinese=chinese)
+    try:
+        written = write_shop(shop, out, chinese=chinese)
+    except OSError as exc:
+        raise OutputError(f"cannot write the shop to {out}: {exc}") from exc
     n_rows = len(shop.keyword_report)
     click.echo(f"wrote {len(written)} files to {out} ({n_rows:,} keyword report rows)")
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from bidopt.io.aliases import ZTC_HEADERS, ZTC_PLATFORM
+from bidopt.io.writer import atomic_output
 
 if TYPE_CHECKING:
     from bidopt.simulate import SimulatedShop
@@ -34,6 +35,8 @@ def write_shop(shop: SimulatedShop, out_dir: Path, *, chinese: bool = False) -> 
                 frame["platform"] = frame["platform"].map(ZTC_PLATFORM)
             frame = frame.rename(columns=ZTC_HEADERS)
         path = out_dir / f"{name}.csv"
-        frame.to_csv(path, index=False, encoding="gbk" if chinese else "utf-8")
+        # written beside, then renamed: an interrupted run leaves no file that looks whole
+        with atomic_output(path) as temporary:
+            frame.to_csv(temporary, index=False, encoding="gbk" if chinese else "utf-8")
         written[name] = path
     return written
