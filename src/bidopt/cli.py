@@ -300,7 +300,9 @@ def simulate(out, seed, days, size, end_date, chinese, force):
     except OSError as exc:
         raise OutputError(f"cannot write the shop to {out}: {exc}") from exc
     n_rows = len(shop.keyword_report)
-    click.echo(f"wrote {len(written)} files to {out} ({n_rows:,} keyword report rows)")
+    click.echo(f"wrote {len(written)} files to {out} ({n_rows:,} keyword report rows); next:\n"
+               f"  bidopt init --reports '{out / '*_report.csv'}' --items {out / 'items.csv'} "
+               f"--candidates {out / 'candidates.csv'}")
 
 
 def _warning_line(message, category, filename, lineno, line=None) -> str:
