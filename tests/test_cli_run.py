@@ -205,10 +205,15 @@ def test_a_warm_up_phase_names_its_weights_in_the_objective_line(shop_files, tmp
     calendar = [{"name": "warm-up", "start": "11-25", "end": "11-25",
                  "objective": {"cart_weight": 1.0, "favorite_weight": 0.5}}]
     config = write_config(tmp_path, shop_files, calendar=calendar)
-    result = run_cli("run", "--config", str(config), "--date", NIGHT, "--dry-run")
+    out = tmp_path / "recs.csv"
+    result = run_cli("run", "--config", str(config), "--date", NIGHT, "--out", str(out))
     assert result.exit_code == 0, result.output
     assert ("objective (gmv + carts x1 + favourites x0.5 (as orders at the item price), "
             "net of 0.3 per change)") in result.output
+    # the optimiser's reasons show the carts and favourites its moves buy, not GMV alone
+    reasons = read_recs(out).query("strategy == 'optimiser'")["reason"]
+    assert len(reasons) and reasons.str.contains(r"GMV, [+-]\d+\.\d+ carts, [+-]\d+\.\d+ "
+                                                 r"favourites", regex=True).all()
 
 
 def test_a_strategy_without_its_report_is_named_in_a_note(shop_files, tmp_path):

@@ -231,7 +231,7 @@ def plan_actions(ctx: RunContext, plan: Plan, judged: pd.DataFrame) -> pd.DataFr
     d_cost = plan.at("cost", plan.choice)[rows] - plan.at("cost", keep)[rows]
     d_gmv = plan.at("gmv", plan.choice)[rows] - plan.at("gmv", keep)[rows]
     free = ctx.config.optimiser.bids == "free"
-    optimiser_reason = _optimiser_reason(d_cost, d_gmv, plan, rows)
+    optimiser_reason = _optimiser_reason(ctx, d_cost, d_gmv, plan, rows)
     fallback = np.select([pinned, free, broken != ""], [PINNED, OPTIMISER, GUARD], BID_RULES)
     fallback_reason = np.select(
         [pinned, free, broken != ""],
@@ -272,20 +272,39 @@ def plan_actions(ctx: RunContext, plan: Plan, judged: pd.DataFrame) -> pd.DataFr
     return actions
 
 
-def _optimiser_reason(d_cost: np.ndarray, d_gmv: np.ndarray, plan: Plan,
+def _optimiser_reason(ctx: RunContext, d_cost: np.ndarray, d_gmv: np.ndarray, plan: Plan,
                       rows: np.ndarray) -> np.ndarray:
-    """Why the optimiser moved a bid, in the marginal terms a PPC manager uses."""
+    """Why the optimiser moved a bid, in the marginal terms a PPC manager uses, plus what
+    else the objective counts (clicks, orders, carts and favourites) where it does."""
     floors = plan.limits["roi_floor"].to_numpy(float)[plan.group[rows]]
     marginal = np.divide(d_gmv, d_cost, out=np.full(len(rows), np.nan), where=d_cost != 0)
+    also = _objective_terms(ctx, plan, rows)
     text = []
-    for dc, dg, m, floor in zip(d_cost, d_gmv, marginal, floors, strict=True):
+    for dc, dg, m, floor, extra in zip(d_cost, d_gmv, marginal, floors, also, strict=True):
         if dc > 0:
-            text.append(f"optimiser: +{dc:.2f} spend buys +{dg:.2f} GMV (marginal ROI {m:.2f}); "
-                        f"campaign stays above ROI {floor:.2f}")
+            text.append(f"optimiser: +{dc:.2f} spend buys +{dg:.2f} GMV{extra} (marginal ROI "
+                        f"{m:.2f}); campaign stays above ROI {floor:.2f}")
         else:
-            text.append(f"optimiser: saves {-dc:.2f} spend for {-dg:.2f} GMV "
+            text.append(f"optimiser: saves {-dc:.2f} spend for {-dg:.2f} GMV{extra} "
                         f"(marginal ROI {m:.2f}), better spent elsewhere")
     return np.array(text, dtype=object)
+
+
+def _objective_terms(ctx: RunContext, plan: Plan, rows: np.ndarray) -> list[str]:
+    """", +3.1 carts, +1.2 favourites" for each row: the change in what the objective counts
+    besides GMV (empty under a plain GMV or profit objective)."""
+    goal = ctx.config.objective
+    names = {"clicks": ["clicks"], "orders": ["orders"]}.get(goal.target, [])
+    if goal.target != "clicks":
+        names += [n for n, w in (("carts", goal.cart_weight), ("favorites", goal.favorite_weight))
+                  if w > 0]
+    if not names:
+        return [""] * len(rows)
+    keep = plan.choices.keep
+    deltas = {n: plan.at(n, plan.choice)[rows] - plan.at(n, keep)[rows] for n in names}
+    label = {"favorites": "favourites"}
+    return ["".join(f", {d[i]:+.2f} {label.get(n, n)}" for n, d in deltas.items())
+            for i in range(len(rows))]
 
 
 def _change_pct(current: pd.Series, proposed: pd.Series) -> pd.Series:
