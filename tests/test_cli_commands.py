@@ -117,3 +117,14 @@ def test_simulate_keeps_a_shop_already_there_unless_forced(tmp_path):
     assert not list(folder.glob(".*.tmp"))
     for bad in (["--days", "0"], ["--seed", "-1"]):
         assert invoke("simulate", "--out", str(tmp_path / "x"), *bad).exit_code == 2
+
+
+def test_simulate_can_write_a_history_with_double_11(tmp_path):
+    flat, seasonal = tmp_path / "flat", tmp_path / "seasonal"
+    for folder, extra in ((flat, []), (seasonal, ["--seasonal"])):
+        result = invoke("simulate", "--out", str(folder), "--days", "3",
+                        "--end-date", "2026-11-12", *extra)
+        assert result.exit_code == 0, result.output
+    clicks = {f.name: pd.read_csv(f / "keyword_report.csv").groupby("date")["clicks"].sum()
+              for f in (flat, seasonal)}
+    assert clicks["seasonal"]["2026-11-11"] > 1.5 * clicks["flat"]["2026-11-11"]

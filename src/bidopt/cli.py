@@ -282,8 +282,10 @@ def plugins(as_json):
 @click.option("--end-date", type=click.DateTime(["%Y-%m-%d"]),
               help="Last report day (default: yesterday).")
 @click.option("--chinese", is_flag=True, help="ZTC Chinese headers, GBK-encoded.")
+@click.option("--seasonal", is_flag=True,
+              help="Double 11 and Double 12 in the history: more traffic and conversion then.")
 @click.option("--force", is_flag=True, help="Replace the shop files already in --out.")
-def simulate(out, seed, days, size, end_date, chinese, force):
+def simulate(out, seed, days, size, end_date, chinese, seasonal, force):
     """Write a simulated shop: reports, items and keyword candidates."""
     from bidopt.errors import OutputError
     from bidopt.simulate import simulate_shop, write_shop
@@ -294,7 +296,7 @@ def simulate(out, seed, days, size, end_date, chinese, force):
         raise OutputError(f"{out} already holds {', '.join(taken)}: use --force to "
                                    "replace them, or another --out")
     end = end_date.date() if end_date else dt.date.today() - dt.timedelta(days=1)
-    shop = simulate_shop(seed=seed, days=days, size=size, end_date=end)
+    shop = simulate_shop(seed=seed, days=days, size=size, end_date=end, seasonal=seasonal)
     try:
         written = write_shop(shop, out, chinese=chinese)
     except OSError as exc:
