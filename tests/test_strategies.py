@@ -211,9 +211,11 @@ def test_a_premium_set_on_one_item_is_that_item_s_current_premium(ctx):
     assert (current[mine] == 250).all()
     assert (current[~mine & (effects["crowd"] == crowd).to_numpy()] == 10).all()
     assert (current[(effects["crowd"] != crowd).to_numpy()] == 0).all()
-    proposals = crowd_premium.propose(ctx, crowd_premium.CrowdPremiumParams(current_premiums=given))
-    row = proposals[(proposals["item"] == item) & (proposals["crowd"] == crowd)]
-    assert row.empty or row["current"].iloc[0] == 250
+    # with a margin no premium meets, every premium in force is proposed down from its value
+    params = crowd_premium.CrowdPremiumParams(current_premiums=given, roi_margin=50.0)
+    premiums = crowd_premium.propose(ctx, params).query("action == 'set_crowd_premium'")
+    of_crowd = premiums[premiums["crowd"] == crowd].set_index("item")["current"]
+    assert of_crowd[item] == 250 and (of_crowd.drop(item) == 10).all() and len(of_crowd) > 1
 
 
 def test_crowd_premiums_carry_their_slice_forecast(ctx):

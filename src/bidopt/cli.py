@@ -293,8 +293,8 @@ def simulate(out, seed, days, size, end_date, chinese, seasonal, force):
 
     taken = [name for name in FILES if (out / f"{name}.csv").exists()]
     if taken and not force:
-        raise OutputError(f"{out} already holds {', '.join(taken)}: use --force to "
-                                   "replace them, or another --out")
+        raise OutputError(f"{out} already holds {', '.join(taken)}: use --force to replace "
+                          "them, or another --out")
     end = end_date.date() if end_date else dt.date.today() - dt.timedelta(days=1)
     shop = simulate_shop(seed=seed, days=days, size=size, end_date=end, seasonal=seasonal)
     try:

@@ -38,9 +38,9 @@ def bid_grid(
 
     The middle column is the current bid within bounds (the "keep" choice), as it is even
     off the step: the platform took it, and snapping it would make "keep" a change (0.06 ->
-    0.10 with a step of 0.1). Other columns spread evenly across the nightly change limit, rounded toward
-    the current bid so that no level exceeds the limit; duplicates from rounding are
-    marked invalid.
+    0.10 with a step of 0.1). Other columns spread evenly across the nightly change limit,
+    rounded toward the current bid so that no level exceeds the limit; duplicates from
+    rounding are marked invalid.
     """
     lo, hi, step = platform_rules(config, platform)
     base = np.clip(np.round(current, 10), lo, hi)

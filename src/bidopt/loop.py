@@ -190,15 +190,14 @@ def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progr
     progress("aggregating history")
     state = keyword_state(history["keywords"])
     missing_bid = state["bid"].isna()
+    low, high, step = platform_rules(config, state["platform"].to_numpy(str))
     if missing_bid.any():
         # Without a bid column the best guess is a little above the price actually paid.
         cpc = state["cost"] / state["clicks"].where(state["clicks"] > 0)
-        low, high, step = platform_rules(config, state["platform"].to_numpy(str))
         guess = np.clip(snap((cpc * 1.2).fillna(0.0).to_numpy(), step), low, high)
         state.loc[missing_bid, "bid"] = guess[missing_bid.to_numpy()]
         notes.append(f"{int(missing_bid.sum())} keywords have no bid in the reports; "
                      "their current bid is taken as 1.2 x their cost per click")
-    low, high, _ = platform_rules(config, state["platform"].to_numpy(str))
     bid = state["bid"].to_numpy(float)
     outside = (bid < low - 1e-9) | (bid > high + 1e-9)
     if outside.any():

@@ -47,13 +47,15 @@ def read_raw_table(path: Path) -> pd.DataFrame:
         raise DataError([Problem(file=where, message="file is empty (no header, no rows)")])
     suffix = path.suffix.lower()
     try:
-        if problem := _misnamed_problem(path, suffix):
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+        if problem := _misnamed_problem(path, suffix, head):
             raise DataError([problem])
         if suffix in EXCEL_SUFFIXES:
             frame = _read_excel(path)
         elif suffix in PARQUET_SUFFIXES:
             frame = _read_parquet(path)
-        elif suffix == ".xls" and (problem := _old_excel_problem(path)):
+        elif suffix == ".xls" and (problem := _old_excel_problem(path, head)):
             raise DataError([problem])
         else:  # a ".xls" export that is really tab- or comma-separated text is read as such
             frame = _read_delimited(path)
@@ -83,12 +85,11 @@ def _content(head: bytes) -> tuple[str, str, str]:
     return "other", "binary data of an unknown kind", "export the report again"
 
 
-def _misnamed_problem(path: Path, suffix: str) -> Problem | None:
+def _misnamed_problem(path: Path, suffix: str, head: bytes) -> Problem | None:
     """A file whose bytes are not what its suffix says (a CSV saved as .xlsx, a workbook
     named .csv), named with the rename that fixes it rather than with a zip or decode error.
     Text suffixes only object to a known binary format: odd text is the CSV reader's job."""
-    with path.open("rb") as handle:
-        found, what, advice = _content(handle.read(4096))
+    found, what, advice = _content(head)
     if suffix in EXCEL_SUFFIXES:
         expected, name = "excel", "an Excel workbook"
     elif suffix in PARQUET_SUFFIXES:
@@ -103,15 +104,13 @@ def _misnamed_problem(path: Path, suffix: str) -> Problem | None:
                    f"{advice}")
 
 
-def _old_excel_problem(path: Path) -> Problem | None:
+def _old_excel_problem(path: Path, head: bytes) -> Problem | None:
     """What is wrong with a ``.xls`` file, or None when it is text a CSV reader can take.
 
     Ad platforms often export ``.xls`` files that are tab-separated text or an HTML table;
     only the text kind can be read without another library.
     """
-    with path.open("rb") as handle:
-        head = handle.read(4096)
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
+    if _content(head)[0] == "xls":
         return Problem(file=str(path), message="a binary Excel 97-2003 .xls file",
                        expected="save it as .xlsx or .csv")
     text = head.lstrip(codecs.BOM_UTF8).lstrip().lower()

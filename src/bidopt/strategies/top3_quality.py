@@ -38,6 +38,7 @@ import pandas as pd
 from pydantic import Field
 
 from bidopt.context import KEYWORD_KEYS, RunContext
+from bidopt.grid import clamp_to_limits
 from bidopt.hookspecs import hookimpl
 from bidopt.strategy import Strategy, StrategyParams, no_proposals, unknown_names, with_notes
 
@@ -250,7 +251,8 @@ def _off_hours(context: RunContext, params: Top3QualityParams, kws: pd.DataFrame
     bids would then count spend the plan never makes (a negative campaign cost).
     """
     today = kws["bid"].to_numpy(float)
-    tonight = np.minimum(nurture, today * (1 + context.config.bids.max_change_pct / 100))
+    # the bid the decision step lets through tonight, as it clamps every proposal
+    tonight = clamp_to_limits(nurture, today, kws["platform"].to_numpy(str), context.config)
     ratio = pd.Series(today / tonight).groupby(kws["campaign"].to_numpy()).min()
     discount = np.clip(np.floor(ratio * 100), 30, 100)
     discount = discount[discount < 100]
