@@ -4,6 +4,7 @@
                                     [--strategies default|all] [--detail] [--min-share 0.6]
                                     [--margin 5] [--added-spend-margin 30] [--budget 1.2]
                                     [--optimiser min_clicks_to_raise=3]
+                                    [--night 2026-11-11 --seasonal [--phase-factors]]
 
 For every simulated shop and ROI floor: write the shop's exports, run bidopt's full nightly
 plan in-process (``plan_night``: read, fit, propose, decide), compute the four baselines of
@@ -18,6 +19,13 @@ when its true cost exceeds the budget by more than 0.5%. Where even the oracle c
 floor within the change limit, the campaign is counted as "unattainable" and left out of
 every method's violations. A method is *valid* when it violates nothing; bidopt *beats* a
 baseline when bidopt is valid and the baseline is invalid or earns less of the objective.
+
+Promotion nights: ``--seasonal`` draws histories with the simulator's Double 11 / Double 12
+calendar and judges every plan on the truth of ``--night`` (its weekday and promotion
+factors, ``Market.on_day``); ``--phase-factors`` gives bidopt that calendar as config phases
+with their traffic, conversion and cart factors (``bidopt.simulate.calendar_config``), as a
+seller who measured last year's promotion would. The baselines are computed from the keyword
+state bidopt builds, which with ``--phase-factors`` has the promotion days rescaled.
 
 Exit status: 0 when bidopt is valid and beats every baseline in every shop x floor (and
 captures at least --min-share of the oracle's gain in total, when given); 1 otherwise.
@@ -41,10 +49,9 @@ from bidopt.config import CampaignLimits, Config, parse_config
 from bidopt.context import KEYWORD_KEYS
 from bidopt.loop import RunResult, SourceOverrides, plan_night
 from bidopt.plugins import build_registry, get_plugin_manager
-from bidopt.simulate import Market, simulate_shop, write_shop
+from bidopt.simulate import Market, calendar_config, simulate_shop, write_shop
 
-END = dt.date(2026, 11, 24)
-NIGHT = dt.date(2026, 11, 25)
+NIGHT = dt.date(2026, 11, 25)  # the default planned night; the history ends the day before
 TOL = 0.005  # relative slack before a floor or budget counts as broken
 # "bids_only" (with --strategies all): bidopt with its default strategies, i.e. bid changes
 # alone, so that the table shows what the playbook strategies add on top. "oracle_held": the
@@ -130,15 +137,16 @@ def on_truth(market: Market, bids: pd.DataFrame, **extra) -> pd.DataFrame:
 # -- one case --------------------------------------------------------------------------------
 def run_case(label: str, market: Market, files: dict[str, Path], floor: float,
              strategies: str, optimiser: dict[str, float] | None = None,
-             budgets: dict[str, float] | None = None) -> Case:
+             budgets: dict[str, float] | None = None, night: dt.date = NIGHT,
+             calendar: list[dict] | None = None) -> Case:
     """bidopt, the baselines and the oracle on one shop at one floor, all judged on truth.
 
     ``optimiser`` overrides bidopt's optimiser settings (e.g. ``roi_margin_pct``); ``budgets``
-    sets a daily budget per campaign. Everything is judged against ``floor`` and those
-    budgets.
+    sets a daily budget per campaign; ``calendar`` gives bidopt config phases. Everything is
+    judged against ``floor`` and those budgets on ``market`` (a day view on promotion nights).
     """
     data: dict = {"shop": label, "constraints": {"roi_floor": floor},
-                  "objective": {"target": "gmv"}}
+                  "objective": {"target": "gmv"}, "calendar": calendar or []}
     if budgets:
         data["constraints"]["campaigns"] = {name: {"daily_budget": round(b, 2)}
                                             for name, b in budgets.items()}
@@ -149,13 +157,13 @@ def run_case(label: str, market: Market, files: dict[str, Path], floor: float,
                               files["items"], files["candidates"])
     truth = {}
     if strategies == "all":
-        alone = plan_night(parse_config(data), registry, date=NIGHT, sources=sources)
+        alone = plan_night(parse_config(data), registry, date=night, sources=sources)
         bids, extra = plan_inputs(alone.recommendations, alone.context.keywords, market)
         truth["bids_only"] = on_truth(market, bids, **extra)
         data["strategies"] = {name: {} for name in registry.strategies}
     config = parse_config(data)
     start = time.perf_counter()
-    run = plan_night(config, registry, date=NIGHT, sources=sources)
+    run = plan_night(config, registry, date=night, sources=sources)
     seconds = time.perf_counter() - start
     state = run.context.keywords
     used = run.context.config.model_copy(update={"constraints": run.context.config.constraints
@@ -362,6 +370,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="Give each campaign a daily budget of this multiple of its average "
                              "daily spend in the history (e.g. 1.2); budgets are judged on truth.")
     parser.add_argument("--days", type=int, default=14)
+    parser.add_argument("--night", type=dt.date.fromisoformat, default=NIGHT,
+                        help="The planned night (YYYY-MM-DD); the history ends the day before.")
+    parser.add_argument("--seasonal", action="store_true",
+                        help="Histories with the Double 11 / Double 12 calendar; plans judged "
+                             "on the truth of --night with its calendar factors.")
+    parser.add_argument("--phase-factors", action="store_true",
+                        help="Give bidopt the simulator's calendar as config phases with "
+                             "traffic, conversion and cart factors.")
     parser.add_argument("--strategies", default="default", choices=["default", "all"],
                         help="default: the config's default strategies; all: every registered one.")
     parser.add_argument("--detail", action="store_true", help="Per-campaign tables.")
@@ -384,16 +400,20 @@ def main(argv: list[str] | None = None) -> int:
     total_start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bidopt-bench-plan-") as tmp:
         for label, seed, size in shops:
-            shop = simulate_shop(seed=seed, days=args.days, size=size, end_date=END)
+            shop = simulate_shop(seed=seed, days=args.days, size=size, seasonal=args.seasonal,
+                                 end_date=args.night - dt.timedelta(days=1))
             files = write_shop(shop, Path(tmp) / label)
+            market = (shop.market.on_day(args.night, seasonal=True) if args.seasonal
+                      else shop.market)
             for floor in args.floors:
                 start = time.perf_counter()
                 budgets = None
                 if args.budget:
                     spend = shop.keyword_report.groupby("campaign")["cost"].sum() / args.days
                     budgets = (spend * args.budget).to_dict()
-                case = run_case(label, shop.market, files, floor, args.strategies, optimiser,
-                                budgets)
+                case = run_case(label, market, files, floor, args.strategies, optimiser,
+                                budgets, args.night,
+                                calendar_config() if args.phase_factors else None)
                 cases.append(case)
                 print(f"{label} floor {floor}: bidopt plan {case.seconds:.1f}s, "
                       f"case {time.perf_counter() - start:.1f}s", file=sys.stderr)

@@ -212,7 +212,9 @@ class PhaseObjective(_Section):
 class Phase(_Section):
     """A stretch of the promotion calendar with its own floor, budget and objective.
 
-    ``start``/``end`` are ``MM-DD`` (every year) or ``YYYY-MM-DD``; both days included.
+    ``start``/``end`` are ``MM-DD`` (every year) or ``YYYY-MM-DD``; both days included. The
+    optional factors say how the phase's days differ from an ordinary day
+    (``bidopt.seasonality``).
     """
 
     name: str
@@ -223,6 +225,16 @@ class Phase(_Section):
     shop_budget: float | None = Field(
         None, gt=0, description="Replaces the shop-wide budget (a burst day spends more).")
     objective: PhaseObjective = Field(default_factory=PhaseObjective)
+    traffic_factor: float | None = Field(
+        None, gt=0, le=100, description="Searches on these days relative to an ordinary day "
+        "(e.g. 2.5 on Double 11): scales the forecast of a night in the phase, and the "
+        "phase's report days are divided by it before the fit.")
+    conversion_factor: float | None = Field(
+        None, gt=0, le=100, description="Orders per click relative to an ordinary day "
+        "(e.g. 2 on Double 11, 0.8 in a warm-up while buyers wait).")
+    cart_factor: float | None = Field(
+        None, gt=0, le=100, description="Carts and favourites per click relative to an "
+        "ordinary day (e.g. 1.6 in a warm-up).")
 
     @model_validator(mode="after")
     def _real_dates(self) -> Phase:

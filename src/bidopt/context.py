@@ -11,6 +11,7 @@ import pandas as pd
 
 from bidopt.config import Config, PlatformBids, did_you_mean
 from bidopt.schema import GRAIN_KEYS, METRICS
+from bidopt.seasonality import DayFactors, scale_forecast
 
 if TYPE_CHECKING:
     from bidopt.model import Forecast, ResponseModel
@@ -36,13 +37,18 @@ class RunContext:
     campaigns: pd.DataFrame
     """One row per campaign: ``roi_floor``, ``daily_budget`` (inf when none)."""
     warnings: list[str] = field(default_factory=list)
+    day: DayFactors = field(default_factory=DayFactors)
+    """How the planned night differs from an ordinary day (its calendar phase's factors)."""
 
     def bid_rules(self, platform: str) -> PlatformBids:
         return self.config.bids.for_platform(platform)
 
     def forecast(self, entities: pd.DataFrame, bids: np.ndarray) -> Forecast:
-        """The response model's forecast for one day at the given bids (see ResponseModel)."""
-        return self.model.predict(entities, bids)
+        """The response model's forecast for the planned night at the given bids.
+
+        The model forecasts an ordinary day; a calendar phase's factors scale it
+        (``bidopt.seasonality``)."""
+        return scale_forecast(self.model.predict(entities, bids), self.day)
 
     def roi_floor(self, campaigns: pd.Series) -> np.ndarray:
         """ROI floor for each campaign name in ``campaigns``."""

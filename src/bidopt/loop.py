@@ -31,6 +31,7 @@ from bidopt.isolation import collect_proposals
 from bidopt.model import ResponseModel
 from bidopt.plugins import Registry
 from bidopt.schema import RECOMMENDATION_COLUMNS
+from bidopt.seasonality import DayFactors, ordinary_days
 
 Progress = Callable[[str], None]
 
@@ -187,6 +188,12 @@ def _window(history: dict[str, pd.DataFrame], date: dt.date, days: int) -> tuple
 
 def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progress) -> RunContext:
     history, notes = _window(inputs.history, date, config.history.days)
+    history, rescaled = ordinary_days(history, config)
+    notes += rescaled
+    day = DayFactors.of(config.phase_for(date))
+    if not day.ordinary:
+        notes.append(f"the planned night's phase '{config.phase_for(date).name}' scales the "
+                     f"forecast: {day.describe()}")
     progress("aggregating history")
     state = keyword_state(history["keywords"])
     missing_bid = state["bid"].isna()
@@ -222,7 +229,7 @@ def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progr
     return RunContext(
         date=date, config=config, history=history, keywords=state, items=inputs.items,
         candidates=inputs.candidates, model=model,
-        campaigns=campaigns, warnings=notes,
+        campaigns=campaigns, warnings=notes, day=day,
     )
 
 

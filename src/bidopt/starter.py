@@ -48,8 +48,10 @@ optimiser:
   min_clicks_to_raise: 2   # the optimiser raises no keyword with fewer clicks in the window (strategies still may)
   min_gain: 0.3            # a change must gain at least this much money per day
 
-# calendar:                # promotion phases override the floor, budget and objective weights
-#   - {{name: burst, start: "11-11", end: "11-11", roi_floor: 1.2, daily_budget: 6000}}
+# calendar:                # promotion phases override the floor, budget and objective weights;
+#                          # factors: the phase's traffic and conversion against an ordinary day
+#   - {{name: burst, start: "11-11", end: "11-11", roi_floor: 1.2, daily_budget: 6000,
+#      traffic_factor: 2.5, conversion_factor: 2.0}}
 
 # Strategies propose, the optimiser decides. `bidopt plugins` lists every strategy with what
 # it does; each strategy's options: docs/strategies.md (unknown keys are errors).

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from bidopt.schema import CANDIDATE_COLUMNS, ITEM_COLUMNS
-from bidopt.simulate._history import calendar_factors, simulate_reports
+from bidopt.simulate._calendar import calendar_config, calendar_factors
+from bidopt.simulate._history import simulate_reports
 from bidopt.simulate._market import Market
 from bidopt.simulate._names import CATEGORY_NAMES
 from bidopt.simulate._truth import SIZES, build_truth, shop_dimensions
@@ -26,6 +27,7 @@ __all__ = [
     "SIZES",
     "Market",
     "SimulatedShop",
+    "calendar_config",
     "calendar_factors",
     "shop_dimensions",
     "simulate_shop",

@@ -15,41 +15,13 @@ import pandas as pd
 
 from bidopt.schema import METRICS, REPORT_COLUMNS
 from bidopt.simulate._auction import SCORE_JITTER, position_ctr, realised_auction, view_rate
+from bidopt.simulate._calendar import calendar_factors
 from bidopt.simulate._market import MAX_CLICK_RATE, MAX_ORDER_RATE, Market
 
 COUNTS = ("impressions", "clicks", "orders", "carts", "favorites")
 MONEY = ("cost", "gmv")
 ORDER_VALUE_SHAPE = 8.0  # gamma shape per order: order values vary by about 35%
 KEYWORD_REPORT_COLUMNS = [c for c in REPORT_COLUMNS if c not in ("crowd", "region", "hour")]
-# Mon..Sun search volume, mean 1.
-WEEKDAY_VOLUME = np.array([0.98, 0.97, 0.97, 0.98, 0.99, 1.05, 1.06])
-
-
-def calendar_factors(dates: pd.DatetimeIndex, seasonal: bool) -> dict[str, np.ndarray]:
-    """Per day multipliers of search volume, conversion and cart/favourite rates.
-
-    Always a mild weekday pattern; with ``seasonal`` the Double 11 / Double 12 calendar of
-    DOMAIN.md (warm-up: carts up, conversion down; burst; afterglow; slump).
-    """
-    n = len(dates)
-    volume = WEEKDAY_VOLUME[dates.day_of_week.to_numpy()]
-    cvr, carts = np.ones(n), np.ones(n)
-    if seasonal:
-        month, day = dates.month.to_numpy(), dates.day.to_numpy()
-        phases = [  # (month, first day, last day, volume, cvr, carts)
-            (10, 21, 31, 1.05, 0.95, 1.3),
-            (11, 1, 10, 1.10, 0.80, 1.6),
-            (11, 11, 11, 2.50, 2.00, 1.2),
-            (11, 12, 14, 1.20, 1.15, 1.0),
-            (11, 15, 20, 0.90, 0.90, 1.0),
-            (12, 12, 12, 1.60, 1.50, 1.1),
-        ]
-        for m, first, last, v, c, k in phases:
-            on = (month == m) & (day >= first) & (day <= last)
-            volume = np.where(on, volume * v, volume)
-            cvr = np.where(on, c, cvr)
-            carts = np.where(on, k, carts)
-    return {"volume": volume, "cvr": cvr, "carts": carts}
 
 
 def _split(rng: np.random.Generator, totals: dict[str, np.ndarray],

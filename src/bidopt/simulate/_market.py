@@ -18,10 +18,14 @@ Approximations (documented so judges know what "truth" means here):
   impressions and clicks; the price per click is taken at the mean rank (interpolating the
   sorted competitor scores), which keeps it monotone in the bid. The shop's own items do not
   compete with each other.
-- ``expected`` describes a typical day: no weekday or promotion-calendar factors.
+- ``expected`` describes a typical day: no weekday or promotion-calendar factors, unless
+  the market is viewed on a day (:meth:`Market.on_day`).
 """
 
 from __future__ import annotations
+
+import copy
+import datetime as dt
 
 import numpy as np
 import pandas as pd
@@ -37,6 +41,7 @@ from bidopt.simulate._auction import (
     rank_nodes,
     view_rate,
 )
+from bidopt.simulate._calendar import calendar_factors
 
 KEYWORD_KEYS = ["campaign", "item", "keyword", "platform"]
 MAX_CLICK_RATE = 0.95
@@ -77,6 +82,15 @@ class Market:
         self._crowd_names = crowds["crowd"].drop_duplicates().to_numpy()
         self._region_names = regions["region"].drop_duplicates().to_numpy()
         self._index_arrays(pd.concat([keywords, candidates_truth], ignore_index=True))
+        self._day = {"volume": 1.0, "cvr": 1.0, "carts": 1.0}
+
+    def on_day(self, day: dt.date, *, seasonal: bool) -> Market:
+        """This market on one calendar day: ``expected`` then applies the day's weekday
+        volume and, with ``seasonal``, its promotion factors, as the history's days do."""
+        view = copy.copy(self)
+        factors = calendar_factors(pd.DatetimeIndex([pd.Timestamp(day)]), seasonal)
+        view._day = {name: float(values[0]) for name, values in factors.items()}
+        return view
 
     # -- set-up ---------------------------------------------------------------------------
     def _index_arrays(self, universe: pd.DataFrame) -> None:
@@ -220,7 +234,8 @@ class Market:
                 eff = bid * (1.0 + premium[item, j] / 100.0) * factor
                 mean, sd = expected_auction(seg, eff, quality)
                 traffic = self._crowd_share[item, j] * level_share
-                searches = self._search_volume[rows] * traffic * region["reach"]
+                searches = (self._search_volume[rows] * self._day["volume"] * traffic
+                            * region["reach"])
                 click_top = np.minimum(self._ctr_top[rows] * self._crowd_ctr[item, j]
                                        * region["ctr"], MAX_CLICK_RATE)
                 impressions, clicks = np.zeros(len(rows)), np.zeros(len(rows))
@@ -232,16 +247,18 @@ class Market:
                 price = expected_price(seg, mean, eff, quality)
                 cost = clicks * np.minimum(price * region["cpc"], eff)
                 order_rate = np.minimum(
-                    self._cvr[rows] * self._crowd_cvr[item, j] * region["cvr"] * hour_cvr[camp],
-                    MAX_ORDER_RATE)
+                    self._cvr[rows] * self._crowd_cvr[item, j] * region["cvr"] * hour_cvr[camp]
+                    * self._day["cvr"], MAX_ORDER_RATE)
                 orders = clicks * order_rate
                 out["impressions"] += impressions
                 out["clicks"] += clicks
                 out["cost"] += cost
                 out["orders"] += orders
                 out["gmv"] += orders * self._aov[rows] * self._crowd_aov[item, j]
-                out["carts"] += clicks * self._cart_rate[rows]
-                out["favorites"] += clicks * self._fav_rate[rows]
+                out["carts"] += clicks * np.minimum(self._cart_rate[rows] * self._day["carts"],
+                                                    0.95)
+                out["favorites"] += clicks * np.minimum(self._fav_rate[rows] * self._day["carts"],
+                                                        0.95)
                 rank_sum += mean * traffic
                 traffic_sum += traffic
         base_rank, _ = expected_auction(seg, bid, quality)

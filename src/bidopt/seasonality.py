@@ -1,0 +1,103 @@
+"""Promotion days in the forecast: how a calendar phase's days differ from ordinary days.
+
+A phase may say how its days' search traffic, conversion and carts compare with an ordinary
+day's (``traffic_factor``, ``conversion_factor``, ``cart_factor``; Double 11 brings about
+2.5x the searches and twice the conversion). The response model is fitted on ordinary days:
+report days inside such a phase are divided by its factors before the fit, and the forecast
+for a night inside one is multiplied by them. Bids, ranks and prices are left as they are:
+the factors scale how many people search and buy, not the auction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from bidopt.config import Config, Phase
+
+if TYPE_CHECKING:
+    from bidopt.model import Forecast
+
+
+@dataclass(frozen=True)
+class DayFactors:
+    """One day's traffic, conversion and cart rates relative to an ordinary day."""
+
+    traffic: float = 1.0
+    conversion: float = 1.0
+    carts: float = 1.0
+
+    @classmethod
+    def of(cls, phase: Phase | None) -> DayFactors:
+        if phase is None:
+            return cls()
+        return cls(phase.traffic_factor or 1.0, phase.conversion_factor or 1.0,
+                   phase.cart_factor or 1.0)
+
+    @property
+    def ordinary(self) -> bool:
+        return self == DayFactors()
+
+    def per_metric(self) -> dict[str, float]:
+        """Multiplier of each report metric: volume scales everything, conversion the
+        orders and GMV per click, the cart factor carts and favourites per click."""
+        return {
+            "impressions": self.traffic, "clicks": self.traffic, "cost": self.traffic,
+            "orders": self.traffic * self.conversion, "gmv": self.traffic * self.conversion,
+            "carts": self.traffic * self.carts, "favorites": self.traffic * self.carts,
+        }
+
+    def describe(self) -> str:
+        parts = [(self.traffic, "traffic"), (self.conversion, "conversion"), (self.carts, "carts")]
+        return ", ".join(f"{name} x{value:g}" for value, name in parts if value != 1.0)
+
+
+def ordinary_days(history: dict[str, pd.DataFrame], config: Config) -> tuple[dict, list[str]]:
+    """The history with every day of a factored phase divided by its factors.
+
+    Returns the rescaled frames (the input frames are not modified) and a note naming the
+    days rescaled, so the user sees that the fit did not take those days at face value.
+    """
+    dates = pd.to_datetime(history["keywords"]["date"].unique())
+    factors = {day: DayFactors.of(config.phase_for(day.date())) for day in dates}
+    special = {day: f for day, f in factors.items() if not f.ordinary}
+    if not special:
+        return history, []
+    out = {}
+    for grain, frame in history.items():
+        if frame.empty or "date" not in frame:
+            out[grain] = frame
+            continue
+        frame = frame.copy()
+        for metric in DayFactors().per_metric():
+            if metric not in frame:
+                continue
+            divisor = frame["date"].map(
+                {day: f.per_metric()[metric] for day, f in special.items()}
+            ).fillna(1.0).to_numpy(float)
+            frame[metric] = frame[metric].to_numpy(float) / divisor
+        out[grain] = frame
+    days = sorted(special)
+    named = ", ".join(f"{day.date()} ({special[day].describe()})" for day in days[:4])
+    more = f" and {len(days) - 4} more" if len(days) > 4 else ""
+    note = (f"{len(days)} report days fall in calendar phases with traffic or conversion "
+            f"factors and were divided by them before the fit: {named}{more}")
+    return out, [note]
+
+
+def scale_forecast(forecast: Forecast, factors: DayFactors) -> Forecast:
+    """``forecast`` (an ordinary day's) scaled to a day with ``factors``.
+
+    Interval bounds are scaled by the same factors: an approximation (a bigger day's
+    relative spread is a little narrower), on the cautious side.
+    """
+    if factors.ordinary:
+        return forecast
+    for metric, factor in factors.per_metric().items():
+        setattr(forecast, metric, getattr(forecast, metric) * factor)
+        for bounds in (forecast.low, forecast.high):
+            if metric in bounds:
+                bounds[metric] = bounds[metric] * factor
+    return forecast
