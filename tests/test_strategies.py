@@ -99,6 +99,39 @@ def test_configured_strongholds_and_shipping_terms_are_excluded(ctx):
     assert len(shipping) > 0
 
 
+def test_official_region_names_in_a_report_match_the_short_names_of_the_config(
+        shop_files, tmp_path):
+    """Some exports write 浙江省, 北京市, 新疆维吾尔自治区: the configured 北京 and the
+    built-in shipping list (新疆, 内蒙古, ...) must still find them."""
+    full = {"北京": "北京市", "新疆": "新疆维吾尔自治区", "内蒙古": "内蒙古自治区",
+            "宁夏": "宁夏回族自治区", "浙江": "浙江省", "甘肃": "甘肃省", "青海": "青海省"}
+    files = dict(shop_files)
+    report = pd.read_csv(shop_files["region_report"])
+    report["region"] = report["region"].replace(full)
+    files["region_report"] = tmp_path / "region_report.csv"
+    report.to_csv(files["region_report"], index=False)
+    ctx = context_for(files)
+    campaign = ctx.campaigns["campaign"].iloc[0]
+    params = region_exclusion.RegionExclusionParams(
+        strongholds={campaign: ["北京"]}, promotion_shipping=True, min_clicks=10**9)
+    proposals = region_exclusion.propose(ctx, params)
+    mine = proposals[proposals["campaign"] == campaign]
+    assert "北京市" in set(mine["region"])
+    shipping = set(proposals.loc[proposals["reason"].str.contains("free shipping"), "region"])
+    assert {"新疆维吾尔自治区", "内蒙古自治区", "甘肃省"} <= shipping
+    assert "notes" not in proposals.attrs
+
+
+def test_a_misspelt_region_in_the_options_is_named(ctx):
+    campaign = ctx.campaigns["campaign"].iloc[0]
+    params = region_exclusion.RegionExclusionParams(
+        strongholds={campaign: ["北京", "内蒙"]}, currently_excluded={"*": ["西藏"]})
+    notes = region_exclusion.propose(ctx, params).attrs.get("notes", [])
+    assert len(notes) == 1, notes
+    assert "strongholds names region '内蒙'" in notes[0]
+    assert "did you mean '内蒙古'" in notes[0]
+
+
 def test_an_excluded_region_comes_back_when_its_evidence_turns(ctx):
     effects = ctx.model.region_effects_
     best = effects.sort_values("roi").iloc[-1]

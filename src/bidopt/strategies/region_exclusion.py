@@ -15,12 +15,31 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
+from bidopt.config import did_you_mean
 from bidopt.context import KEYWORD_KEYS, RunContext
 from bidopt.hookspecs import hookimpl
 from bidopt.schema import ALL
 from bidopt.strategy import Strategy, StrategyParams, no_proposals, unknown_names, with_notes
 
 SHIPPING_REGIONS = ["内蒙古", "甘肃", "青海", "宁夏", "新疆", "西藏"]
+# The 34 provincial-level regions, by the short names ZTC's region reports use.
+PROVINCES = [
+    "北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏", "浙江",
+    "安徽", "福建", "江西", "山东", "河南", "湖北", "湖南", "广东", "广西", "海南", "重庆",
+    "四川", "贵州", "云南", "西藏", "陕西", "甘肃", "青海", "宁夏", "新疆", "台湾", "香港", "澳门",
+]
+# Official suffixes: other exports write 浙江省, 北京市, 新疆维吾尔自治区, 香港特别行政区.
+REGION_SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "特别行政区", "省", "市")
+
+
+def region_key(name) -> str:
+    """A region's name without its official suffix, so that 浙江省 in a report matches 浙江
+    in the config (and the built-in shipping list) and the other way round."""
+    text = str(name).strip()
+    for suffix in REGION_SUFFIXES:
+        if text.endswith(suffix) and len(text) > len(suffix) + 1:
+            return text[: -len(suffix)]
+    return text
 
 
 def campaign_rates(ctx: RunContext) -> pd.DataFrame:
@@ -82,9 +101,9 @@ def _configured(table: dict[str, list[str]], pairs: pd.DataFrame) -> np.ndarray:
     """Whether each (campaign, region) row is listed in a per-campaign config table."""
     if not table:
         return np.zeros(len(pairs), dtype=bool)
-    everywhere = set(table.get("*", []))
-    listed = {(c, r) for c, regions in table.items() if c != "*" for r in regions}
-    campaign, region = pairs["campaign"].astype(str), pairs["region"].astype(str)
+    everywhere = {region_key(r) for r in table.get("*", [])}
+    listed = {(c, region_key(r)) for c, regions in table.items() if c != "*" for r in regions}
+    campaign, region = pairs["campaign"].astype(str), pairs["region"].map(region_key)
     in_all = region.isin(everywhere).to_numpy()
     in_campaign = pd.MultiIndex.from_arrays([campaign, region]).isin(list(listed)) if listed \
         else np.zeros(len(pairs), dtype=bool)
@@ -122,13 +141,35 @@ def _region_history(ctx: RunContext, params: RegionExclusionParams) -> pd.DataFr
 
 
 def propose(context: RunContext, params: RegionExclusionParams) -> pd.DataFrame:
-    # regions are not checked: an excluded region shows no traffic in the reports
-    campaigns = context.keywords["campaign"]
+    campaigns = [*context.keywords["campaign"].unique(), "*"]  # '*': every campaign
     return with_notes(
         _propose(context, params),
         unknown_names("region_exclusion.strongholds", params.strongholds, campaigns),
         unknown_names("region_exclusion.currently_excluded", params.currently_excluded, campaigns),
+        *_unknown_regions(context, params),
     )
+
+
+def _unknown_regions(context: RunContext, params: RegionExclusionParams) -> list[str]:
+    """Notes on configured regions that are neither in the region report nor a province.
+
+    A region switched off today has no rows in the report, so absence alone proves nothing;
+    a name that is not a province either is most likely a typo, and would match nothing."""
+    daily = context.history.get("regions")
+    seen = set() if daily is None or "region" not in daily else set(daily["region"].astype(str))
+    known = {region_key(r) for r in seen} | set(PROVINCES)
+    choices = sorted(seen | set(PROVINCES))
+    options = [("strongholds", [r for v in params.strongholds.values() for r in v]),
+               ("currently_excluded", [r for v in params.currently_excluded.values() for r in v])]
+    if params.promotion_shipping:
+        options.append(("shipping_regions", params.shipping_regions))
+    notes = []
+    for option, regions in options:
+        odd = sorted({str(r) for r in regions if region_key(r) not in known})
+        notes += [f"region_exclusion.{option} names region '{name}', which is neither in the "
+                  f"region report nor a province: it matches nothing{did_you_mean(name, choices)}"
+                  for name in odd]
+    return notes
 
 
 def _propose(context: RunContext, params: RegionExclusionParams) -> pd.DataFrame:
@@ -145,7 +186,8 @@ def _propose(context: RunContext, params: RegionExclusionParams) -> pd.DataFrame
 
     excluded_now = frame["silent"].to_numpy() | _configured(params.currently_excluded, frame)
     stronghold = _configured(params.strongholds, frame)
-    shipping = (frame["region"].astype(str).isin(params.shipping_regions).to_numpy()
+    shipping = (frame["region"].map(region_key).isin({region_key(r) for r in
+                                                      params.shipping_regions}).to_numpy()
                 & params.promotion_shipping)
     clicks = frame["clicks"].to_numpy(float)
     evidence = clicks >= params.min_clicks
