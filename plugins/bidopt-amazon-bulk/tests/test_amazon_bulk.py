@@ -275,3 +275,19 @@ def test_no_missing_ids_warning_with_the_ids_file_or_for_new_keywords(tmp_path, 
     new = recs({"keyword": "barefoot shoes", "action": "add_keyword", "current": None})
     amazon_bulk.bidopt_write_output(new, tmp_path / "y.csv", "amazon_bulk_csv", {})
     assert not [w for w in recwarn if issubclass(w.category, amazon_bulk.MissingIds)]
+
+
+def test_xlsx_names_that_look_like_formulas_stay_text(tmp_path):
+    from bidopt_amazon_bulk.bulk import write_xlsx
+
+    out = tmp_path / "bulk.xlsx"
+    sheet = to_bulk_rows(recs({"campaign": "=Shoes", "keyword": '=HYPERLINK("http://x","y")'},
+                              {"item": "+Runners", "keyword": "@shoes"}))
+    write_xlsx(sheet, out)
+    ws = load_workbook(out)[SHEET_NAME]
+    header = [c.value for c in ws[1]]
+    rows = list(ws.iter_rows(min_row=2))
+    cell = {name: rows[0][header.index(name)] for name in ("Campaign Name", "Keyword Text")}
+    assert cell["Campaign Name"].value == "=Shoes"
+    assert cell["Keyword Text"].value == '=HYPERLINK("http://x","y")'
+    assert all(c.data_type != "f" for row in rows for c in row)

@@ -261,7 +261,9 @@ def write_csv(sheet: BulkSheet, path: Path) -> None:
 
 def write_xlsx(sheet: BulkSheet, path: Path) -> None:
     """An .xlsx workbook with the single sheet ``Sponsored Products Campaigns``; every cell
-    is text except Bid, as in Amazon's template (IDs must not become floats)."""
+    is text except Bid, as in Amazon's template (IDs must not become floats). Text is stored
+    as text even where it starts with ``=``: openpyxl would otherwise store a campaign or
+    keyword named ``=...`` as a formula, which Excel runs and Amazon never sees as the name."""
     from openpyxl import Workbook
 
     book = Workbook()
@@ -274,5 +276,8 @@ def write_xlsx(sheet: BulkSheet, path: Path) -> None:
         if cells[bid_column] is not None:
             cells[bid_column] = float(cells[bid_column])
         ws.append(cells)
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
     with open(path, "wb") as handle:
         book.save(handle)
