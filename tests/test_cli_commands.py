@@ -128,3 +128,19 @@ def test_simulate_can_write_a_history_with_double_11(tmp_path):
     clicks = {f.name: pd.read_csv(f / "keyword_report.csv").groupby("date")["clicks"].sum()
               for f in (flat, seasonal)}
     assert clicks["seasonal"]["2026-11-11"] > 1.5 * clicks["flat"]["2026-11-11"]
+
+
+def test_init_writes_paths_yaml_would_misread_as_strings(shop_files, tmp_path):
+    """A pattern starting with '*' is a YAML alias and ' #' starts a comment, unquoted."""
+    folder = tmp_path / "exports #1"
+    folder.mkdir()
+    for name in ("keyword_report", "items"):
+        (folder / shop_files[name].name).write_bytes(shop_files[name].read_bytes())
+    target = folder / "bidopt.yaml"
+    result = invoke("init", "--roi-floor", "2", "--budget", "0", "--out", str(target),
+                    "--reports", str(folder / "*_report.csv"),
+                    "--items", str(folder / shop_files["items"].name))
+    assert result.exit_code == 0, result.output
+    config = load_config(target)
+    assert [str(p) for p in config.sources.reports] == ["*_report.csv"]
+    assert config.resolve(config.sources.items) == folder / shop_files["items"].name

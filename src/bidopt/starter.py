@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -70,10 +71,13 @@ output:
 
 
 def _relative(path: Path, base: Path) -> str:
+    """The path relative to the config's folder, as a quoted YAML string: a bare
+    ``*_report.csv`` would be read as a YAML alias, ``a #1.csv`` as a comment."""
     try:
-        return os.path.relpath(Path(path).resolve(), base.resolve())
+        text = os.path.relpath(Path(path).resolve(), base.resolve())
     except ValueError:  # another drive on Windows
-        return str(Path(path).resolve())
+        text = str(Path(path).resolve())
+    return json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML double-quoted one
 
 
 def starter_config(roi_floor: float, budget: float | None, reports: list[Path],
