@@ -143,6 +143,7 @@ def run(config_path, reports, items, candidates, night, out, dry_run, strict, qu
     path = None if dry_run else output_path(config, date, out)
     if path is not None:
         check_output_path(path)
+        _check_not_an_input(path, config, _overrides(reports, items, candidates))
         check_output_format(config, registry, str(config_path))
         if config.output.format == "csv" and path.suffix.lower() in (".xlsx", ".xls", ".parquet"):
             click.echo(f"warning: {path.name} will hold CSV text (output.format is csv), which "
@@ -163,6 +164,21 @@ def run(config_path, reports, items, candidates, night, out, dry_run, strict, qu
     if result.partial:
         click.echo("the run was partial: proposals of failed plugins were dropped", err=True)
         sys.exit(ExitCode.PARTIAL)
+
+
+def _check_not_an_input(path: Path, config, overrides) -> None:
+    """Fail before any work when the output would replace one of tonight's input files
+    (``--out exports/items.csv``): the next night would have no such file to read."""
+    from bidopt.errors import OutputError
+    from bidopt.loop import resolve_sources
+
+    sources = resolve_sources(config, overrides)
+    inputs = [*sources.reports, sources.items, sources.candidates]
+    target = path.resolve()
+    for source in inputs:
+        if source is not None and Path(source).resolve() == target:
+            raise OutputError(f"cannot write {path}: it is an input file of this run "
+                              "(choose another --out or output.path)")
 
 
 @cli.command(epilog=VALIDATE_EXIT_CODES_HELP)
