@@ -401,3 +401,20 @@ def test_option_names_that_match_nothing_are_named(shop, shop_files, tmp_path):
             "reports: ignored") in text
     assert "top3_quality: top3_quality.keywords names 'no such keyword'" in text
     assert f"region_exclusion: region_exclusion.strongholds names '{campaign}?'" in text
+
+
+def test_the_wrote_line_separates_rejected_rows_from_actions(shop_files, tmp_path):
+    """With include_rejected the file holds more rows than the plan's actions; the summary
+    says how many of each, so its counts agree with the file."""
+    config = write_config(tmp_path, shop_files, output={"include_rejected": True})
+    out = tmp_path / "recs.csv"
+    result = run_cli("run", "--config", str(config), "--date", NIGHT, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    recs = read_recs(out)
+    rejected = recs["reason"].str.contains("; rejected").sum()
+    actions = len(recs) - rejected
+    assert rejected > 0
+    assert (f"({len(recs):,} rows: {actions:,} actions and {rejected:,} rejected proposals "
+            "that change nothing)") in result.output
+    total = next(r for r in summary_rows(result.output) if r[0] == "TOTAL")
+    assert int(total[2]) == actions

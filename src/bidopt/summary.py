@@ -205,7 +205,12 @@ def format_summary(result: RunResult, config: Config, *, verbose: bool = False) 
             notes.append(f"... {len(result.inputs.warnings) - len(shown)} more warnings (--verbose)")
     lines += [f"note: {n}" for n in notes]
     if result.output is not None:
-        lines.append(f"wrote {result.output} ({len(result.recommendations):,} rows)")
+        rows, taken = len(result.recommendations), len(decision.actions)
+        # with output.include_rejected the file also lists rejected proposals, which
+        # change nothing: the row count alone disagrees with the actions counted above
+        extra = (f": {taken:,} actions and {rows - taken:,} rejected proposals that change "
+                 "nothing" if rows != taken else "")
+        lines.append(f"wrote {result.output} ({rows:,} rows{extra})")
     else:
         lines.append("dry run: nothing written")
     return "\n".join(lines)
