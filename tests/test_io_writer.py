@@ -125,3 +125,15 @@ def test_atomic_output_new_file_gets_normal_permissions(tmp_path: Path) -> None:
         temporary.write_text("x", encoding="utf-8")
     assert target.read_text(encoding="utf-8") == "x"
     assert target.stat().st_mode & 0o044  # readable by others, not mkstemp's 0600
+
+
+def test_unencodable_text_names_its_column_row_and_how_many_rows(tmp_path: Path) -> None:
+    """GBK cannot hold '€' or emoji: the message says where, so the name can be fixed."""
+    frame = recommendations()
+    frame.loc[1, "campaign"] = "外套€推广"
+    frame.loc[2, "keyword"] = "连衣裙 \U0001f600"
+    with pytest.raises(OutputError) as caught:
+        write_recommendations_csv(frame, tmp_path / "bad.csv", encoding="gbk")
+    message = str(caught.value)
+    assert "cannot write '€' in encoding gbk" in message
+    assert "(campaign '外套€推广' in row 3, and 1 more rows)" in message

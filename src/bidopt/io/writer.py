@@ -96,10 +96,32 @@ def write_recommendations_csv(
     except UnicodeEncodeError as exc:
         bad = exc.object[exc.start : exc.end] if isinstance(exc.object, str) else "?"
         raise OutputError(
-            f"{path}: cannot write {bad!r} in encoding {encoding}; use utf-8-sig"
+            f"{path}: cannot write {bad!r} in encoding {encoding}"
+            f"{_unencodable_cells(text, encoding)}; use utf-8-sig"
         ) from exc
     except OSError as exc:
         raise OutputError(f"{path}: cannot write: {exc}") from exc
+
+
+def _unencodable_cells(text: pd.DataFrame, encoding: str) -> str:
+    """Where the cells the encoding cannot hold are, as the file would number its rows
+    (the header is row 1), so that the name to fix can be found: ' (campaign 'x' in row 2,
+    and 3 more rows)'."""
+    def fails(value) -> bool:
+        try:
+            str(value).encode(encoding)
+        except UnicodeEncodeError:
+            return True
+        return False
+
+    bad = pd.DataFrame({name: text[name].map(fails).astype(bool) for name in text.columns})
+    rows = np.flatnonzero(bad.to_numpy().any(axis=1))
+    if not len(rows):
+        return ""
+    first = rows[0]
+    column = bad.columns[bad.iloc[first].to_numpy().argmax()]
+    more = f", and {len(rows) - 1:,} more rows" if len(rows) > 1 else ""
+    return f" ({column} {text[column].iloc[first]!r} in row {first + 2}{more})"
 
 
 @contextlib.contextmanager
