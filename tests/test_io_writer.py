@@ -54,7 +54,7 @@ def test_bom_column_order_and_formats(tmp_path: Path) -> None:
     assert rows[0] == list(RECOMMENDATION_COLUMNS)
     first = dict(zip(rows[0], rows[1], strict=True))
     assert first["date"] == "2024-01-02"
-    assert first["current"] == "1.23" and first["proposed"] == "1.50"
+    assert first["current"] == "1.234" and first["proposed"] == "1.50"  # bids as they are
     assert first["change_pct"] == "21.6"
     assert first["exp_cost"] == "3.33" and first["exp_gmv"] == "100.00"
     assert first["exp_clicks"] == "12.3"
@@ -137,3 +137,17 @@ def test_unencodable_text_names_its_column_row_and_how_many_rows(tmp_path: Path)
     message = str(caught.value)
     assert "cannot write '€' in encoding gbk" in message
     assert "(campaign '外套€推广' in row 3, and 1 more rows)" in message
+
+
+def test_bids_keep_the_decimals_of_a_finer_step(tmp_path: Path) -> None:
+    """With bids.step 0.005 the plan bids 1.875: two decimals would write another bid (off
+    the grid, past the nightly limit when rounded up); a kept bid of 1.234 written as 1.23
+    would change it on upload."""
+    frame = pd.DataFrame({"action": ["set_bid"] * 3, "current": [1.234, 2.0, 0.1 + 0.2],
+                          "proposed": [1.234, 1.875, 1.4850000000000001],
+                          "exp_cost": [1.0 / 3, 0.006, 2.0]})
+    path = tmp_path / "recs.csv"
+    write_recommendations_csv(frame, path)
+    assert read_back(path)[1:] == [["set_bid", "1.234", "1.234", "0.33"],
+                                   ["set_bid", "2.00", "1.875", "0.01"],
+                                   ["set_bid", "0.30", "1.485", "2.00"]]

@@ -32,6 +32,9 @@ DECIMALS = {
     "exp_clicks": 1,
 }
 INTEGER_COLUMNS = frozenset({"hour"})
+# Bids are written as planned: two decimals, more where the bid has them (a bids.step of
+# 0.005 plans 1.875, which two decimals would turn into another bid, off the grid).
+EXACT_COLUMNS = frozenset({"current", "proposed"})
 
 
 def escape_formula(column: pd.Series) -> pd.Series:
@@ -41,15 +44,23 @@ def escape_formula(column: pd.Series) -> pd.Series:
     return text.where(~risky, "'" + text)
 
 
-def _format_float(column: pd.Series, decimals: int | None) -> pd.Series:
+def _format_float(column: pd.Series, decimals: int | None, exact: bool = False) -> pd.Series:
     values = pd.to_numeric(column, errors="coerce").astype(float)
     missing = ~np.isfinite(values.to_numpy())
     if decimals is None:
         text = values.round(4).map(lambda v: f"{v:.4f}".rstrip("0").rstrip("."))
+    elif exact:  # at least ``decimals``, up to 4 where the value has them
+        text = values.round(4).map(lambda v: _at_least(f"{v:.4f}".rstrip("0"), decimals))
     else:
         text = values.round(decimals).map(lambda v: f"{v:.{decimals}f}")
     text = text.astype(str).str.replace(r"^-(0\.?0*)$", r"\1", regex=True)  # no "-0.00"
     return text.where(~missing, "")
+
+
+def _at_least(text: str, decimals: int) -> str:
+    """'1.5' -> '1.50' for 2 decimals; '1.875' stays."""
+    whole, _, fraction = text.partition(".")
+    return f"{whole}.{fraction.ljust(decimals, '0')}"
 
 
 def _format_column(name: str, column: pd.Series) -> pd.Series:
@@ -65,14 +76,14 @@ def _format_column(name: str, column: pd.Series) -> pd.Series:
             whole = np.isfinite(values) & (np.mod(np.nan_to_num(values), 1) == 0)
             if whole[np.isfinite(values)].all():
                 return column.astype("Int64").astype(str).replace("<NA>", "")
-        return _format_float(column, DECIMALS.get(name))
+        return _format_float(column, DECIMALS.get(name), name in EXACT_COLUMNS)
     if name in DECIMALS or name in INTEGER_COLUMNS:
         # An object column of numbers (None where an action has no value) is numeric too.
         numbers = pd.to_numeric(column, errors="coerce")
         if (numbers.notna() | column.isna() | (column.astype(str) == "")).all():
             if name in INTEGER_COLUMNS:
                 return _format_column(name, numbers)
-            return _format_float(numbers, DECIMALS.get(name))
+            return _format_float(numbers, DECIMALS.get(name), name in EXACT_COLUMNS)
     return escape_formula(column)
 
 
@@ -81,8 +92,8 @@ def write_recommendations_csv(
 ) -> None:
     """Write the frame's columns in order as an Excel-safe CSV (BOM by default, or 'gbk').
 
-    Money 2 decimals, ``change_pct`` 1, other floats up to 4; text cells that look like
-    formulas are quoted; empty values are empty cells.
+    Money 2 decimals, bids 2 to 4 (as planned), ``change_pct`` 1, other floats up to 4; text
+    cells that look like formulas are quoted; empty values are empty cells.
     """
     text = pd.DataFrame(
         {
