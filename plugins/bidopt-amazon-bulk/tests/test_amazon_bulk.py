@@ -291,3 +291,18 @@ def test_xlsx_names_that_look_like_formulas_stay_text(tmp_path):
     assert cell["Campaign Name"].value == "=Shoes"
     assert cell["Keyword Text"].value == '=HYPERLINK("http://x","y")'
     assert all(c.data_type != "f" for row in rows for c in row)
+
+
+def test_an_ids_file_missing_or_not_a_bulk_file_is_named_as_the_ids_file(tmp_path):
+    from bidopt.errors import OutputError
+
+    missing = tmp_path / "downloads" / "bulk.xlsx"
+    with pytest.raises(OutputError, match=r"Amazon IDs file .*bulk\.xlsx does not exist"):
+        amazon_bulk.bidopt_write_output(recs({}), tmp_path / "x.csv", "amazon_bulk_csv",
+                                        {"amazon_ids": str(missing)})
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("Entity,Campaign Name\nKeyword,Shoes\n", encoding="utf-8")
+    with pytest.raises(OutputError, match="not a Sponsored Products bulk file: it has no "
+                                          "column 'Campaign ID'"):
+        amazon_bulk.bidopt_write_output(recs({}), tmp_path / "x.csv", "amazon_bulk_csv",
+                                        {"amazon_ids": str(wrong)})

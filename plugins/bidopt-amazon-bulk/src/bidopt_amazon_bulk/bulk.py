@@ -97,6 +97,13 @@ def read_ids(path: Path) -> pd.DataFrame:
         frame = pd.read_excel(path, sheet_name=SHEET_NAME, dtype=str)
     else:
         frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    missing = [name for name in ("Entity", "Campaign ID", "Ad Group ID", "Keyword ID",
+                                 "Campaign Name", "Ad Group Name", "Keyword Text", "Match Type")
+               if name not in frame.columns
+               and f"{name} (Informational only)" not in frame.columns]
+    if missing:
+        raise ValueError(f"{path} is not a Sponsored Products bulk file: it has no column "
+                         + ", ".join(map(repr, missing)))
     frame = frame[frame["Entity"].str.strip().str.lower() == "keyword"]
     return pd.DataFrame({
         "campaign": _name_column(frame, "Campaign Name").str.strip(),

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 from bidopt import hookimpl
+from bidopt.errors import OutputError
 
 from bidopt_amazon_bulk.bulk import read_ids, to_bulk_rows, write_csv, write_xlsx
 
@@ -47,7 +48,7 @@ def bidopt_write_output(recommendations: pd.DataFrame, path: Path, format: str,
     if format not in WRITERS:
         return None
     ids_file = options.get("amazon_ids") or os.environ.get(IDS_ENV)
-    ids = read_ids(Path(ids_file)) if ids_file else None
+    ids = _read_ids(Path(ids_file)) if ids_file else None
     match_type = (options.get("amazon_match_type") or os.environ.get(MATCH_TYPE_ENV)
                   or "exact").lower()
     sheet = to_bulk_rows(recommendations, ids, default_match_type=match_type)
@@ -68,3 +69,16 @@ def bidopt_write_output(recommendations: pd.DataFrame, path: Path, format: str,
             MissingIds, stacklevel=2,
         )
     return True
+
+
+def _read_ids(path: Path) -> pd.DataFrame:
+    """The IDs file, or an error that names it as the IDs file (a missing one read as
+    'cannot write <the output>: No such file', a wrong one as a bare column name)."""
+    try:
+        return read_ids(path)
+    except FileNotFoundError:
+        raise OutputError(f"the Amazon IDs file (amazon_ids or {IDS_ENV}) {path} does not "
+                          f"exist (a relative path is read from {Path.cwd()})") from None
+    except (OSError, ValueError) as exc:
+        raise OutputError(f"the Amazon IDs file (amazon_ids or {IDS_ENV}) {path} cannot be "
+                          f"read: {exc}") from exc
