@@ -56,6 +56,20 @@ def test_guard_repairs_a_campaign_that_breaks_its_floor_when_bids_are_kept(shop_
     assert (recs["proposed"] < recs["current"]).all()
 
 
+def test_a_guard_cut_says_what_it_gives_up_per_unit_of_spend(shop_files):
+    """A cut keyword can keep a ROI far above the floor at its new bid; the reason names the
+    marginal ROI of the cut, which is what falls short of the floor."""
+    result = plan(shop_files, constraints={"roi_floor": 3.5}, optimiser={"bids": "proposals"})
+    recs = result.recommendations
+    cuts = recs[recs["reason"].str.startswith("cut so that")]
+    assert len(cuts)
+    terms = cuts["reason"].str.extract(
+        r": saves ([\d.]+) spend for ([\d.]+) GMV \(marginal ROI ([\d.]+)\)$").astype(float)
+    assert terms.notna().all().all(), cuts["reason"].head().tolist()
+    saved, lost, marginal = terms[0], terms[1], terms[2]
+    assert ((lost / saved.where(saved > 0) - marginal).abs() < 0.05).all()
+
+
 def test_proposals_are_accepted_scaled_or_rejected_with_reasons(shop_files):
     state = plan(shop_files).context.keywords
     sample = state[state["clicks"] > 20].head(3)

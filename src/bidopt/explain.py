@@ -233,6 +233,10 @@ def plan_actions(ctx: RunContext, plan: Plan, judged: pd.DataFrame) -> pd.DataFr
     free = ctx.config.optimiser.bids == "free"
     optimiser_reason = _optimiser_reason(ctx, d_cost, d_gmv, plan, rows)
     fallback = np.select([pinned, free, broken != ""], [PINNED, OPTIMISER, GUARD], BID_RULES)
+    if len(guard_reason):
+        # the row's own ROI at the cut bid can be far above the floor (6.67 at a floor of
+        # 2.00): what the cut gives up per unit of spend is what the floor is judged on
+        guard_reason = guard_reason + _cut_terms(d_cost, d_gmv)
     fallback_reason = np.select(
         [pinned, free, broken != ""],
         ["bid pinned in the config", optimiser_reason, guard_reason],
@@ -288,6 +292,13 @@ def _optimiser_reason(ctx: RunContext, d_cost: np.ndarray, d_gmv: np.ndarray, pl
             text.append(f"optimiser: saves {-dc:.2f} spend for {-dg:.2f} GMV{extra} "
                         f"(marginal ROI {m:.2f}), better spent elsewhere")
     return np.array(text, dtype=object)
+
+
+def _cut_terms(d_cost: np.ndarray, d_gmv: np.ndarray) -> np.ndarray:
+    """': saves 14.24 spend for 8.56 GMV (marginal ROI 0.60)' for each cut."""
+    return np.array([f": saves {-dc:.2f} spend for {-dg:.2f} GMV (marginal ROI {dg / dc:.2f})"
+                     if dc < 0 else "" for dc, dg in zip(d_cost, d_gmv, strict=True)],
+                    dtype=object)
 
 
 def _objective_terms(ctx: RunContext, plan: Plan, rows: np.ndarray) -> list[str]:
