@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -178,9 +179,22 @@ def test_out_may_be_a_folder_not_made_yet(shop_files, tmp_path, spelling):
     assert result.output.strip() == str(written)
 
 
-def test_bundled_sample_runs_out_of_the_box(tmp_path):
-    from pathlib import Path
+def test_a_folder_in_output_path_and_a_date_in_out_are_understood(shop_files, tmp_path):
+    config = write_config(tmp_path, shop_files, output={"path": "nightly/"})
+    result = run_cli("run", "--config", str(config), "--date", NIGHT, "-q")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "nightly" / f"recommendations-{NIGHT}.csv").is_file()
+    out = str(tmp_path / "plans" / "bids-{date}.csv")
+    result = run_cli("run", "--config", str(config), "--date", NIGHT, "--out", out, "-q")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "plans" / f"bids-{NIGHT}.csv").is_file()
+    result = CliRunner().invoke(cli, ["run", "--config", str(config), "--date", NIGHT,
+                                      "--out", "-"])
+    assert result.exit_code == 7 and "not to standard output" in result.output
+    assert not Path("-").exists()
 
+
+def test_bundled_sample_runs_out_of_the_box(tmp_path):
     sample = Path(__file__).parent.parent / "configs" / "sample.yaml"
     out = tmp_path / "sample.csv"
     result = run_cli("run", "--config", str(sample), "--out", str(out))

@@ -118,7 +118,8 @@ def cli() -> None:
               help="Night being planned (default: today).")
 @click.option("--out", type=click.Path(),
               help="Output file, or folder for the default name: an existing folder, or a path "
-                   "ending in '/' or without a file extension (default: from the config).")
+                   "ending in '/' or without a file extension; {date} is the planned night "
+                   "(default: from the config).")
 @click.option("--dry-run", is_flag=True, help="Print the summary; write no file.")
 @click.option("--strict", is_flag=True, help="Fail (exit 5) if any plugin fails.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors, warnings and the output path.")

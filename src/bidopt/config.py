@@ -273,7 +273,8 @@ class History(_Section):
 class Output(_Section):
     path: str = Field(
         "recommendations-{date}.csv",
-        description="File to write; {date} is replaced by the planned night (YYYY-MM-DD).",
+        description="File to write, or a folder (ending in '/') for the default name; {date} "
+        "is replaced by the planned night (YYYY-MM-DD).",
     )
     format: str = Field("csv", description="Output format; plugins may add more.")
     encoding: Literal["utf-8-sig", "utf-8", "gbk", "gb18030"] = Field(

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bidopt.config import Config, check_strategies
+from bidopt.config import Config, Output, check_strategies
 from bidopt.context import (
     RunContext,
     campaign_limits,
@@ -241,7 +241,7 @@ def recommendations_frame(decision: Decision, date: dt.date, include_rejected: b
         # proposed = current, so that uploading the file changes nothing; the reason keeps
         # what the strategy asked for
         asked = pd.to_numeric(rejected["proposed"], errors="coerce").map(
-            lambda v: "" if pd.isna(v) else f" (asked {v:g})")
+            lambda v: "" if pd.isna(v) else f" (asked {round(v, 2):g})")
         rejected = rejected.assign(
             date=date.isoformat(), proposed=rejected["current"], change_pct=0.0,
             reason=(rejected["reason"].astype(str) + "; " + rejected["decision"].astype(str)
@@ -280,17 +280,28 @@ def plan_night(config: Config, registry: Registry, *, date: dt.date,
 def output_path(config: Config, date: dt.date, out: str | Path | None) -> Path:
     """Where the CSV goes: --out or the config.
 
-    ``out`` names a folder (for the default file name) when it is one, ends in a separator
-    (kept only in the raw string: ``Path`` drops it) or has no file extension, e.g.
-    ``nightly/`` or ``nightly``; otherwise it is the file.
+    ``out`` (and ``output.path``) names a folder, for the default file name, when it is one,
+    ends in a separator (kept only in the raw string: ``Path`` drops it) or has no file
+    extension, e.g. ``nightly/`` or ``nightly``; otherwise it is the file. ``{date}`` is the
+    planned night in either.
     """
-    default_name = config.output.path.replace("{date}", date.isoformat())
+    def folder(text: str, base: Path = Path(".")) -> bool:
+        return ((base / text).is_dir() or text.endswith(("/", "\\"))
+                or not Path(text).suffix)
+
+    night = date.isoformat()
+    configured = config.output.path.replace("{date}", night)
+    if folder(configured, config.resolve(Path("."))):
+        configured = str(Path(configured) / Output().path.replace("{date}", night))
     if out is None:
-        return config.resolve(Path(default_name))
-    path = Path(out)
-    if path.is_dir() or str(out).endswith(("/", "\\")) or not path.suffix:
-        return path / Path(default_name).name
-    return path
+        return config.resolve(Path(configured))
+    text = str(out).replace("{date}", night)
+    if text == "-":
+        raise OutputError("--out -: the plan is written to a file, not to standard output; "
+                          "give a file or a folder")
+    if folder(text):
+        return Path(text) / Path(configured).name
+    return Path(text)
 
 
 def check_output_path(path: Path) -> None:
