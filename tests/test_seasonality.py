@@ -54,7 +54,7 @@ def test_the_history_s_promotion_days_are_divided_by_their_factors():
     assert out["crowds"]["orders"].tolist() == pytest.approx([1, 1])
     assert out["keywords"].iloc[0]["clicks"] == 10, "an ordinary day is left as it is"
     assert keywords["clicks"].tolist() == [10, 25], "the input is not modified"
-    assert len(notes) == 1 and "2026-11-11 (traffic x2.5, conversion x2, carts x1.2)" in notes[0]
+    assert len(notes) == 1 and "burst 2026-11-11 (traffic x2.5, conversion x2, carts x1.2)" in notes[0]
     assert ordinary_days(history, config_with()) == (history, [])
 
 

@@ -61,8 +61,9 @@ def ordinary_days(history: dict[str, pd.DataFrame], config: Config) -> tuple[dic
     days rescaled, so the user sees that the fit did not take those days at face value.
     """
     dates = pd.to_datetime(history["keywords"]["date"].unique())
-    factors = {day: DayFactors.of(config.phase_for(day.date())) for day in dates}
-    special = {day: f for day, f in factors.items() if not f.ordinary}
+    phases = {day: config.phase_for(day.date()) for day in dates}
+    special = {day: DayFactors.of(phase) for day, phase in phases.items()
+               if not DayFactors.of(phase).ordinary}
     if not special:
         return history, []
     out = {}
@@ -79,11 +80,14 @@ def ordinary_days(history: dict[str, pd.DataFrame], config: Config) -> tuple[dic
             ).fillna(1.0).to_numpy(float)
             frame[metric] = frame[metric].to_numpy(float) / divisor
         out[grain] = frame
-    days = sorted(special)
-    named = ", ".join(f"{day.date()} ({special[day].describe()})" for day in days[:4])
-    more = f" and {len(days) - 4} more" if len(days) > 4 else ""
-    note = (f"{len(days)} report days fall in calendar phases with traffic or conversion "
-            f"factors and were divided by them before the fit: {named}{more}")
+    by_phase: dict[str, list[pd.Timestamp]] = {}
+    for day in sorted(special):
+        by_phase.setdefault(phases[day].name, []).append(day)
+    named = "; ".join(
+        f"{name} {days[0].date()}" + (f" .. {days[-1].date()}" if len(days) > 1 else "")
+        + f" ({special[days[0]].describe()})" for name, days in by_phase.items())
+    note = (f"{len(special)} report days fall in calendar phases with traffic or conversion "
+            f"factors and were divided by them before the fit: {named}")
     return out, [note]
 
 
