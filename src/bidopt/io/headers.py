@@ -32,7 +32,9 @@ UNIT_SUFFIXES = {"分": 0.01, "元": 1.0, "micros": 1e-6}
 PERCENT_COLUMNS = frozenset({"market_ctr", "market_cvr"})
 # Ignored columns that still shape the rows: match type, Amazon's search term, and an end
 # date (a row spanning several days is not a daily report).
-MATCH_TYPE_KEYS = frozenset({"matchtype", "criteriontype"})
+# (Google Ads names the keyword's match type "Search keyword match type" since the Search
+# keyword rename.)
+MATCH_TYPE_KEYS = frozenset({"matchtype", "criteriontype", "searchkeywordmatchtype"})
 SEARCH_TERM_KEYS = frozenset({"customersearchterm", "searchterm"})
 END_DATE_KEYS = frozenset({"enddate", "结束日期"})
 
