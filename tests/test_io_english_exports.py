@@ -38,3 +38,36 @@ def test_google_search_keyword_layout_reads_match_type_and_max_cpc(tmp_path: Pat
     assert problems == []
     assert list(frame["keyword"]) == ["running shoes", "[running shoes]", '"running shoes"']
     assert list(frame["bid"]) == pytest.approx([1.20, 1.50, 1.30])
+
+
+def test_google_search_terms_report_match_type_is_not_the_keywords(tmp_path: Path) -> None:
+    """In Google's search terms report "Match type" says how each search term matched the
+    keyword: one broad keyword must stay one keyword, its search terms summed."""
+    text = (
+        "Search terms report\n"
+        '"December 1, 2026 - December 3, 2026"\n'
+        "Search term,Match type,Added/Excluded,Campaign,Ad group,Keyword,Day,Currency code,"
+        "Impr.,Clicks,Cost,Conversions,Conv. value\n"
+        "red roses delivery,Phrase match (close variant),None,Flowers,Roses,red roses,"
+        "2026-12-01,USD,100,5,4.50,1.00,80.00\n"
+        "red roses,Exact match (close variant),None,Flowers,Roses,red roses,"
+        "2026-12-01,USD,50,4,5.00,1.00,75.00\n"
+        "roses red,Broad match,None,Flowers,Roses,red roses,2026-12-01,USD,20,1,0.90,0.00,0.00\n"
+        "Total: Search terms,--,--,--,--,--,--,--,170,10,10.40,2.00,155.00\n"
+    )
+    frame, problems = load(tmp_path, text)
+    assert errors(problems) == []
+    assert set(frame["keyword"]) == {"red roses"}
+    assert frame["clicks"].sum() == 10 and frame["cost"].sum() == pytest.approx(10.40)
+
+
+def test_amazon_search_term_report_keeps_the_keywords_match_type(tmp_path: Path) -> None:
+    text = (
+        "Date,Campaign Name,Ad Group Name,Targeting,Match Type,Customer Search Term,Impressions,"
+        "Clicks,Spend,7 Day Total Sales ,7 Day Total Orders (#)\n"
+        '"Dec 01, 2026",SP,Mats,yoga mat,EXACT,yoga mat,100,5,4.50,80.00,1\n'
+        '"Dec 01, 2026",SP,Mats,yoga mat,PHRASE,yoga mat thick,100,5,4.50,80.00,1\n'
+    )
+    frame, problems = load(tmp_path, text)
+    assert errors(problems) == []
+    assert list(frame["keyword"]) == ["[yoga mat]", '"yoga mat"']

@@ -36,6 +36,10 @@ PERCENT_COLUMNS = frozenset({"market_ctr", "market_cvr"})
 # keyword rename.)
 MATCH_TYPE_KEYS = frozenset({"matchtype", "criteriontype", "searchkeywordmatchtype"})
 SEARCH_TERM_KEYS = frozenset({"customersearchterm", "searchterm"})
+# Google Ads' search terms report: its "Match type" is how the search term matched
+# ("Phrase match (close variant)"), not the keyword's match type, which that report does not
+# give. Amazon's search term report ("Customer Search Term") gives the keyword's.
+QUERY_MATCH_KEYS = frozenset({"searchterm"})
 END_DATE_KEYS = frozenset({"enddate", "结束日期"})
 
 

@@ -20,6 +20,7 @@ from bidopt.io.headers import (
     KIND_COLUMNS,
     KIND_REQUIRED,
     MATCH_TYPE_KEYS,
+    QUERY_MATCH_KEYS,
     SEARCH_TERM_KEYS,
     SourceColumn,
     map_headers,
@@ -117,7 +118,8 @@ def normalise_table(raw: pd.DataFrame, kind: str, file: str) -> tuple[pd.DataFra
     frame = _parse_columns(cells, kind, sources, log)
     if kind == "report":
         match_type = side_column(headers, MATCH_TYPE_KEYS)
-        if match_type is not None and "keyword" in sources:
+        if (match_type is not None and "keyword" in sources
+                and side_column(headers, QUERY_MATCH_KEYS) is None):
             frame["keyword"] = with_match_type(frame["keyword"], cells[match_type])
         search_term = side_column(headers, SEARCH_TERM_KEYS)
         extra = None if search_term is None else cells[search_term].str.strip()
