@@ -71,3 +71,17 @@ def test_amazon_search_term_report_keeps_the_keywords_match_type(tmp_path: Path)
     frame, problems = load(tmp_path, text)
     assert errors(problems) == []
     assert list(frame["keyword"]) == ["[yoga mat]", '"yoga mat"']
+
+
+def test_amazon_vendor_report_with_14_day_attribution(tmp_path: Path) -> None:
+    """Sponsored Products reports of vendor accounts count sales over 14 days."""
+    text = (
+        "Date,Campaign Name,Ad Group Name,Targeting,Match Type,Impressions,Clicks,Spend,"
+        "14 Day Total Sales ,14 Day Total Orders (#),14 Day Total Units (#),"
+        "14 Day Conversion Rate\n"
+        '"Dec 01, 2026",SP - Shoes,Running,running shoes,EXACT,100,5,$4.50,"$1,080.00",2,3,40.00%\n'
+    )
+    frame, problems = load(tmp_path, text)
+    assert problems == []
+    assert frame.loc[0, "gmv"] == pytest.approx(1080.0) and frame.loc[0, "orders"] == 2
+

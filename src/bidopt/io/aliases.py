@@ -39,6 +39,7 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
         "总成交笔数",
         "Conversions",
         "7 Day Total Orders (#)",
+        "14 Day Total Orders (#)",  # Amazon vendors' Sponsored Products: 14-day attribution
         "Orders",
     ),
     "gmv": (
@@ -46,6 +47,7 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
         "总成交金额",
         "Conv. value",
         "7 Day Total Sales",
+        "14 Day Total Sales",
         "Sales",
         "Revenue",
     ),
@@ -105,6 +107,12 @@ DERIVED_COLUMNS: tuple[str, ...] = (
     "7 Day Other SKU Units (#)",
     "7 Day Advertised SKU Sales",
     "7 Day Other SKU Sales",
+    "14 Day Conversion Rate",
+    "14 Day Total Units (#)",
+    "14 Day Advertised SKU Units (#)",
+    "14 Day Other SKU Units (#)",
+    "14 Day Advertised SKU Sales",
+    "14 Day Other SKU Sales",
     "Conv. value / cost",
     "Cost / conv.",
 )
