@@ -157,6 +157,7 @@ PLATFORM_ALIASES: dict[str, str] = {
     "mobile phones": "mobile",
     "mobile devices with full browsers": "mobile",
     "tablets with full browsers": "mobile",
+    "tablets": "mobile",
     "pc": "pc",
     "计算机": "pc",
     "pc端": "pc",
