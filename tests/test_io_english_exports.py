@@ -97,3 +97,21 @@ def test_google_device_tablets_are_mobile(tmp_path: Path) -> None:
     frame, problems = load(tmp_path, text)
     assert errors(problems) == []
     assert list(frame["platform"]) == ["mobile", "mobile", "pc"]
+
+
+def test_keyword_planner_export_takes_the_indexed_competition(tmp_path: Path) -> None:
+    """Google Keyword Planner: UTF-16 tab-separated with two title lines; "Competition" is
+    Low/Medium/High and "Competition (indexed value)" the number."""
+    lines = [
+        "Keyword Stats 2026-12-04 at 10_21_33",
+        "December 1, 2025 - November 30, 2026",
+        "Keyword\tCurrency\tAvg. monthly searches\tCompetition\tCompetition (indexed value)\t"
+        "Top of page bid (low range)\tTop of page bid (high range)",
+        "women wool coat\tUSD\t12100\tHigh\t87\t0.61\t2.43",
+        "petite trench coat\tUSD\t880\tLow\t12\t\t",
+    ]
+    frame, problems = load(tmp_path, "\r\n".join(lines) + "\r\n", "candidates", "utf-16")
+    assert errors(problems) == []
+    assert list(frame["competition"]) == [87, 12]
+    assert list(frame["search_volume"]) == [12100, 880]
+    assert frame.loc[0, "market_cpc"] == pytest.approx(2.43)

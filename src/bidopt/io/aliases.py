@@ -70,6 +70,13 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
                    "Top of page bid (high range)"),
 }
 
+# Aliases that win over every other name of their column, the canonical one included, when
+# a file has both: Google Keyword Planner writes "Competition" as Low / Medium / High and the
+# number beside it as "Competition (indexed value)".
+PREFERRED_ALIASES: dict[str, tuple[str, ...]] = {
+    "competition": ("Competition (indexed value)",),
+}
+
 # Derived ratio columns that exports carry next to the counts. They are recognised (so they
 # are not reported as unknown) but never trusted over the counts.
 DERIVED_COLUMNS: tuple[str, ...] = (

@@ -10,7 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bidopt.errors import Problem
-from bidopt.io.aliases import COLUMN_ALIASES, DERIVED_COLUMNS, INFORMATIONAL_KEYS, header_key
+from bidopt.io.aliases import (
+    COLUMN_ALIASES,
+    DERIVED_COLUMNS,
+    INFORMATIONAL_KEYS,
+    PREFERRED_ALIASES,
+    header_key,
+)
 from bidopt.schema import (
     CANDIDATE_COLUMNS,
     ITEM_COLUMNS,
@@ -56,6 +62,9 @@ class SourceColumn:
 def _kind_lookup(kind: str) -> dict[str, tuple[str, int]]:
     """Header key -> (canonical, priority) for the columns this kind of file may hold."""
     lookup: dict[str, tuple[str, int]] = {}
+    for canonical in KIND_COLUMNS[kind]:
+        for name in PREFERRED_ALIASES.get(canonical, ()):
+            lookup[header_key(name)] = (canonical, -1)
     for canonical in KIND_COLUMNS[kind]:
         for rank, name in enumerate((canonical, *COLUMN_ALIASES.get(canonical, ()))):
             lookup.setdefault(header_key(name), (canonical, rank))
