@@ -115,3 +115,29 @@ def test_keyword_planner_export_takes_the_indexed_competition(tmp_path: Path) ->
     assert list(frame["competition"]) == [87, 12]
     assert list(frame["search_volume"]) == [12100, 880]
     assert frame.loc[0, "market_cpc"] == pytest.approx(2.43)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("CA$4.50", 4.5), ("MX$1,080.00", 1080.0), ("AU$12.00", 12.0), ("S$4.50", 4.5),
+    ("₹1,080.00", 1080.0), ("R$1.080,00", 1080.0), ("4,50 kr", 4.5), ("1 080,00 kr", 1080.0),
+    ("4,50 zł", 4.5), ("AED 4.50", 4.5), ("SEK 12,50", 12.5),
+])
+def test_amazon_marketplace_currency_marks(tmp_path: Path, text: str, value: float) -> None:
+    """Spend and sales as Amazon's marketplaces (CA, MX, AU, SG, IN, BR, SE, PL, AE) write
+    them once a report is opened and saved in a spreadsheet."""
+    report = (
+        "Date,Campaign Name,Ad Group Name,Targeting,Match Type,Impressions,Clicks,Spend,"
+        "7 Day Total Sales ,7 Day Total Orders (#)\n"
+        f'"Dec 01, 2026",SP,Mats,yoga mat,EXACT,100,5,"{text}","{text}",1\n'
+    )
+    frame, problems = load(tmp_path, report)
+    assert problems == []
+    assert frame.loc[0, "cost"] == pytest.approx(value)
+    assert frame.loc[0, "gmv"] == pytest.approx(value)
+
+
+def test_words_are_still_not_numbers(tmp_path: Path) -> None:
+    from bidopt.io.parsing import parse_numbers
+
+    _, _, bad = parse_numbers(pd.Series(["n/a", "abc", "4.50 apples", "try"]))
+    assert bad.all()

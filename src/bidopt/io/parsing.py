@@ -18,8 +18,11 @@ from bidopt.io.aliases import ALL_ALIASES, PLATFORM_ALIASES
 from bidopt.schema import ALL
 
 EMPTY_NUMBER_TEXT = frozenset({"", "-", "--", "—", "–"})  # "n/a" is an error, not a zero
-_CURRENCY = re.compile(r"(?:us|hk|cn|nt|a|c)?[$¥￥]|[\s\u00a0\u3000€£]|cny|rmb|usd|eur|gbp|元",
-                       flags=re.IGNORECASE)
+# Currency marks of the marketplaces Google Ads and Amazon sell in: "CA$", "MX$", "R$",
+# "S$", "₹", "4,50 kr", "4,50 zł", "AED 4.50" (ISO codes as some exports prefix them).
+_CURRENCY = re.compile(r"(?:us|hk|cn|nt|au|ca|mx|nz|sg|a|c|r|s)?[$¥￥]|[\s\u00a0\u3000€£₹₺₩₽]"
+                       r"|cny|rmb|usd|eur|gbp|cad|aud|mxn|brl|inr|jpy|sek|nok|dkk|pln|aed|sar"
+                       r"|sgd|egp|kr\.?|zł|元", flags=re.IGNORECASE)
 _NUMBER_NOISE = re.compile(r"[,'’]")
 # Values no thousands separator can write: a comma before the last one or two digits
 # ("14,71", "0,5 %") or a dot-grouped number with a comma decimal ("1.234,56").
