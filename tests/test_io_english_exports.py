@@ -141,3 +141,18 @@ def test_words_are_still_not_numbers(tmp_path: Path) -> None:
 
     _, _, bad = parse_numbers(pd.Series(["n/a", "abc", "4.50 apples", "try"]))
     assert bad.all()
+
+
+def test_rows_with_unreadable_dates_are_not_called_duplicates(tmp_path: Path) -> None:
+    """12/01/2026 and 12/02/2026 do not tell month-first from day-first: each row gets its
+    date error, and no 'duplicate row' error for two different days."""
+    text = (
+        "Start Date,End Date,Campaign Name,Ad Group Name,Targeting,Match Type,Impressions,"
+        "Clicks,Spend,7 Day Total Sales ,7 Day Total Orders (#)\n"
+        "12/01/2026,12/01/2026,SP,Running,running shoes,EXACT,100,5,4.50,80.00,1\n"
+        "12/02/2026,12/02/2026,SP,Running,running shoes,EXACT,100,5,4.50,80.00,1\n"
+    )
+    _, problems = load(tmp_path, text)
+    found = errors(problems)
+    assert [p.row for p in found] == [2, 3]
+    assert all("is not a date" in p.message for p in found)

@@ -327,6 +327,8 @@ def _check_duplicates(
     first[combined[::-1]] = np.arange(len(combined))[::-1]
     first_position = first[combined]
     duplicate = first_position != np.arange(len(combined))
+    if "date" in keys:  # an unreadable date is its own error, not a repeat of another row's
+        duplicate &= frame["date"].notna().to_numpy()
     rows = log.row_numbers
     log.rows(
         duplicate,
