@@ -156,3 +156,4 @@ def test_rows_with_unreadable_dates_are_not_called_duplicates(tmp_path: Path) ->
     found = errors(problems)
     assert [p.row for p in found] == [2, 3]
     assert all("is not a date" in p.message for p in found)
+

@@ -552,3 +552,14 @@ def test_sample_run_for_profit_takes_regions_and_hours_too(tmp_path):
                                                "set_crowd_premium"])]
     assert len(slices) and (slices["exp_cost"] > 0).all()
     assert rejected["reason"].str.contains(r"\(asked [\d.]+\)$", regex=True).all()
+
+
+def test_long_tail_runs_without_an_items_file(tmp_path: Path) -> None:
+    """Google Ads and Amazon users have no items file: long_tail must still run (it fell
+    over on the item prices, and every such run ended partial, exit 6)."""
+    from bidopt.testing import make_config, run_night, simulated_shop
+
+    files = simulated_shop(tmp_path)
+    del files["items"]
+    result = run_night(make_config(files), strategies={"long_tail": {}})
+    assert not result.plugin_failures

@@ -119,7 +119,8 @@ def _item_table(ctx: RunContext, params: LongTailParams) -> pd.DataFrame:
     table = sums.reset_index().assign(cvr=cvr.to_numpy())
     items = ctx.items.drop_duplicates("item").set_index("item") if len(ctx.items) else None
     shop_aov = state["gmv"].sum() / max(state["orders"].sum(), 1.0)
-    price = table["item"].map(items["price"]) if items is not None else pd.Series(np.nan)
+    price = table["item"].map(items["price"]) if items is not None \
+        else pd.Series(np.nan, index=table.index)
     table["price"] = pd.to_numeric(price, errors="coerce").fillna(shop_aov).to_numpy()
     sales = table["item"].map(items["sales_30d"]) if items is not None and "sales_30d" in items \
         else pd.Series(np.nan, index=table.index)
