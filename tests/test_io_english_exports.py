@@ -113,7 +113,6 @@ def test_keyword_planner_export_takes_the_indexed_competition(tmp_path: Path) ->
     frame, problems = load(tmp_path, "\r\n".join(lines) + "\r\n", "candidates", "utf-16")
     assert errors(problems) == []
     assert list(frame["competition"]) == [87, 12]
-    assert list(frame["search_volume"]) == [12100, 880]
     assert frame.loc[0, "market_cpc"] == pytest.approx(2.43)
 
 
@@ -157,3 +156,14 @@ def test_rows_with_unreadable_dates_are_not_called_duplicates(tmp_path: Path) ->
     assert [p.row for p in found] == [2, 3]
     assert all("is not a date" in p.message for p in found)
 
+
+
+def test_keyword_planner_monthly_searches_are_read_per_day(tmp_path: Path) -> None:
+    """search_volume is per day (long_tail's head_volume 1500, tail_volume 200, and its
+    reasons say 'searches N/day'); Keyword Planner gives searches per month."""
+    frame, problems = load(tmp_path, "Keyword,Avg. monthly searches\nwomen wool coat,12100\n"
+                           "petite trench coat,880\n", "candidates")
+    assert problems == []
+    assert list(frame["search_volume"]) == pytest.approx([12100 * 12 / 365, 880 * 12 / 365])
+    daily, _ = load(tmp_path, "keyword,search_volume\nwomen wool coat,400\n", "candidates")
+    assert daily.loc[0, "search_volume"] == 400

@@ -77,6 +77,10 @@ PREFERRED_ALIASES: dict[str, tuple[str, ...]] = {
     "competition": ("Competition (indexed value)",),
 }
 
+# Aliases counted in another unit than their column: Google Keyword Planner's searches are
+# per month, bidopt's search_volume per day (long_tail's head_volume and tail_volume).
+ALIAS_SCALES: dict[str, float] = {"Avg. monthly searches": 12 / 365}
+
 # Derived ratio columns that exports carry next to the counts. They are recognised (so they
 # are not reported as unknown) but never trusted over the counts.
 DERIVED_COLUMNS: tuple[str, ...] = (

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from bidopt.errors import Problem
 from bidopt.io.aliases import (
+    ALIAS_SCALES,
     COLUMN_ALIASES,
     DERIVED_COLUMNS,
     INFORMATIONAL_KEYS,
@@ -72,6 +73,7 @@ def _kind_lookup(kind: str) -> dict[str, tuple[str, int]]:
 
 
 _LOOKUPS = {kind: _kind_lookup(kind) for kind in KIND_COLUMNS}
+_ALIAS_SCALES = {header_key(name): scale for name, scale in ALIAS_SCALES.items()}
 _SILENT = {
     kind: (frozenset(header_key(h) for h in DERIVED_COLUMNS) | INFORMATIONAL_KEYS) - set(lookup)
     for kind, lookup in _LOOKUPS.items()
@@ -92,7 +94,7 @@ def map_headers(
     ignored: list[tuple[str, str]] = []
     for position, header in enumerate(headers):
         key = header_key(header)
-        match, scale = lookup.get(key), 1.0
+        match, scale = lookup.get(key), _ALIAS_SCALES.get(key, 1.0)
         if match is None:
             for suffix, unit in UNIT_SUFFIXES.items():
                 base = lookup.get(key.removesuffix(suffix)) if key.endswith(suffix) else None
