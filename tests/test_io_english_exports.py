@@ -167,3 +167,22 @@ def test_keyword_planner_monthly_searches_are_read_per_day(tmp_path: Path) -> No
     assert list(frame["search_volume"]) == pytest.approx([12100 * 12 / 365, 880 * 12 / 365])
     daily, _ = load(tmp_path, "keyword,search_volume\nwomen wool coat,400\n", "candidates")
     assert daily.loc[0, "search_volume"] == 400
+
+
+def test_google_report_split_by_device_is_warned(tmp_path: Path) -> None:
+    """A Google Ads keyword has one max CPC: planned per device, its pc row would get its own
+    bid (pc_floor: 'hold PC at the floor') that Google Ads cannot take."""
+    text = (
+        "Day,Campaign,Ad group,Keyword,Device,Impr.,Clicks,Cost,Conversions,Conv. value\n"
+        "2026-12-01,Shoes,Running,running shoes,Mobile phones,100,5,4.50,1.00,80.00\n"
+        "2026-12-01,Shoes,Running,running shoes,Computers,30,2,2.10,0.50,40.00\n"
+    )
+    _, problems = load(tmp_path, text)
+    assert errors(problems) == []
+    (warning,) = problems
+    assert warning.column == "Device" and "one max CPC" in warning.message
+    ztc = "date,campaign,item,keyword,platform,impressions,clicks,cost,orders,gmv\n" \
+          "2026-12-01,C,I,k,无线,100,5,4.5,1,80\n2026-12-01,C,I,k,计算机,30,2,2.1,0,0\n"
+    assert load(tmp_path, ztc)[1] == []
+    phones_only = text.rsplit("2026-12-01", 1)[0]
+    assert load(tmp_path, phones_only)[1] == []

@@ -179,6 +179,10 @@ PLATFORM_ALIASES: dict[str, str] = {
     "desktop": "pc",
 }
 
+# Device names only Google Ads writes: its keywords have one max CPC for every device.
+GOOGLE_DEVICES = frozenset({"mobile phones", "computers", "tablets", "tablets with full browsers",
+                            "mobile devices with full browsers"})
+
 # Values that mean "summed over this dimension".
 # Subtotal labels read as "all" too: a 小计 row of a campaign then belongs to no grain
 # and is not summed with the rows it totals.

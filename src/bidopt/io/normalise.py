@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from bidopt.errors import Problem
-from bidopt.io.aliases import COLUMN_ALIASES
+from bidopt.io.aliases import COLUMN_ALIASES, GOOGLE_DEVICES, PLATFORM_ALIASES
 from bidopt.io.crosscheck import cross_check_ratios
 from bidopt.io.grains import group_ids, split_report_grains
 from bidopt.io.headers import (
@@ -123,6 +123,7 @@ def normalise_table(raw: pd.DataFrame, kind: str, file: str) -> tuple[pd.DataFra
             frame["keyword"] = with_match_type(frame["keyword"], cells[match_type])
         search_term = side_column(headers, SEARCH_TERM_KEYS)
         extra = None if search_term is None else cells[search_term].str.strip()
+        problems += _google_device_split(cells, sources, file)
         device = _merged_devices(cells, sources)
         if device is not None:
             extra = device if extra is None else extra + "\x1f" + device
@@ -294,6 +295,25 @@ def _merged_devices(cells: pd.DataFrame, sources: dict[str, SourceColumn]) -> pd
     if platforms.nunique() == len(spellings):
         return None
     return device.str.strip()
+
+
+def _google_device_split(cells: pd.DataFrame, sources: dict[str, SourceColumn],
+                         file: str) -> list[Problem]:
+    """A warning for a Google Ads report with the Device segment: bidopt then plans a mobile
+    and a pc bid for each keyword (and pc_floor holds pc at the floor), but a Google Ads
+    keyword has one max CPC for every device."""
+    if "platform" not in sources:
+        return []
+    source = sources["platform"]
+    names = pd.Series(cells[source.position].unique(), dtype=str).str.strip().str.lower()
+    platforms = set(names.map(PLATFORM_ALIASES).dropna())
+    if not names.isin(GOOGLE_DEVICES).any() or not {"mobile", "pc"} <= platforms:
+        return []
+    return [Problem(
+        file=file, column=source.header, severity="warning",
+        message="a Google Ads report split by device: bidopt plans a separate mobile and pc "
+                "bid for each keyword, but a Google Ads keyword has one max CPC for every device",
+        expected="the report exported without the Device segment")]
 
 
 def _check_one_day_per_row(frame: pd.DataFrame, end: pd.Series,
