@@ -186,3 +186,35 @@ def test_google_report_split_by_device_is_warned(tmp_path: Path) -> None:
     assert load(tmp_path, ztc)[1] == []
     phones_only = text.rsplit("2026-12-01", 1)[0]
     assert load(tmp_path, phones_only)[1] == []
+
+
+def test_windows_1252_csv_is_not_read_as_chinese(tmp_path: Path) -> None:
+    """Excel's 'CSV (Comma delimited)' on a Western Windows writes Windows-1252. GB18030
+    decodes 'größe' without error (as 'gr鲞e'), so such a report was read as Chinese."""
+    text = (
+        "Date,Campaign Name,Ad Group Name,Targeting,Match Type,Impressions,Clicks,Spend,"
+        "7 Day Total Sales ,7 Day Total Orders (#)\n"
+        '"Dec 01, 2026",SP - Schuhe,Laufschuhe,laufschuhe größe 42,EXACT,100,5,4.50,80.00,1\n'
+        '"Dec 01, 2026",SP - Schuhe,Laufschuhe,crème brûlée set,EXACT,100,5,4.50,80.00,1\n'
+        '"Dec 01, 2026",SP - Schuhe,Straßenschuhe,straßenschuhe herren,EXACT,100,5,4.50,'
+        "80.00,1\n"
+        '"Dec 01, 2026",SP - Schuhe,Größe 42,süße schuhe,EXACT,100,5,4.50,80.00,1\n'
+    )
+    frame, problems = load(tmp_path, text, encoding="cp1252")
+    assert problems == []
+    assert list(frame["keyword"]) == ["[laufschuhe größe 42]", "[crème brûlée set]",
+                                      "[straßenschuhe herren]", "[süße schuhe]"]
+    assert frame.loc[2, "item"] == "Straßenschuhe"
+
+
+@pytest.mark.parametrize("text", [
+    "item,price\n女,399\n男,129\n羽绒服 加厚,599\n",
+    "date,campaign,keyword,clicks\n2024-01-01,C,鞋 1,1\n2024-01-01,C,包,2\n",
+    "item,price\nNike运动鞋 男,399\nT恤-日常,59\niPhone手机壳,29\n",
+])
+def test_short_gbk_words_are_still_gbk(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "gbk.csv"
+    path.write_bytes(text.encode("gbk"))
+    raw = read_raw_table(path)
+    assert raw.attrs["encoding"] == "gb18030"
+    assert raw.iloc[0, 0] in ("女", "2024-01-01", "Nike运动鞋 男")

@@ -145,9 +145,16 @@ def detect_encoding(sample: bytes) -> str:
             return "utf-8"
     try:
         sample.decode("gb18030")
-        return "gb18030"
+        if not _western_single_byte(sample):
+            return "gb18030"
     except UnicodeDecodeError:
         pass
+    else:  # Excel's "CSV (Comma delimited)" on a Western Windows: 'größe', 'crème'
+        try:
+            sample.decode("cp1252")
+            return "cp1252"
+        except UnicodeDecodeError:
+            return "latin-1"
     best = charset_normalizer.from_bytes(sample).best()
     if best is None:
         return "gb18030"
@@ -157,6 +164,24 @@ def detect_encoding(sample: bytes) -> str:
     if encoding.startswith("utf_16"):
         return "utf-16"
     return best.encoding
+
+
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+_INSIDE_A_WORD = re.compile(r"(?<=[A-Za-z])[^\x00-\x7f]+(?=[A-Za-z])")
+
+
+def _western_single_byte(sample: bytes) -> bool:
+    """True where bytes that GB18030 happens to decode are Western single-byte text.
+
+    GB18030 takes almost any high byte followed by a letter as one character, so
+    Windows-1252 text such as 'größe' or 'crème' decodes without error, as 'gr鲞e' and
+    'cr鑝e': Chinese characters inside a Latin word. Chinese text has its characters in
+    runs beside digits, spaces and punctuation ('2026新款 外套', 'T恤-日常推广'), rarely with a
+    Latin letter on both sides.
+    """
+    text = sample.decode("gb18030", errors="replace")
+    runs = len(_NON_ASCII_RUN.findall(text))
+    return runs > 0 and len(_INSIDE_A_WORD.findall(text)) > 0.5 * runs
 
 
 def _utf16(sample: bytes) -> str | None:
