@@ -306,3 +306,19 @@ def test_an_ids_file_missing_or_not_a_bulk_file_is_named_as_the_ids_file(tmp_pat
                                           "column 'Campaign ID'"):
         amazon_bulk.bidopt_write_output(recs({}), tmp_path / "x.csv", "amazon_bulk_csv",
                                         {"amazon_ids": str(wrong)})
+
+
+def test_a_bulk_csv_saved_by_excel_in_windows_1252_is_read(tmp_path):
+    """Excel's 'CSV (Comma delimited)' on a Western Windows: the writer failed with a
+    UTF-8 decode error."""
+    path = tmp_path / "download.csv"
+    pd.DataFrame({
+        "Product": "Sponsored Products", "Entity": ["Keyword"], "Campaign ID": ["111"],
+        "Ad Group ID": ["222"], "Keyword ID": ["333"], "Campaign Name": ["Schuhe"],
+        "Ad Group Name": ["Größe 42"], "Keyword Text": ["laufschuhe größe 42"],
+        "Match Type": ["exact"], "Bid": ["0.75"],
+    }).to_csv(path, index=False, encoding="cp1252")
+    ids = read_ids(path)
+    assert ids.loc[0, ["item", "keyword", "keyword_id"]].tolist() == [
+        "Größe 42", "laufschuhe größe 42", "333"]
+

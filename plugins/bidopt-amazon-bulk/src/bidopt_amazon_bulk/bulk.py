@@ -95,8 +95,12 @@ def read_ids(path: Path) -> pd.DataFrame:
     path = Path(path)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         frame = pd.read_excel(path, sheet_name=SHEET_NAME, dtype=str)
-    else:
-        frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    else:  # a CSV saved from Excel may be Windows-1252 or UTF-16, not UTF-8
+        from bidopt.io.readers import detect_encoding
+
+        with path.open("rb") as handle:
+            encoding = detect_encoding(handle.read(1 << 20))
+        frame = pd.read_csv(path, dtype=str, encoding=encoding)
     missing = [name for name in ("Entity", "Campaign ID", "Ad Group ID", "Keyword ID",
                                  "Campaign Name", "Ad Group Name", "Keyword Text", "Match Type")
                if name not in frame.columns
