@@ -322,3 +322,17 @@ def test_a_bulk_csv_saved_by_excel_in_windows_1252_is_read(tmp_path):
     assert ids.loc[0, ["item", "keyword", "keyword_id"]].tolist() == [
         "Größe 42", "laufschuhe größe 42", "333"]
 
+
+def test_ids_rounded_by_excel_are_refused(tmp_path):
+    """Saved as CSV by Excel, 300000000000395 becomes 3.00E+14: an upload with it would
+    name no keyword."""
+    path = tmp_path / "download.csv"
+    pd.DataFrame({
+        "Product": "Sponsored Products", "Entity": ["Campaign", "Keyword"],
+        "Campaign ID": ["1.00E+14", "1.00E+14"], "Ad Group ID": ["", "2.00E+14"],
+        "Keyword ID": ["", "3.00E+14"], "Campaign Name": ["Shoes", "Shoes"],
+        "Ad Group Name": ["", "Runners"], "Keyword Text": ["", "running shoes"],
+        "Match Type": ["", "exact"],
+    }).to_csv(path, index=False)
+    with pytest.raises(ValueError, match="scientific notation"):
+        read_ids(path)

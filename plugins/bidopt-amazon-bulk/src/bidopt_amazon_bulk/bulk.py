@@ -109,6 +109,7 @@ def read_ids(path: Path) -> pd.DataFrame:
         raise ValueError(f"{path} is not a Sponsored Products bulk file: it has no column "
                          + ", ".join(map(repr, missing)))
     frame = frame[frame["Entity"].str.strip().str.lower() == "keyword"]
+    _check_ids_not_rounded(frame, path)
     return pd.DataFrame({
         "campaign": _name_column(frame, "Campaign Name").str.strip(),
         "item": _name_column(frame, "Ad Group Name").str.strip(),
@@ -118,6 +119,23 @@ def read_ids(path: Path) -> pd.DataFrame:
         "keyword_id": frame["Keyword ID"],
         "bid": _number(frame["Bid"]) if "Bid" in frame.columns else np.nan,
     }).reset_index(drop=True)
+
+
+_ROUNDED_ID = re.compile(r"\d(?:[.,]\d+)?E\+?\d+", re.IGNORECASE)
+
+
+def _check_ids_not_rounded(frame: pd.DataFrame, path: Path) -> None:
+    """Amazon's IDs have 15 digits or more; a CSV saved from Excel writes them as 3.00E+14,
+    rounded. Uploaded, such an ID names no keyword: refuse the file rather than write it."""
+    for column in ("Campaign ID", "Ad Group ID", "Keyword ID"):
+        text = frame[column].astype(str).str.strip()
+        rounded = text.str.fullmatch(_ROUNDED_ID)
+        if rounded.any():
+            first = rounded.to_numpy().nonzero()[0][0]
+            raise ValueError(
+                f"{path}: {column} '{text.iloc[first]}' (and {int(rounded.sum()) - 1} more) is "
+                "in scientific notation: Excel rounded the IDs when it saved this CSV; use the "
+                "bulk file as downloaded (.xlsx)")
 
 
 def _one_row_per_keyword(actions: pd.DataFrame, skipped: Counter) -> pd.DataFrame:
