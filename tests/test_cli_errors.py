@@ -284,3 +284,23 @@ def test_output_onto_an_input_file_is_an_output_error_before_any_work(workspace)
     assert result.exit_code == ExitCode.OUTPUT_FAILURE, result.output
     assert "it is an input file of this run" in result.output
     assert path.read_bytes() == before
+
+
+def test_a_uk_export_of_early_days_reads_with_the_configured_date_order(shop_files, tmp_path):
+    """Days 1-12 alone never show whether 11/12/2026 is day or month first: with auto they
+    are errors, with sources.date_order they are read."""
+    import pandas as pd
+    import yaml
+
+    report = pd.read_csv(shop_files["keyword_report"])
+    report = report[report["date"].isin(["2026-11-11", "2026-11-12"])]
+    report["date"] = pd.to_datetime(report["date"]).dt.strftime("%d/%m/%Y")
+    path = tmp_path / "keywords_uk.csv"
+    report.to_csv(path, index=False)
+    for order, code in (("auto", 3), ("day_first", 0)):
+        config = tmp_path / f"{order}.yaml"
+        config.write_text(yaml.safe_dump({"constraints": {"roi_floor": 2.0}, "sources": {
+            "reports": [str(path)], "date_order": order}}), encoding="utf-8")
+        result = CliRunner().invoke(cli, ["validate", "--config", str(config)])
+        assert result.exit_code == code, result.output
+    assert "2026-11-11 .. 2026-11-12" in result.output

@@ -87,6 +87,16 @@ def test_slash_dates_that_never_show_the_order_are_not_guessed() -> None:
     assert bad.all()
 
 
+@pytest.mark.parametrize(("order", "expected"), [
+    ("month_first", ["2026-11-10", "2026-10-11"]), ("day_first", ["2026-10-11", "2026-11-10"]),
+])
+def test_slash_dates_follow_the_configured_order(order, expected) -> None:
+    dates, bad = parse_dates(pd.Series(["11/10/2026", "10/11/2026"]), order)
+    assert pd.Series(dates).dt.strftime("%Y-%m-%d").tolist() == expected and not bad.any()
+    _, bad = parse_dates(pd.Series(["20/11/2026"]), "month_first")
+    assert bad.all(), "a day-first date in a month-first file is an error, not a guess"
+
+
 def test_decimal_commas_are_read_where_the_column_writes_them() -> None:
     """A European spreadsheet writes 14,71 and 1.234,56: read as decimals, not 1471 and
     1.23456. Thousands separators (1,234) and dot decimals beside them stay as they are."""

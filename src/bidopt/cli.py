@@ -199,7 +199,8 @@ def validate(config_path, reports, items, candidates):
     check_output_format(config, registry, str(config_path))
     sources = resolve_sources(config, _overrides(reports, items, candidates))
     try:
-        inputs = load_inputs(registry, sources, lambda _: None)
+        inputs = load_inputs(registry, sources, lambda _: None,
+                             date_order=config.sources.date_order)
     except DataError as exc:
         for problem in exc.problems:
             click.echo(f"{problem.severity}: {problem}", err=True)
@@ -214,7 +215,8 @@ def validate(config_path, reports, items, candidates):
     click.echo(
         f"ok: config valid; {len(inputs.files)} files, {inputs.rows_read:,} rows, "
         f"{history[['campaign', 'item', 'keyword', 'platform']].drop_duplicates().shape[0]:,} "
-        f"keyword x platform, {len(warnings)} warning(s)"
+        f"keyword x platform, days {history['date'].min().date()} .. "
+        f"{history['date'].max().date()}, {len(warnings)} warning(s)"
     )
 
 

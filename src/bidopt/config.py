@@ -56,6 +56,9 @@ class Sources(_Section):
     )
     items: Path | None = Field(None, description="Items file: item, price, unit_cost, sales_30d.")
     candidates: Path | None = Field(None, description="Keyword candidates for long-tail picking.")
+    date_order: Literal["auto", "month_first", "day_first"] = Field(
+        "auto", description="How to read dates like 03/12/2026: month_first (US), day_first "
+        "(UK, EU), or auto (only where a day above 12 in the file shows the order).")
 
     @property
     def is_empty(self) -> bool:

@@ -121,8 +121,10 @@ def _read(registry: Registry, path: Path, kind: str) -> pd.DataFrame:
     return raw
 
 
-def load_inputs(registry: Registry, sources: SourceOverrides, progress: Progress) -> Inputs:
-    """Read and validate every input; all problems of all files are raised together."""
+def load_inputs(registry: Registry, sources: SourceOverrides, progress: Progress, *,
+                date_order: str = "auto") -> Inputs:
+    """Read and validate every input; all problems of all files are raised together.
+    ``date_order`` is the config's ``sources.date_order``."""
     if not sources.reports:
         raise DataError("no report files given: set sources.reports or pass --reports")
     problems: list[Problem] = []
@@ -138,7 +140,7 @@ def load_inputs(registry: Registry, sources: SourceOverrides, progress: Progress
         except DataError as exc:
             problems.extend(exc.problems)
             continue
-        table, found = normalise_table(raw, kind, str(path))
+        table, found = normalise_table(raw, kind, str(path), date_order=date_order)
         problems.extend(found)
         frames[kind].append(table)
         if kind == "report":
@@ -268,7 +270,8 @@ def plan_night(config: Config, registry: Registry, *, date: dt.date,
     """
     config = config.for_night(date)
     params = check_strategies(config, registry.strategies)
-    inputs = load_inputs(registry, resolve_sources(config, sources), progress)
+    inputs = load_inputs(registry, resolve_sources(config, sources), progress,
+                         date_order=config.sources.date_order)
     ctx = build_context(config, inputs, date, progress)
     proposals, failures = collect_proposals(ctx, registry, params, strict=strict, progress=progress)
     progress(f"deciding on {len(proposals):,} proposals")

@@ -67,10 +67,12 @@ def _dtype(name: str, kind: str) -> str:
     return "float64"
 
 
-def normalise_table(raw: pd.DataFrame, kind: str, file: str) -> tuple[pd.DataFrame, list[Problem]]:
+def normalise_table(raw: pd.DataFrame, kind: str, file: str, *,
+                    date_order: str = "auto") -> tuple[pd.DataFrame, list[Problem]]:
     """Map headers, parse cells and validate one raw table of ``kind``.
 
-    ``kind`` is ``"report"``, ``"items"`` or ``"candidates"``. Returns the canonical frame
+    ``kind`` is ``"report"``, ``"items"`` or ``"candidates"``; ``date_order`` reads dates
+    like 03/12/2026 (``sources.date_order``). Returns the canonical frame
     (every canonical column of the kind, in schema order) and every problem found, errors
     and warnings; the caller decides whether errors stop the run.
     """
@@ -115,7 +117,7 @@ def normalise_table(raw: pd.DataFrame, kind: str, file: str) -> tuple[pd.DataFra
 
     sheets = raw.attrs.get("sheets")
     log = ProblemLog(file, row_numbers, None if sheets is None else np.asarray(sheets)[keep])
-    frame = _parse_columns(cells, kind, sources, log)
+    frame = _parse_columns(cells, kind, sources, log, date_order)
     if kind == "report":
         match_type = side_column(headers, MATCH_TYPE_KEYS)
         if (match_type is not None and "keyword" in sources
@@ -130,7 +132,7 @@ def normalise_table(raw: pd.DataFrame, kind: str, file: str) -> tuple[pd.DataFra
         _check_report(frame, sources, log, extra)
         end_date = side_column(headers, END_DATE_KEYS)
         if end_date is not None and "date" in sources:
-            _check_one_day_per_row(frame, cells[end_date], sources, log)
+            _check_one_day_per_row(frame, cells[end_date], sources, log, date_order)
         problems += cross_check_ratios(frame, cells, headers, row_numbers, file)
     elif kind == "items":
         _check_items(frame, sources, log)
@@ -197,7 +199,8 @@ def _summary_rows(
 CODED_COLUMNS = {
     "date": (parse_dates, "'{}' is not a date",
              "a date like 2024-01-31, 2024/01/31, 20240131 or Nov 20, 2026 (11/20/2026 only "
-             "when a day above 12 in the column shows the order)"),
+             "when a day above 12 in the column shows the order, or with sources.date_order: "
+             "month_first or day_first in the config)"),
     "platform": (parse_platforms, "unrecognised platform '{}'", "mobile/无线 or pc/计算机"),
     "hour": (parse_hours, "'{}' is not an hour of the day", "a whole number from 0 to 23"),
 }
@@ -205,7 +208,8 @@ CODED_COLUMNS = {
 
 
 def _parse_columns(
-    cells: pd.DataFrame, kind: str, sources: dict[str, SourceColumn], log: ProblemLog
+    cells: pd.DataFrame, kind: str, sources: dict[str, SourceColumn], log: ProblemLog,
+    date_order: str = "auto",
 ) -> pd.DataFrame:
     out: dict[str, object] = {}
     n = len(cells)
@@ -217,7 +221,7 @@ def _parse_columns(
         column, header = cells[source.position], source.header
         if name in CODED_COLUMNS:
             parse, problem, expected = CODED_COLUMNS[name]
-            values, bad = parse(column)
+            values, bad = parse(column, date_order) if name == "date" else parse(column)
             log.rows(bad, header, lambda p, c=column, m=problem: m.format(c.iat[p]),
                      expected=expected)
         elif name in {"item", "keyword", "crowd", "region"} and name not in KIND_REQUIRED[kind]:
@@ -317,10 +321,11 @@ def _google_device_split(cells: pd.DataFrame, sources: dict[str, SourceColumn],
 
 
 def _check_one_day_per_row(frame: pd.DataFrame, end: pd.Series,
-                           sources: dict[str, SourceColumn], log: ProblemLog) -> None:
+                           sources: dict[str, SourceColumn], log: ProblemLog,
+                           date_order: str = "auto") -> None:
     """A summary export (Amazon's Start Date / End Date over 14 days) is not a daily report:
     read as one day, its spend would count fourteen times over."""
-    last, bad = parse_dates(end)
+    last, bad = parse_dates(end, date_order)
     start = frame["date"].to_numpy()
     log.rows(
         ~bad & ~np.isnat(start) & (last != start),

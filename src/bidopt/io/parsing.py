@@ -82,9 +82,13 @@ def parse_numbers(
     return values[codes], empty[codes], bad[codes]
 
 
-def parse_dates(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+DATE_ORDERS = ("auto", "month_first", "day_first")
+
+
+def parse_dates(column: pd.Series, order: str = "auto") -> tuple[np.ndarray, np.ndarray]:
     """Parse YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD, 2024年1月5日, Excel serials (45292), and the
-    English forms of Amazon and Google Ads exports (see ``_english_dates``).
+    English forms of Amazon and Google Ads exports (see ``_english_dates``; ``order`` says
+    how to read 03/12/2026).
 
     A time part after the date is dropped. Returns ``(datetime64[ns] values, bad)``.
     """
@@ -97,7 +101,7 @@ def parse_dates(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     parsed = pd.to_datetime(day, format="%Y-%m-%d", errors="coerce").astype("datetime64[ns]")
     other = parsed.isna().to_numpy() & ~serial
     if other.any():
-        parsed[other] = _english_dates(text[other]).to_numpy()
+        parsed[other] = _english_dates(text[other], order).to_numpy()
     values = parsed.to_numpy().copy()
     if serial.any():
         days = pd.to_numeric(text[serial], errors="coerce").to_numpy(dtype=float)
@@ -111,11 +115,12 @@ def parse_dates(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 _MONTH_NAME_FORMATS = ("%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %Y")
 
 
-def _english_dates(text: pd.Series) -> pd.Series:
-    """'Nov 20, 2026', '20 November 2026'; and 11/20/2026 or 20/11/2026 only where the
-    column itself tells the order (a first part above 12 means day first, a second part
-    above 12 month first). ``text`` holds a column's distinct values, so one '25/11/2026'
-    decides for all; a column that never tells stays unparsed rather than guessed."""
+def _english_dates(text: pd.Series, order: str = "auto") -> pd.Series:
+    """'Nov 20, 2026', '20 November 2026'; and 11/20/2026 or 20/11/2026 in the given
+    ``order`` (``sources.date_order``), or with ``auto`` only where the column itself tells
+    the order (a first part above 12 means day first, a second part above 12 month first).
+    ``text`` holds a column's distinct values, so one '25/11/2026' decides for all; a column
+    that never tells stays unparsed rather than guessed."""
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     for fmt in _MONTH_NAME_FORMATS:
         todo = out.isna()
@@ -127,6 +132,8 @@ def _english_dates(text: pd.Series) -> pd.Series:
     if slash.any():
         first, second, year = (parts.loc[slash, i].astype(int) for i in range(3))
         day_first, month_first = bool((first > 12).any()), bool((second > 12).any())
+        if order != "auto":
+            day_first, month_first = order == "day_first", order == "month_first"
         if day_first != month_first:
             day, month = (first, second) if day_first else (second, first)
             out[slash] = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": day}),
