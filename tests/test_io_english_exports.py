@@ -87,16 +87,19 @@ def test_amazon_vendor_report_with_14_day_attribution(tmp_path: Path) -> None:
 
 
 def test_google_device_tablets_are_mobile(tmp_path: Path) -> None:
-    """The Device segment of Google Ads writes Mobile phones, Tablets and Computers."""
+    """The Device segment of Google Ads writes Mobile phones, Tablets, Computers, TV screens
+    and Other: phones and tablets are mobile, the rest bid like computers."""
     text = (
         "Day,Campaign,Ad group,Keyword,Device,Impr.,Clicks,Cost,Conversions,Conv. value\n"
         "2026-12-01,Shoes,Running,running shoes,Mobile phones,100,5,4.50,1.00,80.00\n"
         "2026-12-01,Shoes,Running,running shoes,Tablets,20,1,0.90,0.00,0.00\n"
         "2026-12-01,Shoes,Running,running shoes,Computers,30,2,2.10,0.50,40.00\n"
+        "2026-12-01,Shoes,Running,running shoes,TV screens,4,1,0.30,0.00,0.00\n"
+        "2026-12-01,Shoes,Running,running shoes,Other,2,0,0.00,0.00,0.00\n"
     )
     frame, problems = load(tmp_path, text)
     assert errors(problems) == []
-    assert list(frame["platform"]) == ["mobile", "mobile", "pc"]
+    assert list(frame["platform"]) == ["mobile", "mobile", "pc", "pc", "pc"]
 
 
 def test_keyword_planner_export_takes_the_indexed_competition(tmp_path: Path) -> None:

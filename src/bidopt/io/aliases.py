@@ -177,11 +177,14 @@ PLATFORM_ALIASES: dict[str, str] = {
     "电脑": "pc",
     "computers": "pc",
     "desktop": "pc",
+    # Google Ads' other devices: large screens and the rest, bid like computers
+    "tv screens": "pc",
+    "other": "pc",
 }
 
 # Device names only Google Ads writes: its keywords have one max CPC for every device.
 GOOGLE_DEVICES = frozenset({"mobile phones", "computers", "tablets", "tablets with full browsers",
-                            "mobile devices with full browsers"})
+                            "mobile devices with full browsers", "tv screens"})
 
 # Values that mean "summed over this dimension".
 # Subtotal labels read as "all" too: a 小计 row of a campaign then belongs to no grain
