@@ -374,6 +374,8 @@ def test_an_amazon_report_without_device_or_bid_plans_with_every_strategy(shop, 
     assert (bids["proposed"] != bids["current"]).all()
     np.testing.assert_allclose(bids["current"] * 100, np.round(bids["current"] * 100), atol=1e-6)
     assert {"roi_rule", "optimiser"} & set(bids["strategy"])
+    words = " ".join(result.output.split())
+    assert "top3_quality (no mobile keywords in the reports" in words, "it says why it is quiet"
 
 
 def test_bids_outside_the_configured_bounds_are_named(shop_files, tmp_path):

@@ -127,6 +127,13 @@ def propose(context: RunContext, params: Top3QualityParams) -> pd.DataFrame:
 def _propose(context: RunContext, params: Top3QualityParams) -> pd.DataFrame:
     if len(context.keywords) == 0:
         return no_proposals()
+    state = context.keywords
+    if not (state["platform"].astype(str) == params.platform).any():
+        return no_proposals(f"no {params.platform} keywords in the reports (top3_quality."
+                            f"platform; reports without a device split are platform 'all')")
+    if state["quality_score"].isna().all():
+        return no_proposals("the reports carry no quality score (质量分), which top3_quality "
+                            "nurtures")
     chosen = _chosen(context, params).reset_index(drop=True)
     frames = [_nurture(context, params, chosen) if len(chosen) else no_proposals()]
     if params.traffic:
