@@ -252,6 +252,30 @@ def init(roi_floor, budget, reports, items, candidates, out, force):
     click.echo(f"wrote {out}; next: bidopt validate --config {out}")
 
 
+@cli.command(epilog=VALIDATE_EXIT_CODES_HELP.replace("130", "7  the state file could not "
+                                                     "be written\n  130"))
+@click.option("-c", "--config", "config_path", required=True, type=click.Path(path_type=Path),
+              help="YAML config of the shop (its state_file is written).")
+@click.argument("recommendations", type=click.Path(path_type=Path))
+def applied(config_path, recommendations):
+    """Record an uploaded plan's crowd premiums and region switches as in force.
+
+    The reports do not show them; the next runs read them from the config's state_file
+    wherever the config does not set crowd_premium.current_premiums or
+    region_exclusion.currently_excluded. Run it after uploading RECOMMENDATIONS (the CSV
+    `bidopt run` wrote, edited or not).
+    """
+    from bidopt.config import load_config
+    from bidopt.state import record_plan, state_path
+
+    config = load_config(config_path)
+    path = state_path(config)
+    counts = record_plan(path, recommendations)
+    what = (f"{counts.get('crowd_premium', 0):,} crowd premiums, "
+            f"{counts.get('region', 0):,} region settings")
+    click.echo(f"recorded {what} from {recommendations} in {path}")
+
+
 @cli.group(name="config")
 def config_group() -> None:
     """Inspect the config format."""

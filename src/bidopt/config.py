@@ -312,6 +312,11 @@ class Config(_Section):
         description="Strategies to run, by name, each with its parameters.",
     )
     output: Output = Field(default_factory=Output)
+    state_file: str = Field(
+        "bidopt-state.sqlite",
+        description="SQLite file of the settings in force (crowd premiums, excluded regions), "
+        "written by `bidopt applied` after an upload and read by every run; relative to the "
+        "config's folder.")
 
     # Folder of the config file; relative source paths resolve against it.
     _base_dir: Path = PrivateAttr(default=Path("."))

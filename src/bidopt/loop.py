@@ -32,6 +32,7 @@ from bidopt.model import ResponseModel
 from bidopt.plugins import Registry
 from bidopt.schema import RECOMMENDATION_COLUMNS
 from bidopt.seasonality import DayFactors, ordinary_days
+from bidopt.state import with_state
 
 Progress = Callable[[str], None]
 
@@ -268,11 +269,12 @@ def plan_night(config: Config, registry: Registry, *, date: dt.date,
     The config's calendar phase for ``date`` (if any) is applied first; the result's
     ``context.config`` is the config actually used.
     """
-    config = config.for_night(date)
+    config, in_force = with_state(config.for_night(date), date)
     params = check_strategies(config, registry.strategies)
     inputs = load_inputs(registry, resolve_sources(config, sources), progress,
                          date_order=config.sources.date_order)
     ctx = build_context(config, inputs, date, progress)
+    ctx.warnings[:0] = in_force
     proposals, failures = collect_proposals(ctx, registry, params, strict=strict, progress=progress)
     progress(f"deciding on {len(proposals):,} proposals")
     decision = decide(ctx, proposals)

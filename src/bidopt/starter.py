@@ -64,6 +64,8 @@ strategies:
   crowd_premium: {{}}        # premiums on crowds worth more per click (reads the crowd report)
   pc_floor: {{}}             # PC bids at the platform floor unless PC's own ROI proves out
 
+# state_file: bidopt-state.sqlite   # premiums and regions in force, recorded by `bidopt applied`
+
 output:
   path: recommendations-{{date}}.csv
   encoding: utf-8-sig      # with BOM, so Excel shows Chinese text correctly

@@ -1,0 +1,142 @@
+"""What is in force on the platform, remembered between nights in an SQLite file.
+
+The reports do not carry the crowd premiums in force, and an excluded region simply has no
+rows, so a nightly run cannot read them back. After uploading a plan, the user records it
+(``bidopt applied recs.csv``); the next runs take the premiums and excluded regions from the
+state file wherever the config does not set them (``crowd_premium.current_premiums``,
+``region_exclusion.currently_excluded``). One row per setting: the last recorded value wins.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pandas as pd
+
+from bidopt.config import Config
+from bidopt.errors import DataError, OutputError, Problem
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS in_force (
+    kind TEXT NOT NULL,        -- 'crowd_premium' (percent) or 'region' (1 on, 0 excluded)
+    campaign TEXT NOT NULL,
+    item TEXT NOT NULL,        -- '' for a region
+    name TEXT NOT NULL,        -- the crowd or the region
+    value REAL NOT NULL,
+    night TEXT NOT NULL,       -- the planned night of the file it came from
+    source TEXT NOT NULL,      -- that file
+    PRIMARY KEY (kind, campaign, item, name)
+)"""
+RECORDED = {"set_crowd_premium": "crowd_premium", "exclude_region": "region",
+            "include_region": "region"}
+NEEDED = ("date", "campaign", "item", "crowd", "region", "action", "proposed")
+
+
+def state_path(config: Config) -> Path:
+    return config.resolve(Path(config.state_file))
+
+
+def record_plan(path: Path, recs_file: Path) -> dict[str, int]:
+    """Record the premiums and region switches of an uploaded recommendations file.
+
+    Rows that change nothing (rejected proposals written with ``include_rejected``) record
+    what is in force too. Returns the number of settings recorded per kind.
+    """
+    frame = _read_recommendations(recs_file)
+    rows = frame[frame["action"].isin(list(RECORDED))]
+    proposed = pd.to_numeric(rows["proposed"], errors="coerce")
+    bad = proposed.isna()
+    if bad.any():
+        first = int(bad.to_numpy().nonzero()[0][0])
+        raise DataError([Problem(file=str(recs_file), row=int(rows.index[first]) + 2,
+                                 column="proposed", message="not a number",
+                                 expected="the value bidopt wrote")])
+    kind = rows["action"].map(RECORDED)
+    region = kind == "region"
+    records = pd.DataFrame({
+        "kind": kind, "campaign": rows["campaign"].astype(str),
+        "item": rows["item"].fillna("").astype(str).where(~region, ""),
+        "name": rows["crowd"].where(~region, rows["region"]).astype(str),
+        "value": proposed, "night": rows["date"].astype(str),
+        "source": str(recs_file.resolve()),
+    })
+    try:
+        with closing(sqlite3.connect(path)) as con, con:  # one transaction: all or nothing
+            con.execute(SCHEMA)
+            con.executemany("INSERT OR REPLACE INTO in_force VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            records.itertuples(index=False, name=None))
+    except sqlite3.Error as exc:
+        raise OutputError(f"cannot record the plan in {path}: {exc}") from exc
+    return records["kind"].value_counts().to_dict()
+
+
+def _read_recommendations(path: Path) -> pd.DataFrame:
+    from bidopt.io.readers import detect_encoding
+
+    if not path.is_file():
+        raise DataError([Problem(file=str(path), message="file not found")])
+    with path.open("rb") as handle:
+        encoding = detect_encoding(handle.read(1 << 20))
+    try:
+        frame = pd.read_csv(path, dtype=str, encoding=encoding, keep_default_na=False,
+                            na_values=[""])
+    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise DataError([Problem(file=str(path), message=f"cannot be read as CSV: {exc}")]) \
+            from None
+    missing = [c for c in NEEDED if c not in frame.columns]
+    if missing:
+        raise DataError([Problem(
+            file=str(path), message=f"not a bidopt recommendations file: no column "
+            f"{', '.join(map(repr, missing))}", expected="the CSV `bidopt run` wrote")])
+    return frame
+
+
+def read_state(path: Path) -> pd.DataFrame:
+    """Every setting recorded, or an empty frame when there is no state file yet."""
+    columns = ["kind", "campaign", "item", "name", "value", "night", "source"]
+    if not path.is_file():
+        return pd.DataFrame(columns=columns)
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as con:
+            return pd.read_sql_query("SELECT * FROM in_force", con)
+    except (sqlite3.Error, pd.errors.DatabaseError) as exc:
+        raise DataError([Problem(file=str(path), message=f"not a bidopt state file: {exc}",
+                                 expected="a file written by `bidopt applied`")]) from None
+
+
+def with_state(config: Config, night: dt.date) -> tuple[Config, list[str]]:
+    """``config`` with the state file's settings as the strategies' defaults, and notes.
+
+    Only options the config leaves unset are filled: a config value always wins.
+    """
+    path = state_path(config)
+    state = read_state(path)
+    if state.empty:
+        return config, []
+    strategies = {name: dict(options or {}) for name, options in config.strategies.items()}
+    notes = []
+    premiums = state[state["kind"] == "crowd_premium"]
+    crowd = strategies.get("crowd_premium")
+    if crowd is not None and "current_premiums" not in crowd and len(premiums):
+        crowd["current_premiums"] = {
+            item: dict(zip(group["name"], group["value"], strict=True))
+            for item, group in premiums.groupby("item")}
+        notes.append(f"premiums in force: {len(premiums)} from the state file {path} "
+                     f"(recorded up to the night of {premiums['night'].max()})")
+    regions = state[(state["kind"] == "region") & (state["value"] == 0)]
+    region = strategies.get("region_exclusion")
+    if region is not None and "currently_excluded" not in region and len(regions):
+        region["currently_excluded"] = {
+            campaign: sorted(group["name"]) for campaign, group in regions.groupby("campaign")}
+        notes.append(f"regions switched off: {len(regions)} from the state file {path} "
+                     f"(recorded up to the night of {regions['night'].max()})")
+    later = state[state["night"] > night.isoformat()]
+    if len(later):
+        notes.append(f"the state file {path} holds settings recorded for nights after "
+                     f"{night} (up to {later['night'].max()}): they are taken as in force")
+    updated = config.model_copy(update={"strategies": strategies})
+    updated._base_dir = config._base_dir
+    return updated, notes

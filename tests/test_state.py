@@ -1,0 +1,119 @@
+"""The state file: what an uploaded plan set, remembered for the next nights."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from bidopt.cli import cli
+from bidopt.config import parse_config
+from bidopt.errors import DataError
+from bidopt.state import read_state, record_plan, with_state
+from conftest import NIGHT, write_config
+
+NEXT = (dt.date.fromisoformat(NIGHT) + dt.timedelta(days=1)).isoformat()
+
+
+def recs_file(path, rows: list[dict]):
+    base = {"date": NIGHT, "campaign": "c1", "item": "", "keyword": "", "crowd": "",
+            "region": "", "platform": "", "hour": "", "current": 0, "proposed": 0}
+    pd.DataFrame([{**base, **row} for row in rows]).to_csv(path, index=False,
+                                                          encoding="utf-8-sig")
+    return path
+
+
+def test_a_recorded_plan_fills_the_options_the_config_leaves_unset(tmp_path):
+    first = recs_file(tmp_path / "a.csv", [
+        {"action": "set_crowd_premium", "item": "i1", "crowd": "女性", "proposed": 30},
+        {"action": "set_crowd_premium", "item": "i2", "crowd": "女性", "proposed": 10},
+        {"action": "exclude_region", "item": "all", "region": "新疆", "proposed": 0},
+        {"action": "exclude_region", "item": "all", "region": "西藏", "proposed": 0},
+        {"action": "set_bid", "item": "i1", "keyword": "k", "platform": "mobile",
+         "proposed": 1.2},
+    ])
+    state = tmp_path / "state.sqlite"
+    assert record_plan(state, first) == {"crowd_premium": 2, "region": 2}
+    later = recs_file(tmp_path / "b.csv", [
+        {"date": NEXT, "action": "set_crowd_premium", "item": "i1", "crowd": "女性",
+         "proposed": 40},
+        {"date": NEXT, "action": "include_region", "item": "all", "region": "西藏",
+         "proposed": 1},
+    ])
+    record_plan(state, later)
+    assert len(read_state(state)) == 4, "one row per setting: the last recorded wins"
+
+    config = parse_config({"constraints": {"roi_floor": 2.0}, "state_file": str(state),
+                           "strategies": {"crowd_premium": {}, "region_exclusion": {}}})
+    used, notes = with_state(config, dt.date.fromisoformat(NEXT))
+    assert used.strategies["crowd_premium"]["current_premiums"] == {
+        "i1": {"女性": 40.0}, "i2": {"女性": 10.0}}
+    assert used.strategies["region_exclusion"]["currently_excluded"] == {"c1": ["新疆"]}
+    assert len(notes) == 2 and f"up to the night of {NEXT}" in notes[0]
+    assert config.strategies["crowd_premium"] == {}, "the config itself is not modified"
+
+    own = parse_config({"constraints": {"roi_floor": 2.0}, "state_file": str(state),
+                        "strategies": {"crowd_premium": {"current_premiums": {"女性": 5}}}})
+    used, notes = with_state(own, dt.date.fromisoformat(NIGHT))
+    assert used.strategies["crowd_premium"]["current_premiums"] == {"女性": 5}
+    assert notes == [f"the state file {state} holds settings recorded for nights after "
+                     f"{NIGHT} (up to {NEXT}): they are taken as in force"]
+
+
+def test_files_that_are_not_what_they_should_be_are_named(tmp_path):
+    state = tmp_path / "state.sqlite"
+    other = tmp_path / "other.csv"
+    pd.DataFrame({"date": [NIGHT], "campaign": ["c1"]}).to_csv(other, index=False)
+    with pytest.raises(DataError, match="not a bidopt recommendations file"):
+        record_plan(state, other)
+    bad = recs_file(tmp_path / "bad.csv", [
+        {"action": "set_crowd_premium", "item": "i1", "crowd": "女性", "proposed": 30},
+        {"action": "set_crowd_premium", "item": "i1", "crowd": "男性", "proposed": "abc"}])
+    with pytest.raises(DataError, match="row 3, column 'proposed'"):
+        record_plan(state, bad)
+    assert not state.exists(), "nothing is recorded from a bad file"
+    with pytest.raises(DataError, match="file not found"):
+        record_plan(state, tmp_path / "missing.csv")
+    state.write_bytes(b"not a database at all" * 10)
+    with pytest.raises(DataError, match="not a bidopt state file"):
+        read_state(state)
+
+
+def test_the_next_night_starts_from_the_premiums_recorded_after_upload(shop_files, tmp_path):
+    """run -> applied -> run: the second night's premium proposals start from what the
+    first night set, and the summary says where those figures came from."""
+    config = write_config(tmp_path, shop_files, strategies={"crowd_premium": {}})
+    first = tmp_path / "first.csv"
+    runner = CliRunner()
+    result = runner.invoke(cli, ["run", "--config", str(config), "--date", NIGHT,
+                                 "--out", str(first), "-q"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    set_first = pd.read_csv(first, encoding="utf-8-sig")
+    set_first = set_first[set_first["action"] == "set_crowd_premium"]
+    assert len(set_first) > 0
+    result = runner.invoke(cli, ["applied", "--config", str(config), str(first)])
+    assert result.exit_code == 0, result.output
+    assert f"recorded {len(set_first)} crowd premiums" in result.output
+    with sqlite3.connect(tmp_path / "bidopt-state.sqlite") as con:
+        assert con.execute("SELECT COUNT(*) FROM in_force").fetchone()[0] == len(set_first)
+
+    second = tmp_path / "second.csv"
+    result = runner.invoke(cli, ["run", "--config", str(config), "--date", NIGHT,
+                                 "--out", str(second), "--verbose"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "premiums in force" in result.output
+    again = pd.read_csv(second, encoding="utf-8-sig")
+    again = again[again["action"] == "set_crowd_premium"]
+    recorded = set_first.set_index(["item", "crowd"])["proposed"]
+    current = again.set_index(["item", "crowd"])["current"]
+    both = current.index.intersection(recorded.index)
+    assert len(both) > 0
+    assert (current[both] == recorded[both]).all(), "tonight starts from what was set"
+
+    bad = tmp_path / "broken.csv"
+    bad.write_text("date,campaign\n2026-11-25,x\n", encoding="utf-8")
+    result = runner.invoke(cli, ["applied", "--config", str(config), str(bad)])
+    assert result.exit_code == 3 and "not a bidopt recommendations file" in result.output
