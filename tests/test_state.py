@@ -113,6 +113,9 @@ def test_the_next_night_starts_from_the_premiums_recorded_after_upload(shop_file
     assert len(both) > 0
     assert (current[both] == recorded[both]).all(), "tonight starts from what was set"
 
+    result = runner.invoke(cli, ["validate", "--config", str(config)])
+    assert result.exit_code == 0 and f"{len(set_first)} settings in force" in result.output
+
     bad = tmp_path / "broken.csv"
     bad.write_text("date,campaign\n2026-11-25,x\n", encoding="utf-8")
     result = runner.invoke(cli, ["applied", "--config", str(config), str(bad)])

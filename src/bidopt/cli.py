@@ -193,12 +193,14 @@ def validate(config_path, reports, items, candidates):
     from bidopt.context import unknown_campaign_notes
     from bidopt.errors import DataError
     from bidopt.loop import check_output_format, load_inputs, resolve_sources
+    from bidopt.state import read_state, state_path
 
     config, registry = _load(config_path)
     check_strategies(config, registry.strategies, str(config_path))
     check_output_format(config, registry, str(config_path))
     sources = resolve_sources(config, _overrides(reports, items, candidates))
     try:
+        in_force = read_state(state_path(config))
         inputs = load_inputs(registry, sources, lambda _: None,
                              date_order=config.sources.date_order)
     except DataError as exc:
@@ -217,6 +219,8 @@ def validate(config_path, reports, items, candidates):
         f"{history[['campaign', 'item', 'keyword', 'platform']].drop_duplicates().shape[0]:,} "
         f"keyword x platform, days {history['date'].min().date()} .. "
         f"{history['date'].max().date()}, {len(warnings)} warning(s)"
+        + (f"; {len(in_force):,} settings in force in {state_path(config)}" if len(in_force)
+           else "")
     )
 
 
