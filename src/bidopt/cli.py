@@ -335,10 +335,9 @@ def plugins(as_json):
 def simulate(out, seed, days, size, end_date, chinese, seasonal, force):
     """Write a simulated shop: reports, items and keyword candidates."""
     from bidopt.errors import OutputError
-    from bidopt.simulate import simulate_shop, write_shop
-    from bidopt.simulate._write import FILES
+    from bidopt.simulate import SHOP_FILES, simulate_shop, write_shop
 
-    taken = [name for name in FILES if (out / f"{name}.csv").exists()]
+    taken = [name for name in SHOP_FILES if (out / f"{name}.csv").exists()]
     if taken and not force:
         raise OutputError(f"{out} already holds {', '.join(taken)}: use --force to replace "
                           "them, or another --out")

@@ -20,10 +20,12 @@ from bidopt.simulate._history import simulate_reports
 from bidopt.simulate._market import Market
 from bidopt.simulate._names import CATEGORY_NAMES
 from bidopt.simulate._truth import SIZES, build_truth, shop_dimensions
+from bidopt.simulate._write import FILES as SHOP_FILES
 from bidopt.simulate._write import write_shop
 
 __all__ = [
     "DEFAULT_END_DATE",
+    "SHOP_FILES",
     "SIZES",
     "Market",
     "SimulatedShop",
