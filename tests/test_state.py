@@ -45,6 +45,8 @@ def test_a_recorded_plan_fills_the_options_the_config_leaves_unset(tmp_path):
     ])
     record_plan(state, later)
     assert len(read_state(state)) == 4, "one row per setting: the last recorded wins"
+    assert record_plan(state, first) == {"crowd_premium": 2, "region": 2, "kept": 2}, \
+        "an older file recorded again does not roll back what a later night set"
 
     config = parse_config({"constraints": {"roi_floor": 2.0}, "state_file": str(state),
                            "strategies": {"crowd_premium": {}, "region_exclusion": {}}})

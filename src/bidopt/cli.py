@@ -278,6 +278,9 @@ def applied(config_path, recommendations):
     what = (f"{counts.get('crowd_premium', 0):,} crowd premiums, "
             f"{counts.get('region', 0):,} region settings")
     click.echo(f"recorded {what} from {recommendations} in {path}")
+    if counts.get("kept"):
+        click.echo(f"warning: {counts['kept']:,} of them were already recorded from a later "
+                   "night and were kept as that night set them", err=True)
 
 
 @cli.group(name="config")

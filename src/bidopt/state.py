@@ -30,6 +30,11 @@ CREATE TABLE IF NOT EXISTS in_force (
     source TEXT NOT NULL,      -- that file
     PRIMARY KEY (kind, campaign, item, name)
 )"""
+UPSERT = """
+INSERT INTO in_force VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (kind, campaign, item, name) DO UPDATE SET
+    value = excluded.value, night = excluded.night, source = excluded.source
+WHERE excluded.night >= in_force.night"""
 RECORDED = {"set_crowd_premium": "crowd_premium", "exclude_region": "region",
             "include_region": "region"}
 NEEDED = ("date", "campaign", "item", "crowd", "region", "action", "proposed")
@@ -43,7 +48,9 @@ def record_plan(path: Path, recs_file: Path) -> dict[str, int]:
     """Record the premiums and region switches of an uploaded recommendations file.
 
     Rows that change nothing (rejected proposals written with ``include_rejected``) record
-    what is in force too. Returns the number of settings recorded per kind.
+    what is in force too. A setting already recorded from a later night is kept (an older
+    file recorded by mistake does not roll it back). Returns the number of settings
+    recorded per kind, and under ``"kept"`` how many were left as a later night set them.
     """
     frame = _read_recommendations(recs_file)
     rows = frame[frame["action"].isin(list(RECORDED))]
@@ -66,11 +73,15 @@ def record_plan(path: Path, recs_file: Path) -> dict[str, int]:
     try:
         with closing(sqlite3.connect(path)) as con, con:  # one transaction: all or nothing
             con.execute(SCHEMA)
-            con.executemany("INSERT OR REPLACE INTO in_force VALUES (?, ?, ?, ?, ?, ?, ?)",
-                            records.itertuples(index=False, name=None))
+            before = con.total_changes
+            con.executemany(UPSERT, records.itertuples(index=False, name=None))
+            written = con.total_changes - before
     except sqlite3.Error as exc:
         raise OutputError(f"cannot record the plan in {path}: {exc}") from exc
-    return records["kind"].value_counts().to_dict()
+    counts = records["kind"].value_counts().to_dict()
+    if written < len(records):
+        counts["kept"] = len(records) - written
+    return counts
 
 
 def _read_recommendations(path: Path) -> pd.DataFrame:
