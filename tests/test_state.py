@@ -34,9 +34,11 @@ def test_a_recorded_plan_fills_the_options_the_config_leaves_unset(tmp_path):
         {"action": "exclude_region", "item": "all", "region": "西藏", "proposed": 0},
         {"action": "set_bid", "item": "i1", "keyword": "k", "platform": "mobile",
          "proposed": 1.2},
+        {"action": "set_hour_discount", "item": "all", "hour": 3, "proposed": 60},
+        {"action": "set_hour_discount", "item": "all", "hour": 4, "proposed": 60},
     ])
     state = tmp_path / "state.sqlite"
-    assert record_plan(state, first) == {"crowd_premium": 2, "region": 2}
+    assert record_plan(state, first) == {"crowd_premium": 2, "region": 2, "hour_discount": 2}
     later = recs_file(tmp_path / "b.csv", [
         {"date": NEXT, "action": "set_crowd_premium", "item": "i1", "crowd": "女性",
          "proposed": 40},
@@ -44,17 +46,20 @@ def test_a_recorded_plan_fills_the_options_the_config_leaves_unset(tmp_path):
          "proposed": 1},
     ])
     record_plan(state, later)
-    assert len(read_state(state)) == 4, "one row per setting: the last recorded wins"
-    assert record_plan(state, first) == {"crowd_premium": 2, "region": 2, "kept": 2}, \
+    assert len(read_state(state)) == 6, "one row per setting: the last recorded wins"
+    assert record_plan(state, first) == {"crowd_premium": 2, "region": 2, "hour_discount": 2,
+                                         "kept": 2}, \
         "an older file recorded again does not roll back what a later night set"
 
     config = parse_config({"constraints": {"roi_floor": 2.0}, "state_file": str(state),
-                           "strategies": {"crowd_premium": {}, "region_exclusion": {}}})
+                           "strategies": {"crowd_premium": {}, "region_exclusion": {},
+                                          "top3_quality": {}}})
     used, notes = with_state(config, dt.date.fromisoformat(NEXT))
     assert used.strategies["crowd_premium"]["current_premiums"] == {
         "i1": {"女性": 40.0}, "i2": {"女性": 10.0}}
     assert used.strategies["region_exclusion"]["currently_excluded"] == {"c1": ["新疆"]}
-    assert len(notes) == 2 and f"up to the night of {NEXT}" in notes[0]
+    assert used.strategies["top3_quality"]["current_hour_discounts"] == {"c1": {3: 60, 4: 60}}
+    assert len(notes) == 3 and f"up to the night of {NEXT}" in notes[0]
     assert config.strategies["crowd_premium"] == {}, "the config itself is not modified"
 
     own = parse_config({"constraints": {"roi_floor": 2.0}, "state_file": str(state),

@@ -385,6 +385,30 @@ def test_nurtured_keywords_reach_the_top_only_in_the_push_hours(ctx, shop):
     assert bids["reason"].str.contains("10,11,20,21,22").all()
 
 
+def test_hour_discounts_in_force_are_where_the_schedule_starts(ctx):
+    """The hour report already ran at the discounts in force: a schedule that asks for them
+    again proposes nothing, and a move from one is priced from it."""
+    params = top3_quality.Top3QualityParams(max_per_campaign=5, traffic=False)
+    hours = top3_quality.propose(ctx, params)
+    hours = hours[hours["action"] == "set_hour_discount"]
+    asked = hours.groupby("campaign")["proposed"].first()
+    assert len(asked) >= 1 and (hours["current"] == 100).all()
+    campaign = asked.index[0]
+    in_force = {campaign: {h: float(asked[campaign]) for h in range(24)}}
+    again = top3_quality.propose(ctx, params.model_copy(update={
+        "current_hour_discounts": in_force}))
+    again = again[again["action"] == "set_hour_discount"]
+    assert campaign not in set(again["campaign"]), "the schedule in force is not proposed again"
+    assert set(again["campaign"]) == set(asked.index) - {campaign}
+    deeper = {campaign: {h: float(asked[campaign]) - 20 for h in range(24)}}
+    back = top3_quality.propose(ctx, params.model_copy(update={"current_hour_discounts": deeper}))
+    back = back[(back["action"] == "set_hour_discount") & (back["campaign"] == campaign)]
+    assert len(back) and (back["current"] == asked[campaign] - 20).all()
+    assert (back["exp_cost"] > back["base_cost"]).all(), "a lighter discount spends more"
+    mine = hours[hours["campaign"] == campaign]
+    assert (mine["exp_cost"] < mine["base_cost"]).all()
+
+
 def test_nurturing_stops_at_the_target_quality_score(ctx):
     params = top3_quality.Top3QualityParams(target_quality=6, max_per_campaign=50, traffic=False)
     proposals = top3_quality.propose(ctx, params)

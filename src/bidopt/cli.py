@@ -262,12 +262,12 @@ def init(roi_floor, budget, reports, items, candidates, out, force):
               help="YAML config of the shop (its state_file is written).")
 @click.argument("recommendations", type=click.Path(path_type=Path))
 def applied(config_path, recommendations):
-    """Record an uploaded plan's crowd premiums and region switches as in force.
+    """Record an uploaded plan's crowd premiums, hour discounts and region switches.
 
     The reports do not show them; the next runs read them from the config's state_file
-    wherever the config does not set crowd_premium.current_premiums or
-    region_exclusion.currently_excluded. Run it after uploading RECOMMENDATIONS (the CSV
-    `bidopt run` wrote, edited or not).
+    wherever the config does not set crowd_premium.current_premiums,
+    top3_quality.current_hour_discounts or region_exclusion.currently_excluded. Run it
+    after uploading RECOMMENDATIONS (the CSV `bidopt run` wrote, edited or not).
     """
     from bidopt.config import load_config
     from bidopt.state import record_plan, state_path
@@ -276,6 +276,7 @@ def applied(config_path, recommendations):
     path = state_path(config)
     counts = record_plan(path, recommendations)
     what = (f"{counts.get('crowd_premium', 0):,} crowd premiums, "
+            f"{counts.get('hour_discount', 0):,} hour discounts, "
             f"{counts.get('region', 0):,} region settings")
     click.echo(f"recorded {what} from {recommendations} in {path}")
     if counts.get("kept"):

@@ -64,7 +64,7 @@ strategies:
   crowd_premium: {{}}        # premiums on crowds worth more per click (reads the crowd report)
   pc_floor: {{}}             # PC bids at the platform floor unless PC's own ROI proves out
 
-# state_file: bidopt-state.sqlite   # premiums and regions in force, recorded by `bidopt applied`
+# state_file: bidopt-state.sqlite   # premiums, hour discounts, regions in force (`bidopt applied`)
 
 output:
   path: recommendations-{{date}}.csv

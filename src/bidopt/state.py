@@ -1,10 +1,11 @@
 """What is in force on the platform, remembered between nights in an SQLite file.
 
-The reports do not carry the crowd premiums in force, and an excluded region simply has no
-rows, so a nightly run cannot read them back. After uploading a plan, the user records it
-(``bidopt applied recs.csv``); the next runs take the premiums and excluded regions from the
-state file wherever the config does not set them (``crowd_premium.current_premiums``,
-``region_exclusion.currently_excluded``). One row per setting: the last recorded value wins.
+The reports do not carry the crowd premiums or hour discounts in force, and an excluded
+region simply has no rows, so a nightly run cannot read them back. After uploading a plan,
+the user records it (``bidopt applied recs.csv``); the next runs take them from the state
+file wherever the config does not set them (``crowd_premium.current_premiums``,
+``top3_quality.current_hour_discounts``, ``region_exclusion.currently_excluded``). One row
+per setting: the last recorded value wins.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from bidopt.errors import DataError, OutputError, Problem
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS in_force (
-    kind TEXT NOT NULL,        -- 'crowd_premium' (percent) or 'region' (1 on, 0 excluded)
+    kind TEXT NOT NULL,        -- 'crowd_premium', 'hour_discount' (percent), 'region' (1 on)
     campaign TEXT NOT NULL,
-    item TEXT NOT NULL,        -- '' for a region
-    name TEXT NOT NULL,        -- the crowd or the region
+    item TEXT NOT NULL,        -- '' for a region or an hour
+    name TEXT NOT NULL,        -- the crowd, the region or the hour (0-23)
     value REAL NOT NULL,
     night TEXT NOT NULL,       -- the planned night of the file it came from
     source TEXT NOT NULL,      -- that file
@@ -36,8 +37,8 @@ ON CONFLICT (kind, campaign, item, name) DO UPDATE SET
     value = excluded.value, night = excluded.night, source = excluded.source
 WHERE excluded.night >= in_force.night"""
 RECORDED = {"set_crowd_premium": "crowd_premium", "exclude_region": "region",
-            "include_region": "region"}
-NEEDED = ("date", "campaign", "item", "crowd", "region", "action", "proposed")
+            "include_region": "region", "set_hour_discount": "hour_discount"}
+NEEDED = ("date", "campaign", "item", "crowd", "region", "hour", "action", "proposed")
 
 
 def state_path(config: Config) -> Path:
@@ -62,11 +63,13 @@ def record_plan(path: Path, recs_file: Path) -> dict[str, int]:
                                  column="proposed", message="not a number",
                                  expected="the value bidopt wrote")])
     kind = rows["action"].map(RECORDED)
-    region = kind == "region"
+    crowd = kind == "crowd_premium"
+    hour = pd.to_numeric(rows["hour"], errors="coerce").astype("Int64").astype(str)
     records = pd.DataFrame({
         "kind": kind, "campaign": rows["campaign"].astype(str),
-        "item": rows["item"].fillna("").astype(str).where(~region, ""),
-        "name": rows["crowd"].where(~region, rows["region"]).astype(str),
+        "item": rows["item"].fillna("").astype(str).where(crowd, ""),
+        "name": rows["crowd"].where(crowd, rows["region"].where(kind == "region", hour))
+        .astype(str),
         "value": proposed, "night": rows["date"].astype(str),
         "source": str(recs_file.resolve()),
     })
@@ -137,6 +140,14 @@ def with_state(config: Config, night: dt.date) -> tuple[Config, list[str]]:
             for item, group in premiums.groupby("item")}
         notes.append(f"premiums in force: {len(premiums)} from the state file {path} "
                      f"(recorded up to the night of {premiums['night'].max()})")
+    discounts = state[state["kind"] == "hour_discount"]
+    top3 = strategies.get("top3_quality")
+    if top3 is not None and "current_hour_discounts" not in top3 and len(discounts):
+        top3["current_hour_discounts"] = {
+            campaign: dict(zip(group["name"].astype(int), group["value"], strict=True))
+            for campaign, group in discounts.groupby("campaign")}
+        notes.append(f"hour discounts in force: {len(discounts)} from the state file {path} "
+                     f"(recorded up to the night of {discounts['night'].max()})")
     regions = state[(state["kind"] == "region") & (state["value"] == 0)]
     region = strategies.get("region_exclusion")
     if region is not None and "currently_excluded" not in region and len(regions):

@@ -75,6 +75,11 @@ class Top3QualityParams(StrategyParams):
         default_factory=list, description="Regions of the push (named in the reason)."
     )
     hour_discounts: bool = Field(True, description="Propose the off-hours discounts.")
+    current_hour_discounts: dict[str, dict[Annotated[int, Field(ge=0, le=23)],
+                                            Annotated[float, Field(gt=0, le=100)]]] = Field(
+        default_factory=dict,
+        description="Hour discounts in force, % ({campaign: {hour: %}}; 100 where not given): "
+        "hour reports do not carry them. `bidopt applied` records them in the state file.")
     traffic: bool = Field(
         True, description="Raise keywords meant for traffic (not nurtured) that sit below the "
         "first page to rank <= traffic_rank.",
@@ -266,29 +271,36 @@ def _off_hours(context: RunContext, params: Top3QualityParams, kws: pd.DataFrame
     hours = context.history.get("hours")
     if len(discount) == 0 or hours is None or len(hours) == 0:
         return no_proposals()
-    state = context.keywords
-    in_campaign = state["campaign"].isin(discount.index).to_numpy()
-    plan = state[in_campaign].reset_index(drop=True)
-    bids = plan["bid"].to_numpy(float)
-    factor = plan["campaign"].map(discount).to_numpy(float) / 100
-    fc = context.forecast(plan[KEYWORD_KEYS], np.column_stack([bids, bids * factor]))
-    totals = {m: pd.DataFrame(np.asarray(getattr(fc, m)), index=plan["campaign"]).groupby(level=0).sum()
-              for m in ("clicks", "cost", "gmv")}
     by_hour = hours.groupby(["campaign", "hour"], observed=True)["clicks"].sum()
     share = (by_hour / by_hour.groupby(level=0).transform("sum")).rename("share").reset_index()
     share = share[share["campaign"].isin(discount.index)
                   & ~share["hour"].astype(int).isin(params.hours)].reset_index(drop=True)
+    # The history's hours ran at the discounts in force, so the forecast at today's bids is
+    # each hour as it is, and a new discount moves it by proposed / current.
+    current = np.array([params.current_hour_discounts.get(str(c), {}).get(int(h), 100.0)
+                        for c, h in zip(share["campaign"], share["hour"], strict=True)])
+    proposed = share["campaign"].map(discount).to_numpy(float)
+    share, current, proposed = (x[~np.isclose(proposed, current)]
+                                for x in (share, current, proposed))
     if len(share) == 0:
         return no_proposals()
+    ratios, column = np.unique(np.round(proposed / current, 4), return_inverse=True)
+    state = context.keywords
+    plan = state[state["campaign"].isin(share["campaign"]).to_numpy()].reset_index(drop=True)
+    bids = plan["bid"].to_numpy(float)
+    fc = context.forecast(plan[KEYWORD_KEYS], bids[:, None] * np.append(1.0, ratios)[None, :])
+    campaign = share["campaign"].to_numpy()
     s = share["share"].to_numpy(float)
-    out = pd.DataFrame({"campaign": share["campaign"].to_numpy(), "item": "all",
+    out = pd.DataFrame({"campaign": campaign, "item": "all",
                         "hour": share["hour"].astype(int).to_numpy(), "action": "set_hour_discount",
-                        "current": 100.0, "proposed": share["campaign"].map(discount).to_numpy(),
+                        "current": current, "proposed": proposed,
                         # one campaign's off-hours schedule is taken whole or not at all
                         "group": "nurture-hours:" + share["campaign"].astype(str)})
-    for m, frame in totals.items():
-        out[f"base_{m}"] = s * frame[0].reindex(share["campaign"]).to_numpy()
-        out[f"exp_{m}"] = s * frame[1].reindex(share["campaign"]).to_numpy()
+    for m in ("clicks", "cost", "gmv"):
+        totals = pd.DataFrame(np.asarray(getattr(fc, m)), index=plan["campaign"]).groupby(
+            level=0).sum().reindex(campaign).to_numpy()
+        out[f"base_{m}"] = s * totals[:, 0]
+        out[f"exp_{m}"] = s * totals[np.arange(len(out)), 1 + column]
     out["reason"] = [f"养分: outside the push hours the nurtured keywords go back to about "
                      f"today's bid ({d:.0f}% of the nurture bid), so the top is held only in "
                      f"hours {','.join(map(str, sorted(params.hours)))}; priced at today's bids"
