@@ -14,7 +14,7 @@ from bidopt.cli import cli
 from bidopt.config import parse_config
 from bidopt.errors import ConfigError
 from bidopt.model import Forecast
-from bidopt.seasonality import DayFactors, ordinary_days, scale_forecast
+from bidopt.seasonality import DayFactors, measure_factors, ordinary_days, scale_forecast
 from bidopt.simulate import calendar_config, simulate_shop, write_shop
 
 KEYS = ["campaign", "item", "keyword", "platform"]
@@ -120,3 +120,33 @@ def test_a_burst_night_planned_with_the_calendar_s_factors_earns_more_on_truth(t
     assert (factors["gmv"] / factors["cost"] >= 2.0 * 0.995).all(), factors
     assert factors["gmv"].sum() > 1.3 * keep["gmv"].sum()
     assert factors["gmv"].sum() > 1.3 * totals["plain"]["gmv"].sum()
+
+
+def test_factors_are_measured_from_a_past_season(tmp_path):
+    """`bidopt factors` on a simulated season: every measured factor is within three of its
+    standard errors of the simulator's own, and the lines to paste come with them."""
+    shop = simulate_shop(seed=6, days=50, size="small", seasonal=True,
+                         end_date=dt.date(2025, 11, 20))
+    files = write_shop(shop, tmp_path / "last-year")
+    plain = [{k: v for k, v in phase.items() if not k.endswith("_factor")}
+             for phase in calendar_config()]
+    config = tmp_path / "shop.yaml"
+    config.write_text(yaml.safe_dump({
+        "constraints": {"roi_floor": 2.0}, "calendar": plain,
+        "sources": {"reports": [str(files["keyword_report"])]}}), encoding="utf-8")
+    truth = {phase["name"]: phase for phase in calendar_config()}
+    table = measure_factors(shop.keyword_report, parse_config({
+        "constraints": {"roi_floor": 2.0}, "calendar": plain}))
+    measured = table[table["days"] > 0]
+    assert set(measured["phase"]) == {"pre-sale", "warm-up", "burst", "afterglow", "slump"}
+    for row in measured.to_dict("records"):
+        for name, key in (("traffic", "traffic_factor"), ("conversion", "conversion_factor"),
+                          ("carts", "cart_factor")):
+            assert abs(row[name] - truth[row["phase"]][key]) <= 3 * row[f"{name}_se"], row
+    result = CliRunner().invoke(cli, ["factors", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert "double-12           0  no day of this phase" in result.output
+    burst = measured.set_index("phase").loc["burst"]
+    assert f"traffic_factor: {burst['traffic']:.2f}" in result.output
+    wrong = CliRunner().invoke(cli, ["factors", "--config", str(config), "--ordinary", "bust"])
+    assert wrong.exit_code == 4 and "did you mean 'burst'" in wrong.output

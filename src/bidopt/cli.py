@@ -284,6 +284,54 @@ def applied(config_path, recommendations):
                    "night and were kept as that night set them", err=True)
 
 
+@cli.command(epilog=VALIDATE_EXIT_CODES_HELP)
+@click.option("-c", "--config", "config_path", required=True, type=click.Path(path_type=Path),
+              help="YAML config of the shop (its calendar names the phases).")
+@click.option("--ordinary", multiple=True, metavar="PHASE",
+              help="A calendar phase whose days count as ordinary (repeatable), e.g. exposure.")
+@_sources_options
+def factors(config_path, ordinary, reports, items, candidates):
+    """Measure each calendar phase's traffic, conversion and cart factors in past reports.
+
+    Give reports that span a past season and some ordinary days before it (e.g. last
+    year's September to November: --reports 'last-year/*.csv'); each phase is compared
+    with the days in no phase (and in the phases named with --ordinary). Prints the factors with their standard errors and the
+    lines to paste into the config's calendar.
+    """
+    import math
+
+    from bidopt.loop import load_inputs, resolve_sources
+    from bidopt.seasonality import measure_factors
+
+    config, registry = _load(config_path)
+    if not config.calendar:
+        raise ConfigError("the config has no calendar: name the phases to measure "
+                          "(see configs/double11.yaml)", str(config_path))
+    sources = resolve_sources(config, _overrides(reports, items, candidates))
+    inputs = load_inputs(registry, sources, lambda _: None, date_order=config.sources.date_order)
+    table = measure_factors(inputs.history["keywords"], config, tuple(ordinary))
+    click.echo(f"phases against {table.attrs['ordinary_days']} ordinary days "
+               "(factor +- standard error):")
+    names = ("traffic", "conversion", "carts")
+    click.echo(f"  {'phase':<16} {'days':>4}  " + "  ".join(f"{n:>14}" for n in names))
+    snippet = []
+    for row in table.to_dict("records"):
+        if not row["days"]:
+            click.echo(f"  {row['phase']:<16} {0:>4}  no day of this phase in the reports")
+            continue
+        cells = [f"{row[n]:.2f} +- {row[n + '_se']:.2f}" if math.isfinite(row[n]) else "n/a"
+                 for n in names]
+        click.echo(f"  {row['phase']:<16} {row['days']:>4}  "
+                   + "  ".join(f"{c:>14}" for c in cells))
+        keys = ("traffic_factor", "conversion_factor", "cart_factor")
+        snippet.append(f"  - name: {row['phase']}  # add to its entry in calendar:\n"
+                       + "".join(f"    {key}: {row[n]:.2f}\n" for key, n in zip(keys, names, strict=True)
+                                 if math.isfinite(row[n])))
+    click.echo("\nTraffic is measured at the bids of the time: a promotion bought with raised "
+               "bids shows that in its traffic factor too.\n")
+    click.echo("".join(snippet).rstrip())
+
+
 @cli.group(name="config")
 def config_group() -> None:
     """Inspect the config format."""

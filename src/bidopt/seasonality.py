@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from bidopt.config import Config, Phase
+from bidopt.config import Config, Phase, did_you_mean
+from bidopt.errors import ConfigError, DataError
 
 if TYPE_CHECKING:
     from bidopt.model import Forecast
@@ -105,3 +106,70 @@ def scale_forecast(forecast: Forecast, factors: DayFactors) -> Forecast:
             if metric in bounds:
                 bounds[metric] = bounds[metric] * factor
     return forecast
+
+
+def measure_factors(keywords: pd.DataFrame, config: Config,
+                    ordinary: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Each calendar phase's factors as a past season's keyword report shows them.
+
+    Against the report's ordinary days (in no phase, or in the phases named in
+    ``ordinary``): searches as mean daily impressions,
+    conversion as orders per click, carts as carts and favourites per click; with a
+    standard error from the counts behind each ratio. Impressions are taken at the bids of
+    the time, so a promotion bought with raised bids shows that in its traffic factor too.
+    """
+    days = keywords.groupby("date")[["impressions", "clicks", "orders", "carts", "favorites"]].sum()
+    phase = pd.Series([getattr(config.phase_for(d.date()), "name", None) for d in days.index],
+                      index=days.index)
+    unknown = sorted(set(ordinary) - {p.name for p in config.calendar})
+    if unknown:
+        names = [p.name for p in config.calendar]
+        raise ConfigError([f"no calendar phase is named '{name}'{did_you_mean(name, names)}"
+                           for name in unknown])
+    baseline = (phase.isna() | phase.isin(ordinary)).to_numpy()
+    ordinary_days = days[baseline]
+    if ordinary_days.empty:
+        raise DataError("the reports hold no ordinary day to measure the phases against: "
+                        "no day outside the calendar's phases (name a phase whose days are "
+                        "ordinary, e.g. --ordinary exposure, or give reports that reach "
+                        "beyond the season)")
+    ordinary_names = set(ordinary)
+    ordinary = ordinary_days
+    base = ordinary.sum()
+    daily = ordinary["impressions"]
+    spread = (daily.std() / daily.mean()) ** 2 if len(daily) > 1 and daily.mean() > 0 else 1.0
+    spread = max(spread, 1e-12)
+    rows = []
+    for spec in config.calendar:
+        if spec.name in ordinary_names:
+            continue
+        own = days[(phase == spec.name).to_numpy()]
+        if own.empty:
+            rows.append({"phase": spec.name, "days": 0})
+            continue
+        sums = own.sum()
+        rows.append({
+            "phase": spec.name, "days": len(own),
+            # searches vary from day to day far more than counting noise: their standard
+            # error is the ordinary days' spread over the days on each side
+            **_ratio("traffic", sums["impressions"] / len(own),
+                     base["impressions"] / len(ordinary), len(own) / spread,
+                     len(ordinary) / spread),
+            **_ratio("conversion", sums["orders"] / sums["clicks"],
+                     base["orders"] / base["clicks"], sums["orders"], base["orders"]),
+            **_ratio("carts", (sums["carts"] + sums["favorites"]) / sums["clicks"],
+                     (base["carts"] + base["favorites"]) / base["clicks"],
+                     sums["carts"] + sums["favorites"], base["carts"] + base["favorites"]),
+        })
+    table = pd.DataFrame(rows)
+    table.attrs["ordinary_days"] = len(ordinary)
+    return table
+
+
+def _ratio(name: str, phase: float, ordinary: float, n_phase: float, n_ordinary: float) -> dict:
+    """A ratio and its standard error, ``n`` being the effective counts behind each side
+    (the relative variance of a side is 1 / n)."""
+    if not (ordinary > 0) or not (n_phase > 0):
+        return {name: float("nan"), f"{name}_se": float("nan")}
+    value = phase / ordinary
+    return {name: value, f"{name}_se": value * (1 / n_phase + 1 / n_ordinary) ** 0.5}
