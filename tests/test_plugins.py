@@ -77,3 +77,23 @@ def test_registering_something_that_is_not_a_strategy_is_refused():
     pm.register(make_plugin("sloppy", bidopt_register_strategies=bidopt_register_strategies), "sloppy")
     with pytest.raises(PluginError, match="sloppy.*not a bidopt.Strategy"):
         build_registry(pm)
+
+
+@pytest.mark.parametrize(("value", "disabled"), [
+    ("1", True), ("true", True), ("TRUE", True), ("Yes", True), ("on", True),
+    ("0", False), ("false", False), ("no", False), ("off", False), ("", False),
+])
+def test_the_disable_variable_is_read_one_way_everywhere(monkeypatch, value, disabled):
+    """BIDOPT_DISABLE_PLUGINS=0 keeps plugins on, so an unknown strategy's message must not
+    say they are off; TRUE or on turns them off like true."""
+    from bidopt.config import check_strategies
+    from bidopt.errors import ConfigError
+    from bidopt.plugins import plugins_disabled
+    from bidopt.testing import make_config
+
+    monkeypatch.setenv("BIDOPT_DISABLE_PLUGINS", value)
+    assert plugins_disabled() is disabled
+    registry = build_registry(get_plugin_manager(entry_points=False))
+    with pytest.raises(ConfigError) as caught:
+        check_strategies(make_config(strategies={"nosuch": {}}), registry.strategies)
+    assert ("plugins are off" in str(caught.value)) is disabled

@@ -11,7 +11,6 @@ import calendar
 import datetime as dt
 import difflib
 import math
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
@@ -29,7 +28,7 @@ from pydantic import (
 )
 
 from bidopt.errors import ConfigError
-from bidopt.plugins import DISABLE_ENV
+from bidopt.plugins import DISABLE_ENV, plugins_disabled
 
 
 class _Section(BaseModel):
@@ -452,7 +451,7 @@ def check_strategies(config: Config, known: dict[str, Any], source: str = "confi
         if strategy is None:
             hint = did_you_mean(name, known)
             disabled = (f"; third-party plugins are off ({DISABLE_ENV} is set)"
-                        if os.environ.get(DISABLE_ENV) else "")
+                        if plugins_disabled() else "")
             problems.append(f"unknown strategy 'strategies.{name}'{hint} "
                             f"(known: {', '.join(sorted(known))}){disabled}")
             continue

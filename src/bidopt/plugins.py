@@ -34,6 +34,12 @@ ENTRY_POINT_GROUP = "bidopt"
 DISABLE_ENV = "BIDOPT_DISABLE_PLUGINS"
 
 
+def plugins_disabled() -> bool:
+    """Whether ``BIDOPT_DISABLE_PLUGINS`` turns third-party plugins off: 1, true, yes or on,
+    in any case (0, false, no, off or empty leave them on)."""
+    return os.environ.get(DISABLE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 @dataclass
 class PluginInfo:
     name: str
@@ -89,7 +95,7 @@ def get_plugin_manager(*, entry_points: bool | None = None) -> pluggy.PluginMana
     pm.add_hookspecs(hookspecs)
     pm.bidopt_versions = {}  # type: ignore[attr-defined]
     if entry_points is None:
-        entry_points = os.environ.get(DISABLE_ENV, "") not in ("1", "true", "yes")
+        entry_points = not plugins_disabled()
     if entry_points:
         _load_entry_points(pm, pm.bidopt_versions)  # type: ignore[attr-defined]
     for module_name in DEFAULT_PLUGINS:
