@@ -144,3 +144,16 @@ def test_init_writes_paths_yaml_would_misread_as_strings(shop_files, tmp_path):
     config = load_config(target)
     assert [str(p) for p in config.sources.reports] == ["*_report.csv"]
     assert config.resolve(config.sources.items) == folder / shop_files["items"].name
+
+
+def test_init_without_a_terminal_names_the_options_it_needs(tmp_path):
+    """A script or cron job (stdin at its end): a usage error (2) that says which options to
+    give, not "Aborted!" with exit 1."""
+    target = tmp_path / "bidopt.yaml"
+    result = CliRunner().invoke(cli, ["init", "--out", str(target)], input="")
+    assert result.exit_code == 2, result.output
+    assert "--roi-floor" in result.output and "--budget" in result.output
+    assert not target.exists()
+    # one answer given, the other missing
+    result = CliRunner().invoke(cli, ["init", "--roi-floor", "2", "--out", str(target)], input="")
+    assert result.exit_code == 2 and "--budget" in result.output

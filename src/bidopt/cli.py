@@ -238,9 +238,9 @@ def init(roi_floor, budget, reports, items, candidates, out, force):
     if out.exists() and not force:
         raise click.ClickException(f"{out} exists; use --force to overwrite it")
     if roi_floor is None:
-        roi_floor = click.prompt("ROI floor (GMV / spend)", type=float, default=2.0)
+        roi_floor = _ask("ROI floor (GMV / spend)", 2.0)
     if budget is None:
-        budget = click.prompt("Daily budget per campaign (0 = none)", type=float, default=0.0)
+        budget = _ask("Daily budget per campaign (0 = none)", 0.0)
     if roi_floor <= 0:
         raise click.BadParameter("must be greater than 0", param_hint="--roi-floor")
     if budget < 0:
@@ -254,6 +254,19 @@ def init(roi_floor, budget, reports, items, candidates, out, force):
     text = starter_config(roi_floor, budget or None, list(reports), items, candidates, out.parent)
     out.write_text(text, encoding="utf-8")
     click.echo(f"wrote {out}; next: bidopt validate --config {out}")
+
+
+def _ask(text: str, default: float) -> float:
+    """A number from the terminal; at the end of input (a script or cron job, ``</dev/null``)
+    a usage error naming the options, not a bare "Aborted!"."""
+    try:
+        return click.prompt(text, type=float, default=default)
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            raise
+        click.echo(err=True)
+        raise click.UsageError("no answer on standard input: without a terminal, give "
+                               "--roi-floor and --budget (0: no budget)") from None
 
 
 @cli.command(epilog=VALIDATE_EXIT_CODES_HELP.replace("130", "7  the state file could not "
@@ -295,8 +308,8 @@ def factors(config_path, ordinary, reports, items, candidates):
 
     Give reports that span a past season and some ordinary days before it (e.g. last
     year's September to November: --reports 'last-year/*.csv'); each phase is compared
-    with the days in no phase (and in the phases named with --ordinary). Prints the factors with their standard errors and the
-    lines to paste into the config's calendar.
+    with the days in no phase (and in the phases named with --ordinary). Prints the
+    factors with their standard errors and the lines to paste into the config's calendar.
     """
     import math
 
