@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 from click.testing import CliRunner
@@ -157,3 +158,20 @@ def test_init_without_a_terminal_names_the_options_it_needs(tmp_path):
     # one answer given, the other missing
     result = CliRunner().invoke(cli, ["init", "--roi-floor", "2", "--out", str(target)], input="")
     assert result.exit_code == 2 and "--budget" in result.output
+
+
+def test_init_writes_into_a_new_folder_and_refuses_a_folder(shop_files, tmp_path):
+    """One config per shop (``--out clients/acme/bidopt.yaml``): the folder is made, and the
+    config's paths are relative to it; an existing folder as --out is a clear error, not a
+    traceback."""
+    target = tmp_path / "clients" / "acme" / "bidopt.yaml"
+    result = invoke("init", "--roi-floor", "2", "--budget", "0", "--out", str(target),
+                    "--reports", str(shop_files["keyword_report"]),
+                    "--items", str(shop_files["items"]))
+    assert result.exit_code == 0, result.output
+    config = load_config(target)
+    assert config.resolve(Path(config.sources.items)).resolve() == shop_files["items"].resolve()
+    for force in ([], ["--force"]):
+        result = CliRunner().invoke(cli, ["init", "--roi-floor", "2", "--budget", "0",
+                                          "--out", str(tmp_path / "clients"), *force])
+        assert result.exit_code == 2 and "is a folder" in result.output, result.output

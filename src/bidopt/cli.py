@@ -235,6 +235,9 @@ def init(roi_floor, budget, reports, items, candidates, out, force):
     """Write a commented starter config."""
     from bidopt.starter import starter_config
 
+    if out.is_dir():
+        raise click.BadParameter(f"{out} is a folder; give the config's file name, e.g. "
+                                 f"{out / 'bidopt.yaml'}", param_hint="--out")
     if out.exists() and not force:
         raise click.ClickException(f"{out} exists; use --force to overwrite it")
     if roi_floor is None:
@@ -252,7 +255,11 @@ def init(roi_floor, budget, reports, items, candidates, out, force):
         raise click.BadParameter("no such file (or no file matches the pattern): "
                                  + ", ".join(missing), param_hint="--reports/--items/--candidates")
     text = starter_config(roi_floor, budget or None, list(reports), items, candidates, out.parent)
-    out.write_text(text, encoding="utf-8")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from None
     click.echo(f"wrote {out}; next: bidopt validate --config {out}")
 
 
