@@ -175,3 +175,16 @@ def test_init_writes_into_a_new_folder_and_refuses_a_folder(shop_files, tmp_path
         result = CliRunner().invoke(cli, ["init", "--roi-floor", "2", "--budget", "0",
                                           "--out", str(tmp_path / "clients"), *force])
         assert result.exit_code == 2 and "is a folder" in result.output, result.output
+
+
+def test_init_with_items_but_no_reports_writes_a_config_that_loads(shop_files, tmp_path):
+    """``--items`` alone once wrote ``reports:`` with nothing under it (null), a config error
+    on the first run; the reports list is empty instead, and validate asks for reports."""
+    target = tmp_path / "bidopt.yaml"
+    result = invoke("init", "--roi-floor", "2", "--budget", "0", "--out", str(target),
+                    "--items", str(shop_files["items"]))
+    assert result.exit_code == 0, result.output
+    config = load_config(target)
+    assert config.sources.reports == [] and config.sources.items
+    check = CliRunner().invoke(cli, ["validate", "--config", str(target)])
+    assert check.exit_code == 3 and "no report files given" in check.output, check.output

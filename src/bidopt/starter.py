@@ -86,7 +86,9 @@ def starter_config(roi_floor: float, budget: float | None, reports: list[Path],
                    items: Path | None, candidates: Path | None, folder: Path) -> str:
     """Config text; with no files given, sources stay empty and the bundled sample is used."""
     if reports or items or candidates:
-        lines = ["  reports:"] + [f"    - {_relative(p, folder)}" for p in reports]
+        lines = (["  reports:"] + [f"    - {_relative(p, folder)}" for p in reports] if reports
+                 else ["  reports: []            # add the keyword report (required), e.g. "
+                       "[exports/kw_*.csv]"])
         if items:
             lines.append(f"  items: {_relative(items, folder)}")
         if candidates:
