@@ -188,3 +188,27 @@ def test_init_with_items_but_no_reports_writes_a_config_that_loads(shop_files, t
     assert config.sources.reports == [] and config.sources.items
     check = CliRunner().invoke(cli, ["validate", "--config", str(target)])
     assert check.exit_code == 3 and "no report files given" in check.output, check.output
+
+
+def test_init_configs_of_several_shops_in_one_folder_write_apart(shop_files, tmp_path):
+    """An agency's configs side by side (shops/acme.yaml, shops/店铺二.yaml): each is named
+    after its file and writes its own plan; a shared recommendations-{date}.csv let the last
+    shop's run replace the others' without a word."""
+    paths = []
+    for name in ("acme.yaml", "店铺 二.yaml"):
+        target = tmp_path / "shops" / name
+        result = invoke("init", "--roi-floor", "2", "--budget", "0", "--out", str(target),
+                        "--reports", str(shop_files["keyword_report"]))
+        assert result.exit_code == 0, result.output
+        config = load_config(target)
+        assert config.shop == target.stem
+        assert f"--config {name}" in target.read_text(encoding="utf-8")
+        run = invoke("run", "--config", str(target), "--date", NIGHT, "-q")
+        assert run.exit_code == 0, run.output
+        paths.append(run.output.strip())
+    assert paths[0] != paths[1]
+    assert all(Path(p).exists() and Path(p).parent == tmp_path / "shops" for p in paths)
+    # the single config of a folder keeps the documented name
+    target = tmp_path / "one" / "bidopt.yaml"
+    assert invoke("init", "--roi-floor", "2", "--budget", "0", "--out", str(target)).exit_code == 0
+    assert load_config(target).output.path == "recommendations-{date}.csv"

@@ -254,7 +254,8 @@ def init(roi_floor, budget, reports, items, candidates, out, force):
     if missing:
         raise click.BadParameter("no such file (or no file matches the pattern): "
                                  + ", ".join(missing), param_hint="--reports/--items/--candidates")
-    text = starter_config(roi_floor, budget or None, list(reports), items, candidates, out.parent)
+    text = starter_config(roi_floor, budget or None, list(reports), items, candidates, out.parent,
+                          out.name)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")

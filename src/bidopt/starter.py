@@ -9,7 +9,7 @@ from pathlib import Path
 TEMPLATE = """\
 # bidopt config for one shop. Check it with: bidopt validate --config {name}
 # Full reference: bidopt config schema (JSON Schema; editors use it to complete keys).
-shop: my-shop
+shop: {shop}
 
 # Input files, relative to this file; a pattern such as exports/kw_*.csv takes every daily
 # export it matches. CSV (UTF-8 or GBK), .xlsx or .parquet; ZTC Chinese, Google Ads and
@@ -67,7 +67,7 @@ strategies:
 # state_file: bidopt-state.sqlite   # premiums, hour discounts, regions in force (`bidopt applied`)
 
 output:
-  path: recommendations-{{date}}.csv
+  path: {output}
   encoding: utf-8-sig      # with BOM, so Excel shows Chinese text correctly
 """
 
@@ -83,8 +83,13 @@ def _relative(path: Path, base: Path) -> str:
 
 
 def starter_config(roi_floor: float, budget: float | None, reports: list[Path],
-                   items: Path | None, candidates: Path | None, folder: Path) -> str:
-    """Config text; with no files given, sources stay empty and the bundled sample is used."""
+                   items: Path | None, candidates: Path | None, folder: Path,
+                   name: str = "bidopt.yaml") -> str:
+    """Config text; with no files given, sources stay empty and the bundled sample is used.
+
+    A config named after its shop (``acme.yaml``, one of several in a folder) gets that shop
+    name and writes ``recommendations-acme-{date}.csv``, so that the shops' plans do not
+    replace one another next to their configs."""
     if reports or items or candidates:
         lines = (["  reports:"] + [f"    - {_relative(p, folder)}" for p in reports] if reports
                  else ["  reports: []            # add the keyword report (required), e.g. "
@@ -97,7 +102,12 @@ def starter_config(roi_floor: float, budget: float | None, reports: list[Path],
     else:
         sources = ("  reports: []            # empty: the bundled sample shop is used\n"
                    "  # items: items.csv\n  # candidates: candidates.csv")
+    stem = Path(name).stem
+    shop = "my-shop" if stem == "bidopt" else stem
+    output = ("recommendations-{date}.csv" if stem == "bidopt"
+              else f"recommendations-{stem}-{{date}}.csv")
     return TEMPLATE.format(
-        name="bidopt.yaml", sources=sources, roi_floor=roi_floor,
+        name=name, sources=sources, roi_floor=roi_floor,
+        shop=json.dumps(shop, ensure_ascii=False), output=json.dumps(output, ensure_ascii=False),
         budget="null" if budget is None else budget,
     )
