@@ -97,3 +97,33 @@ def test_the_disable_variable_is_read_one_way_everywhere(monkeypatch, value, dis
     with pytest.raises(ConfigError) as caught:
         check_strategies(make_config(strategies={"nosuch": {}}), registry.strategies)
     assert ("plugins are off" in str(caught.value)) is disabled
+
+
+def test_bidopt_plugins_lists_what_is_installed_when_two_plugins_clash(monkeypatch):
+    """`bidopt plugins` is where a user looks when a run says a strategy is registered twice:
+    it lists every plugin, then names the clash and exits 5 (it printed only the error)."""
+    import json
+
+    from click.testing import CliRunner
+
+    import bidopt.plugins
+    from bidopt.cli import cli
+
+    @hookspecs.hookimpl
+    def bidopt_register_strategies(register):
+        register(Strategy(name="roi_rule", propose=lambda ctx, params: None))
+
+    def manager(**_):
+        pm = get_plugin_manager(entry_points=False)
+        pm.register(make_plugin("copycat", bidopt_register_strategies=bidopt_register_strategies),
+                    "copycat")
+        return pm
+
+    monkeypatch.setattr(bidopt.plugins, "get_plugin_manager", manager)
+    result = CliRunner().invoke(cli, ["plugins"])
+    assert result.exit_code == 5
+    assert "copycat" in result.stdout and "bidopt.strategies.long_tail" in result.stdout
+    assert "registered twice" in result.stderr and "copycat" in result.stderr
+    result = CliRunner().invoke(cli, ["plugins", "--json"])
+    assert result.exit_code == 5
+    assert "copycat" in {info["name"] for info in json.loads(result.stdout)}

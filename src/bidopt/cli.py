@@ -374,20 +374,25 @@ def plugins(as_json):
 
     from bidopt.plugins import build_registry, get_plugin_manager, list_plugins
 
-    registry = build_registry(get_plugin_manager())
+    errors: list[str] = []  # a clash is shown after the plugins, not instead of them
+    registry = build_registry(get_plugin_manager(), errors)
     infos = list_plugins(registry)
     if as_json:
         click.echo(json.dumps([asdict(i) for i in infos], indent=2))
-        return
-    for info in infos:
-        kind = "built-in" if info.builtin else "third-party"
-        click.echo(f"{info.name} {info.version} ({kind})")
-        click.echo(f"  hooks: {', '.join(info.hooks)}")
-        for name in info.strategies:  # what it does, so a user knows which to enable
-            description = registry.strategies[name].description
-            click.echo(f"  strategy {name}" + (f": {description}" if description else ""))
-        if info.formats:
-            click.echo(f"  output formats: {', '.join(info.formats)}")
+    else:
+        for info in infos:
+            kind = "built-in" if info.builtin else "third-party"
+            click.echo(f"{info.name} {info.version} ({kind})")
+            click.echo(f"  hooks: {', '.join(info.hooks)}")
+            for name in info.strategies:  # what it does, so a user knows which to enable
+                description = registry.strategies[name].description
+                click.echo(f"  strategy {name}" + (f": {description}" if description else ""))
+            if info.formats:
+                click.echo(f"  output formats: {', '.join(info.formats)}")
+    for error in errors:
+        click.echo(f"plugin error: {error}", err=True)
+    if errors:
+        sys.exit(ExitCode.PLUGIN_FAILURE)
 
 
 @cli.command()

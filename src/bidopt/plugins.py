@@ -107,8 +107,12 @@ def get_plugin_manager(*, entry_points: bool | None = None) -> pluggy.PluginMana
     return pm
 
 
-def build_registry(pm: pluggy.PluginManager) -> Registry:
-    """Collect strategies and output formats from every plugin; clashes are errors."""
+def build_registry(pm: pluggy.PluginManager, errors: list[str] | None = None) -> Registry:
+    """Collect strategies and output formats from every plugin; clashes are errors.
+
+    With ``errors`` (``bidopt plugins``), a plugin's failure to register is appended there
+    and the other plugins are still collected, so that the listing shows what is installed.
+    """
     registry = Registry(pm=pm, versions=dict(getattr(pm, "bidopt_versions", {})))
     for impl in pm.hook.bidopt_register_strategies.get_hookimpls():
         owner = impl.plugin_name
@@ -127,11 +131,17 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
             registry.strategy_owner[strategy.name] = owner
 
         try:
-            impl.function(register=register)
-        except PluginError:
-            raise
-        except Exception as exc:
-            raise PluginError(f"plugin '{owner}' failed to register strategies: {exc}") from exc
+            try:
+                impl.function(register=register)
+            except PluginError:
+                raise
+            except Exception as exc:
+                raise PluginError(
+                    f"plugin '{owner}' failed to register strategies: {exc}") from exc
+        except PluginError as exc:
+            if errors is None:
+                raise
+            errors.append(str(exc))
     for impl in pm.hook.bidopt_output_formats.get_hookimpls():
         for fmt in impl.function() or []:
             registry.formats.setdefault(fmt, impl.plugin_name)
