@@ -212,3 +212,21 @@ def test_init_configs_of_several_shops_in_one_folder_write_apart(shop_files, tmp
     target = tmp_path / "one" / "bidopt.yaml"
     assert invoke("init", "--roi-floor", "2", "--budget", "0", "--out", str(target)).exit_code == 0
     assert load_config(target).output.path == "recommendations-{date}.csv"
+
+
+def test_the_next_commands_printed_can_be_pasted_for_folders_with_spaces(tmp_path):
+    """simulate's and init's "next:" lines quote their paths: a client folder such as
+    "客户 A/it's new" was printed bare and split into several arguments by the shell."""
+    import shlex
+
+    folder = tmp_path / "客户 A" / "it's new"
+    result = invoke("simulate", "--out", str(folder), "--days", "2")
+    assert result.exit_code == 0, result.output
+    args = shlex.split(result.output.splitlines()[-1])
+    assert args[:2] == ["bidopt", "init"]
+    target = folder / "shop.yaml"
+    result = invoke(*args[1:], "--roi-floor", "2", "--budget", "0", "--out", str(target))
+    assert result.exit_code == 0, result.output
+    assert shlex.split(result.output.split("next: ")[1]) == [
+        "bidopt", "validate", "--config", str(target)]
+    assert len(load_config(target).sources.reports) == 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import glob
 import json
+import shlex
 import signal
 import sys
 from pathlib import Path
@@ -261,7 +262,7 @@ def init(roi_floor, budget, reports, items, candidates, out, force):
         out.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from None
-    click.echo(f"wrote {out}; next: bidopt validate --config {out}")
+    click.echo(f"wrote {out}; next: bidopt validate --config {shlex.quote(str(out))}")
 
 
 def _ask(text: str, default: float) -> float:
@@ -427,8 +428,9 @@ def simulate(out, seed, days, size, end_date, chinese, seasonal, force):
         raise OutputError(f"cannot write the shop to {out}: {exc}") from exc
     n_rows = len(shop.keyword_report)
     click.echo(f"wrote {len(written)} files to {out} ({n_rows:,} keyword report rows); next:\n"
-               f"  bidopt init --reports '{out / '*_report.csv'}' --items {out / 'items.csv'} "
-               f"--candidates {out / 'candidates.csv'}")
+               f"  bidopt init --reports {shlex.quote(str(out / '*_report.csv'))} "
+               f"--items {shlex.quote(str(out / 'items.csv'))} "
+               f"--candidates {shlex.quote(str(out / 'candidates.csv'))}")
 
 
 def _warning_line(message, category, filename, lineno, line=None) -> str:
