@@ -587,3 +587,24 @@ def test_long_tail_runs_without_an_items_file(tmp_path: Path) -> None:
     del files["items"]
     result = run_night(make_config(files), strategies={"long_tail": {}})
     assert not result.plugin_failures
+
+
+def test_a_bid_the_optimiser_moved_elsewhere_names_what_the_strategies_asked(tmp_path):
+    """A reviewer of the CSV sees, on the optimiser's row, that roi_rule asked another bid
+    for that keyword; the overridden proposal was in the summary's count only."""
+    from bidopt.testing import make_config, run_night, simulated_shop
+
+    config = make_config(simulated_shop(tmp_path), strategies={"roi_rule": {}})
+    result = run_night(config)
+    proposals = result.decision.proposals
+    overridden = proposals[proposals["status"] == "overridden"]
+    assert len(overridden)
+    recs = result.recommendations
+    first = overridden.iloc[0]
+    row = recs[(recs["campaign"] == first["campaign"]) & (recs["item"] == first["item"])
+               & (recs["keyword"] == first["keyword"]) & (recs["platform"] == first["platform"])]
+    assert len(row) == 1 and row["strategy"].iloc[0] == "optimiser"
+    assert f"strategies asked: roi_rule {first['proposed']:.2f}" in row["reason"].iloc[0]
+    # rows a strategy moved say nothing of the kind
+    assert not recs.loc[recs["strategy"] == "roi_rule", "reason"].str.contains(
+        "strategies asked").any()

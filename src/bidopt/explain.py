@@ -255,6 +255,18 @@ def plan_actions(ctx: RunContext, plan: Plan, judged: pd.DataFrame) -> pd.DataFr
                                     f"(asked {a:.2f})" for a in asked], "")
     actions["strategy"] = np.where(credited["strategy"].isna(), fallback,
                                    credited["strategy"].astype(object))
+    # a bid the optimiser moved elsewhere than a strategy asked: name what was asked, or a
+    # reviewer reads "optimiser: +0.75 spend buys ..." and never learns a rule wanted a cut
+    overridden = judged[judged["status"].eq("overridden")]
+    asked_by = pd.Series(
+        [f"{name} {value:.2f}" for name, value in
+         zip(overridden["strategy"], pd.to_numeric(overridden["proposed"], errors="coerce"),
+             strict=True)],
+        index=overridden["row"].to_numpy(int), dtype=object,
+    ).groupby(level=0).agg(", ".join)
+    instead = asked_by.reindex(rows).fillna("").to_numpy(object)
+    instead = np.where(instead != "", "; strategies asked: " + instead, "")
+    fallback_reason = fallback_reason.astype(object) + instead
     actions["reason"] = np.where(own.isna(), fallback_reason, own.fillna("") + note)
     actions["action"] = np.select(
         [actions["kind"] == "added", chosen[rows] <= 0], ["add_keyword", "pause_keyword"], "set_bid"
