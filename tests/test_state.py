@@ -38,20 +38,22 @@ def test_a_recorded_plan_fills_the_options_the_config_leaves_unset(tmp_path):
         {"action": "set_hour_discount", "item": "all", "hour": 4, "proposed": 60},
     ])
     state = tmp_path / "state.sqlite"
-    assert record_plan(state, first) == {"crowd_premium": 2, "region": 2, "hour_discount": 2}
+    recorded = record_plan(state, first, "shop")
+    assert recorded == {"crowd_premium": 2, "region": 2, "hour_discount": 2}
     later = recs_file(tmp_path / "b.csv", [
         {"date": NEXT, "action": "set_crowd_premium", "item": "i1", "crowd": "女性",
          "proposed": 40},
         {"date": NEXT, "action": "include_region", "item": "all", "region": "西藏",
          "proposed": 1},
     ])
-    record_plan(state, later)
-    assert len(read_state(state)) == 6, "one row per setting: the last recorded wins"
-    assert record_plan(state, first) == {"crowd_premium": 2, "region": 2, "hour_discount": 2,
-                                         "kept": 2}, \
+    record_plan(state, later, "shop")
+    assert len(read_state(state, "shop")) == 6, "one row per setting: the last recorded wins"
+    assert record_plan(state, first, "shop") == {"crowd_premium": 2, "region": 2,
+                                                 "hour_discount": 2, "kept": 2}, \
         "an older file recorded again does not roll back what a later night set"
 
-    config = parse_config({"constraints": {"roi_floor": 2.0}, "state_file": str(state),
+    config = parse_config({"shop": "shop", "constraints": {"roi_floor": 2.0},
+                           "state_file": str(state),
                            "strategies": {"crowd_premium": {}, "region_exclusion": {},
                                           "top3_quality": {}}})
     used, notes = with_state(config, dt.date.fromisoformat(NEXT))
@@ -61,8 +63,12 @@ def test_a_recorded_plan_fills_the_options_the_config_leaves_unset(tmp_path):
     assert used.strategies["top3_quality"]["current_hour_discounts"] == {"c1": {3: 60, 4: 60}}
     assert len(notes) == 3 and f"up to the night of {NEXT}" in notes[0]
     assert config.strategies["crowd_premium"] == {}, "the config itself is not modified"
+    other_shop = config.model_copy(update={"shop": "another shop"})
+    assert with_state(other_shop, dt.date.fromisoformat(NEXT)) == (other_shop, []), \
+        "a state file shared by several configs gives each only its own shop's settings"
 
-    own = parse_config({"constraints": {"roi_floor": 2.0}, "state_file": str(state),
+    own = parse_config({"shop": "shop", "constraints": {"roi_floor": 2.0},
+                        "state_file": str(state),
                         "strategies": {"crowd_premium": {"current_premiums": {"女性": 5}}}})
     used, notes = with_state(own, dt.date.fromisoformat(NIGHT))
     assert used.strategies["crowd_premium"]["current_premiums"] == {"女性": 5}
@@ -75,18 +81,18 @@ def test_files_that_are_not_what_they_should_be_are_named(tmp_path):
     other = tmp_path / "other.csv"
     pd.DataFrame({"date": [NIGHT], "campaign": ["c1"]}).to_csv(other, index=False)
     with pytest.raises(DataError, match="not a bidopt recommendations file"):
-        record_plan(state, other)
+        record_plan(state, other, "shop")
     bad = recs_file(tmp_path / "bad.csv", [
         {"action": "set_crowd_premium", "item": "i1", "crowd": "女性", "proposed": 30},
         {"action": "set_crowd_premium", "item": "i1", "crowd": "男性", "proposed": "abc"}])
     with pytest.raises(DataError, match="row 3, column 'proposed'"):
-        record_plan(state, bad)
+        record_plan(state, bad, "shop")
     assert not state.exists(), "nothing is recorded from a bad file"
     with pytest.raises(DataError, match="file not found"):
-        record_plan(state, tmp_path / "missing.csv")
+        record_plan(state, tmp_path / "missing.csv", "shop")
     state.write_bytes(b"not a database at all" * 10)
     with pytest.raises(DataError, match="not a bidopt state file"):
-        read_state(state)
+        read_state(state, "shop")
 
 
 def test_the_next_night_starts_from_the_premiums_recorded_after_upload(shop_files, tmp_path):

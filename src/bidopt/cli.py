@@ -201,7 +201,7 @@ def validate(config_path, reports, items, candidates):
     check_output_format(config, registry, str(config_path))
     sources = resolve_sources(config, _overrides(reports, items, candidates))
     try:
-        in_force = read_state(state_path(config))
+        in_force = read_state(state_path(config), config.shop)
         inputs = load_inputs(registry, sources, lambda _: None,
                              date_order=config.sources.date_order)
     except DataError as exc:
@@ -296,7 +296,7 @@ def applied(config_path, recommendations):
 
     config = load_config(config_path)
     path = state_path(config)
-    counts = record_plan(path, recommendations)
+    counts = record_plan(path, recommendations, config.shop)
     what = (f"{counts.get('crowd_premium', 0):,} crowd premiums, "
             f"{counts.get('hour_discount', 0):,} hour discounts, "
             f"{counts.get('region', 0):,} region settings")
@@ -346,9 +346,10 @@ def factors(config_path, ordinary, reports, items, candidates):
         click.echo(f"  {row['phase']:<16} {row['days']:>4}  "
                    + "  ".join(f"{c:>14}" for c in cells))
         keys = ("traffic_factor", "conversion_factor", "cart_factor")
+        lines = [f"    {key}: {row[n]:.2f}\n"
+                 for key, n in zip(keys, names, strict=True) if math.isfinite(row[n])]
         snippet.append(f"  - name: {row['phase']}  # add to its entry in calendar:\n"
-                       + "".join(f"    {key}: {row[n]:.2f}\n" for key, n in zip(keys, names, strict=True)
-                                 if math.isfinite(row[n])))
+                       + "".join(lines))
     click.echo("\nTraffic is measured at the bids of the time: a promotion bought with raised "
                "bids shows that in its traffic factor too.\n")
     click.echo("".join(snippet).rstrip())

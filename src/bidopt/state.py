@@ -5,7 +5,8 @@ region simply has no rows, so a nightly run cannot read them back. After uploadi
 the user records it (``bidopt applied recs.csv``); the next runs take them from the state
 file wherever the config does not set them (``crowd_premium.current_premiums``,
 ``top3_quality.current_hour_discounts``, ``region_exclusion.currently_excluded``). One row
-per setting: the last recorded value wins.
+per shop and setting: the last recorded value wins, and configs sharing a state file read
+only their own shop's rows.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from bidopt.errors import DataError, OutputError, Problem
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS in_force (
+    shop TEXT NOT NULL,        -- the config's shop: one file may serve several configs
     kind TEXT NOT NULL,        -- 'crowd_premium', 'hour_discount' (percent), 'region' (1 on)
     campaign TEXT NOT NULL,
     item TEXT NOT NULL,        -- '' for a region or an hour
@@ -29,11 +31,11 @@ CREATE TABLE IF NOT EXISTS in_force (
     value REAL NOT NULL,
     night TEXT NOT NULL,       -- the planned night of the file it came from
     source TEXT NOT NULL,      -- that file
-    PRIMARY KEY (kind, campaign, item, name)
+    PRIMARY KEY (shop, kind, campaign, item, name)
 )"""
 UPSERT = """
-INSERT INTO in_force VALUES (?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (kind, campaign, item, name) DO UPDATE SET
+INSERT INTO in_force VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (shop, kind, campaign, item, name) DO UPDATE SET
     value = excluded.value, night = excluded.night, source = excluded.source
 WHERE excluded.night >= in_force.night"""
 RECORDED = {"set_crowd_premium": "crowd_premium", "exclude_region": "region",
@@ -45,7 +47,7 @@ def state_path(config: Config) -> Path:
     return config.resolve(Path(config.state_file))
 
 
-def record_plan(path: Path, recs_file: Path) -> dict[str, int]:
+def record_plan(path: Path, recs_file: Path, shop: str) -> dict[str, int]:
     """Record the premiums and region switches of an uploaded recommendations file.
 
     Rows that change nothing (rejected proposals written with ``include_rejected``) record
@@ -66,7 +68,7 @@ def record_plan(path: Path, recs_file: Path) -> dict[str, int]:
     crowd = kind == "crowd_premium"
     hour = pd.to_numeric(rows["hour"], errors="coerce").astype("Int64").astype(str)
     records = pd.DataFrame({
-        "kind": kind, "campaign": rows["campaign"].astype(str),
+        "shop": shop, "kind": kind, "campaign": rows["campaign"].astype(str),
         "item": rows["item"].fillna("").astype(str).where(crowd, ""),
         "name": rows["crowd"].where(crowd, rows["region"].where(kind == "region", hour))
         .astype(str),
@@ -108,14 +110,15 @@ def _read_recommendations(path: Path) -> pd.DataFrame:
     return frame
 
 
-def read_state(path: Path) -> pd.DataFrame:
-    """Every setting recorded, or an empty frame when there is no state file yet."""
-    columns = ["kind", "campaign", "item", "name", "value", "night", "source"]
+def read_state(path: Path, shop: str) -> pd.DataFrame:
+    """Every setting recorded for ``shop``, or an empty frame when there is none yet."""
+    columns = ["shop", "kind", "campaign", "item", "name", "value", "night", "source"]
     if not path.is_file():
         return pd.DataFrame(columns=columns)
     try:
         with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as con:
-            return pd.read_sql_query("SELECT * FROM in_force", con)
+            return pd.read_sql_query("SELECT * FROM in_force WHERE shop = ?", con,
+                                     params=(shop,))
     except (sqlite3.Error, pd.errors.DatabaseError) as exc:
         raise DataError([Problem(file=str(path), message=f"not a bidopt state file: {exc}",
                                  expected="a file written by `bidopt applied`")]) from None
@@ -127,7 +130,7 @@ def with_state(config: Config, night: dt.date) -> tuple[Config, list[str]]:
     Only options the config leaves unset are filled: a config value always wins.
     """
     path = state_path(config)
-    state = read_state(path)
+    state = read_state(path, config.shop)
     if state.empty:
         return config, []
     strategies = {name: dict(options or {}) for name, options in config.strategies.items()}
