@@ -68,6 +68,22 @@ def test_two_strategies_with_one_name_name_both_plugins():
         build_registry(pm)
 
 
+def test_two_plugins_declaring_one_output_format_name_both():
+    """The write hook takes the first writer that answers, so a second 'csv' would decide
+    by load order which file a run writes: it is refused like a strategy clash."""
+    @hookspecs.hookimpl
+    def bidopt_output_formats():
+        return ["csv"]
+
+    pm = get_plugin_manager(entry_points=False)
+    pm.register(make_plugin("shadow", bidopt_output_formats=bidopt_output_formats), "shadow")
+    with pytest.raises(PluginError, match="output format 'csv' is declared twice.*shadow"):
+        build_registry(pm)
+    errors: list[str] = []
+    registry = build_registry(pm, errors)
+    assert len(errors) == 1 and "csv" in registry.formats
+
+
 def test_registering_something_that_is_not_a_strategy_is_refused():
     @hookspecs.hookimpl
     def bidopt_register_strategies(register):

@@ -144,7 +144,15 @@ def build_registry(pm: pluggy.PluginManager, errors: list[str] | None = None) ->
             errors.append(str(exc))
     for impl in pm.hook.bidopt_output_formats.get_hookimpls():
         for fmt in impl.function() or []:
-            registry.formats.setdefault(fmt, impl.plugin_name)
+            owner = registry.formats.setdefault(fmt, impl.plugin_name)
+            if owner != impl.plugin_name:
+                # the write hook takes the first writer that answers: which plugin writes
+                # the format would depend on the order plugins load in
+                clash = PluginError(f"output format '{fmt}' is declared twice: by '{owner}' "
+                                    f"and by '{impl.plugin_name}'")
+                if errors is None:
+                    raise clash
+                errors.append(str(clash))
     return registry
 
 
