@@ -84,6 +84,8 @@ def test_a_strategy_that_raises_is_dropped_and_named(shop_files):
 
     result = run_with(shop_files, strategy_plugin("crashy", propose), "crashy")
     assert_dropped(result, "crashy", "ZeroDivisionError", "model blew up")
+    # where it raised, for the plugin's author
+    assert "(at test_isolation.py:83 in propose)" in result.plugin_failures[0]
 
 
 def test_a_strategy_calling_sys_exit_does_not_end_the_run(shop_files):

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import numbers
 import threading
+import traceback
 from collections.abc import Callable
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -243,6 +245,15 @@ def check_proposals(frame: object, config: Config) -> pd.DataFrame:
     return checked
 
 
+def _where(exc: BaseException) -> str:
+    """' (at plugin.py:42 in propose)': where the strategy raised, for its author."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return ""
+    last = frames[-1]
+    return f" (at {Path(last.filename).name}:{last.lineno} in {last.name})"
+
+
 def collect_proposals(ctx: RunContext, registry: Registry, params: dict, *, strict: bool,
                       progress: Callable[[str], None]) -> tuple[pd.DataFrame, list[str]]:
     """Run every enabled strategy; a failing one is dropped and reported (or raised, strict).
@@ -262,7 +273,7 @@ def collect_proposals(ctx: RunContext, registry: Registry, params: dict, *, stri
         except Exception as exc:  # any plugin error must not take the run down
             reason = str(exc) or type(exc).__name__
             if not isinstance(exc, PluginError):
-                reason = f"raised {type(exc).__name__}: {reason}"
+                reason = f"raised {type(exc).__name__}: {reason}{_where(exc)}"
             message = f"strategy '{name}' (plugin '{owner}') failed: {reason}"
             if strict:
                 raise PluginError(message) from exc
