@@ -298,8 +298,8 @@ def output_path(config: Config, date: dt.date, out: str | Path | None) -> Path:
     configured = config.output.path.replace("{date}", night)
     if folder(configured, config.resolve(Path("."))):
         configured = str(Path(configured) / Output().path.replace("{date}", night))
-    if out is None:
-        return config.resolve(Path(configured))
+    if out is None:  # 'configs/../out/x.csv' printed as 'out/x.csv'
+        return Path(os.path.normpath(config.resolve(Path(configured))))
     text = str(out).replace("{date}", night)
     if text == "-":
         raise OutputError("--out -: the plan is written to a file, not to standard output; "
