@@ -242,3 +242,18 @@ def test_a_phase_may_replace_the_shop_budget():
                                          "roi_floor": 1.2, "shop_budget": 400000}]})
     assert config.for_night(dt.date(2026, 11, 11)).constraints.shop_budget == 400000
     assert config.for_night(dt.date(2026, 11, 12)).constraints.shop_budget == 60000
+
+
+def test_a_phase_with_unquoted_yyyy_mm_dd_dates_loads(tmp_path):
+    """YAML reads an unquoted 2026-11-11 as a date; the phase takes it as that day."""
+    import datetime as dt
+
+    config = load_config(write(tmp_path, "constraints: {roi_floor: 2.0}\n"
+                                         "calendar:\n"
+                                         "  - name: burst\n"
+                                         "    start: 2026-11-11\n"
+                                         "    end: 2026-11-11\n"
+                                         "    roi_floor: 1.2\n"))
+    assert config.calendar[0].start == "2026-11-11"
+    assert config.phase_for(dt.date(2026, 11, 11)).name == "burst"
+    assert config.phase_for(dt.date(2027, 11, 11)) is None

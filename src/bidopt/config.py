@@ -238,6 +238,14 @@ class Phase(_Section):
         None, gt=0, le=100, description="Carts and favourites per click relative to an "
         "ordinary day (e.g. 1.6 in a warm-up).")
 
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _yaml_dates(cls, value: Any) -> Any:
+        """YAML reads an unquoted ``2026-11-11`` as a date, not as text."""
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value.isoformat()
+        return value
+
     @model_validator(mode="after")
     def _real_dates(self) -> Phase:
         if len(self.start) != len(self.end):
