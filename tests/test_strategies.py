@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from pathlib import Path
@@ -14,12 +15,14 @@ from bidopt.config import parse_config
 from bidopt.context import RunContext
 from bidopt.loop import SourceOverrides, build_context, load_inputs
 from bidopt.plugins import build_registry, get_plugin_manager
+from bidopt.seasonality import DayFactors
 from bidopt.simulate import simulate_shop, write_shop
 from bidopt.strategies import (
     crowd_premium,
     long_tail,
     pc_floor,
     region_exclusion,
+    roi_rule,
     top3_quality,
 )
 from conftest import report_paths
@@ -608,3 +611,27 @@ def test_a_bid_the_optimiser_moved_elsewhere_names_what_the_strategies_asked(tmp
     # rows a strategy moved say nothing of the kind
     assert not recs.loc[recs["strategy"] == "roi_rule", "reason"].str.contains(
         "strategies asked").any()
+
+
+# ---------------------------------------------------------------- promotion nights
+@pytest.mark.parametrize("module", [roi_rule, region_exclusion, long_tail, pc_floor, crowd_premium],
+                         ids=lambda m: m.__name__.rsplit(".", 1)[-1])
+def test_a_night_converting_twice_as_well_at_twice_the_floor_is_judged_alike(ctx, module):
+    """The history holds ordinary days (a calendar phase's days are divided by its factors);
+    a night in a phase with conversion x2 earns twice the ROI at the same bids. Every ROI
+    judgement against the floor (observed ROI, region ROI, affordable CPC, pauses, premiums)
+    must therefore give the same proposals as an ordinary night at half that floor."""
+    night = dataclasses.replace(ctx, day=DayFactors(traffic=2.0, conversion=2.0),
+                                campaigns=ctx.campaigns.assign(roi_floor=2 * ctx.campaigns["roi_floor"]),
+                                warnings=[])
+    name = module.__name__.rsplit(".", 1)[-1]
+    params = build_registry(get_plugin_manager(entry_points=False)).strategies[name].params()
+    columns = [*KEYS, "crowd", "region", "action", "proposed"]
+
+    def table(context):
+        out = module.propose(context, params)
+        return out.reindex(columns=columns).astype(str).sort_values(columns).reset_index(drop=True)
+
+    ordinary = table(ctx)
+    assert len(ordinary) > 0
+    pd.testing.assert_frame_equal(table(night), ordinary)

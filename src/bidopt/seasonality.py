@@ -41,6 +41,20 @@ class DayFactors:
     def ordinary(self) -> bool:
         return self == DayFactors()
 
+    @property
+    def roi(self) -> float:
+        """The day's ROI (GMV / spend) against an ordinary day's at the same bids: its
+        conversion factor (the traffic factor scales GMV and spend alike). The history a
+        strategy reads holds ordinary days; its ROI times this is the planned night's."""
+        return self.conversion
+
+    def roi_words(self, ordinary_roi: float) -> str:
+        """' (0.62 on an ordinary day, x2 on the night's conversion)', or '' on an
+        ordinary night: where a reason quotes the night's ROI of a history figure."""
+        if self.roi == 1.0:
+            return ""
+        return f" ({ordinary_roi:.2f} on an ordinary day, x{self.roi:g} on the night's conversion)"
+
     def per_metric(self) -> dict[str, float]:
         """Multiplier of each report metric: volume scales everything, conversion the
         orders and GMV per click, the cart factor carts and favourites per click."""

@@ -208,7 +208,9 @@ def _adds(context: RunContext, items: pd.DataFrame, params: LongTailParams) -> p
     market_cvr = pairs["market_cvr"].to_numpy(float)
     w = np.where(np.isfinite(market_cvr) & (market_cvr > 0), params.market_cvr_weight, 0.0)
     cvr = np.exp((1 - w) * np.log(item_cvr) + w * np.log(np.where(w > 0, market_cvr, 1.0)))
-    affordable_cpc = cvr * pairs["price"].to_numpy(float) / pairs["floor"].to_numpy(float)
+    # the rates are ordinary days' (bidopt.seasonality); the night converts day.roi x as well
+    affordable_cpc = (cvr * context.day.roi * pairs["price"].to_numpy(float)
+                      / pairs["floor"].to_numpy(float))
     market_cpc = pairs["market_cpc"].to_numpy(float)
     has_cpc = np.isfinite(market_cpc) & (market_cpc > 0)
     share = params.promotion.bid_share if params.promotion else 0.5
@@ -260,7 +262,7 @@ def _pauses(context: RunContext, items: pd.DataFrame, params: LongTailParams) ->
     floor = context.roi_floor(state["campaign"])
     # P(ROI < floor): conversion ~ Gamma(1 + orders, 1/cvr_item + clicks), CPC as seen
     cpc = np.divide(cost, clicks, out=np.zeros_like(cost), where=clicks > 0)
-    needed = floor * cpc / np.maximum(price, 1e-9)
+    needed = floor * cpc / np.maximum(price, 1e-9) / context.day.roi  # an ordinary day's CVR
     p_below = gamma.cdf(needed, 1.0 + orders, scale=1.0 / (1.0 / np.maximum(cvr, 1e-6) + clicks))
     act = ((own - ring >= params.pause_ring_gap) & (clicks >= params.pause_min_clicks)
            & (orders == 0) & (p_below >= params.pause_probability))

@@ -44,7 +44,8 @@ def propose(context: RunContext, params: PcFloorParams) -> pd.DataFrame:
     clicks, orders = pc["clicks"].to_numpy(float), pc["orders"].to_numpy(float)
     cost, gmv = pc["cost"].to_numpy(float), pc["gmv"].to_numpy(float)
     target = context.roi_floor(pc["campaign"]) * params.roi_margin
-    observed = np.divide(gmv, cost, out=np.zeros_like(gmv), where=cost > 0)
+    ordinary = np.divide(gmv, cost, out=np.zeros_like(gmv), where=cost > 0)
+    observed = ordinary * context.day.roi  # the history's ordinary days, at the night's conversion
     fc = context.forecast(pc[KEYWORD_KEYS], np.maximum(bid, 0.01)[:, None])
     forecast_roi = fc.roi()[:, 0]
     proven = ((clicks >= params.min_clicks) & (orders >= params.min_orders)
@@ -57,10 +58,11 @@ def propose(context: RunContext, params: PcFloorParams) -> pd.DataFrame:
     chosen["current"] = bid[act]
     chosen["proposed"] = floor_bid
     chosen["reason"] = [
-        f"PC: ROI {r:.2f} on {c:.0f} clicks and {o:.0f} orders does not prove out (needs "
-        f">= {params.min_clicks} clicks, >= {params.min_orders} orders, ROI >= {t:.2f}); "
-        f"hold PC at the floor {floor_bid:.2f} and spend on mobile"
-        for r, c, o, t in zip(observed[act], clicks[act], orders[act], target[act], strict=True)
+        f"PC: ROI {r:.2f}{context.day.roi_words(d)} on {c:.0f} clicks and {o:.0f} orders does "
+        f"not prove out (needs >= {params.min_clicks} clicks, >= {params.min_orders} orders, "
+        f"ROI >= {t:.2f}); hold PC at the floor {floor_bid:.2f} and spend on mobile"
+        for r, d, c, o, t in zip(observed[act], ordinary[act], clicks[act], orders[act],
+                                 target[act], strict=True)
     ]
     return chosen
 

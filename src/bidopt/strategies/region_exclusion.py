@@ -178,8 +178,12 @@ def _propose(context: RunContext, params: RegionExclusionParams) -> pd.DataFrame
     if effects is None or len(effects) == 0 or len(history) == 0:
         return no_proposals("no region report rows among the sources")
     floors = pd.Series(context.roi_floor(effects["campaign"]), index=effects.index)
-    p_below = effects.region_roi_below(floors).to_numpy(float)
+    # the effects are fitted on ordinary days (bidopt.seasonality): the night's ROI is
+    # day.roi x theirs, so its floor is met where theirs meets floor / day.roi
+    night = context.day.roi
+    p_below = effects.region_roi_below(floors / night).to_numpy(float)
     frame = pd.DataFrame(effects).assign(floor=floors.to_numpy(), p_below=p_below)
+    frame[["roi", "roi_low", "roi_high"]] = frame[["roi", "roi_low", "roi_high"]] * night
     frame = frame.merge(history, on=["campaign", "region"], how="left")
     frame["click_share"] = frame["click_share"].fillna(0.0)
     frame["silent"] = frame["silent"].fillna(False).astype(bool)
@@ -216,7 +220,7 @@ def _propose(context: RunContext, params: RegionExclusionParams) -> pd.DataFrame
         out.append(pd.DataFrame({
             "campaign": rows["campaign"].to_numpy(), "item": ALL, "region": rows["region"].to_numpy(),
             "action": action, "current": 1.0 if on else 0.0, "proposed": 0.0 if on else 1.0,
-            "reason": _reasons(rows, stronghold[mask], shipping[mask], below[mask], on),
+            "reason": _reasons(rows, stronghold[mask], shipping[mask], below[mask], on, night),
             "base_clicks": slice_clicks[mask] if on else zero,
             "base_cost": slice_cost[mask] if on else zero,
             "base_gmv": slice_gmv[mask] if on else zero,
@@ -228,12 +232,14 @@ def _propose(context: RunContext, params: RegionExclusionParams) -> pd.DataFrame
 
 
 def _reasons(rows: pd.DataFrame, stronghold: np.ndarray, shipping: np.ndarray,
-             below: np.ndarray, exclude: bool) -> list[str]:
-    """Why, in the operator's terms: the evidence first, then the configured rules."""
+             below: np.ndarray, exclude: bool, night: float = 1.0) -> list[str]:
+    """Why, in the operator's terms: the evidence first, then the configured rules.
+    ``night``: the planned night's ROI against an ordinary day's, already in the rows."""
     texts = []
+    tonight = f"; at the night's conversion x{night:g}" if night != 1.0 else ""
     for k, row in enumerate(rows.itertuples(index=False)):
-        evidence = (f"ROI {row.roi:.2f} (80% range {row.roi_low:.2f}-{row.roi_high:.2f}) on "
-                    f"{row.clicks:.0f} clicks")
+        evidence = (f"ROI {row.roi:.2f} (80% range {row.roi_low:.2f}-{row.roi_high:.2f}"
+                    f"{tonight}) on {row.clicks:.0f} clicks")
         if not exclude:
             texts.append(f"switched off, but {evidence} beats the floor {row.floor:.2f} with "
                          f"probability {1 - row.p_below:.0%}: switch it back on")

@@ -36,7 +36,9 @@ def propose(context: RunContext, params: RoiRuleParams) -> pd.DataFrame:
         else context.roi_floor(keywords["campaign"])
     )
     judged = (clicks >= params.min_clicks) & (cost > 0) & np.isfinite(bid) & (bid > 0)
-    roi = np.divide(gmv, cost, out=np.zeros_like(gmv), where=cost > 0)
+    # the history holds ordinary days (bidopt.seasonality); the night converts day.roi x as well
+    ordinary = np.divide(gmv, cost, out=np.zeros_like(gmv), where=cost > 0)
+    roi = ordinary * context.day.roi
     cap = params.max_change_pct / 100.0
     factor = np.clip(roi / target, 1 - cap, 1 + cap)
     is_pc = keywords["platform"].to_numpy(str) == "pc"
@@ -49,8 +51,9 @@ def propose(context: RunContext, params: RoiRuleParams) -> pd.DataFrame:
     chosen["current"] = bid[act]
     chosen["proposed"] = proposed[act]
     chosen["reason"] = [
-        f"ROI {r:.2f} vs target {t:.2f} on {c:.0f} clicks: bid x{f:.2f}"
-        for r, t, c, f in zip(roi[act], target[act], clicks[act], factor[act], strict=True)
+        f"ROI {r:.2f}{context.day.roi_words(o)} vs target {t:.2f} on {c:.0f} clicks: bid x{f:.2f}"
+        for r, o, t, c, f in zip(roi[act], ordinary[act], target[act], clicks[act], factor[act],
+                                 strict=True)
     ]
     return chosen.reset_index(drop=True)
 
