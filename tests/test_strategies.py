@@ -635,3 +635,15 @@ def test_a_night_converting_twice_as_well_at_twice_the_floor_is_judged_alike(ctx
     ordinary = table(ctx)
     assert len(ordinary) > 0
     pd.testing.assert_frame_equal(table(night), ordinary)
+
+
+def test_a_bought_word_keeps_its_ring_on_a_promotion_night(ctx):
+    """Bought words missing from the candidates file are sized by the model's impressions at
+    a top bid; a night with 2.5x the searches must not move them toward the head ring."""
+    params = long_tail.LongTailParams()
+    burst = dataclasses.replace(ctx, day=DayFactors(traffic=2.5, conversion=2.0), warnings=[])
+    volume, competition = long_tail._bought_market(ctx)
+    night_volume, night_competition = long_tail._bought_market(burst)
+    np.testing.assert_allclose(night_volume, volume)
+    assert (long_tail.keyword_ring(night_volume, night_competition, params)
+            == long_tail.keyword_ring(volume, competition, params)).all()

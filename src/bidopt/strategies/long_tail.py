@@ -286,7 +286,9 @@ def _bought_market(context: RunContext) -> tuple[np.ndarray, np.ndarray]:
     listed, else searches estimated as the model's impressions at a top bid (both platforms)."""
     state = context.keywords
     bids = np.clip(state["bid"].to_numpy(float) * 5.0, 0.05, 100.0)
-    top = np.asarray(context.forecast(state[KEYWORD_KEYS], bids[:, None]).impressions)[:, 0]
+    # an ordinary day's searches: a word's ring does not change on a promotion night
+    top = (np.asarray(context.forecast(state[KEYWORD_KEYS], bids[:, None]).impressions)[:, 0]
+           / context.day.traffic)
     by_word = pd.Series(top).groupby([state["item"].to_numpy(), state["keyword"].to_numpy()]).sum()
     pairs = pd.MultiIndex.from_frame(state[["item", "keyword"]])
     volume = by_word.reindex(pairs).to_numpy(float)
