@@ -150,3 +150,23 @@ def test_factors_are_measured_from_a_past_season(tmp_path):
     assert f"traffic_factor: {burst['traffic']:.2f}" in result.output
     wrong = CliRunner().invoke(cli, ["factors", "--config", str(config), "--ordinary", "bust"])
     assert wrong.exit_code == 4 and "did you mean 'burst'" in wrong.output
+
+
+def test_a_campaign_s_own_limits_that_stand_in_for_the_phase_s_are_named(shop_files):
+    """A phase replaces the shop defaults only: a campaign with its own budget keeps it on
+    Double 11, and the run says so instead of leaving the table's 2,000 unexplained."""
+    from bidopt.testing import make_config, run_night
+
+    campaign = sorted(pd.read_csv(shop_files["keyword_report"])["campaign"].unique())[0]
+    burst = {"name": "burst", "start": "11-25", "end": "11-25", "roi_floor": 1.2,
+             "daily_budget": 6000}
+    config = make_config(shop_files, constraints={"daily_budget": 1500, "campaigns": {
+        campaign: {"daily_budget": 2000}, "no such campaign": {"daily_budget": 100}}},
+        calendar=[burst])
+    notes = run_night(config, date=dt.date(2026, 11, 25)).context.warnings
+    named = [n for n in notes if "calendar phase 'burst' sets the daily budget 6,000" in n]
+    assert len(named) == 1 and f"'{campaign}' (2,000) keeps its own" in named[0], notes
+    assert "no such campaign" not in named[0]
+    assert not any("sets the ROI floor" in n for n in notes)
+    later = run_night(config, date=dt.date(2026, 11, 26)).context.warnings
+    assert not any("calendar phase" in n for n in later)

@@ -94,6 +94,29 @@ def unknown_campaign_notes(config: Config, campaigns: list[str]) -> list[str]:
             for name in config.constraints.campaigns if name not in seen]
 
 
+def phase_override_notes(config: Config, day: dt.date, campaigns: list[str]) -> list[str]:
+    """Campaigns whose own limits (constraints.campaigns) stand in for the night's phase's:
+    a phase replaces the shop defaults only, so on Double 11 a campaign with its own budget
+    keeps it, and nothing in the table says why its budget is not the phase's."""
+    phase = config.phase_for(day)
+    if phase is None:
+        return []
+    notes = []
+    for key, label in (("roi_floor", "ROI floor"), ("daily_budget", "daily budget")):
+        value = getattr(phase, key)
+        own = {name: getattr(limits, key) for name, limits in config.constraints.campaigns.items()
+               if name in set(campaigns) and getattr(limits, key) not in (None, value)}
+        if value is None or not own:
+            continue
+        named = ", ".join(f"'{name}' ({limit:,g})" for name, limit in list(own.items())[:5])
+        more = f" and {len(own) - 5} more" if len(own) > 5 else ""
+        keeps = "keeps its" if len(own) == 1 else "keep their"
+        notes.append(f"calendar phase '{phase.name}' sets the {label} {value:,g}, but "
+                     f"{named}{more} {keeps} own from constraints.campaigns tonight: a phase "
+                     "replaces the shop default only")
+    return notes
+
+
 def roi_standard_error(daily: pd.DataFrame) -> pd.Series:
     """How well the history measures each campaign's ROI: relative standard error.
 

@@ -19,6 +19,7 @@ from bidopt.context import (
     RunContext,
     campaign_limits,
     keyword_state,
+    phase_override_notes,
     roi_standard_error,
     unknown_campaign_notes,
 )
@@ -222,6 +223,7 @@ def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progr
     )
     campaigns = campaign_limits(config, sorted(state["campaign"].unique()))
     notes += unknown_campaign_notes(config, list(campaigns["campaign"]))
+    notes += phase_override_notes(config, date, list(campaigns["campaign"]))
     sums = state.groupby("campaign")[["cost", "orders"]].sum()
     no_orders = sums[(sums["orders"] <= 0) & (sums["cost"] > 0)].index.tolist()
     if no_orders:
