@@ -205,7 +205,7 @@ def test_init_configs_of_several_shops_in_one_folder_write_apart(shop_files, tmp
         assert f"--config {name}" in target.read_text(encoding="utf-8")
         run = invoke("run", "--config", str(target), "--date", NIGHT, "-q")
         assert run.exit_code == 0, run.output
-        paths.append(run.output.strip())
+        paths.append(run.stdout.strip())  # -q: the path on stdout, warnings on stderr
     assert paths[0] != paths[1]
     assert all(Path(p).exists() and Path(p).parent == tmp_path / "shops" for p in paths)
     # the single config of a folder keeps the documented name

@@ -157,6 +157,17 @@ def test_default_output_is_named_by_date_next_to_the_config(shop_files, tmp_path
     assert result.output.strip() == str(expected)
 
 
+def test_quiet_still_prints_the_warnings(shop_files, tmp_path):
+    """--quiet keeps errors, warnings and the output path: a nightly job run --quiet on
+    reports three days old must see that, on stderr, while stdout stays the path alone."""
+    config = write_config(tmp_path, shop_files)
+    result = run_cli("run", "--config", str(config), "--date", "2026-11-28", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == str(tmp_path / "recommendations-2026-11-28.csv")
+    assert ("warning: the latest report day is 2026-11-24, 4 days before the planned night "
+            "2026-11-28") in result.stderr
+
+
 def test_out_may_be_a_folder(shop_files, tmp_path):
     config = write_config(tmp_path, shop_files)
     folder = tmp_path / "nightly"

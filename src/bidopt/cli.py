@@ -135,7 +135,7 @@ def run(config_path, reports, items, candidates, night, out, dry_run, strict, qu
         plan_night,
         write_recommendations,
     )
-    from bidopt.summary import format_summary
+    from bidopt.summary import format_summary, run_notes
 
     if quiet and verbose:
         raise click.UsageError("--quiet and --verbose cannot be used together")
@@ -159,8 +159,11 @@ def run(config_path, reports, items, candidates, night, out, dry_run, strict, qu
             write_recommendations(result, registry, config, path)
     if not quiet:
         click.echo(format_summary(result, config, verbose=verbose))
-    elif path is not None:
-        click.echo(str(path))
+    else:  # the summary's notes are warnings too: a nightly job run --quiet must see them
+        for note in run_notes(result):
+            click.echo(f"warning: {note}", err=True)
+        if path is not None:
+            click.echo(str(path))
     for failure in result.plugin_failures:
         click.echo(f"warning: {failure}", err=True)
     if result.partial:

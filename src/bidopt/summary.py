@@ -170,6 +170,18 @@ def proposal_table(proposals: pd.DataFrame, indent: str = "  ") -> list[str]:
     return lines
 
 
+def run_notes(result: RunResult, *, verbose: bool = False) -> list[str]:
+    """What the run warns about: stale or short reports, overlapping files, pins and names
+    that match nothing, ... (the first five input warnings unless ``verbose``)."""
+    notes = list(result.context.warnings)
+    if result.inputs.warnings:
+        shown = result.inputs.warnings if verbose else result.inputs.warnings[:5]
+        notes += [str(w) for w in shown]
+        if len(shown) < len(result.inputs.warnings):
+            notes.append(f"... {len(result.inputs.warnings) - len(shown)} more warnings (--verbose)")
+    return notes
+
+
 def format_summary(result: RunResult, config: Config, *, verbose: bool = False) -> str:
     decision = result.decision
     ctx = result.context
@@ -197,13 +209,7 @@ def format_summary(result: RunResult, config: Config, *, verbose: bool = False) 
         f"objective ({objective_label(ctx.config)}, net of {decision.change_cost:.3g} per change): "
         f"{decision.objective:,.2f}; " + _bound_words(decision),
     ]
-    notes = list(ctx.warnings)
-    if result.inputs.warnings:
-        shown = result.inputs.warnings if verbose else result.inputs.warnings[:5]
-        notes += [str(w) for w in shown]
-        if len(shown) < len(result.inputs.warnings):
-            notes.append(f"... {len(result.inputs.warnings) - len(shown)} more warnings (--verbose)")
-    lines += [f"note: {n}" for n in notes]
+    lines += [f"note: {n}" for n in run_notes(result, verbose=verbose)]
     if result.output is not None:
         rows, taken = len(result.recommendations), len(decision.actions)
         # with output.include_rejected the file also lists rejected proposals, which
