@@ -304,3 +304,28 @@ def test_a_uk_export_of_early_days_reads_with_the_configured_date_order(shop_fil
         result = CliRunner().invoke(cli, ["validate", "--config", str(config)])
         assert result.exit_code == code, result.output
     assert "2026-11-11 .. 2026-11-12" in result.output
+
+
+def test_an_interrupt_once_the_output_is_in_place_does_not_say_nothing_was_written(
+        shop_files, tmp_path):
+    """A signal that lands while the summary is printed, after the new file was renamed into
+    place, must not claim that nothing was written."""
+    import subprocess
+    import sys
+
+    from conftest import write_config
+
+    config = write_config(tmp_path, shop_files)
+    out = tmp_path / "recs.csv"
+    out.write_text(LAST_GOOD, encoding="utf-8")
+    code = ("import bidopt.summary as s\n"
+            "def stop(*a, **k): raise KeyboardInterrupt\n"
+            "s.format_summary = stop\n"
+            "from bidopt.cli import main; main()")
+    done = subprocess.run(
+        [sys.executable, "-c", code, "run", "--config", str(config), "--date", NIGHT,
+         "--out", str(out)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 130, done.stderr
+    assert out.read_text(encoding="utf-8-sig") != LAST_GOOD  # the new plan is in place
+    assert "nothing was written" not in done.stderr
+    assert f"interrupted after writing {out}" in done.stderr

@@ -135,8 +135,6 @@ def run(config_path, reports, items, candidates, night, out, dry_run, strict, qu
         plan_night,
         write_recommendations,
     )
-    from bidopt.summary import format_summary, run_notes
-
     if quiet and verbose:
         raise click.UsageError("--quiet and --verbose cannot be used together")
     config, registry = _load(config_path)
@@ -150,13 +148,37 @@ def run(config_path, reports, items, candidates, night, out, dry_run, strict, qu
         if config.output.format == "csv" and path.suffix.lower() in (".xlsx", ".xls", ".parquet"):
             click.echo(f"warning: {path.name} will hold CSV text (output.format is csv), which "
                        f"Excel will not open as {path.suffix}; name it .csv", err=True)
-    with Verbosity(quiet, verbose) as talk:
-        result = plan_night(config, registry, date=date,
-                            sources=_overrides(reports, items, candidates),
-                            strict=strict, progress=talk.progress)
-        if path is not None:
-            talk.progress(f"writing {path}")
-            write_recommendations(result, registry, config, path)
+    result = None
+    try:
+        with Verbosity(quiet, verbose) as talk:
+            result = plan_night(config, registry, date=date,
+                                sources=_overrides(reports, items, candidates),
+                                strict=strict, progress=talk.progress)
+            if path is not None:
+                talk.progress(f"writing {path}")
+                write_recommendations(result, registry, config, path)
+        _print_run(result, config, path, quiet, verbose)
+    except KeyboardInterrupt as exc:
+        if result is not None and result.output is not None:
+            raise InterruptedAfterWriting(result.output) from exc
+        raise
+    if result.partial:
+        click.echo("the run was partial: proposals of failed plugins were dropped", err=True)
+        sys.exit(ExitCode.PARTIAL)
+
+
+class InterruptedAfterWriting(KeyboardInterrupt):
+    """An interrupt that came once the new output was in place (while printing the summary):
+    the message must not say that nothing was written."""
+
+    def __init__(self, path: Path):
+        super().__init__(str(path))
+        self.path = path
+
+
+def _print_run(result, config, path: Path | None, quiet: bool, verbose: bool) -> None:
+    from bidopt.summary import format_summary, run_notes
+
     if not quiet:
         click.echo(format_summary(result, config, verbose=verbose))
     else:  # the summary's notes are warnings too: a nightly job run --quiet must see them
@@ -166,9 +188,6 @@ def run(config_path, reports, items, candidates, night, out, dry_run, strict, qu
             click.echo(str(path))
     for failure in result.plugin_failures:
         click.echo(f"warning: {failure}", err=True)
-    if result.partial:
-        click.echo("the run was partial: proposals of failed plugins were dropped", err=True)
-        sys.exit(ExitCode.PARTIAL)
 
 
 def _check_not_an_input(path: Path, config, overrides) -> None:
@@ -461,7 +480,12 @@ def main() -> None:
                 exc.__context__, KeyboardInterrupt):  # end of input at a prompt
             click.echo("Aborted!", err=True)
             sys.exit(1)
-        click.echo("interrupted: nothing was written", err=True)
+        interrupt = exc if isinstance(exc, KeyboardInterrupt) else exc.__context__
+        if isinstance(interrupt, InterruptedAfterWriting):
+            click.echo(f"interrupted after writing {interrupt.path} (the run's summary was not "
+                       "printed)", err=True)
+        else:
+            click.echo("interrupted: nothing was written", err=True)
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)
 
