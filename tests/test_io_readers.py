@@ -163,6 +163,21 @@ def test_short_rows_and_tsv_suffix(tmp_path: Path) -> None:
     assert raw.iloc[0].tolist() == ["2024-01-01", "C", "k", "5", "", ""]
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "gbk"])
+def test_a_file_cut_off_in_its_last_row_is_refused(tmp_path: Path, encoding: str) -> None:
+    """An export whose download stopped mid-row: the short last row would read as zeros (and
+    the rest of the day be missing) without a word; it is an error naming the row."""
+    text = (f"{ZTC_HEADER}\n2024-01-01,计划A,宝贝1,连衣裙,无线,1.2,100,5,6.0,1,99\n"
+            "2024-01-01,计划A,宝贝1,连衣")
+    path = write_text(tmp_path / "cut.csv", text, encoding)
+    with pytest.raises(DataError, match="cut off") as info:
+        read_raw_table(path)
+    assert info.value.problems[0].row == 3
+    # the same short row ended by a line end is an export's own choice, read as written
+    path = write_text(tmp_path / "short.csv", text + "\n", encoding)
+    assert len(read_raw_table(path)) == 2
+
+
 def test_a_xls_export_that_is_tab_separated_gbk_text_is_read(tmp_path: Path) -> None:
     """Ad platforms name tab-separated text '.xls'; Excel opens it, so users expect it to work."""
     text = "\n".join(line.replace(",", "\t") for line in [ZTC_HEADER, *ZTC_ROWS]) + "\n"

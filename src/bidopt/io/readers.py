@@ -290,12 +290,41 @@ def _read_delimited(path: Path) -> pd.DataFrame:
             ]
         ) from exc
     frame.columns = [str(c).lstrip("\ufeff").strip() for c in frame.columns]
+    _check_not_cut_off(path, options["encoding"], delimiter, len(frame.columns), len(frame),
+                       header_index)
     if any(frame[c].hasnans for c in frame.columns):  # short rows and blank lines
         frame = frame.fillna("")
     frame = _trim_blank_tail(frame)
     frame.attrs["header_row"] = header_index + 1
     frame.attrs["encoding"] = encoding
     return frame
+
+
+def _check_not_cut_off(path: Path, encoding: str, delimiter: str, width: int, rows: int,
+                       header_index: int) -> None:
+    """A file whose last line stops short of the header's columns and has no line end was
+    cut off (a download or a copy that did not finish): its missing values would read as
+    zeros and the rest of the day would be missing, so the file is refused."""
+    if rows == 0 or encoding.startswith("utf-16"):
+        return
+    with path.open("rb") as handle:
+        handle.seek(max(path.stat().st_size - SAMPLE_BYTES // 16, 0))
+        tail = handle.read()
+    if tail.endswith((b"\n", b"\r")):
+        return  # whatever the last row holds, it was written to its end
+    last = tail.decode(encoding, errors="replace").splitlines()[-1]
+    try:
+        cells = next(csv.reader([last], delimiter=delimiter), [])
+    except csv.Error:
+        return
+    if len(cells) >= width:
+        return
+    raise DataError([Problem(
+        file=str(path), row=header_index + 1 + rows,
+        message=(f"the file ends in the middle of this row ({len(cells)} of {width} "
+                 "values, no line end): it looks cut off"),
+        expected="the whole export: download or copy it again",
+    )])
 
 
 def _trim_blank_tail(frame: pd.DataFrame) -> pd.DataFrame:
