@@ -178,6 +178,18 @@ def test_a_file_cut_off_in_its_last_row_is_refused(tmp_path: Path, encoding: str
     assert len(read_raw_table(path)) == 2
 
 
+def test_an_excel_lock_file_matched_by_a_pattern_is_named_as_such(tmp_path: Path) -> None:
+    """While kw.xlsx is open in Excel, Excel keeps ~$kw.xlsx beside it, and exports/*.xlsx
+    matches it: the message says what it is, not 'export the report again'."""
+    path = tmp_path / "~$kw.xlsx"
+    path.write_bytes(b"\x0bAdministrator" + b"\x00" * 40 + b" " * 110)
+    with pytest.raises(DataError) as info:
+        read_raw_table(path)
+    message = str(info.value.problems[0])
+    assert "lock file Excel keeps while kw.xlsx is open" in message
+    assert "export the report again" not in message
+
+
 def test_a_xls_export_that_is_tab_separated_gbk_text_is_read(tmp_path: Path) -> None:
     """Ad platforms name tab-separated text '.xls'; Excel opens it, so users expect it to work."""
     text = "\n".join(line.replace(",", "\t") for line in [ZTC_HEADER, *ZTC_ROWS]) + "\n"

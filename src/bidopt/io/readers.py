@@ -43,6 +43,11 @@ def read_raw_table(path: Path) -> pd.DataFrame:
         raise DataError([Problem(file=where, message="file not found")])
     if path.is_dir():
         raise DataError([Problem(file=where, message="is a folder, not a file")])
+    if path.name.startswith("~$"):  # Excel's owner file beside a workbook open in Excel
+        raise DataError([Problem(
+            file=where, message=f"this is the lock file Excel keeps while {path.name[2:]} is "
+            "open, not a report", expected="the workbook closed in Excel, or a pattern in "
+            "sources.reports that does not match '~$' files")])
     if path.stat().st_size == 0:
         raise DataError([Problem(file=where, message="file is empty (no header, no rows)")])
     suffix = path.suffix.lower()
