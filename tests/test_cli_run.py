@@ -270,6 +270,25 @@ def test_overrides_and_pins_that_match_nothing_are_named(shop, shop_files, tmp_p
     assert checked.exit_code == 0 and f"names '{typo}'" in checked.output
 
 
+def test_a_pin_on_a_candidate_not_bought_says_so(shop, shop_files, tmp_path):
+    """A pinned keyword that is in candidates.csv but not bought (and not added tonight) does
+    nothing; the note must not claim it is missing from the candidates."""
+    bought = set(zip(shop.keyword_report["item"], shop.keyword_report["keyword"],
+                     strict=True))
+    candidate = next(row for row in shop.candidates.itertuples()
+                     if (row.item, row.keyword) not in bought)
+    campaign = shop.items.set_index("item").loc[candidate.item, "campaign"]
+    pin = {"campaign": campaign, "item": candidate.item, "keyword": candidate.keyword,
+           "bid": 1.0}
+    config = write_config(tmp_path, shop_files, strategies={"roi_rule": {}},
+                          bids={"pinned": [pin]})
+    result = run_cli("run", "--config", str(config), "--date", NIGHT, "--dry-run")
+    assert result.exit_code == 0, result.output
+    note = next(line for line in result.output.splitlines() if "bids.pinned" in line)
+    assert "in the reports or candidates" not in note
+    assert "is a keyword candidate not bought yet" in note
+
+
 def test_a_misspelt_strategy_option_names_the_config_file(shop_files, tmp_path):
     config = write_config(tmp_path, shop_files, strategies={"long_tail": {"max_add_per_item": 3}})
     result = run_cli("run", "--config", str(config), "--date", NIGHT, "--dry-run")

@@ -580,10 +580,21 @@ def _pin(ctx: RunContext, choices: Choices) -> None:
     index = pd.MultiIndex.from_frame(choices.entities[KEYWORD_KEYS])
     rows = index.get_indexer(pd.MultiIndex.from_frame(frame[KEYWORD_KEYS]))
     found = rows >= 0
+    candidates = ctx.candidates
+    offered = (set(zip(candidates["item"].astype(str), candidates["keyword"].astype(str),
+                       strict=True))
+               if {"item", "keyword"} <= set(candidates.columns) else set())
     for pin in frame[~found].itertuples(index=False):
-        ctx.warnings.append(f"bids.pinned: no keyword '{pin.keyword}' of item '{pin.item}' in "
-                            f"campaign '{pin.campaign}' ({pin.platform}) in the reports or "
-                            "candidates; that pin does nothing")
+        where = (f"keyword '{pin.keyword}' of item '{pin.item}' in campaign '{pin.campaign}' "
+                 f"({pin.platform})")
+        if (str(pin.item), str(pin.keyword)) in offered:
+            # a candidate the plan does not buy tonight: a pin sets a bid, it adds no keyword
+            ctx.warnings.append(f"bids.pinned: the {where} is a keyword candidate not bought "
+                                "yet, and no strategy proposed adding it tonight; that pin "
+                                "does nothing until it is bought")
+        else:
+            ctx.warnings.append(f"bids.pinned: no {where} in the reports or candidates; that "
+                                "pin does nothing")
     rows = rows[found]
     lo, hi, step = platform_rules(ctx.config, frame["platform"].to_numpy(str)[found])
     column = choices.levels.shape[1] - 1 if choices.levels.shape[1] > 2 else 1
