@@ -312,6 +312,18 @@ def test_a_shop_budget_is_planned_with_the_budget_margin_and_reported(shop_files
     assert float(total[4].replace(",", "")) <= 255.0
 
 
+def test_report_days_on_or_after_the_planned_night_are_named(shop_files, tmp_path):
+    """The reports end 2026-11-24 and the night planned is 2026-11-24 (a wrong --date, or a
+    UTC server clock for a shop in China): the newest day is left out, and the run says so."""
+    config = write_config(tmp_path, shop_files)
+    result = run_cli("run", "--config", str(config), "--date", "2026-11-24", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert ("note: the reports hold 1 day on or after the planned night 2026-11-24 "
+            "(2026-11-24 .. 2026-11-24), not used") in result.output
+    tonight = run_cli("run", "--config", str(config), "--date", NIGHT, "--dry-run")
+    assert "on or after the planned night" not in tonight.output
+
+
 def test_a_short_history_is_named_in_a_note(shop, tmp_path):
     """Three report days where the config looks back 14: the run plans, and says so."""
     from bidopt.simulate import write_shop

@@ -116,7 +116,8 @@ def cli() -> None:
               help="YAML config of the shop.")
 @_sources_options
 @click.option("--date", "night", type=click.DateTime(["%Y-%m-%d"]),
-              help="Night being planned (default: today).")
+              help="Night being planned (default: today by this machine's clock and time "
+                   "zone); the plan uses the report days before it.")
 @click.option("--out", type=click.Path(),
               help="Output file, or folder for the default name: an existing folder, or a path "
                    "ending in '/' or without a file extension; {date} is the planned night "

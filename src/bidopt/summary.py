@@ -170,10 +170,26 @@ def proposal_table(proposals: pd.DataFrame, indent: str = "  ") -> list[str]:
     return lines
 
 
+def later_days_note(result: RunResult) -> list[str]:
+    """Report days on or after the planned night are not used: a plan rests on the days
+    before its night. Said, because it is also what a wrong --date, or a server clock in
+    another time zone than the shop's, looks like."""
+    planned = pd.Timestamp(result.date)
+    later = sorted({day for frame in result.inputs.history.values() if len(frame)
+                    for day in frame["date"][frame["date"] >= planned].unique()})
+    if not later:
+        return []
+    days = f"{len(later)} day{'s' if len(later) > 1 else ''}"
+    return [f"the reports hold {days} on or after the planned night {result.date} "
+            f"({pd.Timestamp(later[0]).date()} .. {pd.Timestamp(later[-1]).date()}), not used: "
+            "a plan uses only the days before its night (check --date, or the time zone of "
+            "the clock that picks tonight's date)"]
+
+
 def run_notes(result: RunResult, *, verbose: bool = False) -> list[str]:
     """What the run warns about: stale or short reports, overlapping files, pins and names
     that match nothing, ... (the first five input warnings unless ``verbose``)."""
-    notes = list(result.context.warnings)
+    notes = [*later_days_note(result), *result.context.warnings]
     if result.inputs.warnings:
         shown = result.inputs.warnings if verbose else result.inputs.warnings[:5]
         notes += [str(w) for w in shown]
