@@ -324,6 +324,27 @@ def test_report_days_on_or_after_the_planned_night_are_named(shop_files, tmp_pat
     assert "on or after the planned night" not in tonight.output
 
 
+def test_a_partial_last_day_is_named_in_a_note(english_run, shop, tmp_path):
+    """The newest day exported before its data was complete (a tenth of one campaign's
+    rows): the plan would take it for a full day, and the run says so."""
+    from bidopt.simulate import write_shop
+
+    report = shop.keyword_report
+    last = report["date"].max()
+    campaign = report["campaign"].iloc[0]
+    mine = (report["date"] == last) & (report["campaign"] == campaign)
+    cut = report[~mine | (mine.cumsum() <= mine.sum() // 10)]
+    files = write_shop(shop, tmp_path / "shop")
+    cut.to_csv(files["keyword_report"], index=False)
+    config = write_config(tmp_path, files)
+    result = run_cli("run", "--config", str(config), "--date", NIGHT, "--dry-run")
+    assert result.exit_code == 0, result.output
+    note = next((line for line in result.output.splitlines() if "partial export" in line), "")
+    assert f"the last report day {last.date()} holds less than half" in note
+    assert f"'{campaign}'" in note
+    assert "partial export" not in english_run[0].output  # the whole day: no note
+
+
 def test_a_short_history_is_named_in_a_note(shop, tmp_path):
     """Three report days where the config looks back 14: the run plans, and says so."""
     from bidopt.simulate import write_shop
