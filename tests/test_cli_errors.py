@@ -138,6 +138,19 @@ def test_validate_lists_every_problem_of_every_file(workspace):
     assert out.read_text(encoding="utf-8") == LAST_GOOD
 
 
+def test_validate_and_run_agree_on_an_output_path_that_cannot_be_written(workspace):
+    """output.path under a file: run fails before any work (exit 7); validate said 'ok'."""
+    folder, report, _ = workspace
+    path = write_report(folder, report)
+    config = write_yaml(folder, {"constraints": {"roi_floor": 2.0},
+                                 "output": {"path": "keywords.csv/recs-{date}.csv"}})
+    result = invoke("validate", "--config", str(config), "--reports", str(path))
+    assert result.exit_code == ExitCode.BAD_CONFIG, result.output
+    assert "'output.path'" in result.output and "is a file, not a folder" in result.output
+    ran = invoke("run", "--config", str(config), "--reports", str(path), "--date", NIGHT)
+    assert ran.exit_code == ExitCode.OUTPUT_FAILURE and "is a file, not a folder" in ran.output
+
+
 def test_validate_ok_writes_nothing(workspace):
     folder, report, _ = workspace
     path = write_report(folder, report)

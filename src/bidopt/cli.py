@@ -215,13 +215,23 @@ def validate(config_path, reports, items, candidates):
     to 20 rows per column; warnings only when there is no error)."""
     from bidopt.config import check_strategies
     from bidopt.context import unknown_campaign_notes
-    from bidopt.errors import DataError
-    from bidopt.loop import check_output_format, load_inputs, resolve_sources
+    from bidopt.errors import DataError, OutputError
+    from bidopt.loop import (
+        check_output_format,
+        check_output_path,
+        load_inputs,
+        output_path,
+        resolve_sources,
+    )
     from bidopt.state import read_state, state_path
 
     config, registry = _load(config_path)
     check_strategies(config, registry.strategies, str(config_path))
     check_output_format(config, registry, str(config_path))
+    try:  # what `run` checks before any work: it must not pass here and fail there
+        check_output_path(output_path(config, dt.date.today(), None))
+    except OutputError as exc:
+        raise ConfigError(f"'output.path': {exc}", str(config_path)) from exc
     sources = resolve_sources(config, _overrides(reports, items, candidates))
     try:
         in_force = read_state(state_path(config), config.shop)
