@@ -268,6 +268,8 @@ def test_overrides_and_pins_that_match_nothing_are_named(shop, shop_files, tmp_p
     assert "note: bids.pinned: no keyword 'no such word' of item 'no-such-item'" in result.output
     checked = run_cli("validate", "--config", str(config))
     assert checked.exit_code == 0 and f"names '{typo}'" in checked.output
+    assert "warning: bids.pinned: no keyword 'no such word' of item 'no-such-item'" in (
+        checked.output)  # validate and run agree
 
 
 def test_a_pin_on_a_candidate_not_bought_says_so(shop, shop_files, tmp_path):

@@ -245,7 +245,8 @@ def validate(config_path, reports, items, candidates):
         sys.exit(ExitCode.BAD_INPUT)
     history = inputs.history["keywords"]
     warnings = [*map(str, inputs.warnings),
-                *unknown_campaign_notes(config, sorted(history["campaign"].unique()))]
+                *unknown_campaign_notes(config, sorted(history["campaign"].unique())),
+                *_unmatched_pins(config, history, inputs.candidates)]
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(
@@ -256,6 +257,21 @@ def validate(config_path, reports, items, candidates):
         + (f"; {len(in_force):,} settings in force in {state_path(config)}" if len(in_force)
            else "")
     )
+
+
+def _unmatched_pins(config, history, candidates) -> list[str]:
+    """The pins `run` would name as matching nothing (in the reports at all, here)."""
+    import pandas as pd
+
+    from bidopt.decide import unmatched_pin_notes
+
+    if not config.bids.pinned:
+        return []
+    pins = pd.DataFrame([p.model_dump() for p in config.bids.pinned])
+    keys = ["campaign", "item", "keyword", "platform"]
+    bought = pd.MultiIndex.from_frame(history[keys].astype(str))
+    found = pd.MultiIndex.from_frame(pins[keys].astype(str)).isin(bought)
+    return unmatched_pin_notes(pins[~found], candidates, tonight=False)
 
 
 @cli.command()

@@ -571,6 +571,28 @@ def _stack_outcome(outcome: dict, slice_delta: dict, width: int, ctx: RunContext
     return stacked
 
 
+def unmatched_pin_notes(pins: pd.DataFrame, candidates: pd.DataFrame, *,
+                        tonight: bool = True) -> list[str]:
+    """Notes on pins that match no keyword the plan buys: a keyword candidate not bought yet
+    (said only of ``tonight``'s plan, which knows what the strategies add), or a keyword in
+    neither the reports nor the candidates, most often a typo."""
+    offered = (set(zip(candidates["item"].astype(str), candidates["keyword"].astype(str),
+                       strict=True))
+               if {"item", "keyword"} <= set(candidates.columns) else set())
+    notes = []
+    for pin in pins.itertuples(index=False):
+        where = (f"keyword '{pin.keyword}' of item '{pin.item}' in campaign '{pin.campaign}' "
+                 f"({pin.platform})")
+        if (str(pin.item), str(pin.keyword)) not in offered:
+            notes.append(f"bids.pinned: no {where} in the reports or candidates; that pin "
+                         "does nothing")
+        elif tonight:  # a candidate the plan does not buy: a pin sets a bid, adds no keyword
+            notes.append(f"bids.pinned: the {where} is a keyword candidate not bought yet, "
+                         "and no strategy proposed adding it tonight; that pin does nothing "
+                         "until it is bought")
+    return notes
+
+
 def _pin(ctx: RunContext, choices: Choices) -> None:
     """A bid pinned in the config is the only choice its keyword has."""
     pins = ctx.config.bids.pinned
@@ -580,21 +602,7 @@ def _pin(ctx: RunContext, choices: Choices) -> None:
     index = pd.MultiIndex.from_frame(choices.entities[KEYWORD_KEYS])
     rows = index.get_indexer(pd.MultiIndex.from_frame(frame[KEYWORD_KEYS]))
     found = rows >= 0
-    candidates = ctx.candidates
-    offered = (set(zip(candidates["item"].astype(str), candidates["keyword"].astype(str),
-                       strict=True))
-               if {"item", "keyword"} <= set(candidates.columns) else set())
-    for pin in frame[~found].itertuples(index=False):
-        where = (f"keyword '{pin.keyword}' of item '{pin.item}' in campaign '{pin.campaign}' "
-                 f"({pin.platform})")
-        if (str(pin.item), str(pin.keyword)) in offered:
-            # a candidate the plan does not buy tonight: a pin sets a bid, it adds no keyword
-            ctx.warnings.append(f"bids.pinned: the {where} is a keyword candidate not bought "
-                                "yet, and no strategy proposed adding it tonight; that pin "
-                                "does nothing until it is bought")
-        else:
-            ctx.warnings.append(f"bids.pinned: no {where} in the reports or candidates; that "
-                                "pin does nothing")
+    ctx.warnings += unmatched_pin_notes(frame[~found], ctx.candidates)
     rows = rows[found]
     lo, hi, step = platform_rules(ctx.config, frame["platform"].to_numpy(str)[found])
     column = choices.levels.shape[1] - 1 if choices.levels.shape[1] > 2 else 1
