@@ -254,6 +254,26 @@ def test_quiet_and_verbose_together_is_a_usage_error(workspace):
     assert_failed(result, out, 2, "--quiet and --verbose cannot be used together")
 
 
+def test_an_output_the_report_pattern_matches_is_refused_before_the_next_night(workspace):
+    """reports: [exports/*.csv] and output.path: exports/recs-{date}.csv: the first night
+    wrote, the second read the first night's recommendations as a report and failed."""
+    folder, report, _ = workspace
+    (folder / "exports").mkdir()
+    write_report(folder / "exports", report, "kw_20261124.csv")
+    config = write_yaml(folder, {"constraints": {"roi_floor": 2.0},
+                                 "sources": {"reports": ["exports/*.csv"]},
+                                 "output": {"path": "exports/recs-{date}.csv"}})
+    result = invoke("run", "--config", str(config), "--date", NIGHT)
+    assert result.exit_code == ExitCode.BAD_CONFIG, result.output
+    assert "is among the reports" in result.output
+    assert not list((folder / "exports").glob("recs-*"))
+    checked = invoke("validate", "--config", str(config))
+    assert checked.exit_code == ExitCode.BAD_CONFIG and "is among the reports" in checked.output
+    elsewhere = invoke("run", "--config", str(config), "--date", NIGHT, "--out",
+                       str(folder / "plans") + "/")
+    assert elsewhere.exit_code == 0, elsewhere.output
+
+
 def test_csv_text_in_an_xlsx_name_is_warned_about(workspace):
     folder, report, _ = workspace
     config = write_yaml(folder, {"constraints": {"roi_floor": 2.0}})

@@ -84,6 +84,20 @@ def _load(config_path: Path):
     return config, registry
 
 
+def _report_pattern_holding(config, reports, path: Path) -> str | None:
+    """The report file or pattern (``--reports`` where given, else the config's) that the
+    output ``path`` falls under: the next night's run would read that output as a report."""
+    import os
+
+    patterns = list(reports) or [config.resolve(Path(p)) for p in config.sources.reports]
+    target = Path(os.path.abspath(path))
+    for pattern in patterns:
+        full = Path(os.path.abspath(pattern))
+        if target == full or (glob.has_magic(str(full)) and target.match(str(full))):
+            return str(pattern)
+    return None
+
+
 def _overrides(reports, items, candidates):
     from bidopt.loop import SourceOverrides
 
@@ -146,6 +160,12 @@ def run(config_path, reports, items, candidates, night, out, dry_run, strict, qu
         check_output_path(path)
         _check_not_an_input(path, config, _overrides(reports, items, candidates))
         check_output_format(config, registry, str(config_path))
+        if pattern := _report_pattern_holding(config, reports, path):
+            problem = (f"{path} is among the reports ({pattern}): the next run would read "
+                       "these recommendations as a report and fail; write them elsewhere")
+            if out is not None:
+                raise click.BadParameter(problem, param_hint="--out")
+            raise ConfigError(f"'output.path': {problem}", str(config_path))
         if config.output.format == "csv" and path.suffix.lower() in (".xlsx", ".xls", ".parquet"):
             click.echo(f"warning: {path.name} will hold CSV text (output.format is csv), which "
                        f"Excel will not open as {path.suffix}; name it .csv", err=True)
@@ -228,10 +248,15 @@ def validate(config_path, reports, items, candidates):
     config, registry = _load(config_path)
     check_strategies(config, registry.strategies, str(config_path))
     check_output_format(config, registry, str(config_path))
+    path = output_path(config, dt.date.today(), None)
     try:  # what `run` checks before any work: it must not pass here and fail there
-        check_output_path(output_path(config, dt.date.today(), None))
+        check_output_path(path)
     except OutputError as exc:
         raise ConfigError(f"'output.path': {exc}", str(config_path)) from exc
+    if pattern := _report_pattern_holding(config, reports, path):
+        raise ConfigError(f"'output.path': {path} is among the reports ({pattern}): the next "
+                          "run would read these recommendations as a report and fail; write "
+                          "them elsewhere", str(config_path))
     sources = resolve_sources(config, _overrides(reports, items, candidates))
     try:
         in_force = read_state(state_path(config), config.shop)
