@@ -158,13 +158,13 @@ def test_default_output_is_named_by_date_next_to_the_config(shop_files, tmp_path
 
 
 def test_quiet_still_prints_the_warnings(shop_files, tmp_path):
-    """--quiet keeps errors, warnings and the output path: a nightly job run --quiet on
+    """--quiet keeps errors, warnings (the notes) and the output path: a nightly job run -q on
     reports three days old must see that, on stderr, while stdout stays the path alone."""
     config = write_config(tmp_path, shop_files)
     result = run_cli("run", "--config", str(config), "--date", "2026-11-28", "--quiet")
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == str(tmp_path / "recommendations-2026-11-28.csv")
-    assert ("warning: the latest report day is 2026-11-24, 4 days before the planned night "
+    assert ("note: the latest report day is 2026-11-24, 4 days before the planned night "
             "2026-11-28") in result.stderr
 
 

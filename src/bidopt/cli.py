@@ -202,9 +202,9 @@ def _print_run(result, config, path: Path | None, quiet: bool, verbose: bool) ->
 
     if not quiet:
         click.echo(format_summary(result, config, verbose=verbose))
-    else:  # the summary's notes are warnings too: a nightly job run --quiet must see them
+    else:  # the summary's notes, as it labels them: a nightly job run --quiet must see them
         for note in run_notes(result):
-            click.echo(f"warning: {note}", err=True)
+            click.echo(f"note: {note}", err=True)
         if path is not None:
             click.echo(str(path))
     for failure in result.plugin_failures:
