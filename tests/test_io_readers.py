@@ -384,3 +384,24 @@ def test_problems_on_a_later_sheet_name_that_sheet_s_row(tmp_path: Path) -> None
     (problem,) = [p for p in problems if p.severity == "error"]
     assert (problem.sheet, problem.row, problem.column) == ("2026-11-24", 4, "点击量")
     assert f"{path}, sheet '2026-11-24', row 4, column '点击量'" in str(problem)
+
+
+def test_a_re_download_wins_over_its_original_and_lock_files_are_skipped(shop, tmp_path):
+    """'kw (1).csv' is the later download of 'kw.csv': where they overlap its days count
+    (name order put it first); Excel's '~$' lock file beside an open workbook is no report."""
+    from bidopt.config import parse_config
+    from bidopt.loop import SourceOverrides, load_inputs, resolve_sources
+    from bidopt.plugins import build_registry, get_plugin_manager
+
+    report = shop.keyword_report
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    report.assign(gmv=report["gmv"] * 3).to_csv(exports / "kw.csv", index=False)
+    report.to_csv(exports / "kw (1).csv", index=False)
+    (exports / "~$kw.xlsx").write_bytes(b"\x00lock")
+    sources = resolve_sources(parse_config({"constraints": {"roi_floor": 2.0}}),
+                              SourceOverrides([exports / "*"], None, None))
+    inputs = load_inputs(build_registry(get_plugin_manager(entry_points=False)), sources,
+                         lambda _: None)
+    assert inputs.history["keywords"]["gmv"].sum() == pytest.approx(report["gmv"].sum())
+    assert [Path(f).name for f in inputs.files] == ["kw.csv", "kw (1).csv"]

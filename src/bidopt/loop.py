@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import glob
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -82,12 +83,30 @@ def sample_files() -> SourceOverrides:
     return SourceOverrides(reports, folder / "items.csv", folder / "candidates.csv")
 
 
+_COPY_SUFFIX = re.compile(r"^(?P<stem>.*?)(?: ?\((?P<n>\d+)\)| - Copy| - 副本)$")
+
+
+def _download_order(path: str) -> tuple:
+    """Name order, with a browser's re-download (``kw (1).csv``, ``kw - 副本.csv``) after the
+    file it repeats: where exports overlap, the later file's days win (``io/overlap.py``),
+    and plain name order put ``kw (1).csv`` before ``kw.csv``."""
+    p = Path(path)
+    match = _COPY_SUFFIX.match(p.stem)
+    if match is None:
+        return (str(p.parent), p.stem, p.suffix, 0)
+    return (str(p.parent), match["stem"], p.suffix, int(match["n"] or 1))
+
+
 def _expand(paths: list[Path]) -> list[Path]:
     """Report paths with glob patterns (``exports/kw_*.csv``: one export per day) replaced by
-    the files they match, in name order; a pattern matching nothing stays, to be reported."""
+    the files they match, in name order (re-downloads after their original); a pattern
+    matching nothing stays, to be reported. Excel's lock files (``~$kw.xlsx``, there while
+    the workbook is open) are not reports and are left out of a pattern's matches."""
     out: list[Path] = []
     for path in paths:
-        matches = sorted(glob.glob(str(path))) if glob.has_magic(str(path)) else []
+        matches = glob.glob(str(path)) if glob.has_magic(str(path)) else []
+        matches = sorted((m for m in matches if not Path(m).name.startswith("~$")),
+                         key=_download_order)
         out += [Path(m) for m in matches] or [Path(path)]
     return out
 
