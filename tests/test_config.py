@@ -257,3 +257,12 @@ def test_a_phase_with_unquoted_yyyy_mm_dd_dates_loads(tmp_path):
     assert config.calendar[0].start == "2026-11-11"
     assert config.phase_for(dt.date(2026, 11, 11)).name == "burst"
     assert config.phase_for(dt.date(2027, 11, 11)) is None
+
+
+@pytest.mark.parametrize("path", ["recs-{date:%Y%m%d}.csv", "recs-{night}.csv", "{DATE}.csv"])
+def test_an_output_path_with_another_placeholder_is_refused(path):
+    """Kept as written, such a name is the same every night: each plan replaces the last."""
+    with pytest.raises(ConfigError, match="is not a placeholder: only {date}"):
+        parse_config({"constraints": {"roi_floor": 2.0}, "output": {"path": path}})
+    assert parse_config({"constraints": {"roi_floor": 2.0},
+                         "output": {"path": "plans/{date}/recs.csv"}})

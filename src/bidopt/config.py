@@ -11,6 +11,7 @@ import calendar
 import datetime as dt
 import difflib
 import math
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
@@ -296,6 +297,17 @@ class Output(_Section):
     include_rejected: bool = Field(
         False, description="Also write rejected proposals (proposed = current, with the reason)."
     )
+
+    @field_validator("path")
+    @classmethod
+    def _only_the_date_placeholder(cls, value: str) -> str:
+        """'{date:%Y%m%d}' or '{night}' would stay in the file name as written, and every
+        night would replace the last one's plan."""
+        other = sorted(set(re.findall(r"\{[^{}]*\}", value)) - {"{date}"})
+        if other:
+            raise ValueError(f"{', '.join(other)} is not a placeholder: only {{date}} (the "
+                             "planned night, YYYY-MM-DD) is filled in")
+        return value
 
 
 class Config(_Section):
