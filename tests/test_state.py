@@ -15,6 +15,7 @@ from bidopt.errors import DataError
 from bidopt.state import read_state, record_plan, with_state
 from conftest import NIGHT, write_config
 
+KEYS = ["campaign", "item", "keyword", "platform"]
 NEXT = (dt.date.fromisoformat(NIGHT) + dt.timedelta(days=1)).isoformat()
 
 
@@ -111,7 +112,8 @@ def test_the_next_night_starts_from_the_premiums_recorded_after_upload(shop_file
     assert result.exit_code == 0, result.output
     assert f"recorded {len(set_first)} crowd premiums" in result.output
     with sqlite3.connect(tmp_path / "bidopt-state.sqlite") as con:
-        assert con.execute("SELECT COUNT(*) FROM in_force").fetchone()[0] == len(set_first)
+        assert con.execute("SELECT COUNT(*) FROM in_force WHERE kind = 'crowd_premium'"
+                           ).fetchone()[0] == len(set_first)
 
     second = tmp_path / "second.csv"
     result = runner.invoke(cli, ["run", "--config", str(config), "--date", NIGHT,
@@ -125,11 +127,37 @@ def test_the_next_night_starts_from_the_premiums_recorded_after_upload(shop_file
     both = current.index.intersection(recorded.index)
     assert len(both) > 0
     assert (current[both] == recorded[both]).all(), "tonight starts from what was set"
+    # keywords paused by the uploaded plan, silent since, are not planned (or paused) again
+    first_all = pd.read_csv(first, encoding="utf-8-sig")
+    paused = first_all[first_all["action"] == "pause_keyword"][KEYS]
+    assert len(paused) > 0
+    second_all = pd.read_csv(second, encoding="utf-8-sig")
+    assert paused.merge(second_all[KEYS]).empty
+    assert f"{len(paused)} keywords recorded as paused" in result.output
 
     result = runner.invoke(cli, ["validate", "--config", str(config)])
-    assert result.exit_code == 0 and f"{len(set_first)} settings in force" in result.output
+    in_force = len(set_first) + len(paused)
+    assert result.exit_code == 0 and f"{in_force} settings in force" in result.output
 
     bad = tmp_path / "broken.csv"
     bad.write_text("date,campaign\n2026-11-25,x\n", encoding="utf-8")
     result = runner.invoke(cli, ["applied", "--config", str(config), str(bad)])
     assert result.exit_code == 3 and "not a bidopt recommendations file" in result.output
+
+
+def test_a_paused_keyword_switched_back_on_is_planned_again():
+    from bidopt.loop import _still_paused
+
+    keys = dict(campaign="c", item="i", platform="mobile")
+    daily = pd.DataFrame([
+        {**keys, "keyword": "off", "date": pd.Timestamp("2026-11-20"), "impressions": 50},
+        {**keys, "keyword": "back", "date": pd.Timestamp("2026-11-20"), "impressions": 50},
+        {**keys, "keyword": "back", "date": pd.Timestamp("2026-11-23"), "impressions": 9},
+        {**keys, "keyword": "other", "date": pd.Timestamp("2026-11-23"), "impressions": 9},
+    ])
+    state = daily.drop_duplicates("keyword")[KEYS].reset_index(drop=True)
+    paused = pd.DataFrame([{**keys, "keyword": k, "night": "2026-11-21"} for k in ("off", "back")])
+    kept, notes = _still_paused(state, daily, paused)
+    assert kept["keyword"].tolist() == ["back", "other"]
+    assert notes == ["1 keywords recorded as paused (state file) have shown nothing since: left "
+                     "out of tonight's plan and of the spend before"]

@@ -373,7 +373,8 @@ def applied(config_path, recommendations):
     counts = record_plan(path, recommendations, config.shop)
     what = (f"{counts.get('crowd_premium', 0):,} crowd premiums, "
             f"{counts.get('hour_discount', 0):,} hour discounts, "
-            f"{counts.get('region', 0):,} region settings")
+            f"{counts.get('region', 0):,} region settings, "
+            f"{counts.get('paused', 0):,} paused keywords")
     click.echo(f"recorded {what} from {recommendations} in {path}")
     if counts.get("kept"):
         click.echo(f"warning: {counts['kept']:,} of them were already recorded from a later "

@@ -17,6 +17,7 @@ import pandas as pd
 
 from bidopt.config import Config, Output, check_strategies
 from bidopt.context import (
+    KEYWORD_KEYS,
     RunContext,
     campaign_limits,
     keyword_state,
@@ -34,7 +35,7 @@ from bidopt.model import ResponseModel
 from bidopt.plugins import Registry
 from bidopt.schema import RECOMMENDATION_COLUMNS
 from bidopt.seasonality import DayFactors, ordinary_days
-from bidopt.state import with_state
+from bidopt.state import paused_keywords, with_state
 
 Progress = Callable[[str], None]
 
@@ -209,7 +210,9 @@ def _window(history: dict[str, pd.DataFrame], date: dt.date, days: int) -> tuple
     return window, notes
 
 
-def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progress) -> RunContext:
+def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progress,
+                  paused: pd.DataFrame | None = None) -> RunContext:
+    """The context strategies see; ``paused``: keywords recorded as paused (state file)."""
     history, notes = _window(inputs.history, date, config.history.days)
     history, rescaled = ordinary_days(history, config)
     notes += rescaled
@@ -219,6 +222,9 @@ def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progr
                      f"forecast: {day.describe()}")
     progress("aggregating history")
     state = keyword_state(history["keywords"])
+    if paused is not None and len(paused):
+        state, note = _still_paused(state, history["keywords"], paused)
+        notes += note
     missing_bid = state["bid"].isna()
     low, high, step = platform_rules(config, state["platform"].to_numpy(str))
     if missing_bid.any():
@@ -257,6 +263,30 @@ def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progr
     )
 
 
+def _still_paused(state: pd.DataFrame, daily: pd.DataFrame,
+                  paused: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """``state`` without the keywords recorded as paused that have shown nothing since.
+
+    A paused keyword's earlier days are still in the window: without this it would be
+    planned (and paused) again every night, and counted in the campaign's spend before. One
+    with impressions on or after its pause night was switched back on and is planned.
+    """
+    keys = list(KEYWORD_KEYS)
+    active = daily[daily["impressions"] > 0]
+    shown = active.groupby([active[k].astype(str) for k in keys])["date"].max()
+    pauses = (paused.astype({k: str for k in keys})
+              .assign(night=pd.to_datetime(paused["night"])).groupby(keys)["night"].max())
+    index = pd.MultiIndex.from_frame(state[keys].astype(str))
+    night = pauses.reindex(index).to_numpy()
+    last = shown.reindex(index).to_numpy()
+    off = ~pd.isna(night) & (pd.isna(last) | (last < night))
+    if not off.any():
+        return state, []
+    return state[~off].reset_index(drop=True), [
+        f"{int(off.sum())} keywords recorded as paused (state file) have shown nothing since: "
+        "left out of tonight's plan and of the spend before"]
+
+
 def recommendations_frame(decision: Decision, date: dt.date, include_rejected: bool) -> pd.DataFrame:
     """The nightly CSV's rows in the documented column order."""
     actions = decision.actions.assign(date=date.isoformat())
@@ -291,10 +321,11 @@ def plan_night(config: Config, registry: Registry, *, date: dt.date,
     ``context.config`` is the config actually used.
     """
     config, in_force = with_state(config.for_night(date), date)
+    paused = paused_keywords(config)
     params = check_strategies(config, registry.strategies)
     inputs = load_inputs(registry, resolve_sources(config, sources), progress,
                          date_order=config.sources.date_order)
-    ctx = build_context(config, inputs, date, progress)
+    ctx = build_context(config, inputs, date, progress, paused)
     ctx.warnings[:0] = in_force
     proposals, failures = collect_proposals(ctx, registry, params, strict=strict, progress=progress)
     progress(f"deciding on {len(proposals):,} proposals")

@@ -16,6 +16,7 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from bidopt.config import Config
@@ -39,8 +40,11 @@ ON CONFLICT (shop, kind, campaign, item, name) DO UPDATE SET
     value = excluded.value, night = excluded.night, source = excluded.source
 WHERE excluded.night >= in_force.night"""
 RECORDED = {"set_crowd_premium": "crowd_premium", "exclude_region": "region",
-            "include_region": "region", "set_hour_discount": "hour_discount"}
-NEEDED = ("date", "campaign", "item", "crowd", "region", "hour", "action", "proposed")
+            "include_region": "region", "set_hour_discount": "hour_discount",
+            "pause_keyword": "paused"}
+KEY_SEP = "\x1f"  # a paused keyword's name: keyword and platform
+NEEDED = ("date", "campaign", "item", "keyword", "crowd", "region", "platform", "hour",
+          "action", "proposed")
 
 
 def state_path(config: Config) -> Path:
@@ -65,13 +69,15 @@ def record_plan(path: Path, recs_file: Path, shop: str) -> dict[str, int]:
                                  column="proposed", message="not a number",
                                  expected="the value bidopt wrote")])
     kind = rows["action"].map(RECORDED)
-    crowd = kind == "crowd_premium"
+    on_item = kind.isin(["crowd_premium", "paused"])
     hour = pd.to_numeric(rows["hour"], errors="coerce").astype("Int64").astype(str)
+    keyword = rows["keyword"].astype(str) + KEY_SEP + rows["platform"].astype(str)
+    name = np.select([kind == "crowd_premium", kind == "region", kind == "paused"],
+                     [rows["crowd"].astype(str), rows["region"].astype(str), keyword], hour)
     records = pd.DataFrame({
         "shop": shop, "kind": kind, "campaign": rows["campaign"].astype(str),
-        "item": rows["item"].fillna("").astype(str).where(crowd, ""),
-        "name": rows["crowd"].where(crowd, rows["region"].where(kind == "region", hour))
-        .astype(str),
+        "item": rows["item"].fillna("").astype(str).where(on_item, ""),
+        "name": name,
         "value": proposed, "night": rows["date"].astype(str),
         "source": str(recs_file.resolve()),
     })
@@ -165,3 +171,12 @@ def with_state(config: Config, night: dt.date) -> tuple[Config, list[str]]:
     updated = config.model_copy(update={"strategies": strategies})
     updated._base_dir = config._base_dir
     return updated, notes
+
+
+def paused_keywords(config: Config) -> pd.DataFrame:
+    """Keywords recorded as paused (campaign, item, keyword, platform, night)."""
+    state = read_state(state_path(config), config.shop)
+    paused = state[state["kind"] == "paused"].reset_index(drop=True)
+    parts = paused["name"].str.split(KEY_SEP, n=1, expand=True).reindex(columns=[0, 1])
+    return pd.DataFrame({"campaign": paused["campaign"], "item": paused["item"],
+                         "keyword": parts[0], "platform": parts[1], "night": paused["night"]})
