@@ -89,12 +89,18 @@ def test_competitor_strongholds_are_excluded_and_normal_regions_are_not(ctx, sho
     assert excluded["reason"].str.contains("probability").all()
 
 
-def test_configured_strongholds_and_shipping_terms_are_excluded(ctx):
+def stronghold_and_shipping(ctx: RunContext) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """All proposals, and the first campaign's, with 北京 its stronghold and shipping terms
+    on (and no exclusion on evidence)."""
     campaign = ctx.campaigns["campaign"].iloc[0]
     params = region_exclusion.RegionExclusionParams(
         strongholds={campaign: ["北京"]}, promotion_shipping=True, min_clicks=10**9)
     proposals = region_exclusion.propose(ctx, params)
-    mine = proposals[proposals["campaign"] == campaign]
+    return proposals, proposals[proposals["campaign"] == campaign]
+
+
+def test_configured_strongholds_and_shipping_terms_are_excluded(ctx):
+    proposals, mine = stronghold_and_shipping(ctx)
     assert "北京" in set(mine["region"])
     assert mine.loc[mine["region"] == "北京", "reason"].str.contains("stronghold").all()
     shipping = proposals[proposals["reason"].str.contains("free shipping")]
@@ -113,12 +119,7 @@ def test_official_region_names_in_a_report_match_the_short_names_of_the_config(
     report["region"] = report["region"].replace(full)
     files["region_report"] = tmp_path / "region_report.csv"
     report.to_csv(files["region_report"], index=False)
-    ctx = context_for(files)
-    campaign = ctx.campaigns["campaign"].iloc[0]
-    params = region_exclusion.RegionExclusionParams(
-        strongholds={campaign: ["北京"]}, promotion_shipping=True, min_clicks=10**9)
-    proposals = region_exclusion.propose(ctx, params)
-    mine = proposals[proposals["campaign"] == campaign]
+    proposals, mine = stronghold_and_shipping(context_for(files))
     assert "北京市" in set(mine["region"])
     shipping = set(proposals.loc[proposals["reason"].str.contains("free shipping"), "region"])
     assert {"新疆维吾尔自治区", "内蒙古自治区", "甘肃省"} <= shipping
