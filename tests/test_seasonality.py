@@ -26,7 +26,7 @@ def config_with(*phases: dict):
     return parse_config({"constraints": {"roi_floor": 2.0}, "calendar": list(phases)})
 
 
-@pytest.mark.parametrize("value", [0, -1, True, float("inf"), 1000])
+@pytest.mark.parametrize("value", [0, 0.01, -1, True, float("inf"), 50])
 def test_phase_factors_are_checked_at_load(value):
     with pytest.raises(ConfigError, match="traffic_factor"):
         config_with({**BURST, "traffic_factor": value})
@@ -115,7 +115,7 @@ def test_a_burst_night_planned_with_the_calendar_s_factors_earns_more_on_truth(t
         outputs[label] = result.output
         totals[label] = plan_on_truth(truth, pd.read_csv(out, encoding="utf-8-sig"))
     assert "scales the forecast: traffic x2.5, conversion x2, carts x1.2" in outputs["factors"]
-    assert "were divided by them before the fit" in outputs["factors"]
+    assert "divided by them before the fit" in outputs["factors"]
     factors = totals["factors"]
     assert (factors["gmv"] / factors["cost"] >= 2.0 * 0.995).all(), factors
     assert factors["gmv"].sum() > 1.3 * keep["gmv"].sum()

@@ -229,14 +229,14 @@ class Phase(_Section):
         None, gt=0, description="Replaces the shop-wide budget (a burst day spends more).")
     objective: PhaseObjective = Field(default_factory=PhaseObjective)
     traffic_factor: float | None = Field(
-        None, gt=0, le=100, description="Searches on these days relative to an ordinary day "
+        None, ge=0.1, le=20, description="Searches on these days relative to an ordinary day "
         "(e.g. 2.5 on Double 11): scales the forecast of a night in the phase, and the "
         "phase's report days are divided by it before the fit.")
     conversion_factor: float | None = Field(
-        None, gt=0, le=100, description="Orders per click relative to an ordinary day "
+        None, ge=0.1, le=20, description="Orders per click relative to an ordinary day "
         "(e.g. 2 on Double 11, 0.8 in a warm-up while buyers wait).")
     cart_factor: float | None = Field(
-        None, gt=0, le=100, description="Carts and favourites per click relative to an "
+        None, ge=0.1, le=20, description="Carts and favourites per click relative to an "
         "ordinary day (e.g. 1.6 in a warm-up).")
 
     @field_validator("start", "end", mode="before")

@@ -101,8 +101,8 @@ def ordinary_days(history: dict[str, pd.DataFrame], config: Config) -> tuple[dic
     named = "; ".join(
         f"{name} {days[0].date()}" + (f" .. {days[-1].date()}" if len(days) > 1 else "")
         + f" ({special[days[0]].describe()})" for name, days in by_phase.items())
-    note = (f"{len(special)} report days fall in calendar phases with traffic or conversion "
-            f"factors and were divided by them before the fit: {named}")
+    note = (f"{len(special)} report days fall in calendar phases with factors and were "
+            f"divided by them before the fit: {named}")
     return out, [note]
 
 
