@@ -116,7 +116,7 @@ def test_unknown_keys_get_a_did_you_mean_hint_and_all_are_listed(tmp_path):
     [({"roi_floor": 0}, "roi_floor"), ({"roi_floor": -1}, "roi_floor"),
      ({"roi_floor": 2, "daily_budget": -5}, "daily_budget"),
      ({"roi_floor": float("inf")}, "roi_floor"), ({"roi_floor": float("nan")}, "roi_floor"),
-     ({"roi_floor": True}, "expected a number, got true")],
+     ({"roi_floor": True}, "expected a number, not true or false (got True)")],
 )
 def test_roi_floor_must_be_positive_and_budget_not_negative(constraints, needle):
     with pytest.raises(ConfigError) as info:

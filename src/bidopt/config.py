@@ -43,7 +43,7 @@ class _Section(BaseModel):
         if isinstance(value, bool):
             annotation = str(cls.model_fields[info.field_name].annotation)
             if ("float" in annotation or "int" in annotation) and "bool" not in annotation:
-                raise ValueError(f"expected a number, got {str(value).lower()}")
+                raise ValueError("expected a number, not true or false")
         return value
 
 
