@@ -266,3 +266,26 @@ def test_an_output_path_with_another_placeholder_is_refused(path):
         parse_config({"constraints": {"roi_floor": 2.0}, "output": {"path": path}})
     assert parse_config({"constraints": {"roi_floor": 2.0},
                          "output": {"path": "plans/{date}/recs.csv"}})
+
+
+def test_problems_name_their_line_in_the_yaml(tmp_path):
+    path = tmp_path / "shop.yaml"
+    path.write_text("shop: x\nconstraints:\n  roi_flor: 2\n  daily_budget: -5\n"
+                    "strategies:\n  roi_rule: {max_change_pct: abc}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    messages = caught.value.messages
+    assert "line 3: unknown key 'constraints.roi_flor'; did you mean 'roi_floor'?" in messages
+    assert any(m.startswith("line 4: 'constraints.daily_budget'") for m in messages)
+    path.write_text("shop: x\nconstraints:\n  roi_floor: 2\n"
+                    "strategies:\n  roi_rule: {max_change_pct: abc}\n", encoding="utf-8")
+    registry = build_registry(get_plugin_manager(entry_points=False))
+    with pytest.raises(ConfigError, match="line 5: 'strategies.roi_rule.max_change_pct'"):
+        check_strategies(load_config(path), registry.strategies)
+
+
+def test_a_config_saved_as_gbk_is_named_with_its_line(tmp_path):
+    path = tmp_path / "shop.yaml"
+    path.write_bytes("constraints: {roi_floor: 2}\nshop: 女装旗舰店\n".encode("gbk"))
+    with pytest.raises(ConfigError, match="line 2: the config is not UTF-8 text.*save it as UTF-8"):
+        load_config(path)

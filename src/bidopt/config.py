@@ -339,6 +339,8 @@ class Config(_Section):
 
     # Folder of the config file; relative source paths resolve against it.
     _base_dir: Path = PrivateAttr(default=Path("."))
+    # The YAML line of every key path, to name the line of a problem found later.
+    _lines: dict = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _every_phase_can_apply(self) -> Config:
@@ -426,26 +428,70 @@ def _describe(error: dict, model: type[BaseModel], prefix: tuple = ()) -> str:
     return f"'{where}': {message} (got {given!r})"
 
 
-def parse_config(data: Any, *, base_dir: Path = Path("."), source: str = "config") -> Config:
-    """Validate a config mapping; every problem is listed in one ConfigError."""
+def parse_config(data: Any, *, base_dir: Path = Path("."), source: str = "config",
+                 lines: dict[tuple, int] | None = None) -> Config:
+    """Validate a config mapping; every problem is listed in one ConfigError.
+
+    ``lines`` maps key paths to the YAML lines they are on, so that problems name a line."""
     if not isinstance(data, dict):
         raise ConfigError("the config must be a mapping of keys to values", source)
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError([_describe(e, Config) for e in exc.errors()], source) from None
+        raise ConfigError([_at_line(_describe(e, Config), e["loc"], lines)
+                           for e in exc.errors()], source) from None
     config._base_dir = base_dir
+    config._lines = lines or {}
     return config
+
+
+def _key_lines(text: str) -> dict[tuple, int]:
+    """The 1-based line of every key (and list entry) in a YAML text, by its path."""
+    lines: dict[tuple, int] = {}
+
+    def walk(node: yaml.Node, path: tuple) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                here = (*path, key.value)
+                lines[here] = key.start_mark.line + 1
+                walk(value, here)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, value in enumerate(node.value):
+                lines[(*path, i)] = value.start_mark.line + 1
+                walk(value, (*path, i))
+
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return lines
+    if root is not None:
+        walk(root, ())
+    return lines
+
+
+def _at_line(message: str, loc: tuple, lines: dict[tuple, int] | None) -> str:
+    """``message`` prefixed with the line of the deepest part of ``loc`` the YAML has."""
+    loc = tuple(loc)
+    for end in range(len(loc), 0, -1):
+        if lines and loc[:end] in lines:
+            return f"line {lines[loc[:end]]}: {message}"
+    return message
 
 
 def load_config(path: Path) -> Config:
     """Read and validate a YAML config file (yaml.safe_load; never executes tags)."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        raw = Path(path).read_bytes()
     except FileNotFoundError:
         raise ConfigError("config file not found", str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise ConfigError(f"cannot read the config: {exc}", str(path)) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"line {line}: the config is not UTF-8 text (saved as GBK?); save it "
+                          "as UTF-8", str(path)) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -455,7 +501,8 @@ def load_config(path: Path) -> Config:
         raise ConfigError(f"malformed YAML: {where}{problem}", str(path)) from None
     if data is None:
         raise ConfigError("the config file is empty", str(path))
-    return parse_config(data, base_dir=Path(path).resolve().parent, source=str(path))
+    return parse_config(data, base_dir=Path(path).resolve().parent, source=str(path),
+                        lines=_key_lines(text))
 
 
 def check_strategies(config: Config, known: dict[str, Any], source: str = "config") -> dict:
@@ -472,14 +519,17 @@ def check_strategies(config: Config, known: dict[str, Any], source: str = "confi
             hint = did_you_mean(name, known)
             disabled = (f"; third-party plugins are off ({DISABLE_ENV} is set)"
                         if plugins_disabled() else "")
-            problems.append(f"unknown strategy 'strategies.{name}'{hint} "
-                            f"(known: {', '.join(sorted(known))}){disabled}")
+            problems.append(_at_line(f"unknown strategy 'strategies.{name}'{hint} "
+                                     f"(known: {', '.join(sorted(known))}){disabled}",
+                                     ("strategies", name), config._lines))
             continue
         try:
             validated[name] = strategy.params.model_validate(params or {})
         except ValidationError as exc:
             for error in exc.errors():
-                problems.append(_describe(error, strategy.params, ("strategies", name)))
+                problems.append(_at_line(
+                    _describe(error, strategy.params, ("strategies", name)),
+                    ("strategies", name, *error["loc"]), config._lines))
     if problems:
         raise ConfigError(problems, source)
     return validated
