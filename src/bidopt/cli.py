@@ -358,12 +358,13 @@ def _ask(text: str, default: float) -> float:
               help="YAML config of the shop (its state_file is written).")
 @click.argument("recommendations", type=click.Path(path_type=Path))
 def applied(config_path, recommendations):
-    """Record an uploaded plan's crowd premiums, hour discounts and region switches.
+    """Record an uploaded plan's premiums, hour discounts, regions and pauses as in force.
 
     The reports do not show them; the next runs read them from the config's state_file
     wherever the config does not set crowd_premium.current_premiums,
-    top3_quality.current_hour_discounts or region_exclusion.currently_excluded. Run it
-    after uploading RECOMMENDATIONS (the CSV `bidopt run` wrote, edited or not).
+    top3_quality.current_hour_discounts or region_exclusion.currently_excluded, and leave
+    out keywords paused since. Run it after uploading RECOMMENDATIONS (the CSV `bidopt run`
+    wrote, edited or not).
     """
     from bidopt.config import load_config
     from bidopt.state import record_plan, state_path
