@@ -295,7 +295,9 @@ def test_a_misspelt_strategy_option_names_the_config_file(shop_files, tmp_path):
     config = write_config(tmp_path, shop_files, strategies={"long_tail": {"max_add_per_item": 3}})
     result = run_cli("run", "--config", str(config), "--date", NIGHT, "--dry-run")
     assert result.exit_code == 4
-    assert (f"{config}: unknown key 'strategies.long_tail.max_add_per_item'; "
+    line = next(i for i, text in enumerate(config.read_text(encoding="utf-8").splitlines(), 1)
+                if "max_add_per_item" in text)
+    assert (f"{config}: line {line}: unknown key 'strategies.long_tail.max_add_per_item'; "
             "did you mean 'max_adds_per_item'?") in result.output
 
 
