@@ -37,6 +37,9 @@ def test_a_recorded_plan_fills_the_options_the_config_leaves_unset(tmp_path):
          "proposed": 1.2},
         {"action": "set_hour_discount", "item": "all", "hour": 3, "proposed": 60},
         {"action": "set_hour_discount", "item": "all", "hour": 4, "proposed": 60},
+        # a rejected pause (include_rejected): proposed = current, no pause
+        {"action": "pause_keyword", "item": "i1", "keyword": "k", "platform": "mobile",
+         "current": 0.8, "proposed": 0.8},
     ])
     state = tmp_path / "state.sqlite"
     recorded = record_plan(state, first, "shop")

@@ -52,10 +52,12 @@ def state_path(config: Config) -> Path:
 
 
 def record_plan(path: Path, recs_file: Path, shop: str) -> dict[str, int]:
-    """Record the premiums and region switches of an uploaded recommendations file.
+    """Record the premiums, hour discounts, region switches and pauses of an uploaded
+    recommendations file.
 
     Rows that change nothing (rejected proposals written with ``include_rejected``) record
-    what is in force too. A setting already recorded from a later night is kept (an older
+    what is in force too, except a rejected pause (its proposed bid is the current one, not
+    0), which is no pause. A setting already recorded from a later night is kept (an older
     file recorded by mistake does not roll it back). Returns the number of settings
     recorded per kind, and under ``"kept"`` how many were left as a later night set them.
     """
@@ -68,6 +70,8 @@ def record_plan(path: Path, recs_file: Path, shop: str) -> dict[str, int]:
         raise DataError([Problem(file=str(recs_file), row=int(rows.index[first]) + 2,
                                  column="proposed", message="not a number",
                                  expected="the value bidopt wrote")])
+    rows, proposed = (x[(rows["action"] != "pause_keyword") | (proposed == 0)]
+                      for x in (rows, proposed))
     kind = rows["action"].map(RECORDED)
     on_item = kind.isin(["crowd_premium", "paused"])
     hour = pd.to_numeric(rows["hour"], errors="coerce").astype("Int64").astype(str)
