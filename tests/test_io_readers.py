@@ -145,7 +145,7 @@ def test_header_only_file_reads_and_normalise_reports_no_rows(tmp_path: Path) ->
     assert len(raw) == 0 and len(raw.columns) == 11
     frame, problems = normalise_table(raw, "report", str(path))
     assert frame.empty
-    assert any("no data rows" in p.message and p.severity == "error" for p in problems)
+    assert any("no data rows" in p.message and p.severity == "warning" for p in problems)
 
 
 def test_ragged_csv_is_a_data_error_naming_the_line(tmp_path: Path) -> None:
@@ -405,3 +405,25 @@ def test_a_re_download_wins_over_its_original_and_lock_files_are_skipped(shop, t
                          lambda _: None)
     assert inputs.history["keywords"]["gmv"].sum() == pytest.approx(report["gmv"].sum())
     assert [Path(f).name for f in inputs.files] == ["kw.csv", "kw (1).csv"]
+
+
+def test_a_header_only_export_among_others_does_not_stop_the_night(shop_files, tmp_path):
+    """A day without activity exports a header alone; it is named, and the other days plan."""
+    from click.testing import CliRunner
+
+    from bidopt.cli import cli
+
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    text = shop_files["keyword_report"].read_text(encoding="utf-8")
+    (exports / "kw_1.csv").write_text(text, encoding="utf-8")
+    (exports / "kw_2.csv").write_text(text.splitlines()[0] + "\n", encoding="utf-8")
+    config = tmp_path / "shop.yaml"
+    config.write_text(f"constraints: {{roi_floor: 2}}\nsources: {{reports: ['{exports}/kw_*.csv']}}\n",
+                      encoding="utf-8")
+    result = CliRunner().invoke(cli, ["validate", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert "kw_2.csv: the file has no data rows" in result.output
+    (exports / "kw_1.csv").write_text(text.splitlines()[0] + "\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["validate", "--config", str(config)])
+    assert result.exit_code == 3 and "no keyword rows in the reports" in result.output

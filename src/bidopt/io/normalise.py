@@ -100,7 +100,10 @@ def normalise_table(raw: pd.DataFrame, kind: str, file: str, *,
             )
         )
     if len(raw.columns) == 0 or len(raw) == 0:
-        problems.append(Problem(file=file, message="the file has no data rows"))
+        # a day without activity exports a header alone: among other files it is no error
+        # (a run whose reports hold no keyword row at all still fails)
+        problems.append(Problem(file=file, message="the file has no data rows: nothing read "
+                                "from it", severity="warning"))
         return _empty_frame(kind), problems
 
     cells = raw.set_axis(range(len(headers)), axis=1).astype(str)
@@ -112,7 +115,10 @@ def normalise_table(raw: pd.DataFrame, kind: str, file: str, *,
     if not keep.all():
         cells, row_numbers = cells[keep].reset_index(drop=True), row_numbers[keep]
     if len(cells) == 0:
-        problems.append(Problem(file=file, message="the file has no data rows"))
+        # a day without activity exports a header alone: among other files it is no error
+        # (a run whose reports hold no keyword row at all still fails)
+        problems.append(Problem(file=file, message="the file has no data rows: nothing read "
+                                "from it", severity="warning"))
         return _empty_frame(kind), problems
 
     sheets = raw.attrs.get("sheets")
