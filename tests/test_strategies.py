@@ -321,6 +321,33 @@ def test_promotion_entrance_words_come_from_the_template(ctx):
     assert (entrance["proposed"] >= 0.05).all()
 
 
+def test_entrance_words_open_only_in_the_phases_named(ctx):
+    """Entrance words of Double 11 belong to its run-up: after it they are added no more."""
+    calendar = [{"name": "warm-up", "start": "11-20", "end": "11-30"},
+                {"name": "slump", "start": "12-01", "end": "12-10"}]
+    params = long_tail.LongTailParams(promotion={"promos": ["双十一"],
+                                                 "phases": ["warm-up", "burst"]})
+
+    def entrance(night_calendar):
+        config = ctx.config.model_copy(update={"calendar": [
+            long_tail_phase(p) for p in night_calendar]})
+        adds = long_tail.propose(dataclasses.replace(ctx, config=config, warnings=[]), params)
+        return adds, adds[adds["reason"].str.contains("entrance")]
+
+    adds, words = entrance(calendar)  # the night (11-25) is in the warm-up
+    assert len(words) > 0
+    assert adds.attrs["notes"] == ["long_tail.promotion.phases names 'burst', not in the "
+                                   "config's calendar: ignored"]
+    _, words = entrance([{**calendar[0], "start": "11-01", "end": "11-11"}, calendar[1]])
+    assert len(words) == 0, "the night is in no phase named"
+
+
+def long_tail_phase(data: dict):
+    from bidopt.config import Phase
+
+    return Phase.model_validate(data)
+
+
 def test_entrance_words_take_the_items_file_category_where_it_gives_one(ctx):
     import dataclasses
 

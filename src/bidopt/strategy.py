@@ -58,11 +58,11 @@ def with_notes(frame: pd.DataFrame, *notes: str) -> pd.DataFrame:
     return frame
 
 
-def unknown_names(option: str, given, known) -> str:
+def unknown_names(option: str, given, known, *, where: str = "the reports") -> str:
     """A note naming the entries of ``option`` that match nothing in ``known`` ("" if none)."""
     known = set(map(str, known))
     missing = sorted({str(name) for name in given} - known)
     if not missing:
         return ""
     shown = ", ".join(repr(m) for m in missing[:5]) + (" and more" if len(missing) > 5 else "")
-    return f"{option} names {shown}, not in the reports: ignored"
+    return f"{option} names {shown}, not in {where}: ignored"

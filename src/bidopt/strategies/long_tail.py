@@ -24,7 +24,7 @@ from scipy.stats import gamma
 
 from bidopt.context import KEYWORD_KEYS, RunContext
 from bidopt.hookspecs import hookimpl
-from bidopt.strategy import Strategy, StrategyParams, no_proposals
+from bidopt.strategy import Strategy, StrategyParams, no_proposals, unknown_names, with_notes
 
 RING_NAMES = np.array(["head", "precise", "long-tail"], dtype=object)
 MAX_KEYWORDS_PER_ITEM = 200
@@ -44,6 +44,11 @@ class PromotionWords(BaseModel):
     bid_share: float = Field(
         0.5, gt=0, le=1,
         description="Starting bid without market figures: this share of value per click / floor.",
+    )
+    phases: list[str] = Field(
+        default_factory=list,
+        description="Calendar phases (calendar: in the config) whose nights add entrance words, "
+        "e.g. [pre-sale, warm-up, burst]; empty: every night.",
     )
 
 
@@ -175,7 +180,22 @@ def _entrance_words(items: pd.DataFrame, params: LongTailParams, known: pd.DataF
     return words.assign(entrance=True, search_volume=np.nan, competition=np.nan)
 
 
+def _promotion_night(context: RunContext, params: LongTailParams) -> bool:
+    """Whether tonight adds entrance words: on every night, or only in the phases named."""
+    promo = params.promotion
+    if promo is None or not promo.phases:
+        return True
+    phase = context.config.phase_for(context.date)
+    return phase is not None and phase.name in promo.phases
+
+
 def propose(context: RunContext, params: LongTailParams) -> pd.DataFrame:
+    return with_notes(_propose(context, params), unknown_names(
+        "long_tail.promotion.phases", params.promotion.phases if params.promotion else [],
+        [p.name for p in context.config.calendar], where="the config's calendar"))
+
+
+def _propose(context: RunContext, params: LongTailParams) -> pd.DataFrame:
     if len(context.keywords) == 0:
         return no_proposals()
     items = _item_table(context, params)
@@ -189,7 +209,8 @@ def propose(context: RunContext, params: LongTailParams) -> pd.DataFrame:
 
 def _adds(context: RunContext, items: pd.DataFrame, params: LongTailParams) -> pd.DataFrame:
     pairs = _candidates(context, items, params)
-    entrance = _entrance_words(items, params, pairs if len(pairs) else context.keywords)
+    entrance = (_entrance_words(items, params, pairs if len(pairs) else context.keywords)
+                if _promotion_night(context, params) else pd.DataFrame())
     if len(entrance):
         bought = pd.MultiIndex.from_frame(context.keywords[["item", "keyword"]].astype(str))
         entrance = entrance[~pd.MultiIndex.from_frame(
