@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from pathlib import Path
@@ -179,7 +180,6 @@ def test_sample_config_is_valid():
 
 
 def test_calendar_phase_of_the_night_overrides_floor_budget_and_weights():
-    import datetime as dt
 
     config = load_config(Path(__file__).parent.parent / "configs" / "double11.yaml")
     warm_up = config.for_night(dt.date(2026, 11, 5))
@@ -194,7 +194,6 @@ def test_calendar_phase_of_the_night_overrides_floor_budget_and_weights():
 
 
 def test_phase_spanning_new_year_and_bad_dates():
-    import datetime as dt
 
     config = parse_config({**MINIMAL, "calendar": [{"name": "cny", "start": "12-20", "end": "01-05"}]})
     assert config.phase_for(dt.date(2026, 12, 31)).name == "cny"
@@ -216,7 +215,6 @@ def test_calendar_dates_are_checked_when_the_config_loads(phase, needle):
 
 
 def test_an_every_year_leap_day_phase_holds_feb_28_in_other_years():
-    import datetime as dt
 
     config = parse_config({**MINIMAL, "calendar": [{"name": "leap", "start": "02-29",
                                                       "end": "03-02", "roi_floor": 1.5}]})
@@ -235,7 +233,6 @@ def test_a_phase_hidden_by_an_earlier_one_is_a_config_error():
 
 
 def test_a_phase_may_replace_the_shop_budget():
-    import datetime as dt
 
     config = parse_config({"constraints": {"roi_floor": 2.0, "shop_budget": 60000},
                            "calendar": [{"name": "burst", "start": "11-11", "end": "11-11",
@@ -246,7 +243,6 @@ def test_a_phase_may_replace_the_shop_budget():
 
 def test_a_phase_with_unquoted_yyyy_mm_dd_dates_loads(tmp_path):
     """YAML reads an unquoted 2026-11-11 as a date; the phase takes it as that day."""
-    import datetime as dt
 
     config = load_config(write(tmp_path, "constraints: {roi_floor: 2.0}\n"
                                          "calendar:\n"
@@ -289,3 +285,15 @@ def test_a_config_saved_as_gbk_is_named_with_its_line(tmp_path):
     path.write_bytes("constraints: {roi_floor: 2}\nshop: 女装旗舰店\n".encode("gbk"))
     with pytest.raises(ConfigError, match="line 2: the config is not UTF-8 text.*save it as UTF-8"):
         load_config(path)
+
+
+def test_a_budget_written_as_null_in_a_phase_lifts_it_for_the_phase():
+    data = {"constraints": {"roi_floor": 2.0, "daily_budget": 1500, "shop_budget": 9000},
+            "calendar": [{"name": "burst", "start": "11-11", "end": "11-11",
+                          "daily_budget": None, "shop_budget": None},
+                         {"name": "warm-up", "start": "11-01", "end": "11-10"}]}
+    config = parse_config(data)
+    burst = config.for_night(dt.date(2026, 11, 11)).constraints
+    assert burst.daily_budget is None and burst.shop_budget is None
+    warm = config.for_night(dt.date(2026, 11, 5)).constraints
+    assert warm.daily_budget == 1500 and warm.shop_budget == 9000, "not written: kept"

@@ -224,9 +224,11 @@ class Phase(_Section):
     start: str = Field(..., pattern=r"^(\d{4}-)?\d{2}-\d{2}$")
     end: str = Field(..., pattern=r"^(\d{4}-)?\d{2}-\d{2}$")
     roi_floor: float | None = Field(None, gt=0, description="Replaces the shop default floor.")
-    daily_budget: float | None = Field(None, gt=0, description="Replaces the default budget.")
+    daily_budget: float | None = Field(
+        None, gt=0, description="Replaces the default budget (null: none in this phase).")
     shop_budget: float | None = Field(
-        None, gt=0, description="Replaces the shop-wide budget (a burst day spends more).")
+        None, gt=0, description="Replaces the shop-wide budget (a burst day spends more; "
+        "null: none in this phase).")
     objective: PhaseObjective = Field(default_factory=PhaseObjective)
     traffic_factor: float | None = Field(
         None, ge=0.1, le=20, description="Searches on these days relative to an ordinary day "
@@ -369,11 +371,13 @@ class Config(_Section):
         phase = self.phase_for(day)
         if phase is None:
             return self
+        # a budget written as null in the phase lifts it for the phase, as null does at the
+        # top level; one not written keeps the default
         constraints = self.constraints.model_copy(update={
             key: value for key, value in
             (("roi_floor", phase.roi_floor), ("daily_budget", phase.daily_budget),
              ("shop_budget", phase.shop_budget))
-            if value is not None
+            if value is not None or (key != "roi_floor" and key in phase.model_fields_set)
         })
         objective = self.objective.model_copy(
             update=phase.objective.model_dump(exclude_none=True)
