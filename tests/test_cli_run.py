@@ -190,6 +190,15 @@ def test_out_may_be_a_folder_not_made_yet(shop_files, tmp_path, spelling):
     assert result.output.strip() == str(written)
 
 
+def test_planning_a_night_again_says_it_replaced_the_plan(shop_files, tmp_path):
+    config = write_config(tmp_path, shop_files)
+    out = tmp_path / "recs.csv"
+    first = run_cli("run", "--config", str(config), "--date", NIGHT, "--out", str(out), "-q")
+    assert first.exit_code == 0 and "replaced" not in first.output
+    again = run_cli("run", "--config", str(config), "--date", NIGHT, "--out", str(out), "-q")
+    assert again.exit_code == 0 and "note: replaced the plan written there at" in again.output
+
+
 def test_a_folder_in_output_path_and_a_date_in_out_are_understood(shop_files, tmp_path):
     config = write_config(tmp_path, shop_files, output={"path": "nightly/"})
     result = run_cli("run", "--config", str(config), "--date", NIGHT, "-q")

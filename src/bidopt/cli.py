@@ -169,7 +169,7 @@ def run(config_path, reports, items, candidates, night, out, dry_run, strict, qu
         if config.output.format == "csv" and path.suffix.lower() in (".xlsx", ".xls", ".parquet"):
             click.echo(f"warning: {path.name} will hold CSV text (output.format is csv), which "
                        f"Excel will not open as {path.suffix}; name it .csv", err=True)
-    result = None
+    result, earlier = None, None
     try:
         with Verbosity(quiet, verbose) as talk:
             result = plan_night(config, registry, date=date,
@@ -177,8 +177,12 @@ def run(config_path, reports, items, candidates, night, out, dry_run, strict, qu
                                 strict=strict, progress=talk.progress)
             if path is not None:
                 talk.progress(f"writing {path}")
+                earlier = path.stat().st_mtime if path.is_file() else None
                 write_recommendations(result, registry, config, path)
         _print_run(result, config, path, quiet, verbose)
+        if path is not None and earlier is not None:  # the same night planned again
+            written = dt.datetime.fromtimestamp(earlier).strftime("%Y-%m-%d %H:%M")
+            click.echo(f"note: replaced the plan written there at {written}", err=True)
     except KeyboardInterrupt as exc:
         if result is not None and result.output is not None:
             raise InterruptedAfterWriting(result.output) from exc
