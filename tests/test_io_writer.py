@@ -151,3 +151,13 @@ def test_bids_keep_the_decimals_of_a_finer_step(tmp_path: Path) -> None:
     assert read_back(path)[1:] == [["set_bid", "1.234", "1.234", "0.33"],
                                    ["set_bid", "2.00", "1.875", "0.01"],
                                    ["set_bid", "0.30", "1.485", "2.00"]]
+
+
+def test_no_roi_is_shown_for_a_spend_that_shows_as_zero(tmp_path):
+    """exp_cost 0.004 is written 0.00: an ROI of 5.0 beside it cannot be checked in Excel."""
+    frame = pd.DataFrame({"keyword": ["a", "b"], "exp_cost": [0.004, 2.0],
+                          "exp_gmv": [0.02, 6.0], "exp_roi": [5.0, 3.0]})
+    path = tmp_path / "r.csv"
+    write_recommendations_csv(frame, path)
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[1:] == ["a,0.00,0.02,", "b,2.00,6.00,3.00"]

@@ -93,8 +93,13 @@ def write_recommendations_csv(
     """Write the frame's columns in order as an Excel-safe CSV (BOM by default, or 'gbk').
 
     Money 2 decimals, bids 2 to 4 (as planned), ``change_pct`` 1, other floats up to 4; text
-    cells that look like formulas are quoted; empty values are empty cells.
+    cells that look like formulas are quoted; empty values are empty cells. ``exp_roi`` is
+    left empty where the spend it divides by shows as 0.00.
     """
+    if {"exp_roi", "exp_cost"} <= set(recommendations.columns):
+        cost = pd.to_numeric(recommendations["exp_cost"], errors="coerce").round(2)
+        recommendations = recommendations.assign(exp_roi=pd.to_numeric(
+            recommendations["exp_roi"], errors="coerce").where(cost != 0))
     text = pd.DataFrame(
         {
             name: _format_column(str(name), recommendations[name])
