@@ -61,8 +61,10 @@ CURVE_ROWS = 20_000
 keywords x premiums, so 200k keywords at 61 premiums at once would take ~1.6 GB."""
 
 
-def _item_curves(context: RunContext, item_keys: pd.DataFrame, premiums: np.ndarray):
-    """Forecast clicks, cost and GMV per item at ``bid x (1 + premium)`` for every premium."""
+def _item_curves(context: RunContext, item_keys: pd.DataFrame, premiums: np.ndarray,
+                 scale: float = 1.0):
+    """Forecast clicks, cost and GMV per item at ``bid x scale x (1 + premium)`` for every
+    premium (``scale``: the base bids raised by that much)."""
     state = context.keywords
     wanted = pd.MultiIndex.from_frame(item_keys[["campaign", "item"]])
     rows = wanted.get_indexer(pd.MultiIndex.from_frame(state[["campaign", "item"]]))
@@ -73,7 +75,7 @@ def _item_curves(context: RunContext, item_keys: pd.DataFrame, premiums: np.ndar
     curves = {name: np.zeros(size) for name in ("clicks", "cost", "gmv")}
     for start in range(0, len(kws), CURVE_ROWS):
         part = kws.iloc[start:start + CURVE_ROWS]
-        bids = part["bid"].to_numpy(float)[:, None] * (1.0 + premiums[None, :] / 100.0)
+        bids = part["bid"].to_numpy(float)[:, None] * scale * (1.0 + premiums[None, :] / 100.0)
         fc = context.forecast(part[KEYWORD_KEYS], np.maximum(bids, 0.01))
         cells = (item_row[start:start + CURVE_ROWS, None] * width + np.arange(width)).ravel()
         for name, total in curves.items():
@@ -111,16 +113,19 @@ def _propose(context: RunContext, params: CrowdPremiumParams) -> pd.DataFrame:
 
     grid = np.arange(0.0, params.max_premium + params.step / 2, params.step)
     grid = grid[(grid == 0) | (grid >= params.min_premium)]
-    curves = _item_curves(context, items, grid)
     share = crowds["click_share"].to_numpy(float)[:, None]
     cpc_mult = crowds["cpc_mult"].to_numpy(float)[:, None]
     # Sized on the cautious end of the crowd's value (the interval's low bound).
     value_mult = crowds["value_per_click_mult_low"].to_numpy(float)[:, None]
-    clicks = share * curves["clicks"][item_of]
-    cost = clicks * np.divide(curves["cost"], curves["clicks"], out=np.zeros_like(curves["cost"]),
-                              where=curves["clicks"] > 0)[item_of] * cpc_mult
-    gmv = clicks * np.divide(curves["gmv"], curves["clicks"], out=np.zeros_like(curves["gmv"]),
-                             where=curves["clicks"] > 0)[item_of] * value_mult
+
+    def crowd_curves(scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        curves = _item_curves(context, items, grid, scale)
+        clicks = share * curves["clicks"][item_of]
+        per_click = {m: np.divide(curves[m], curves["clicks"], out=np.zeros_like(curves[m]),
+                                  where=curves["clicks"] > 0)[item_of] for m in ("cost", "gmv")}
+        return clicks, clicks * per_click["cost"] * cpc_mult, clicks * per_click["gmv"] * value_mult
+
+    clicks, cost, gmv = crowd_curves(1.0)
     roi = np.divide(gmv, cost, out=np.zeros_like(gmv), where=cost > 0)
     floor = context.roi_floor(crowds["campaign"])
     target = (floor * params.roi_margin)[:, None]
@@ -161,13 +166,20 @@ def _propose(context: RunContext, params: CrowdPremiumParams) -> pd.DataFrame:
     r = np.flatnonzero(act)
     col = best_col[r]
     chosen = crowds.iloc[r]
+    # The optimiser may raise the item's keywords tonight too, and bid x (1 + premium)
+    # compounds: a raise is charged the spend it adds at base bids raised to the limit where
+    # that is more (its GMV is not counted up).
+    _, cost_up, _ = crowd_curves(1 + limit)
+    added = cost[r, col] - cost[r, current_col[r]]
+    added_up = cost_up[r, col] - cost_up[r, current_col[r]]
+    exp_cost = cost[r, current_col[r]] + np.where(added > 0, np.maximum(added, added_up), added)
     out = pd.DataFrame({
         "campaign": chosen["campaign"].to_numpy(), "item": chosen["item"].to_numpy(),
         "crowd": chosen["crowd"].to_numpy(), "action": "set_crowd_premium",
         "current": current[r], "proposed": grid[col],
         "base_clicks": clicks[r, current_col[r]], "base_cost": cost[r, current_col[r]],
         "base_gmv": gmv[r, current_col[r]],
-        "exp_clicks": clicks[r, col], "exp_cost": cost[r, col], "exp_gmv": gmv[r, col],
+        "exp_clicks": clicks[r, col], "exp_cost": exp_cost, "exp_gmv": gmv[r, col],
     })
     at_now = roi[r, current_col[r]]
     out["reason"] = [
@@ -178,10 +190,12 @@ def _propose(context: RunContext, params: CrowdPremiumParams) -> pd.DataFrame:
         if down else
         (f"低出价高溢价: {c.crowd} converts {c.cvr_mult:.2f}x and pays {c.aov_mult:.2f}x the "
          f"item's (value per click >= {c.value_per_click_mult_low:.2f}x on {c.clicks:.0f} clicks); "
-         f"premium {p:.0f}% keeps its forecast ROI at {q:.2f} >= floor {f:.2f}")
-        for c, p, q, now, f, cur, down in zip(
+         f"premium {p:.0f}% keeps its forecast ROI at {q:.2f} >= floor {f:.2f}"
+         + (f"; its added spend is counted at {up:.2f} (not {plain:.2f}): with tonight's bid "
+            "raises on the item, bid x (1 + premium) compounds" if up > plain + 0.005 else ""))
+        for c, p, q, now, f, cur, down, up, plain in zip(
             chosen.itertuples(index=False), grid[col], roi[r, col], at_now, floor[r], current[r],
-            drop[r] | (grid[col] <= 0), strict=True)
+            drop[r] | (grid[col] <= 0), exp_cost - cost[r, current_col[r]], added, strict=True)
     ]
     return pd.concat([out, _base_cuts(context, params, out)], ignore_index=True)
 
