@@ -307,15 +307,15 @@ def test_a_stopped_run_leaves_no_temporary_file_and_the_last_good_output(shop_fi
     assert not list(tmp_path.glob("*.tmp*")) and not list(tmp_path.glob(".*.tmp"))
 
 
-def test_output_onto_an_input_file_is_an_output_error_before_any_work(workspace):
-    """``--out keywords.csv`` where keywords.csv is tonight's report: exit 7, the report
-    untouched (it was silently replaced by the recommendations)."""
+def test_output_onto_an_input_file_is_refused_before_any_work(workspace):
+    """``--out keywords.csv`` where keywords.csv is tonight's report: a usage error, the
+    report untouched (it was silently replaced by the recommendations)."""
     folder, report, _ = workspace
     path = write_report(folder, report)
     before = path.read_bytes()
     result = run_on(folder, path, path)
-    assert result.exit_code == ExitCode.OUTPUT_FAILURE, result.output
-    assert "it is an input file of this run" in result.output
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert "is an input file of this run" in result.output
     assert path.read_bytes() == before
 
 

@@ -84,17 +84,22 @@ def _load(config_path: Path):
     return config, registry
 
 
-def _report_pattern_holding(config, reports, path: Path) -> str | None:
-    """The report file or pattern (``--reports`` where given, else the config's) that the
-    output ``path`` falls under: the next night's run would read that output as a report."""
-    import os
+def _output_clash(config, path: Path, reports, items, candidates) -> str | None:
+    """Why ``path`` cannot hold the plan without breaking a night, or None: it is one of
+    the run's input files (``--out exports/items.csv`` replaced the items file), or a report
+    pattern matches it (the next night would read the plan as a report and fail)."""
+    from bidopt.loop import resolve_sources
 
+    sources = resolve_sources(config, _overrides(reports, items, candidates))
+    target = path.resolve()
+    if any(p is not None and Path(p).resolve() == target
+           for p in (*sources.reports, sources.items, sources.candidates)):
+        return f"{path} is an input file of this run"
     patterns = list(reports) or [config.resolve(Path(p)) for p in config.sources.reports]
-    target = Path(os.path.abspath(path))
     for pattern in patterns:
-        full = Path(os.path.abspath(pattern))
-        if target == full or (glob.has_magic(str(full)) and target.match(str(full))):
-            return str(pattern)
+        if glob.has_magic(str(pattern)) and target.match(str(Path(pattern).resolve())):
+            return (f"{path} is among the reports ({pattern}): the next run would read these "
+                    "recommendations as a report and fail")
     return None
 
 
@@ -158,14 +163,13 @@ def run(config_path, reports, items, candidates, night, out, dry_run, strict, qu
     path = None if dry_run else output_path(config, date, out)
     if path is not None:
         check_output_path(path)
-        _check_not_an_input(path, config, _overrides(reports, items, candidates))
         check_output_format(config, registry, str(config_path))
-        if pattern := _report_pattern_holding(config, reports, path):
-            problem = (f"{path} is among the reports ({pattern}): the next run would read "
-                       "these recommendations as a report and fail; write them elsewhere")
+        if problem := _output_clash(config, path, reports, items, candidates):
             if out is not None:
-                raise click.BadParameter(problem, param_hint="--out")
-            raise ConfigError(f"'output.path': {problem}", str(config_path))
+                raise click.BadParameter(f"{problem}; write the plan elsewhere",
+                                         param_hint="--out")
+            raise ConfigError(f"'output.path': {problem}; write the plan elsewhere",
+                              str(config_path))
         if config.output.format == "csv" and path.suffix.lower() in (".xlsx", ".xls", ".parquet"):
             click.echo(f"warning: {path.name} will hold CSV text (output.format is csv), which "
                        f"Excel will not open as {path.suffix}; name it .csv", err=True)
@@ -215,21 +219,6 @@ def _print_run(result, config, path: Path | None, quiet: bool, verbose: bool) ->
         click.echo(f"warning: {failure}", err=True)
 
 
-def _check_not_an_input(path: Path, config, overrides) -> None:
-    """Fail before any work when the output would replace one of tonight's input files
-    (``--out exports/items.csv``): the next night would have no such file to read."""
-    from bidopt.errors import OutputError
-    from bidopt.loop import resolve_sources
-
-    sources = resolve_sources(config, overrides)
-    inputs = [*sources.reports, sources.items, sources.candidates]
-    target = path.resolve()
-    for source in inputs:
-        if source is not None and Path(source).resolve() == target:
-            raise OutputError(f"cannot write {path}: it is an input file of this run "
-                              "(choose another --out or output.path)")
-
-
 @cli.command(epilog=VALIDATE_EXIT_CODES_HELP)
 @click.option("-c", "--config", "config_path", required=True, type=click.Path(path_type=Path),
               help="YAML config of the shop.")
@@ -257,10 +246,9 @@ def validate(config_path, reports, items, candidates):
         check_output_path(path)
     except OutputError as exc:
         raise ConfigError(f"'output.path': {exc}", str(config_path)) from exc
-    if pattern := _report_pattern_holding(config, reports, path):
-        raise ConfigError(f"'output.path': {path} is among the reports ({pattern}): the next "
-                          "run would read these recommendations as a report and fail; write "
-                          "them elsewhere", str(config_path))
+    if problem := _output_clash(config, path, reports, items, candidates):
+        raise ConfigError(f"'output.path': {problem}; write the plan elsewhere",
+                          str(config_path))
     sources = resolve_sources(config, _overrides(reports, items, candidates))
     try:
         in_force = read_state(state_path(config), config.shop)
