@@ -60,7 +60,8 @@ def test_a_recorded_plan_fills_the_options_the_config_leaves_unset(tmp_path):
                            "state_file": str(state),
                            "strategies": {"crowd_premium": {}, "region_exclusion": {},
                                           "top3_quality": {}}})
-    used, notes = with_state(config, dt.date.fromisoformat(NEXT))
+    used, notes, paused = with_state(config, dt.date.fromisoformat(NEXT))
+    assert paused.empty
     assert used.strategies["crowd_premium"]["current_premiums"] == {
         "i1": {"女性": 40.0}, "i2": {"女性": 10.0}}
     assert used.strategies["region_exclusion"]["currently_excluded"] == {"c1": ["新疆"]}
@@ -68,13 +69,14 @@ def test_a_recorded_plan_fills_the_options_the_config_leaves_unset(tmp_path):
     assert len(notes) == 3 and f"up to the night of {NEXT}" in notes[0]
     assert config.strategies["crowd_premium"] == {}, "the config itself is not modified"
     other_shop = config.model_copy(update={"shop": "another shop"})
-    assert with_state(other_shop, dt.date.fromisoformat(NEXT)) == (other_shop, []), \
+    used, notes, paused = with_state(other_shop, dt.date.fromisoformat(NEXT))
+    assert used == other_shop and notes == [] and paused.empty, \
         "a state file shared by several configs gives each only its own shop's settings"
 
     own = parse_config({"shop": "shop", "constraints": {"roi_floor": 2.0},
                         "state_file": str(state),
                         "strategies": {"crowd_premium": {"current_premiums": {"女性": 5}}}})
-    used, notes = with_state(own, dt.date.fromisoformat(NIGHT))
+    used, notes, _ = with_state(own, dt.date.fromisoformat(NIGHT))
     assert used.strategies["crowd_premium"]["current_premiums"] == {"女性": 5}
     assert notes == [f"the state file {state} holds settings recorded for nights after "
                      f"{NIGHT} (up to {NEXT}): they are taken as in force"]

@@ -382,9 +382,7 @@ class Config(_Section):
         objective = self.objective.model_copy(
             update=phase.objective.model_dump(exclude_none=True)
         )
-        applied = self.model_copy(update={"constraints": constraints, "objective": objective})
-        applied._base_dir = self._base_dir
-        return applied
+        return self.model_copy(update={"constraints": constraints, "objective": objective})
 
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else self._base_dir / path

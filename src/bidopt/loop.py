@@ -35,7 +35,7 @@ from bidopt.model import ResponseModel
 from bidopt.plugins import Registry
 from bidopt.schema import RECOMMENDATION_COLUMNS
 from bidopt.seasonality import DayFactors, ordinary_days
-from bidopt.state import paused_keywords, with_state
+from bidopt.state import with_state
 
 Progress = Callable[[str], None]
 
@@ -320,8 +320,7 @@ def plan_night(config: Config, registry: Registry, *, date: dt.date,
     The config's calendar phase for ``date`` (if any) is applied first; the result's
     ``context.config`` is the config actually used.
     """
-    config, in_force = with_state(config.for_night(date), date)
-    paused = paused_keywords(config)
+    config, in_force, paused = with_state(config.for_night(date), date)
     params = check_strategies(config, registry.strategies)
     inputs = load_inputs(registry, resolve_sources(config, sources), progress,
                          date_order=config.sources.date_order)

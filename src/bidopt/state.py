@@ -134,53 +134,39 @@ def read_state(path: Path, shop: str) -> pd.DataFrame:
                                  expected="a file written by `bidopt applied`")]) from None
 
 
-def with_state(config: Config, night: dt.date) -> tuple[Config, list[str]]:
-    """``config`` with the state file's settings as the strategies' defaults, and notes.
-
-    Only options the config leaves unset are filled: a config value always wins.
+def with_state(config: Config, night: dt.date) -> tuple[Config, list[str], pd.DataFrame]:
+    """``config`` with the state file's settings as the strategies' defaults, notes on what
+    was taken, and the keywords recorded as paused (campaign, item, keyword, platform,
+    night). Only options the config leaves unset are filled: a config value always wins.
     """
     path = state_path(config)
     state = read_state(path, config.shop)
-    if state.empty:
-        return config, []
     strategies = {name: dict(options or {}) for name, options in config.strategies.items()}
     notes = []
-    premiums = state[state["kind"] == "crowd_premium"]
-    crowd = strategies.get("crowd_premium")
-    if crowd is not None and "current_premiums" not in crowd and len(premiums):
-        crowd["current_premiums"] = {
-            item: dict(zip(group["name"], group["value"], strict=True))
-            for item, group in premiums.groupby("item")}
-        notes.append(f"premiums in force: {len(premiums)} from the state file {path} "
-                     f"(recorded up to the night of {premiums['night'].max()})")
-    discounts = state[state["kind"] == "hour_discount"]
-    top3 = strategies.get("top3_quality")
-    if top3 is not None and "current_hour_discounts" not in top3 and len(discounts):
-        top3["current_hour_discounts"] = {
-            campaign: dict(zip(group["name"].astype(int), group["value"], strict=True))
-            for campaign, group in discounts.groupby("campaign")}
-        notes.append(f"hour discounts in force: {len(discounts)} from the state file {path} "
-                     f"(recorded up to the night of {discounts['night'].max()})")
-    regions = state[(state["kind"] == "region") & (state["value"] == 0)]
-    region = strategies.get("region_exclusion")
-    if region is not None and "currently_excluded" not in region and len(regions):
-        region["currently_excluded"] = {
-            campaign: sorted(group["name"]) for campaign, group in regions.groupby("campaign")}
-        notes.append(f"regions switched off: {len(regions)} from the state file {path} "
-                     f"(recorded up to the night of {regions['night'].max()})")
+    kind, name, value = state["kind"], state["name"], state["value"]
+    fills = [  # strategy, option, what, rows, grouped by, value of one group
+        ("crowd_premium", "current_premiums", "premiums in force",
+         state[kind == "crowd_premium"], "item", lambda g: g.set_index("name")["value"].to_dict()),
+        ("top3_quality", "current_hour_discounts", "hour discounts in force",
+         state[kind == "hour_discount"], "campaign",
+         lambda g: g.set_index(g["name"].astype(int))["value"].to_dict()),
+        ("region_exclusion", "currently_excluded", "regions switched off",
+         state[(kind == "region") & (value == 0)], "campaign", lambda g: sorted(g["name"])),
+    ]
+    for strategy, option, what, rows, by, build in fills:
+        options = strategies.get(strategy)
+        if options is None or option in options or rows.empty:
+            continue
+        options[option] = {key: build(group) for key, group in rows.groupby(by)}
+        notes.append(f"{what}: {len(rows)} from the state file {path} (recorded up to the "
+                     f"night of {rows['night'].max()})")
     later = state[state["night"] > night.isoformat()]
     if len(later):
         notes.append(f"the state file {path} holds settings recorded for nights after "
                      f"{night} (up to {later['night'].max()}): they are taken as in force")
-    updated = config.model_copy(update={"strategies": strategies})
-    updated._base_dir = config._base_dir
-    return updated, notes
-
-
-def paused_keywords(config: Config) -> pd.DataFrame:
-    """Keywords recorded as paused (campaign, item, keyword, platform, night)."""
-    state = read_state(state_path(config), config.shop)
-    paused = state[state["kind"] == "paused"].reset_index(drop=True)
-    parts = paused["name"].str.split(KEY_SEP, n=1, expand=True).reindex(columns=[0, 1])
-    return pd.DataFrame({"campaign": paused["campaign"], "item": paused["item"],
-                         "keyword": parts[0], "platform": parts[1], "night": paused["night"]})
+    paused = state[kind == "paused"].reset_index(drop=True)
+    parts = name[kind == "paused"].str.split(KEY_SEP, n=1, expand=True).reindex(
+        columns=[0, 1]).reset_index(drop=True)
+    paused = pd.DataFrame({"campaign": paused["campaign"], "item": paused["item"],
+                           "keyword": parts[0], "platform": parts[1], "night": paused["night"]})
+    return config.model_copy(update={"strategies": strategies}), notes, paused
