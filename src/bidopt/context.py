@@ -117,6 +117,32 @@ def phase_override_notes(config: Config, day: dt.date, campaigns: list[str]) -> 
     return notes
 
 
+PARTIAL_DAY_SHARE = 0.5  # of a campaign's median day of impressions
+
+
+def partial_day_notes(daily: pd.DataFrame) -> list[str]:
+    """Campaigns whose last report day holds far fewer impressions than their usual day: an
+    export taken before the day's data was complete, or a file that lost rows, which the
+    plan would otherwise take for a full day."""
+    if daily.empty:
+        return []
+    by_day = daily.groupby(["campaign", "date"], observed=True)["impressions"].sum().unstack(
+        fill_value=0.0)
+    if by_day.shape[1] < 4:
+        return []
+    last = by_day.columns.max()
+    usual = by_day.drop(columns=last).median(axis=1)
+    share = by_day[last] / usual.where(usual >= 100)  # too few to judge below that
+    low = share[share < PARTIAL_DAY_SHARE].sort_values()
+    if low.empty:
+        return []
+    named = ", ".join(f"'{name}' ({value:.0%})" for name, value in low.head(3).items())
+    more = f" and {len(low) - 3} more" if len(low) > 3 else ""
+    return [f"the last report day {last.date()} holds less than half a usual day's impressions "
+            f"for {named}{more} (of the median day before it): a partial export, or a "
+            "campaign stopped? The plan takes it for a full day"]
+
+
 def roi_standard_error(daily: pd.DataFrame) -> pd.Series:
     """How well the history measures each campaign's ROI: relative standard error.
 

@@ -21,6 +21,7 @@ from bidopt.context import (
     RunContext,
     campaign_limits,
     keyword_state,
+    partial_day_notes,
     phase_override_notes,
     roi_standard_error,
     unknown_campaign_notes,
@@ -194,6 +195,14 @@ def _window(history: dict[str, pd.DataFrame], date: dt.date, days: int) -> tuple
     if usable.empty:
         raise DataError(f"the reports hold no day before the planned night {date}")
     last = usable.max()
+    later = sorted({day for frame in history.values() if len(frame)
+                    for day in frame["date"][frame["date"] >= planned].unique()})
+    if later:  # also what a wrong --date, or a server clock in another time zone, looks like
+        notes.append(
+            f"the reports hold {len(later)} day{'s' if len(later) > 1 else ''} on or after the "
+            f"planned night {date} ({pd.Timestamp(later[0]).date()} .. "
+            f"{pd.Timestamp(later[-1]).date()}), not used: a plan uses only the days before "
+            "its night (check --date, or the time zone of the clock that picks tonight's date)")
     if (planned - last).days > 1:
         notes.append(f"the latest report day is {last.date()}, {(planned - last).days} days "
                      f"before the planned night {date}")
@@ -255,6 +264,7 @@ def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progr
         notes.append(f"no orders in the window for {', '.join(map(repr, no_orders[:5]))}"
                      f"{' and more' if len(no_orders) > 5 else ''}: nothing shows their keywords "
                      "pay, so the plan cuts or pauses them to meet the floor")
+    notes += partial_day_notes(history["keywords"])
     campaigns["roi_se"] = campaigns["campaign"].map(roi_standard_error(history["keywords"]))
     return RunContext(
         date=date, config=config, history=history, keywords=state, items=inputs.items,

@@ -170,52 +170,10 @@ def proposal_table(proposals: pd.DataFrame, indent: str = "  ") -> list[str]:
     return lines
 
 
-def later_days_note(result: RunResult) -> list[str]:
-    """Report days on or after the planned night are not used: a plan rests on the days
-    before its night. Said, because it is also what a wrong --date, or a server clock in
-    another time zone than the shop's, looks like."""
-    planned = pd.Timestamp(result.date)
-    later = sorted({day for frame in result.inputs.history.values() if len(frame)
-                    for day in frame["date"][frame["date"] >= planned].unique()})
-    if not later:
-        return []
-    days = f"{len(later)} day{'s' if len(later) > 1 else ''}"
-    return [f"the reports hold {days} on or after the planned night {result.date} "
-            f"({pd.Timestamp(later[0]).date()} .. {pd.Timestamp(later[-1]).date()}), not used: "
-            "a plan uses only the days before its night (check --date, or the time zone of "
-            "the clock that picks tonight's date)"]
-
-
-PARTIAL_DAY_SHARE = 0.5  # of a campaign's median day of impressions
-
-
-def partial_day_note(result: RunResult) -> list[str]:
-    """Campaigns whose last report day holds far fewer impressions than their usual day: an
-    export taken before the day's data was complete, or a file that lost rows, which the
-    plan would otherwise take for a full day."""
-    history = result.context.history["keywords"]
-    if history.empty:
-        return []
-    daily = history.groupby(["campaign", "date"])["impressions"].sum().unstack(fill_value=0.0)
-    if daily.shape[1] < 4:
-        return []
-    last = daily.columns.max()
-    usual = daily.drop(columns=last).median(axis=1)
-    share = daily[last] / usual.where(usual >= 100)  # too few to judge below that
-    low = share[share < PARTIAL_DAY_SHARE].sort_values()
-    if low.empty:
-        return []
-    named = ", ".join(f"'{name}' ({value:.0%})" for name, value in low.head(3).items())
-    more = f" and {len(low) - 3} more" if len(low) > 3 else ""
-    return [f"the last report day {last.date()} holds less than half a usual day's impressions "
-            f"for {named}{more} (of the median day before it): a partial export, or a "
-            "campaign stopped? The plan takes it for a full day"]
-
-
 def run_notes(result: RunResult, *, verbose: bool = False) -> list[str]:
     """What the run warns about: stale or short reports, overlapping files, pins and names
     that match nothing, ... (the first five input warnings unless ``verbose``)."""
-    notes = [*later_days_note(result), *partial_day_note(result), *result.context.warnings]
+    notes = list(result.context.warnings)
     if result.inputs.warnings:
         shown = result.inputs.warnings if verbose else result.inputs.warnings[:5]
         notes += [str(w) for w in shown]
