@@ -225,10 +225,11 @@ def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progr
     history, notes = _window(inputs.history, date, config.history.days)
     history, rescaled = ordinary_days(history, config)
     notes += rescaled
-    day = DayFactors.of(config.phase_for(date))
+    phase = config.phase_for(date)
+    day = DayFactors.of(phase)
     if not day.ordinary:
-        notes.append(f"the planned night's phase '{config.phase_for(date).name}' scales the "
-                     f"forecast: {day.describe()}")
+        notes.append(f"the planned night's phase '{phase.name}' scales the forecast: "
+                     f"{day.describe()}")
     progress("aggregating history")
     state = keyword_state(history["keywords"])
     if paused is not None and len(paused):

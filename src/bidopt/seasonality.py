@@ -77,23 +77,21 @@ def ordinary_days(history: dict[str, pd.DataFrame], config: Config) -> tuple[dic
     """
     dates = pd.to_datetime(history["keywords"]["date"].unique())
     phases = {day: config.phase_for(day.date()) for day in dates}
-    special = {day: DayFactors.of(phase) for day, phase in phases.items()
-               if not DayFactors.of(phase).ordinary}
+    factors = {day: DayFactors.of(phase) for day, phase in phases.items()}
+    special = {day: f for day, f in factors.items() if not f.ordinary}
     if not special:
         return history, []
+    divisors = pd.DataFrame([f.per_metric() for f in special.values()],
+                            index=pd.DatetimeIndex(list(special)))
     out = {}
     for grain, frame in history.items():
         if frame.empty or "date" not in frame:
             out[grain] = frame
             continue
         frame = frame.copy()
-        for metric in DayFactors().per_metric():
-            if metric not in frame:
-                continue
-            divisor = frame["date"].map(
-                {day: f.per_metric()[metric] for day, f in special.items()}
-            ).fillna(1.0).to_numpy(float)
-            frame[metric] = frame[metric].to_numpy(float) / divisor
+        per_row = divisors.reindex(pd.DatetimeIndex(frame["date"])).fillna(1.0)
+        for metric in divisors.columns.intersection(frame.columns):
+            frame[metric] = frame[metric].to_numpy(float) / per_row[metric].to_numpy(float)
         out[grain] = frame
     by_phase: dict[str, list[pd.Timestamp]] = {}
     for day in sorted(special):
