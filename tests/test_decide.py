@@ -410,3 +410,33 @@ def test_a_bid_off_the_step_is_kept_as_it_is(shop_files):
                   optimiser={"bids": "proposals"},
                   bids={"mobile": {"step": 0.1}, "pc": {"step": 0.1}})
     assert result.recommendations.empty
+
+
+def test_kept_spend_above_the_bid_held_on_enough_days_counts_as_added(shop_files):
+    """Yesterday's raise has one day of evidence: its spend carries the added-spend margin
+    until the bid has held for ``evidence_days`` days of the window."""
+    from bidopt.decide import _as_limits_count, _forecast, _seen_cost
+
+    ctx = plan(shop_files).context
+    state = ctx.keywords
+    entities = state[KEYS].assign(current=state["bid"].to_numpy(float), kind="bought")
+    current = state["bid"].to_numpy(float)[:, None]
+    outcome = _forecast(ctx, entities, np.hstack([current * 0.8, current, current * 1.2]))
+    keep = np.ones(len(state), dtype=int)
+    seen = _seen_cost(ctx, entities)
+    # the third-highest bid of each keyword's window, against today's
+    daily = ctx.history["keywords"]
+    third = (daily.sort_values("bid", ascending=False).groupby(KEYS, observed=True)["bid"]
+             .apply(lambda b: b.iloc[min(2, len(b) - 1)]))
+    held = third.reindex(pd.MultiIndex.from_frame(state[KEYS])).to_numpy(float)
+    above = held < state["bid"].to_numpy(float) - 1e-9
+    assert above.any() and (~above).any()
+    assert np.isinf(seen[~above]).all()
+    assert (seen[above] <= outcome["cost"][above, 1] + 1e-9).all()
+    # at "keep", the spend above what the held bid buys counts 30% more; a cut below it none
+    _, counted = _as_limits_count(ctx, outcome, keep, np.ones(len(state)), seen)
+    extra = outcome["cost"][above, 1] - seen[above]
+    assert counted[above, 1] == pytest.approx(outcome["cost"][above, 1] + 0.3 * extra)
+    assert counted[~above, 1] == pytest.approx(outcome["cost"][~above, 1])
+    off = plan(shop_files, optimiser={"evidence_days": 0}).context
+    assert np.isinf(_seen_cost(off, entities)).all()

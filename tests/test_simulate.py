@@ -247,3 +247,27 @@ def test_write_shop_chinese_gbk(shop, tmp_path):
     assert list(cand.columns) == [ZTC_HEADERS[c] for c in CANDIDATE_COLUMNS]
     with pytest.raises(UnicodeDecodeError):
         files["keyword_report"].read_bytes().decode("utf-8")
+
+
+def test_a_next_day_is_drawn_at_the_bids_in_force_and_paused_keywords_show_no_row(market):
+    from bidopt.simulate import next_day_reports
+
+    bids = market.keywords["bid"].to_numpy(float)
+    paused = np.zeros(len(bids), dtype=bool)
+    paused[:10] = True
+    day = dt.date(2026, 11, 25)
+    low = next_day_reports(market, day, bids, paused=paused, seed=3)
+    again = next_day_reports(market, day, bids, paused=paused, seed=3)
+    pd.testing.assert_frame_equal(low.keyword_report, again.keyword_report)
+    report = low.keyword_report
+    assert len(report) == len(bids) - 10
+    assert (report["date"] == pd.Timestamp(day)).all()
+    shown = set(map(tuple, report[KEYS].to_numpy()))
+    assert not shown & set(map(tuple, market.keywords.loc[paused, KEYS].to_numpy()))
+    # every grain adds up to the keyword report, as on the history's days
+    for grain in ("crowd_report", "region_report", "hour_report"):
+        assert getattr(low, grain)["cost"].sum() == pytest.approx(report["cost"].sum(), abs=0.5)
+    # twice the bids buy more traffic at a higher price, as the truth says
+    high = next_day_reports(market, day, bids * 2, paused=paused, seed=3).keyword_report
+    assert high["clicks"].sum() > report["clicks"].sum()
+    assert high["cost"].sum() > 1.5 * report["cost"].sum()

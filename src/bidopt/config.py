@@ -182,6 +182,14 @@ class Optimiser(_Section):
         "against the ROI floor and the budget: spend at bids the history has not seen is "
         "where the forecast errs (see docs/optimiser.md, 'Judged on truth').",
     )
+    evidence_days: int = Field(
+        3, ge=0, le=60,
+        description="Days in the look-back window a bid must have held (or been topped) "
+        "for the spend it buys to count as seen: spend above the bid held on this many days "
+        "counts as added spend (with added_spend_margin_pct) also when it is kept, so that "
+        "raises of the last nights carry the margin until their days are in. 0: only "
+        "tonight's raises count.",
+    )
     new_keyword_margin_pct: float = Field(
         100.0, ge=0, le=300,
         description="Margin above the floor that keywords not bought yet are planned with, "

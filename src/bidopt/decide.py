@@ -361,10 +361,12 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
     floor_weight = _floor_weights(ctx, entities, planned_floors / floors, group)
     price, margin = _item_economics(ctx, entities["item"])
 
+    seen_cost = _seen_cost(ctx, entities)
+
     def plan_for(outcome: dict[str, np.ndarray]):
         values = _values(ctx, outcome, price, margin) - change_cost * moved
         outcome[LIMIT_GMV], outcome[LIMIT_COST] = _as_limits_count(ctx, outcome, choices.keep,
-                                                                    floor_weight)
+                                                                    floor_weight, seen_cost)
         return solve(
             values, outcome[LIMIT_COST], outcome[LIMIT_GMV], choices.allowed,
             group, planned_floors, planned_budgets,
@@ -385,7 +387,7 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
             # beyond what it still spends; the summary flags a limit this leaves unmet
             _reprice_slices(outcome, as_proposed, choices, solution.choice, group)
             outcome[LIMIT_GMV], outcome[LIMIT_COST] = _as_limits_count(
-                ctx, outcome, choices.keep, floor_weight)
+                ctx, outcome, choices.keep, floor_weight, seen_cost)
     limits = pd.DataFrame({"campaign": campaign_names, "roi_floor": floors,
                            "planned_floor": planned_floors, "daily_budget": budgets,
                            "planned_budget": planned_budgets,
@@ -518,7 +520,8 @@ def _floor_weights(ctx: RunContext, entities: pd.DataFrame, planned_over_floor: 
 
 
 def _as_limits_count(ctx: RunContext, outcome: dict[str, np.ndarray], keep: np.ndarray,
-                     weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                     weight: np.ndarray, seen_cost: np.ndarray | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
     """GMV and cost of every choice as its campaign's floor and budget count them.
 
     GMV is weighted (``_floor_weights``). Spend a choice adds over "keep" counts
@@ -528,16 +531,54 @@ def _as_limits_count(ctx: RunContext, outcome: dict[str, np.ndarray], keep: np.n
     whose forecast looks best). A margin on the added spend reserves headroom where that
     error lives, instead of one margin on the whole campaign. A keyword not bought yet adds
     all of its spend, and its GMV is weighted too: its forecast comes from market figures.
+    ``seen_cost`` (n,): spend the history has shown at a bid held long enough
+    (:func:`_seen_cost`); spend above it counts as added even at "keep".
     """
     margin = ctx.config.optimiser.added_spend_margin_pct / 100.0
-    return outcome["gmv"] * weight[:, None], count_added_spend(outcome["cost"], keep, margin)
+    return (outcome["gmv"] * weight[:, None],
+            count_added_spend(outcome["cost"], keep, margin, seen_cost))
 
 
-def count_added_spend(cost: np.ndarray, keep: np.ndarray, margin: float) -> np.ndarray:
-    """``cost`` (n, L) with the spend each level adds over the ``keep`` column counted
-    ``1 + margin`` times."""
-    added = np.maximum(cost - np.take_along_axis(cost, keep[:, None], axis=1), 0.0)
-    return cost + margin * added
+def count_added_spend(cost: np.ndarray, keep: np.ndarray, margin: float,
+                      seen_cost: np.ndarray | None = None) -> np.ndarray:
+    """``cost`` (n, L) with the spend each level adds over the ``keep`` column (or over
+    ``seen_cost`` where that is lower) counted ``1 + margin`` times."""
+    reference = np.take_along_axis(cost, keep[:, None], axis=1)
+    if seen_cost is not None:
+        reference = np.minimum(reference, seen_cost[:, None])
+    return cost + margin * np.maximum(cost - reference, 0.0)
+
+
+def _seen_cost(ctx: RunContext, entities: pd.DataFrame) -> np.ndarray:
+    """Forecast spend of each bought keyword at the highest bid it held on at least
+    ``evidence_days`` days of the window; inf where that is today's bid or more.
+
+    The forecast of today's bids leans on the days at those bids. A shop that runs the plan
+    every night raises bids night after night, and yesterday's raise has one day of
+    evidence: counting only tonight's raise as added spend let raises compound on a forecast
+    that nothing had checked yet (on simulated shops, run nightly, floors broke from the
+    second night on; ``benchmarks/bench_nights.py``).
+    """
+    n = len(entities)
+    seen = np.full(n, np.inf)
+    days = ctx.config.optimiser.evidence_days
+    daily = ctx.history["keywords"]
+    if days <= 0 or n == 0 or daily.empty or "bid" not in daily:
+        return seen
+    bids = daily[[*KEYWORD_KEYS, "bid"]].dropna(subset=["bid"]).sort_values("bid", ascending=False)
+    grouped = bids.groupby(KEYWORD_KEYS, sort=False, observed=True)["bid"]
+    # the days-th highest bid of each keyword (its lowest when it has fewer days)
+    nth = np.minimum(days, grouped.transform("size").to_numpy()) - 1
+    level = bids[grouped.cumcount().to_numpy() == nth]
+    level = level.set_index(pd.MultiIndex.from_frame(level[KEYWORD_KEYS].astype(str)))["bid"]
+    bought = (entities["kind"] == "bought").to_numpy()
+    bid = level.reindex(pd.MultiIndex.from_frame(entities[KEYWORD_KEYS].astype(str))).to_numpy(float)
+    current = entities["current"].to_numpy(float)
+    below = bought & np.isfinite(bid) & (bid < current - _TOL)
+    if below.any():
+        at = _forecast(ctx, entities.loc[below], bid[below][:, None])["cost"][:, 0]
+        seen[below] = at
+    return seen
 
 
 def _floor_margin(ctx: RunContext, limits: pd.DataFrame) -> np.ndarray:

@@ -31,6 +31,7 @@ __all__ = [
     "SimulatedShop",
     "calendar_config",
     "calendar_factors",
+    "next_day_reports",
     "shop_dimensions",
     "simulate_shop",
     "write_shop",
@@ -86,3 +87,24 @@ def simulate_shop(
         candidates=truth.candidates[list(CANDIDATE_COLUMNS)].copy(),
         market=truth.market,
     )
+
+
+def next_day_reports(market: Market, day: dt.date, bids: np.ndarray, *,
+                     paused: np.ndarray | None = None, seed: int = 0,
+                     seasonal: bool = False) -> SimulatedShop:
+    """One more day of reports from ``market`` with ``bids`` in force (closed-loop runs).
+
+    ``bids`` and ``paused`` are aligned with ``market.keywords`` (the bought rows); a paused
+    keyword gets no traffic and no keyword report row. Quality scores are today's. The same
+    seed gives the same day for the same bids. Items and candidates are not redrawn: the
+    returned shop has empty ``items`` and ``candidates``.
+    """
+    n = len(market.keywords)
+    bids = np.asarray(bids, dtype=float).reshape(1, n)
+    active = None if paused is None else ~np.asarray(paused, dtype=bool).reshape(1, n)
+    quality = market.keywords["quality_score"].to_numpy().reshape(1, n)
+    reports = simulate_reports(market, np.random.default_rng(seed),
+                               pd.DatetimeIndex([pd.Timestamp(day)]), bids, quality, seasonal,
+                               active)
+    return SimulatedShop(**reports, items=pd.DataFrame(columns=list(ITEM_COLUMNS)),
+                         candidates=pd.DataFrame(columns=list(CANDIDATE_COLUMNS)), market=market)

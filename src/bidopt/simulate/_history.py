@@ -79,8 +79,12 @@ def _cell_frame(dates: np.ndarray, campaigns: np.ndarray, dim: str, labels: np.n
 
 def simulate_reports(market: Market, rng: np.random.Generator, dates: pd.DatetimeIndex,
                      bid_paths: np.ndarray, quality_paths: np.ndarray,
-                     seasonal: bool) -> dict[str, pd.DataFrame]:
-    """The keyword, crowd, region and hour reports of ``dates`` (a loop over days and crowds)."""
+                     seasonal: bool, active: np.ndarray | None = None) -> dict[str, pd.DataFrame]:
+    """The keyword, crowd, region and hour reports of ``dates`` (a loop over days and crowds).
+
+    ``active`` (days x bought rows, optional): False where a keyword is paused that day; it
+    gets no searches and no keyword report row, as a paused keyword shows in no export.
+    """
     m = market
     n = m._n_bought
     rows = np.arange(n)
@@ -105,7 +109,7 @@ def simulate_reports(market: Market, rng: np.random.Generator, dates: pd.Datetim
             eff = bid * (1.0 + m._premium[item, j] / 100.0)
             rank, gsp = realised_auction(seg, scores, eff, quality)
             searches = rng.poisson(volume * calendar["volume"][d] * m._crowd_share[item, j]
-                                   * region["reach"])
+                                   * region["reach"] * (1.0 if active is None else active[d]))
             impressions = rng.binomial(searches, view_rate(rank, plat))
             click_rate = np.minimum(ctr_top * m._crowd_ctr[item, j] * region["ctr"]
                                     * position_ctr(rank, plat), MAX_CLICK_RATE)
@@ -134,6 +138,8 @@ def simulate_reports(market: Market, rng: np.random.Generator, dates: pd.Datetim
         crowd_metrics[k] = np.round(crowd_metrics[k], 2)
     date_values = dates.to_numpy().astype("datetime64[ns]")
     keyword_report = _keyword_frame(m, date_values, bid_paths, quality_paths, kw_metrics, avg_rank)
+    if active is not None:
+        keyword_report = keyword_report[active.ravel()].reset_index(drop=True)
     crowd_report = pd.DataFrame({
         "date": np.repeat(date_values, n_items * n_crowds),
         "campaign": np.tile(m.crowds["campaign"].to_numpy(), days),

@@ -1,0 +1,347 @@
+"""Night after night: bidopt run every night in a closed loop, judged on the simulator's truth.
+
+    python benchmarks/bench_nights.py [--seeds 0 1 2 3 4] [--floors 2.0 2.5] [--nights 7]
+                                      [--medium] [--budget 1.2] [--min-share 0.6]
+
+``bench_plan.py`` judges one night from a history the seller's own bids made. A shop runs
+bidopt every night, so from the second night on bidopt plans from reports its own moves
+made, and the nightly change limit lets a plan go further over several nights. Here every
+method runs its own loop from the same 14-day history: each night it plans from its own
+reports, its bids go into force, the night is judged on the simulator's noise-free truth
+(``Market.expected``), and a report day drawn with noise at those bids
+(``bidopt.simulate.next_day_reports``; the same seed on the same night for every method)
+joins its history. bidopt's pauses are recorded in a state file after each night
+(``bidopt.state.record_plan``, what ``bidopt applied`` does), as a nightly operator would.
+
+Methods: bidopt (its default strategies: bid changes and pauses), the four rule sets of
+DOMAIN.md ("What users run today", ``bidopt.baselines``) and the oracle, which plans each
+night on truth from its own bids of the night before within the same change limit. Crowds,
+regions and hours stay as the shop has them.
+
+Printed: per floor, every method's GMV, cost and ROI summed over the nights, campaign-nights
+broken (true ROI more than 0.5% under the floor, or cost over the budget by more than 0.5%;
+a night whose floor the oracle cannot hold either is not counted), gain over keeping the
+bids and share of the oracle's gain; then night by night bidopt's gain, the oracle's and
+the share, with how many bids bidopt moved and how many of those reversed its move of the
+night before (a plan that see-saws would show it there).
+
+Exit status: 0 when bidopt breaks no floor or budget on any night and earns more over the
+nights than every baseline that breaks none (and captures at least --min-share of the
+oracle's gain in total, when given); 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from bench_plan import TOL, on_truth
+
+from bidopt.baselines import BASELINES, baseline_plans, oracle_plan
+from bidopt.config import Config, parse_config
+from bidopt.context import KEYWORD_KEYS, keyword_state
+from bidopt.loop import SourceOverrides, plan_night
+from bidopt.plugins import build_registry, get_plugin_manager
+from bidopt.simulate import SimulatedShop, next_day_reports, simulate_shop, write_shop
+from bidopt.state import record_plan
+
+FIRST_NIGHT = dt.date(2026, 11, 25)
+METHODS = ("bidopt", *BASELINES, "oracle")
+REPORTS = ("keyword_report", "crowd_report", "region_report", "hour_report")
+_MATCH = ["item", "keyword", "platform"]
+
+
+@dataclass
+class Loop:
+    """One method's run through the nights: its bids in force and its own reports."""
+
+    in_force: pd.DataFrame  # market.keywords order: campaign, item, keyword, platform, bid, paused
+    reports: dict[str, pd.DataFrame]
+    nights: list[pd.DataFrame] = field(default_factory=list)  # per night: campaign totals on truth
+    moves: list[np.ndarray] = field(default_factory=list)  # per night: new bid / old bid - 1
+    forecasts: list[pd.DataFrame] = field(default_factory=list)  # bidopt: decision.campaigns
+
+    def apply(self, keys: pd.DataFrame, bids: np.ndarray, paused: np.ndarray) -> None:
+        """Put a plan in force: ``bids`` for the rows of ``keys`` (NaN: unchanged)."""
+        index = pd.MultiIndex.from_frame(self.in_force[_MATCH].astype(str))
+        rows = index.get_indexer(pd.MultiIndex.from_frame(keys[_MATCH].astype(str)))
+        before = self.in_force["bid"].to_numpy(float).copy()
+        set_bid = (rows >= 0) & np.isfinite(bids)
+        self.in_force.loc[rows[set_bid], "bid"] = bids[set_bid]
+        self.in_force.loc[rows[set_bid], "paused"] = False
+        self.in_force.loc[rows[(rows >= 0) & paused], "paused"] = True
+        self.moves.append(self.in_force["bid"].to_numpy(float) / before - 1.0)
+
+    def judge(self, market) -> pd.DataFrame:
+        bids = self.in_force[KEYWORD_KEYS].assign(
+            bid=np.where(self.in_force["paused"], 0.0, self.in_force["bid"]))
+        totals = on_truth(market, bids)
+        self.nights.append(totals)
+        return totals
+
+    def live_state(self) -> pd.DataFrame:
+        """The in-force keywords as a plan's starting state (paused ones stay paused)."""
+        return self.in_force[~self.in_force["paused"]].reset_index(drop=True)
+
+    def add_day(self, market, night: dt.date, seed: int) -> None:
+        day = next_day_reports(market, night, self.in_force["bid"].to_numpy(float),
+                               paused=self.in_force["paused"].to_numpy(bool), seed=seed)
+        for name in REPORTS:
+            self.reports[name] = pd.concat([self.reports[name], getattr(day, name)],
+                                           ignore_index=True)
+
+
+def night_seed(shop_seed: int, night: int) -> int:
+    return int(np.random.SeedSequence([shop_seed, night, 7]).generate_state(1)[0])
+
+
+def shop_config(label: str, floor: float, budgets: dict[str, float] | None,
+                state_file: Path | None = None) -> Config:
+    data: dict = {"shop": label, "constraints": {"roi_floor": floor},
+                  "objective": {"target": "gmv"}}
+    if budgets:
+        data["constraints"]["campaigns"] = {name: {"daily_budget": round(b, 2)}
+                                            for name, b in budgets.items()}
+    if state_file is not None:
+        data["state_file"] = str(state_file)
+    return parse_config(data)
+
+
+@dataclass
+class Case:
+    shop: str
+    floor: float
+    loops: dict[str, Loop]
+    floors: pd.Series
+    budgets: pd.Series
+
+    def broken(self, method: str, night: int) -> pd.Series:
+        """Per campaign: floor (where the oracle holds it that night) or budget broken."""
+        totals = self.loops[method].nights[night].reindex(self.floors.index)
+        oracle = self.loops["oracle"].nights[night].reindex(self.floors.index)
+        attainable = oracle["roi"].fillna(np.inf) >= self.floors * (1 - TOL)
+        low = (totals["roi"].fillna(np.inf) < self.floors * (1 - TOL)) & attainable
+        over = totals["cost"].fillna(0) > self.budgets * (1 + TOL)
+        return low | over
+
+
+def run_case(label: str, shop: SimulatedShop, floor: float, nights: int, shop_seed: int,
+             budgets: dict[str, float] | None, tmp: Path) -> Case:
+    market = shop.market
+    start = market.keywords[KEYWORD_KEYS].assign(
+        bid=market.keywords["bid"].to_numpy(float), paused=False)
+    loops = {m: Loop(start.copy(), {n: getattr(shop, n) for n in REPORTS}) for m in METHODS}
+    work = tmp / f"{label}-{floor}"
+    config = shop_config(label, floor, budgets, work / "state.sqlite")
+    registry = build_registry(get_plugin_manager(entry_points=False))
+    for t in range(nights):
+        night = FIRST_NIGHT + dt.timedelta(days=t)
+        # bidopt: the nightly job on its own exports, then `bidopt applied`
+        ours = loops["bidopt"]
+        files = write_shop(SimulatedShop(**ours.reports, items=shop.items,
+                                         candidates=shop.candidates, market=market), work)
+        sources = SourceOverrides([files[n] for n in REPORTS], files["items"],
+                                  files["candidates"])
+        run = plan_night(config, registry, date=night, sources=sources)
+        ours.forecasts.append(run.decision.campaigns.set_index("campaign"))
+        recs = run.recommendations
+        recs_file = work / f"recommendations-{night}.csv"
+        recs.to_csv(recs_file, index=False)
+        record_plan(work / "state.sqlite", recs_file, label)
+        moved = recs[recs["action"].isin(["set_bid", "pause_keyword"])]
+        ours.apply(moved, np.where(moved["action"] == "set_bid",
+                                   pd.to_numeric(moved["proposed"], errors="coerce"), np.nan),
+                   (moved["action"] == "pause_keyword").to_numpy())
+        # the rule sets, each from its own reports' last 14 days
+        for name in BASELINES:
+            loop = loops[name]
+            if name != "keep":
+                window = loop.reports["keyword_report"]
+                window = window[window["date"] >= pd.Timestamp(night - dt.timedelta(days=14))]
+                plan = baseline_plans(keyword_state(window), config)[name]
+                loop.apply(plan, plan["bid"].to_numpy(float), np.zeros(len(plan), bool))
+            else:
+                loop.moves.append(np.zeros(len(loop.in_force)))
+        # the oracle, on truth from its own bids
+        oracle = loops["oracle"]
+        state = oracle.live_state()
+        best = oracle_plan(state, market, config).bids
+        chosen = best["bid"].to_numpy(float)
+        oracle.apply(best, np.where(chosen > 0, chosen, np.nan), chosen <= 0)
+        for name, loop in loops.items():
+            loop.judge(market)
+            if name in ("bidopt", "roi_rule", "rule_ladder", "min_roas"):
+                loop.add_day(market, night, night_seed(shop_seed, t))
+    names = loops["oracle"].nights[0].index
+    lim = pd.DataFrame([config.constraints.for_campaign(n) for n in names], index=names,
+                       columns=["floor", "budget"])
+    return Case(label, floor, loops, lim["floor"].astype(float), lim["budget"].astype(float))
+
+
+def score(cases: list[Case], nights: int) -> pd.DataFrame:
+    """One row per method: sums over shops and nights, campaign-nights broken, oracle share."""
+    rows = []
+    for method in METHODS:
+        gmv = cost = 0.0
+        broken = total = 0
+        for case in cases:
+            for t in range(nights):
+                totals = case.loops[method].nights[t]
+                gmv += totals["gmv"].sum()
+                cost += totals["cost"].sum()
+                broken += int(case.broken(method, t).sum())
+                total += len(case.floors)
+        rows.append({"method": method, "gmv": gmv, "cost": cost, "roi": gmv / cost,
+                     "broken": broken, "campaign_nights": total})
+    frame = pd.DataFrame(rows).set_index("method")
+    frame["gain"] = frame["gmv"] - frame.loc["keep", "gmv"]
+    oracle_gain = frame.loc["oracle", "gain"]
+    frame["share"] = frame["gain"] / oracle_gain if oracle_gain > 0 else np.nan
+    return frame
+
+
+def by_night(cases: list[Case], nights: int) -> pd.DataFrame:
+    """Night by night: bidopt's and the oracle's gain over keep, floors broken, bidopt's moves."""
+    rows = []
+    for t in range(nights):
+        gmv = {m: sum(c.loops[m].nights[t]["gmv"].sum() for c in cases) for m in METHODS}
+        moves = [c.loops["bidopt"].moves[t] for c in cases]
+        before = [c.loops["bidopt"].moves[t - 1] if t else np.zeros_like(m)
+                  for c, m in zip(cases, moves, strict=True)]
+        sizes = np.abs(np.concatenate(moves))
+        moved = int((sizes > 1e-9).sum())
+        reversed_ = sum(int(((m * b) < -1e-12).sum()) for m, b in zip(moves, before, strict=True))
+        forecast = pd.concat([c.loops["bidopt"].forecasts[t] for c in cases]).sum()
+        truth = pd.concat([c.loops["bidopt"].nights[t] for c in cases]).sum()
+        rows.append({
+            "night": (FIRST_NIGHT + dt.timedelta(days=t)).isoformat(),
+            "fc_cost": forecast["cost_after"] / truth["cost"],
+            "fc_gmv": forecast["gmv_after"] / truth["gmv"],
+            "bidopt_gain": gmv["bidopt"] - gmv["keep"], "oracle_gain": gmv["oracle"] - gmv["keep"],
+            "broken": sum(int(c.broken("bidopt", t).sum()) for c in cases),
+            "campaigns": sum(len(c.floors) for c in cases),
+            "moved": moved, "reversed": reversed_,
+            "mean_abs_move": sizes[sizes > 1e-9].mean() if moved else 0.0,
+        })
+    frame = pd.DataFrame(rows)
+    frame["share"] = frame["bidopt_gain"] / frame["oracle_gain"].where(frame["oracle_gain"] > 0)
+    return frame
+
+
+def print_detail(cases: list[Case], nights: int) -> None:
+    """Every campaign-night bidopt broke: its forecast against truth, before and after."""
+    print("\n  campaign-nights bidopt broke: forecast (fc) and truth of cost and GMV with the "
+          "bids kept (before) and planned (after)")
+    print(f"  {'shop':<9} {'night':<10} {'campaign':<14} {'fc cost':>15} {'true cost':>15} "
+          f"{'fc GMV':>15} {'true GMV':>15} {'fc ROI':>6} {'true':>5}")
+    for case in cases:
+        ours, keep = case.loops["bidopt"], case.loops["keep"]
+        for t in range(nights):
+            before = (ours if t else keep).nights[t - 1 if t else 0]
+            for name in case.broken("bidopt", t).loc[lambda s: s].index:
+                fc, b, a = ours.forecasts[t].loc[name], before.loc[name], ours.nights[t].loc[name]
+                print(f"  {case.shop:<9} {t + 1:<10} {name:<14} "
+                      f"{fc['cost_before']:>7,.0f}>{fc['cost_after']:<7,.0f} "
+                      f"{b['cost']:>7,.0f}>{a['cost']:<7,.0f} "
+                      f"{fc['gmv_before']:>7,.0f}>{fc['gmv_after']:<7,.0f} "
+                      f"{b['gmv']:>7,.0f}>{a['gmv']:<7,.0f} {fc['roi_after']:>6.2f} "
+                      f"{a['roi']:>5.2f}")
+
+
+def print_tables(floor: float, total: pd.DataFrame, nightly: pd.DataFrame, shops: int) -> None:
+    print(f"\n== floor {floor}: {shops} shops, {len(nightly)} nights (sums; broken = "
+          "campaign-nights broken / campaign-nights)")
+    print(f"{'method':<12} {'GMV':>10} {'cost':>10} {'ROI':>6} {'broken':>9} {'gain vs keep':>13} "
+          f"{'oracle share':>13}")
+    for method, r in total.iterrows():
+        share = "" if not np.isfinite(r["share"]) else f"{r['share']:>12.0%}"
+        print(f"{method:<12} {r['gmv']:>10,.0f} {r['cost']:>10,.0f} {r['roi']:>6.2f} "
+              f"{int(r['broken']):>4}/{int(r['campaign_nights']):<4} {r['gain']:>+13,.0f} "
+              f"{share:>13}")
+    print(f"\n{'night':<11} {'bidopt gain':>12} {'oracle gain':>12} {'share':>6} {'broken':>7} "
+          f"{'bids moved':>11} {'reversed':>9} {'mean |move|':>12} {'fc/true cost':>13} {'GMV':>6}")
+    for r in nightly.itertuples(index=False):
+        share = f"{r.share:>6.0%}" if np.isfinite(r.share) else f"{'':>6}"
+        print(f"{r.night:<11} {r.bidopt_gain:>+12,.0f} {r.oracle_gain:>+12,.0f} {share} "
+              f"{r.broken:>3}/{r.campaigns:<3} {r.moved:>11,} {r.reversed:>9,} "
+              f"{r.mean_abs_move:>12.1%} {r.fc_cost:>13.3f} {r.fc_gmv:>6.3f}")
+
+
+def verdict(total: pd.DataFrame, min_share: float | None) -> list[str]:
+    problems = []
+    ours = total.loc["bidopt"]
+    if ours["broken"]:
+        problems.append(f"bidopt breaks {int(ours['broken'])} campaign-night(s) on truth")
+    for name in BASELINES:
+        other = total.loc[name]
+        if not ours["broken"] and not other["broken"] and other["gmv"] >= ours["gmv"]:
+            problems.append(f"{name} earns {other['gmv']:,.0f} >= bidopt {ours['gmv']:,.0f} "
+                            "with every floor held")
+    if min_share is not None and not ours["share"] >= min_share:
+        problems.append(f"bidopt captures {ours['share']:.0%} of the oracle's gain "
+                        f"(< {min_share:.0%})")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--size", default="small", choices=["small", "medium"])
+    parser.add_argument("--medium", action=argparse.BooleanOptionalAction, default=False,
+                        help="Add one medium shop (seed 0, 10 campaigns); off by default.")
+    parser.add_argument("--floors", type=float, nargs="+", default=[2.0, 2.5])
+    parser.add_argument("--nights", type=int, default=7)
+    parser.add_argument("--budget", type=float, default=None,
+                        help="Give each campaign a daily budget of this multiple of its average "
+                             "daily spend in the history (e.g. 1.2); budgets are judged on truth.")
+    parser.add_argument("--detail", action="store_true",
+                        help="Also print every campaign-night bidopt broke, forecast against truth.")
+    parser.add_argument("--min-share", type=float, default=None,
+                        help="Also fail when bidopt captures less than this share of the "
+                             "oracle's gain over all nights, at any floor (e.g. 0.6).")
+    args = parser.parse_args(argv)
+    if args.nights < 1:
+        parser.error("--nights must be at least 1")
+    shops = [(f"{args.size}-{s}", s, args.size) for s in args.seeds]
+    if args.medium:
+        shops.append(("medium-0", 0, "medium"))
+    failed = False
+    with tempfile.TemporaryDirectory(prefix="bidopt-bench-nights-") as tmp:
+        drawn = {label: simulate_shop(seed=seed, size=size,
+                                      end_date=FIRST_NIGHT - dt.timedelta(days=1))
+                 for label, seed, size in shops}
+        for floor in args.floors:
+            cases = []
+            for label, seed, _ in shops:
+                shop = drawn[label]
+                budgets = None
+                if args.budget:
+                    days = shop.keyword_report["date"].nunique()
+                    budgets = (shop.keyword_report.groupby("campaign")["cost"].sum() / days
+                               * args.budget).to_dict()
+                start = time.perf_counter()
+                cases.append(run_case(label, shop, floor, args.nights, seed, budgets, Path(tmp)))
+                print(f"{label} floor {floor}: {args.nights} nights "
+                      f"{time.perf_counter() - start:.1f}s", file=sys.stderr)
+            total = score(cases, args.nights)
+            print_tables(floor, total, by_night(cases, args.nights), len(cases))
+            if args.detail:
+                print_detail(cases, args.nights)
+            problems = verdict(total, args.min_share)
+            for problem in problems:
+                print(f"FAIL floor {floor}: {problem}")
+            failed |= bool(problems)
+    print("\nFAIL" if failed else "\nPASS: bidopt holds every floor night after night on truth "
+          "and earns more than every baseline that does")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
