@@ -36,6 +36,9 @@ def recommendations() -> pd.DataFrame:
             "exp_cost": [10.0 / 3, 1.0, np.nan],
             "exp_gmv": [99.999, 0.0, np.nan],
             "exp_roi": [2.98765, 0.0, np.nan],
+            "d_clicks": [2.345, -1.0, np.nan],
+            "d_cost": [10.0 / 3 - 2, -0.5, np.nan],
+            "d_gmv": [49.999, -0.001, np.nan],
         }
     )
     return frame[list(RECOMMENDATION_COLUMNS)]
@@ -58,6 +61,9 @@ def test_bom_column_order_and_formats(tmp_path: Path) -> None:
     assert first["change_pct"] == "21.6"
     assert first["exp_cost"] == "3.33" and first["exp_gmv"] == "100.00"
     assert first["exp_clicks"] == "12.3"
+    assert (first["d_clicks"], first["d_cost"], first["d_gmv"]) == ("2.3", "1.33", "50.00")
+    second = dict(zip(rows[0], rows[2], strict=True))
+    assert (second["d_cost"], second["d_gmv"]) == ("-0.50", "0.00")  # no "-0.00"
     assert first["crowd"] == "" and first["hour"] == ""
     third = dict(zip(rows[0], rows[3], strict=True))
     assert third["hour"] == "7"

@@ -279,12 +279,32 @@ def plan_actions(ctx: RunContext, plan: Plan, judged: pd.DataFrame) -> pd.DataFr
     actions.loc[actions["action"] == "pause_keyword", "change_pct"] = -100.0
     for name in ("clicks", "cost", "gmv"):
         actions[f"exp_{name}"] = plan.at(name, plan.choice)[rows]
+        actions[f"base_{name}"] = plan.at(name, keep)[rows]
     slices = judged[(judged["row"] >= 0) & judged["status"].eq("accepted")
                     & ~judged["action"].isin(["set_bid", "pause_keyword", "add_keyword"])]
     slices = slices.assign(change_pct=_change_pct(slices["current"], slices["proposed"]))
     actions = pd.concat([actions.drop(columns="kind"), slices], ignore_index=True)
     cost = actions["exp_cost"]
     actions["exp_roi"] = actions["exp_gmv"] / cost.where(cost > 0)
+    return with_effect(actions)
+
+
+EFFECT_COLUMNS = ("d_clicks", "d_cost", "d_gmv")
+"""The expected effect of each row: the forecast at the proposed value minus the forecast
+with the value kept (``exp_*`` - ``base_*``), in the units the plan counts. Summed over a
+campaign's rows they give the summary's 'after' minus 'before', whatever the action: a
+crowd's, region's or hour's ``exp_*`` are levels of a slice of the keywords' traffic and do
+not add up with the keywords' own, their changes do."""
+
+
+def with_effect(actions: pd.DataFrame) -> pd.DataFrame:
+    """``actions`` with ``d_clicks``, ``d_cost`` and ``d_gmv`` from its ``exp_*`` and
+    ``base_*`` columns (a keyword added has 0 before)."""
+    actions = actions.copy()
+    for name in ("clicks", "cost", "gmv"):
+        after = pd.to_numeric(actions[f"exp_{name}"], errors="coerce")
+        before = pd.to_numeric(actions[f"base_{name}"], errors="coerce")
+        actions[f"d_{name}"] = after - before
     return actions
 
 
@@ -357,3 +377,4 @@ def campaign_summary(plan: Plan) -> pd.DataFrame:
         summary["gmv_after"] >= floors * summary["cost_after"] - 1e-6
     ) & (summary["cost_after"] <= summary["daily_budget"] + 1e-6)
     return summary
+

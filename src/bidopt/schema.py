@@ -69,6 +69,11 @@ RECOMMENDATION_COLUMNS = (
     "exp_cost",
     "exp_gmv",
     "exp_roi",
+    # the expected change against keeping the current value: exp_* minus the forecast at the
+    # current value; a campaign's rows add up to the summary's 'after' minus 'before'
+    "d_clicks",
+    "d_cost",
+    "d_gmv",
 )
 
 # What a strategy returns: one row per proposed action. Missing optional columns are

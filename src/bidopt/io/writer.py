@@ -30,6 +30,9 @@ DECIMALS = {
     "change_pct": 1,
     "exp_roi": 2,
     "exp_clicks": 1,
+    "d_cost": 2,
+    "d_gmv": 2,
+    "d_clicks": 1,
 }
 INTEGER_COLUMNS = frozenset({"hour"})
 # Bids are written as planned: two decimals, more where the bid has them (a bids.step of
