@@ -3,6 +3,7 @@ of every proposal, and the expected effect per campaign."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -378,3 +379,32 @@ def campaign_summary(plan: Plan) -> pd.DataFrame:
     ) & (summary["cost_after"] <= summary["daily_budget"] + 1e-6)
     return summary
 
+
+KEEP = "keep"
+"""The action of a rejected proposal listed with ``output.include_rejected``: nothing to
+upload. The action the strategy asked for is named in the reason."""
+
+
+def rejected_rows(proposals: pd.DataFrame, date: dt.date) -> pd.DataFrame:
+    """Rejected proposals as rows that change nothing: action ``keep``, proposed = current,
+    no change and no effect, the forecast of what stays where the proposal carries one (a
+    crowd's, region's or hour's as it is); the reason keeps the strategy's words, why it was
+    rejected and what it asked for ('(asked pause_keyword 0)'). Written with the asked
+    action, a rejected pause read as a pause to whoever uploads the file by its action."""
+    rejected = proposals[proposals["status"] == "rejected"]
+    value = pd.to_numeric(rejected["proposed"], errors="coerce")
+    asked = [f" (asked {a}{'' if pd.isna(v) else f' {round(v, 2):g}'})"
+             for a, v in zip(rejected["action"].astype(str), value, strict=True)]
+    rows = rejected.assign(
+        date=date.isoformat(), action=KEEP, proposed=rejected["current"], change_pct=0.0,
+        reason=(rejected["reason"].astype(str) + "; " + rejected["decision"].astype(str)
+                + pd.Series(asked, index=rejected.index, dtype=object)),
+    )
+    for name in ("clicks", "cost", "gmv"):
+        base = f"base_{name}"
+        rows[f"exp_{name}"] = (pd.to_numeric(rows[base], errors="coerce")
+                               if base in rows else np.nan)
+        rows[f"d_{name}"] = 0.0
+    cost = rows["exp_cost"]
+    rows["exp_roi"] = rows["exp_gmv"] / cost.where(cost > 0)
+    return rows

@@ -28,6 +28,7 @@ from bidopt.context import (
 )
 from bidopt.decide import Decision, decide
 from bidopt.errors import ConfigError, DataError, OutputError, Problem
+from bidopt.explain import rejected_rows
 from bidopt.grid import platform_rules, snap
 from bidopt.io import atomic_output, normalise_table, split_report_grains
 from bidopt.io.overlap import drop_repeated_days
@@ -302,24 +303,8 @@ def recommendations_frame(decision: Decision, date: dt.date, include_rejected: b
     """The nightly CSV's rows in the documented column order."""
     actions = decision.actions.assign(date=date.isoformat())
     if include_rejected:
-        rejected = decision.proposals[decision.proposals["status"] == "rejected"]
-        # proposed = current, so that uploading the file changes nothing; the reason keeps
-        # what the strategy asked for
-        asked = pd.to_numeric(rejected["proposed"], errors="coerce").map(
-            lambda v: "" if pd.isna(v) else f" (asked {round(v, 2):g})")
-        rejected = rejected.assign(
-            date=date.isoformat(), proposed=rejected["current"], change_pct=0.0,
-            reason=(rejected["reason"].astype(str) + "; " + rejected["decision"].astype(str)
-                    + asked),
-        )
-        # the forecast of what stays (a slice's as it is), not of the rejected value
-        for name in ("clicks", "cost", "gmv"):
-            base = f"base_{name}"
-            rejected[f"exp_{name}"] = (pd.to_numeric(rejected[base], errors="coerce")
-                                       if base in rejected else np.nan)
-        cost = rejected["exp_cost"]
-        rejected["exp_roi"] = rejected["exp_gmv"] / cost.where(cost > 0)
-        actions = pd.concat([actions, rejected], ignore_index=True)
+        actions = pd.concat([actions, rejected_rows(decision.proposals, date)],
+                            ignore_index=True)
     return actions.reindex(columns=list(RECOMMENDATION_COLUMNS))
 
 

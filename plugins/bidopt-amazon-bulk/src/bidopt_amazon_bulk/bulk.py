@@ -14,7 +14,9 @@ which Amazon allows. Value conventions:
   plain words take the match type the bulk file gives them or else the configured default;
 - ``Bid`` = a plain number with 2 decimals, in the marketplace currency: bidopt's
   relative change applied to the keyword's real bid where the bulk file gives it (see
-  ``_bids``), else the proposed bid; rows with proposed = current are not written;
+  ``_bids``), else the proposed bid; rows that change nothing (action ``keep``: rejected
+  proposals listed with ``output.include_rejected``; or proposed = current, as older bidopt
+  versions wrote them) are not written;
 - ``Campaign ID`` / ``Ad Group ID`` / ``Keyword ID``: Amazon's IDs, looked up by name in a
   bulk file downloaded from the account (``ids``). A new keyword (``Create``) takes the
   Campaign ID and Ad Group ID of its existing campaign and ad group from that file. Where
@@ -51,6 +53,7 @@ BULK_COLUMNS = (
 MATCH_TYPES = ("exact", "phrase", "broad")
 MIN_BID = 0.02  # Amazon's lowest Sponsored Products keyword bid
 EXPRESSIBLE = ("set_bid", "pause_keyword", "add_keyword")
+KEEP = "keep"  # a rejected proposal listed with output.include_rejected: nothing to upload
 # What Amazon's targeting reports show in the Targeting column for targets that are not
 # keywords: auto-targeting groups, and product targeting expressions (asin="B07...",
 # asin-expanded="B07...", category="..." brand="...", price<20, ...).
@@ -199,7 +202,9 @@ def to_bulk_rows(recommendations: pd.DataFrame, ids: pd.DataFrame | None = None,
                  default_match_type: str = "exact") -> BulkSheet:
     """Map bidopt actions onto bulk sheet Keyword rows; see the module docstring."""
     skipped: Counter = Counter()
-    actions = recommendations.copy()
+    # rejected proposals listed with output.include_rejected (action 'keep') change nothing:
+    # not written, and not counted as recommendations left out
+    actions = recommendations[recommendations["action"].astype(str) != KEEP].copy()
     for action, n in actions.loc[~actions["action"].isin(EXPRESSIBLE), "action"].value_counts().items():
         skipped[str(action)] += int(n)
     actions = actions[actions["action"].isin(EXPRESSIBLE)]
