@@ -22,6 +22,7 @@ from pydantic import Field
 
 from bidopt.context import KEYWORD_KEYS, RunContext
 from bidopt.hookspecs import hookimpl
+from bidopt.strategies._labels import LOW_BID_HIGH_PREMIUM, label
 from bidopt.strategy import Strategy, StrategyParams, no_proposals, unknown_names, with_notes
 
 
@@ -182,13 +183,14 @@ def _propose(context: RunContext, params: CrowdPremiumParams) -> pd.DataFrame:
         "exp_clicks": clicks[r, col], "exp_cost": exp_cost, "exp_gmv": gmv[r, col],
     })
     at_now = roi[r, current_col[r]]
+    name = label(context, LOW_BID_HIGH_PREMIUM)
     out["reason"] = [
         (f"{c.crowd}: value per click {c.value_per_click_mult:.2f}x the item's; the premium "
          f"{cur:.0f}% no longer meets the floor {f:.2f} (ROI {now:.2f}): "
          + (f"lower it to {p:.0f}% (at most {params.max_step:g} points a night)" if p > 0
             else "remove it"))
         if down else
-        (f"低出价高溢价: {c.crowd} converts {c.cvr_mult:.2f}x and pays {c.aov_mult:.2f}x the "
+        (f"{name}: {c.crowd} converts {c.cvr_mult:.2f}x and pays {c.aov_mult:.2f}x the "
          f"item's (value per click >= {c.value_per_click_mult_low:.2f}x on {c.clicks:.0f} clicks); "
          f"premium {p:.0f}% keeps its forecast ROI at {q:.2f} >= floor {f:.2f}"
          + (f"; its added spend is counted at {up:.2f} (not {plain:.2f}): with tonight's bid "
@@ -233,7 +235,8 @@ def _base_cuts(context: RunContext, params: CrowdPremiumParams, premiums: pd.Dat
     # never above the platform's max (a bid already above it is cut to it, not past it)
     chosen["proposed"] = np.minimum(np.round(current * (1 - params.base_bid_cut_pct / 100), 2),
                                     rules.max)
-    chosen["reason"] = [f"低出价高溢价: base bid -{params.base_bid_cut_pct:.0f}%, premiums on {c} "
+    name = label(context, LOW_BID_HIGH_PREMIUM)
+    chosen["reason"] = [f"{name}: base bid -{params.base_bid_cut_pct:.0f}%, premiums on {c} "
                         "keep the high-value searchers" for c in named]
     return chosen
 

@@ -24,6 +24,7 @@ from scipy.stats import gamma
 
 from bidopt.context import KEYWORD_KEYS, RunContext
 from bidopt.hookspecs import hookimpl
+from bidopt.strategies._labels import MATCHED_RINGS, label
 from bidopt.strategy import Strategy, StrategyParams, no_proposals, unknown_names, with_notes
 
 RING_NAMES = np.array(["head", "precise", "long-tail"], dtype=object)
@@ -254,10 +255,11 @@ def _adds(context: RunContext, items: pd.DataFrame, params: LongTailParams) -> p
     out["action"] = "add_keyword"
     out["current"] = 0.0
     out["proposed"] = pick["start"].to_numpy()
+    name = label(context, MATCHED_RINGS)
     out["reason"] = [
-        (f"门当户对: promotion entrance word for a {RING_NAMES[r]} item; start at {b:.2f}"
+        (f"{name}: promotion entrance word for a {RING_NAMES[r]} item; start at {b:.2f}"
          if e else
-         f"门当户对: {RING_NAMES[k]} word (searches {v:.0f}/day, competition {c:.0f}) for a "
+         f"{name}: {RING_NAMES[k]} word (searches {v:.0f}/day, competition {c:.0f}) for a "
          f"{RING_NAMES[r]} item (sales_30d {s:.0f}); start at {b:.2f} = min(market CPC, "
          f"value per click / floor = {a:.2f})")
         for e, k, r, v, c, s, b, a in zip(
@@ -293,8 +295,9 @@ def _pauses(context: RunContext, items: pd.DataFrame, params: LongTailParams) ->
     out["action"] = "pause_keyword"
     out["current"] = state.loc[act, "bid"].to_numpy(float)
     out["proposed"] = 0.0
+    name = label(context, MATCHED_RINGS)
     out["reason"] = [
-        f"门当户对: {RING_NAMES[k]} word on a {RING_NAMES[int(r)]} item spent {c:.2f} on "
+        f"{name}: {RING_NAMES[k]} word on a {RING_NAMES[int(r)]} item spent {c:.2f} on "
         f"{n:.0f} clicks without an order (ROI below the floor with probability {p:.0%})"
         for k, r, c, n, p in zip(ring[act], own[act], cost[act], clicks[act], p_below[act],
                                  strict=True)
@@ -331,7 +334,7 @@ def bidopt_register_strategies(register) -> None:
             name="long_tail",
             propose=propose,
             params=LongTailParams,
-            description="门当户对: add keywords of each item's ring (long tail first for new "
+            description="Matched rings (门当户对): add keywords of each item's ring (long tail first for new "
             "items), pause words far inside it that spend without orders.",
         )
     )

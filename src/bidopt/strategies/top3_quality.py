@@ -40,6 +40,7 @@ from pydantic import Field
 from bidopt.context import KEYWORD_KEYS, RunContext
 from bidopt.grid import clamp_to_limits
 from bidopt.hookspecs import hookimpl
+from bidopt.strategies._labels import QUALITY_NURTURE, label
 from bidopt.strategy import Strategy, StrategyParams, no_proposals, unknown_names, with_notes
 
 
@@ -177,8 +178,9 @@ def _nurture(context: RunContext, params: Top3QualityParams,
     out["action"] = "set_bid"
     out["current"] = kws["bid"].to_numpy(float)
     out["proposed"] = nurture
+    name = label(context, QUALITY_NURTURE)
     out["reason"] = [
-        f"养分: quality {q:.0f} < {params.target_quality:.0f}; bid {b:.2f} holds {p} (forecast "
+        f"{name}: quality {q:.0f} < {params.target_quality:.0f}; bid {b:.2f} holds {p} (forecast "
         f"rank {r:.1f}, CPC {c:.2f} <= cap {k:.2f}); push only in hours {hours}{where}, not all "
         f"day everywhere{'; show to ' + cr if cr else ''}"
         for q, b, p, r, c, k, cr in zip(kws["quality_score"].fillna(0), nurture, place,
@@ -301,7 +303,8 @@ def _off_hours(context: RunContext, params: Top3QualityParams, kws: pd.DataFrame
             level=0).sum().reindex(campaign).to_numpy()
         out[f"base_{m}"] = s * totals[:, 0]
         out[f"exp_{m}"] = s * totals[np.arange(len(out)), 1 + column]
-    out["reason"] = [f"养分: outside the push hours the nurtured keywords go back to about "
+    name = label(context, QUALITY_NURTURE)
+    out["reason"] = [f"{name}: outside the push hours the nurtured keywords go back to about "
                      f"today's bid ({d:.0f}% of the nurture bid), so the top is held only in "
                      f"hours {','.join(map(str, sorted(params.hours)))}; priced at today's bids"
                      for d in out["proposed"]]
@@ -315,7 +318,7 @@ def bidopt_register_strategies(register) -> None:
             name="top3_quality",
             propose=propose,
             params=Top3QualityParams,
-            description="养分: bid nurtured keywords to rank 1 (CPC under a cap) else top 3, "
+            description="Quality nurture (养分): bid nurtured keywords to rank 1 (CPC under a cap) else top 3, "
             "only in chosen hours; stop at the target quality score.",
         )
     )
