@@ -287,7 +287,28 @@ def plan_actions(ctx: RunContext, plan: Plan, judged: pd.DataFrame) -> pd.DataFr
     actions = pd.concat([actions.drop(columns="kind"), slices], ignore_index=True)
     cost = actions["exp_cost"]
     actions["exp_roi"] = actions["exp_gmv"] / cost.where(cost > 0)
-    return with_effect(actions)
+    return review_order(with_effect(actions))
+
+
+_ACTION_ORDER = {"set_bid": 0, "pause_keyword": 0, "add_keyword": 0, "set_crowd_premium": 1,
+                 "exclude_region": 2, "include_region": 2, "set_hour_discount": 3}
+
+
+def review_order(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows in the order a reviewer reads them: campaign by campaign, its keywords first
+    (by item, keyword, platform: a keyword's mobile and PC rows together), then its crowds,
+    regions and hours (0-23 in order)."""
+    if rows.empty:
+        return rows.reset_index(drop=True)
+    keys = pd.DataFrame({
+        "campaign": rows["campaign"].astype(str),
+        "kind": rows["action"].map(_ACTION_ORDER).fillna(9),
+        **{name: rows[name].astype(str).where(rows[name].notna(), "") if name in rows else ""
+           for name in ("item", "keyword", "platform", "crowd", "region")},
+        "hour": pd.to_numeric(rows["hour"], errors="coerce") if "hour" in rows else 0,
+    }, index=rows.index)
+    order = keys.sort_values(list(keys.columns), kind="stable", na_position="last").index
+    return rows.loc[order].reset_index(drop=True)
 
 
 EFFECT_COLUMNS = ("d_clicks", "d_cost", "d_gmv")
@@ -407,4 +428,4 @@ def rejected_rows(proposals: pd.DataFrame, date: dt.date) -> pd.DataFrame:
         rows[f"d_{name}"] = 0.0
     cost = rows["exp_cost"]
     rows["exp_roi"] = rows["exp_gmv"] / cost.where(cost > 0)
-    return rows
+    return review_order(rows)
