@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import textwrap
 import unicodedata
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -170,10 +171,47 @@ def proposal_table(proposals: pd.DataFrame, indent: str = "  ") -> list[str]:
     return lines
 
 
+def excel_number_notes(recommendations: pd.DataFrame) -> list[str]:
+    """Names that Excel turns into numbers when it opens the CSV: a Taobao item ID of 12
+    digits shows as 6.23457E+11 (16 and more lose their last digits), an ID with leading
+    zeros loses them; a CSV saved from Excel then carries the changed names, and an upload
+    or ``bidopt applied`` finds no such item. One note per column that has them."""
+    notes = []
+    for column in ("campaign", "item", "keyword"):
+        if column not in recommendations:
+            continue
+        text = recommendations[column].dropna().astype(str).str.strip()
+        digits = text[text.str.fullmatch(r"\d+")]
+        changed = digits[(digits.str.len() >= 12) | ((digits.str.len() > 1)
+                                                      & digits.str.startswith("0"))]
+        if changed.empty:
+            continue
+        long = changed.str.len() >= 12  # one example of each kind
+        examples = [kind.iloc[0] for kind in (changed[long], changed[~long]) if len(kind)]
+        shown = [_excel_scientific(v) if len(v) >= 12 else str(int(v)) for v in examples]
+        notes.append(
+            f"{column} names such as {' and '.join(examples)} ({len(changed):,} rows) are "
+            f"numbers to Excel, which shows them as {' and '.join(shown)}: check the file "
+            f"without saving it from Excel (a CSV saved by Excel keeps them so, and its rows "
+            f"then name no {column}), or open it through Data > From Text/CSV with the "
+            f"{column} column as Text")
+    return notes
+
+
+def _excel_scientific(digits: str) -> str:
+    """How Excel's General format shows a number of 12 digits or more: 6.23457E+11."""
+    mantissa, exponent = f"{float(digits):.5E}".split("E")
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}E+{int(exponent):02d}"
+
+
 def run_notes(result: RunResult, *, verbose: bool = False) -> list[str]:
     """What the run warns about: stale or short reports, overlapping files, pins and names
-    that match nothing, ... (the first five input warnings unless ``verbose``)."""
+    that match nothing, ... (the first five input warnings unless ``verbose``), and names
+    Excel would change in a CSV written."""
     notes = list(result.context.warnings)
+    if result.output is not None and Path(result.output).suffix.lower() == ".csv":
+        notes += excel_number_notes(result.recommendations)
     if result.inputs.warnings:
         shown = result.inputs.warnings if verbose else result.inputs.warnings[:5]
         notes += [str(w) for w in shown]
