@@ -58,6 +58,18 @@ def test_rejected_proposals_are_keep_rows_that_change_nothing(with_rejected):
     assert f"{len(changes):,} actions and {len(keep):,} rejected proposals" in output
 
 
+def test_rejected_rows_show_the_day_expected_with_the_value_kept(with_rejected):
+    """No empty forecast cells on a keep row: the keyword's day at its kept bid (nothing for
+    a keyword not added), as the plan forecasts it."""
+    _, _, recs, _ = with_rejected
+    keep = recs[recs["action"] == "keep"]
+    assert keep[["exp_clicks", "exp_cost", "exp_gmv"]].notna().all().all()
+    adds = keep[keep["reason"].str.contains(r"\(asked add_keyword ")]
+    assert (adds[["exp_clicks", "exp_cost", "exp_gmv"]] == 0).all().all()
+    bids = keep[keep["reason"].str.contains(r"\(asked set_bid ")]
+    assert len(bids) and (bids["exp_cost"] > 0).any()
+
+
 def test_a_rejected_pause_is_not_recorded_as_a_pause(with_rejected, tmp_path):
     config, out, recs, _ = with_rejected
     asked_pause = recs[(recs["action"] == "keep")

@@ -20,6 +20,7 @@ GUARD = "roi_guard"
 PINNED = "pinned"
 BID_RULES = "bid_rules"
 OPTIMISER = "optimiser"
+KEYWORD_ACTIONS = ("set_bid", "pause_keyword", "add_keyword")
 LIMIT_GMV, LIMIT_COST = "limit_gmv", "limit_cost"
 """Outcome entries: GMV and cost as the campaign limits count them (``decide._as_limits_count``)."""
 _TOL = 1e-9
@@ -160,6 +161,16 @@ def judge_proposals(
         judged.loc[considered.index, "decision"] = decision
         judged.loc[considered.index, "row"] = rows
         judged.loc[considered.index, "target"] = target
+        # a keyword proposal's forecast with the bid kept (a slice carries its own): what a
+        # rejected one, listed with include_rejected, shows as its expected day
+        on_keyword = considered["action"].isin(KEYWORD_ACTIONS).to_numpy()
+        words = considered.index[on_keyword]
+        for name in ("clicks", "cost", "gmv"):
+            column = f"base_{name}"
+            if column not in judged:
+                judged[column] = np.nan
+            judged[column] = pd.to_numeric(judged[column], errors="coerce")
+            judged.loc[words, column] = plan.at(name, plan.choices.keep)[rows[on_keyword]]
     unforecast = judged.index[
         ~judged["action"].isin(["set_bid", "pause_keyword", "add_keyword"])
     ].difference(others.index)
