@@ -305,7 +305,8 @@ class Output(_Section):
         default_factory=dict, description="Settings for the writer plugin of this format."
     )
     include_rejected: bool = Field(
-        False, description="Also write rejected proposals (proposed = current, with the reason)."
+        False, description="Also write rejected proposals, as action 'keep' rows (proposed = "
+        "current, no effect; the reason says what was asked and why it was rejected)."
     )
 
     @field_validator("path")

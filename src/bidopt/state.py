@@ -55,9 +55,10 @@ def record_plan(path: Path, recs_file: Path, shop: str) -> dict[str, int]:
     """Record the premiums, hour discounts, region switches and pauses of an uploaded
     recommendations file.
 
-    Rows that change nothing (rejected proposals written with ``include_rejected``) record
-    what is in force too, except a rejected pause (its proposed bid is the current one, not
-    0), which is no pause. A setting already recorded from a later night is kept (an older
+    Rejected proposals written with ``include_rejected`` are action ``keep`` rows and record
+    nothing; in files written before that, they kept their action with proposed = current
+    and record what is in force, except a rejected pause (its proposed bid is the current
+    one, not 0), which is no pause. A setting already recorded from a later night is kept (an older
     file recorded by mistake does not roll it back). Returns the number of settings
     recorded per kind, and under ``"kept"`` how many were left as a later night set them.
     """
