@@ -47,6 +47,7 @@ import pandas as pd
 from bidopt.baselines import BASELINES, baseline_plans, oracle_plan
 from bidopt.config import CampaignLimits, Config, parse_config
 from bidopt.context import KEYWORD_KEYS
+from bidopt.decide import spend_seen
 from bidopt.loop import RunResult, SourceOverrides, plan_night
 from bidopt.plugins import build_registry, get_plugin_manager
 from bidopt.simulate import Market, calendar_config, simulate_shop, write_shop
@@ -172,8 +173,10 @@ def run_case(label: str, market: Market, files: dict[str, Path], floor: float,
     truth["bidopt"] = on_truth(market, bids, **extra)
     for name, plan in baseline_plans(state, used).items():
         truth[name] = on_truth(market, plan)
+    seen = spend_seen(run.context, state[KEYWORD_KEYS].assign(current=state["bid"], kind="bought"))
     held = oracle_plan(state, market, held_to_plan(used, run),
-                       added_spend_margin_pct=used.optimiser.added_spend_margin_pct)
+                       added_spend_margin_pct=used.optimiser.added_spend_margin_pct,
+                       seen_cost=seen)
     truth["oracle_held"] = on_truth(market, held.bids)
     truth["oracle"] = on_truth(market, oracle_plan(state, market, used).bids)
     return Case(label, floor, truth, run, market, bids, seconds, used)

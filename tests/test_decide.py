@@ -415,7 +415,7 @@ def test_a_bid_off_the_step_is_kept_as_it_is(shop_files):
 def test_kept_spend_above_the_bid_held_on_enough_days_counts_as_added(shop_files):
     """Yesterday's raise has one day of evidence: its spend carries the added-spend margin
     until the bid has held for ``evidence_days`` days of the window."""
-    from bidopt.decide import _as_limits_count, _forecast, _seen_cost
+    from bidopt.decide import _as_limits_count, _forecast, spend_seen
 
     ctx = plan(shop_files).context
     state = ctx.keywords
@@ -423,7 +423,7 @@ def test_kept_spend_above_the_bid_held_on_enough_days_counts_as_added(shop_files
     current = state["bid"].to_numpy(float)[:, None]
     outcome = _forecast(ctx, entities, np.hstack([current * 0.8, current, current * 1.2]))
     keep = np.ones(len(state), dtype=int)
-    seen = _seen_cost(ctx, entities)
+    seen = spend_seen(ctx, entities)
     # the third-highest bid of each keyword's window, against today's
     daily = ctx.history["keywords"]
     third = (daily.sort_values("bid", ascending=False).groupby(KEYS, observed=True)["bid"]
@@ -439,4 +439,4 @@ def test_kept_spend_above_the_bid_held_on_enough_days_counts_as_added(shop_files
     assert counted[above, 1] == pytest.approx(outcome["cost"][above, 1] + 0.3 * extra)
     assert counted[~above, 1] == pytest.approx(outcome["cost"][~above, 1])
     off = plan(shop_files, optimiser={"evidence_days": 0}).context
-    assert np.isinf(_seen_cost(off, entities)).all()
+    assert np.isinf(spend_seen(off, entities)).all()

@@ -230,7 +230,7 @@ def _objective(outcome: dict[str, np.ndarray], target: str) -> np.ndarray:
 
 def oracle_plan(
     state: pd.DataFrame, market: Market, config: Config, *, n_levels: int | None = None,
-    added_spend_margin_pct: float = 0.0,
+    added_spend_margin_pct: float = 0.0, seen_cost: np.ndarray | None = None,
 ) -> OraclePlan:
     """The best bids on the simulator's truth within bidopt's grid and nightly limit.
 
@@ -244,7 +244,9 @@ def oracle_plan(
     solver's reported gap. Bids only: crowds, regions and hours stay as they are.
     ``added_spend_margin_pct`` counts spend added over today's bids that much more against
     the limits, as bidopt's ``optimiser.added_spend_margin_pct`` does (to hold the oracle to
-    bidopt's margins).
+    bidopt's margins). ``seen_cost`` (one per state row, optional): spend above it counts
+    as added even at today's bids, as bidopt counts spend at bids held on fewer than
+    ``optimiser.evidence_days`` days (``bidopt.decide.spend_seen``).
     """
     n_levels = n_levels or config.optimiser.levels
     current = _column(state, "bid")
@@ -260,7 +262,8 @@ def oracle_plan(
     names = sorted(state["campaign"].unique())
     limits = campaign_limits(config, names)
     group = pd.Categorical(state["campaign"], categories=names).codes.astype(int)
-    counted_cost = count_added_spend(outcome["cost"], keep, added_spend_margin_pct / 100.0)
+    counted_cost = count_added_spend(outcome["cost"], keep, added_spend_margin_pct / 100.0,
+                                     seen_cost)
     solution = solve(
         _objective(outcome, config.objective.target), counted_cost, outcome["gmv"], valid,
         group, limits["roi_floor"].to_numpy(float), limits["daily_budget"].to_numpy(float),

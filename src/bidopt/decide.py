@@ -361,7 +361,7 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
     floor_weight = _floor_weights(ctx, entities, planned_floors / floors, group)
     price, margin = _item_economics(ctx, entities["item"])
 
-    seen_cost = _seen_cost(ctx, entities)
+    seen_cost = spend_seen(ctx, entities)
 
     def plan_for(outcome: dict[str, np.ndarray]):
         values = _values(ctx, outcome, price, margin) - change_cost * moved
@@ -532,7 +532,7 @@ def _as_limits_count(ctx: RunContext, outcome: dict[str, np.ndarray], keep: np.n
     error lives, instead of one margin on the whole campaign. A keyword not bought yet adds
     all of its spend, and its GMV is weighted too: its forecast comes from market figures.
     ``seen_cost`` (n,): spend the history has shown at a bid held long enough
-    (:func:`_seen_cost`); spend above it counts as added even at "keep".
+    (:func:`spend_seen`); spend above it counts as added even at "keep".
     """
     margin = ctx.config.optimiser.added_spend_margin_pct / 100.0
     return (outcome["gmv"] * weight[:, None],
@@ -549,7 +549,7 @@ def count_added_spend(cost: np.ndarray, keep: np.ndarray, margin: float,
     return cost + margin * np.maximum(cost - reference, 0.0)
 
 
-def _seen_cost(ctx: RunContext, entities: pd.DataFrame) -> np.ndarray:
+def spend_seen(ctx: RunContext, entities: pd.DataFrame) -> np.ndarray:
     """Forecast spend of each bought keyword at the highest bid it held on at least
     ``evidence_days`` days of the window; inf where that is today's bid or more.
 
