@@ -17,6 +17,13 @@ if TYPE_CHECKING:
     from bidopt.model import Forecast, ResponseModel
 
 KEYWORD_KEYS = list(GRAIN_KEYS["keywords"])
+# RunContext.in_force(kind): the columns of each kind of setting recorded by `bidopt applied`.
+IN_FORCE_COLUMNS = {
+    "hour_discount": ["campaign", "hour", "value", "night"],
+    "crowd_premium": ["campaign", "item", "crowd", "value", "night"],
+    "region": ["campaign", "region", "value", "night"],
+    "paused": ["campaign", "item", "keyword", "platform", "night"],
+}
 
 
 @dataclass
@@ -39,6 +46,43 @@ class RunContext:
     warnings: list[str] = field(default_factory=list)
     day: DayFactors = field(default_factory=DayFactors)
     """How the planned night differs from an ordinary day (its calendar phase's factors)."""
+    _state: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
+
+    def in_force(self, kind: str) -> pd.DataFrame:
+        """Settings recorded in force for this shop by ``bidopt applied`` (the config's
+        ``state_file``): what the reports cannot show. One row per setting, the last
+        recorded value, with ``night`` (the planned night of the file it came from):
+
+        - ``"hour_discount"``: ``campaign, hour`` (int 0-23), ``value`` (percent);
+        - ``"crowd_premium"``: ``campaign, item, crowd``, ``value`` (percent);
+        - ``"region"``: ``campaign, region``, ``value`` (1 switched on, 0 off);
+        - ``"paused"``: ``campaign, item, keyword, platform``.
+
+        Empty (with these columns) when nothing is recorded. The config's own options
+        always win over these: a strategy should use them only where its config is silent.
+        """
+        from bidopt.state import KEY_SEP, read_state, state_path
+
+        if kind not in IN_FORCE_COLUMNS:
+            raise ValueError(f"unknown kind {kind!r}; known: {', '.join(IN_FORCE_COLUMNS)}")
+        if self._state is None:
+            self._state = read_state(state_path(self.config), self.config.shop)
+        rows = self._state[self._state["kind"] == kind].reset_index(drop=True)
+        name = rows["name"].astype(str)
+        out = pd.DataFrame({"campaign": rows["campaign"].astype(str)})
+        if kind == "hour_discount":
+            out["hour"] = name.astype(int)
+        elif kind == "crowd_premium":
+            out["item"], out["crowd"] = rows["item"].astype(str), name
+        elif kind == "region":
+            out["region"] = name
+        else:
+            parts = name.str.split(KEY_SEP, n=1, expand=True).reindex(columns=[0, 1])
+            out["item"], out["keyword"], out["platform"] = rows["item"].astype(str), parts[0], parts[1]
+        if kind != "paused":
+            out["value"] = rows["value"].astype(float)
+        out["night"] = rows["night"].astype(str)
+        return out.reindex(columns=IN_FORCE_COLUMNS[kind])
 
     def bid_rules(self, platform: str) -> PlatformBids:
         return self.config.bids.for_platform(platform)
