@@ -7,8 +7,10 @@ the ``bidopt`` entry-point group.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import importlib.metadata
+import inspect
 import os
 from dataclasses import dataclass, field
 
@@ -66,13 +68,76 @@ class Registry:
 
 def _check_hook_version(name: str, plugin: object) -> None:
     wanted = getattr(plugin, "BIDOPT_HOOK_VERSION", hookspecs.HOOK_VERSION)
+    if not isinstance(wanted, int) or isinstance(wanted, bool):
+        raise PluginError(
+            f"plugin '{name}' sets BIDOPT_HOOK_VERSION = {wanted!r} "
+            f"({type(wanted).__name__}): it must be the whole number of the hook version "
+            f"the plugin was written for (this bidopt provides {hookspecs.HOOK_VERSION})"
+        )
     if wanted != hookspecs.HOOK_VERSION:
-        newer = isinstance(wanted, int) and wanted > hookspecs.HOOK_VERSION
+        newer = wanted > hookspecs.HOOK_VERSION
         raise PluginError(
             f"plugin '{name}' was built for bidopt hook version {wanted}, "
             f"this bidopt provides version {hookspecs.HOOK_VERSION}; "
             + ("upgrade bidopt" if newer else "upgrade the plugin")
         )
+
+
+HOOK_NAMES = tuple(n for n in dir(hookspecs) if n.startswith("bidopt_"))
+_MARK = "bidopt_impl"  # the attribute @bidopt.hookimpl sets on a function
+
+
+def _hook_arguments(hook: str) -> list[str]:
+    return list(inspect.signature(getattr(hookspecs, hook)).parameters)
+
+
+def _check_hooks(name: str, plugin: object) -> None:
+    """The plugin's hook functions, checked before pluggy sees them, so that a mistake is
+    a message naming the plugin and the fix rather than pluggy's traceback."""
+    for attr in dir(plugin):
+        if attr.startswith("__"):
+            continue
+        try:
+            function = getattr(plugin, attr)
+        except Exception:  # a property that raises is not a hook
+            continue
+        if not callable(function):
+            continue
+        marked = getattr(function, _MARK, None) is not None
+        if attr in HOOK_NAMES and not marked:
+            raise PluginError(
+                f"plugin '{name}' defines {attr}() without @bidopt.hookimpl: bidopt never "
+                "calls it; mark it with @hookimpl (from bidopt import hookimpl)")
+        if not marked:
+            continue
+        if attr not in HOOK_NAMES:
+            close = difflib.get_close_matches(attr, HOOK_NAMES, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise PluginError(
+                f"plugin '{name}' implements '{attr}', which is not a bidopt hook; {hint}"
+                f"(the hooks: {', '.join(HOOK_NAMES)})")
+        try:
+            taken = [p for p in inspect.signature(function).parameters.values()
+                     if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        except (TypeError, ValueError):
+            continue
+        given = _hook_arguments(attr)
+        unknown = [p.name for p in taken if p.name not in given]
+        if unknown:
+            raise PluginError(
+                f"plugin '{name}': {attr}({', '.join(p.name for p in taken)}) takes "
+                f"{', '.join(map(repr, unknown))}, which bidopt does not pass; the hook is "
+                f"called with {attr}({', '.join(given)}), by these names (take any of them)")
+
+
+def register_plugin(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
+    """Register a third-party plugin after checking its hook version and hook functions."""
+    _check_hook_version(name, plugin)
+    _check_hooks(name, plugin)
+    try:
+        pm.register(plugin, name=name)
+    except (pluggy.PluginValidationError, ValueError) as exc:
+        raise PluginError(f"plugin '{name}' cannot be registered: {exc}") from None
 
 
 def _load_entry_points(pm: pluggy.PluginManager, versions: dict[str, str]) -> None:
@@ -83,8 +148,7 @@ def _load_entry_points(pm: pluggy.PluginManager, versions: dict[str, str]) -> No
             plugin = ep.load()
         except Exception as exc:  # a broken third-party install must say which one
             raise PluginError(f"plugin '{ep.name}' failed to load: {exc}") from exc
-        _check_hook_version(ep.name, plugin)
-        pm.register(plugin, name=ep.name)
+        register_plugin(pm, plugin, ep.name)
         if ep.dist is not None:
             versions[ep.name] = ep.dist.version
 
@@ -123,9 +187,15 @@ def build_registry(pm: pluggy.PluginManager, errors: list[str] | None = None) ->
                     f"plugin '{owner}' registered {strategy!r}, not a bidopt.Strategy"
                 )
             if strategy.name in registry.strategies:
+                first = registry.strategy_owner[strategy.name]
+                builtin = first if first in DEFAULT_PLUGINS else (
+                    owner if owner in DEFAULT_PLUGINS else None)
+                hint = (f": '{strategy.name}' is a built-in strategy of bidopt; give "
+                        f"the strategy of '{owner if builtin == first else first}' "
+                        "another name") if builtin else ""
                 raise PluginError(
                     f"strategy '{strategy.name}' is registered twice: by "
-                    f"'{registry.strategy_owner[strategy.name]}' and by '{owner}'"
+                    f"'{first}' and by '{owner}'{hint}"
                 )
             registry.strategies[strategy.name] = strategy
             registry.strategy_owner[strategy.name] = owner

@@ -38,7 +38,7 @@ from bidopt.context import RunContext
 from bidopt.errors import PluginError
 from bidopt.isolation import check_proposals
 from bidopt.loop import RunResult, check_output_format, plan_night, write_recommendations
-from bidopt.plugins import Registry, build_registry, get_plugin_manager
+from bidopt.plugins import Registry, build_registry, get_plugin_manager, register_plugin
 
 __all__ = [
     "LAST_REPORT_DAY",
@@ -117,20 +117,16 @@ def plugin_manager(plugins: Iterable[object] = (), *, entry_points: bool = False
     A plugin is a module, an object, or a class (instantiated with no arguments) whose
     functions or methods carry ``@bidopt.hookimpl``; a module name (str) is imported. It is
     registered under its ``__name__`` (or class name), which is the plugin name that
-    failures and ``bidopt plugins`` report. The plugin's ``BIDOPT_HOOK_VERSION`` is checked
-    as an installed plugin's would be.
+    failures and ``bidopt plugins`` report. The plugin's ``BIDOPT_HOOK_VERSION`` and hook
+    functions are checked as an installed plugin's would be.
     """
-    from bidopt.plugins import _check_hook_version
-
     pm = get_plugin_manager(entry_points=entry_points)
     for plugin in plugins:
         if isinstance(plugin, str):
             plugin = importlib.import_module(plugin)
         elif inspect.isclass(plugin):
             plugin = plugin()
-        name = _plugin_name(plugin)
-        _check_hook_version(name, plugin)
-        pm.register(plugin, name=name)
+        register_plugin(pm, plugin, _plugin_name(plugin))
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
