@@ -3,6 +3,8 @@ messages bidopt gives when their plugin is wrong."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import pytest
 from tests.conftest import write_config
@@ -97,6 +99,8 @@ def _installed(folder, monkeypatch, name: str, code: str) -> None:
 
 
 HEADER = """
+import datetime as dt
+
 import pandas as pd
 from bidopt import Strategy, hookimpl
 
@@ -166,3 +170,99 @@ def test_a_strategy_named_like_a_builtin_is_told_to_pick_another_name():
     with pytest.raises(PluginError, match="'roi_rule' is a built-in strategy of bidopt; give "
                        "the strategy of 'Clash' another name"):
         make_registry([Clash])
+
+
+def _one_strategy(propose):
+    from bidopt import Strategy, hookimpl
+
+    class Acme:
+        @hookimpl
+        def bidopt_register_strategies(self, register):
+            register(Strategy(name="acme", propose=propose))
+
+    return Acme
+
+
+def _night(shop_files, propose, **sections):
+    from bidopt.testing import make_config
+
+    config = make_config(shop_files, strategies={"acme": {}}, **sections)
+    return run_night(config, plugins=[_one_strategy(propose)])
+
+
+def test_an_exception_names_the_strategys_own_line_not_pandas(shop_files):
+    import inspect
+
+    def propose(context, params):
+        return context.keywords["bids"]  # raises inside pandas
+
+    line = inspect.getsourcelines(propose)[1] + 1
+    result = _night(shop_files, propose)
+    assert result.plugin_failures == [
+        "strategy 'acme' (plugin 'Acme') failed: raised KeyError: 'bids' "
+        f"(at test_plugin_author.py:{line} in propose)"]
+
+
+def test_a_slice_action_without_its_forecast_is_malformed(shop_files):
+    """It was accepted as well-formed and every row rejected, the reason only in the
+    proposals frame; the run said nothing."""
+    def propose(context, params):
+        return pd.DataFrame({"campaign": [context.campaigns["campaign"][0]], "hour": [3],
+                             "action": "set_hour_discount", "current": 100.0,
+                             "proposed": 50.0, "reason": "the small hours"})
+
+    result = _night(shop_files, propose)
+    assert len(result.plugin_failures) == 1
+    assert ("'set_hour_discount' proposals lack their forecast: no column base_clicks, "
+            "base_cost, base_gmv, exp_clicks, exp_cost, exp_gmv") in result.plugin_failures[0]
+
+
+def test_proposals_the_decision_can_only_reject_are_named_in_the_notes(shop_files):
+    def propose(context, params):
+        kw = context.keywords.head(3).reset_index(drop=True)
+        bids = pd.DataFrame({"campaign": kw["campaign"], "item": kw["item"],
+                             "keyword": kw["keyword"] + " typo", "platform": kw["platform"],
+                             "action": "set_bid", "current": kw["bid"], "proposed": kw["bid"],
+                             "reason": "x"})
+        hours = pd.DataFrame({"campaign": kw["campaign"][0], "hour": [3, 4],
+                              "action": "set_hour_discount", "current": 100.0,
+                              "proposed": 50.0, "reason": "x", "base_clicks": [1.0, None],
+                              "base_cost": 1.0, "base_gmv": 2.0, "exp_clicks": 0.5,
+                              "exp_cost": 0.4, "exp_gmv": 1.0})
+        return pd.concat([bids, hours], ignore_index=True)
+
+    result = _night(shop_files, propose)
+    assert not result.plugin_failures
+    notes = [w for w in result.context.warnings if w.startswith("acme: ")]
+    assert len(notes) == 2, result.context.warnings
+    assert notes[0].startswith("acme: 3 of its set_bid / pause_keyword proposals name no "
+                               "keyword of tonight's plan (campaign/item/keyword/platform, e.g.")
+    assert notes[1] == ("acme: 1 of its set_hour_discount proposals carry an empty forecast in "
+                        "row 4 (each of base_clicks, base_cost, base_gmv, exp_clicks, exp_cost, "
+                        "exp_gmv is needed): rejected")
+    mine = result.decision.proposals[result.decision.proposals["strategy"] == "acme"]
+    assert (mine["status"].iloc[[0, 1, 2, 4]] == "rejected").all()
+
+
+def test_a_slow_strategy_says_it_is_still_running_and_how_long_it_took(shop_files, monkeypatch):
+    import time
+
+    from bidopt import isolation
+    from bidopt.loop import plan_night
+    from bidopt.testing import make_config, make_registry
+
+    def propose(context, params):
+        time.sleep(1.5)
+        return pd.DataFrame()
+
+    monkeypatch.setattr(isolation, "STILL_RUNNING_EVERY", 0.5)
+    said = []
+    config = make_config(shop_files, strategies={"acme": {}}, plugins={"timeout_seconds": 2.5})
+    result = plan_night(config, make_registry([_one_strategy(propose)]),
+                        date=dt.date(2026, 11, 25), progress=said.append)
+    assert not result.plugin_failures
+    still = [s for s in said if s.startswith("strategy acme: still running after")]
+    assert still and still[0].endswith("s (time limit 2.5 s, plugins.timeout_seconds)")
+    assert ("strategy 'acme' (plugin 'Acme') took 2 s of its 2.5 s time limit "
+            "(plugins.timeout_seconds); past it, its proposals are dropped"
+            ) in result.context.warnings

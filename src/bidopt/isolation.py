@@ -16,8 +16,11 @@ then it keeps whatever CPU and memory it holds, and it still sees the (read-only
 
 from __future__ import annotations
 
+import inspect
 import numbers
+import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -28,12 +31,13 @@ import numpy as np
 import pandas as pd
 
 from bidopt.config import Config
-from bidopt.context import RunContext
+from bidopt.context import KEYWORD_KEYS, RunContext
 from bidopt.errors import PluginError
 from bidopt.plugins import Registry
 from bidopt.schema import (
     ACTIONS,
     ALL,
+    KEYWORD_ACTIONS,
     PLATFORMS,
     PROPOSAL_COLUMNS,
     REQUIRED_PROPOSAL_COLUMNS,
@@ -69,12 +73,18 @@ def strategy_timeout(config: Config) -> float:
     return float(seconds) if seconds and seconds > 0 else DEFAULT_TIMEOUT_SECONDS
 
 
-def call_with_timeout(func: Callable[[], Any], timeout: float, name: str) -> Any:
+STILL_RUNNING_EVERY = 10.0  # seconds between "still running" progress lines
+SLOW_SHARE = 0.5  # a strategy taking this share of its time limit gets a note
+
+
+def call_with_timeout(func: Callable[[], Any], timeout: float, name: str,
+                      waiting: Callable[[float], None] | None = None) -> Any:
     """``func()`` in a daemon thread; its result, its exception, or StrategyTimeout.
 
     A plain daemon thread carrying a :class:`concurrent.futures.Future`, rather than a
     ``ThreadPoolExecutor``: the executor's workers are joined at interpreter exit, so a
-    hung strategy would keep ``bidopt run`` from ever exiting.
+    hung strategy would keep ``bidopt run`` from ever exiting. ``waiting(seconds)`` is
+    called every ``STILL_RUNNING_EVERY`` seconds while ``func`` runs.
     """
     future: Future = Future()
 
@@ -89,8 +99,17 @@ def call_with_timeout(func: Callable[[], Any], timeout: float, name: str) -> Any
             future.set_exception(PluginError(f"raised {type(exc).__name__}: {exc}"))
 
     threading.Thread(target=work, name=f"bidopt-strategy-{name}", daemon=True).start()
+    start = time.monotonic()
     try:
-        return future.result(timeout=timeout)
+        while True:
+            left = timeout - (time.monotonic() - start)
+            try:
+                return future.result(timeout=max(0.0, min(left, STILL_RUNNING_EVERY)))
+            except TimeoutError:
+                if future.done() or left <= STILL_RUNNING_EVERY:
+                    raise
+                if waiting is not None:
+                    waiting(time.monotonic() - start)
     except TimeoutError:
         if future.done():  # the strategy itself raised TimeoutError
             raise
@@ -240,17 +259,71 @@ def check_proposals(frame: object, config: Config) -> pd.DataFrame:
             if bad.any():
                 raise PluginError(f"'{column}' is negative or infinite in {_rows(bad)}")
             checked[column] = values
+    slices = sorted(set(action) - set(KEYWORD_ACTIONS))
+    lacking = [c for c in SLICE_FORECAST_COLUMNS if c not in frame.columns]
+    if slices and lacking:
+        raise PluginError(
+            f"'{slices[0]}' proposals lack their forecast: no column {', '.join(lacking)} "
+            "(a crowd, region or hour action carries the slice per day as it is, base_*, "
+            "and at the proposed value, exp_*)")
     checked["proposed"] = proposed
     checked["current"] = current if current is not None else np.nan
     return checked
 
 
-def _where(exc: BaseException) -> str:
-    """' (at plugin.py:42 in propose)': where the strategy raised, for its author."""
+def _shown(frame: pd.DataFrame, columns: list[str]) -> str:
+    first = frame.iloc[0]
+    return "/".join(str(first[c]) for c in columns)
+
+
+def unusable_notes(checked: pd.DataFrame, ctx: RunContext) -> list[str]:
+    """Well-formed proposals the decision step can only reject, said once per kind so that
+    a plugin's mistake does not hide in the rejected column: bid changes and pauses of
+    keywords that are not tonight's (campaign, item, keyword and platform must match the
+    keyword report's; ``add_keyword`` adds new ones), and crowd, region or hour actions
+    with an empty forecast."""
+    notes = []
+    keys = list(KEYWORD_KEYS)
+    on_keyword = checked[checked["action"].isin(["set_bid", "pause_keyword"])]
+    if len(on_keyword):
+        known = pd.MultiIndex.from_frame(ctx.keywords[keys].astype(str))
+        asked = pd.MultiIndex.from_frame(on_keyword[keys].astype(str))
+        unknown = on_keyword[~asked.isin(known)]
+        if len(unknown):
+            notes.append(
+                f"{len(unknown)} of its set_bid / pause_keyword proposals name no keyword of "
+                f"tonight's plan (campaign/item/keyword/platform, e.g. "
+                f"{_shown(unknown, keys)}): rejected")
+    is_slice = ~checked["action"].isin(list(KEYWORD_ACTIONS)).to_numpy()
+    if is_slice.any():
+        forecast = checked[list(SLICE_FORECAST_COLUMNS)].apply(pd.to_numeric, errors="coerce")
+        empty = is_slice & ~np.isfinite(forecast.to_numpy(float)).all(axis=1)
+        if empty.any():
+            notes.append(
+                f"{int(empty.sum())} of its {', '.join(sorted(set(checked['action'][empty])))} "
+                f"proposals carry an empty forecast in {_rows(empty)} (each of "
+                f"{', '.join(SLICE_FORECAST_COLUMNS)} is needed): rejected")
+    return notes
+
+
+def _home(func: Callable) -> Path | None:
+    """The folder of the package ``func`` comes from (its module's folder for a lone module)."""
+    module = inspect.getmodule(func)
+    top = sys.modules.get(module.__name__.partition(".")[0]) if module else None
+    where = getattr(top, "__file__", None) or getattr(module, "__file__", None)
+    return Path(where).resolve().parent if where else None
+
+
+def _where(exc: BaseException, func: Callable | None = None) -> str:
+    """' (at plugin.py:42 in propose)': the last line of the strategy's own code the
+    exception passed through (not pandas' or numpy's, where it is usually raised), for its
+    author; the innermost line when none is the strategy's."""
     frames = traceback.extract_tb(exc.__traceback__)
     if not frames:
         return ""
-    last = frames[-1]
+    home = _home(func) if func is not None else None
+    own = [f for f in frames if home is not None and Path(f.filename).resolve().is_relative_to(home)]
+    last = own[-1] if own else frames[-1]
     return f" (at {Path(last.filename).name}:{last.lineno} in {last.name})"
 
 
@@ -267,13 +340,21 @@ def collect_proposals(ctx: RunContext, registry: Registry, params: dict, *, stri
         progress(f"strategy {name}")
         owner = registry.strategy_owner.get(name, "unknown")
         propose = registry.strategies[name].propose
+
+        def waiting(seconds: float, name: str = name) -> None:
+            progress(f"strategy {name}: still running after {seconds:.0f} s "
+                     f"(time limit {timeout:g} s, plugins.timeout_seconds)")
+
+        started = time.monotonic()
         try:
-            raw = call_with_timeout(lambda p=propose, s=strategy_params: p(ctx, s), timeout, name)
+            raw = call_with_timeout(lambda p=propose, s=strategy_params: p(ctx, s), timeout, name,
+                                    waiting)
+            took = time.monotonic() - started
             checked = check_proposals(raw, ctx.config)
         except Exception as exc:  # any plugin error must not take the run down
             reason = str(exc) or type(exc).__name__
             if not isinstance(exc, PluginError):
-                reason = f"raised {type(exc).__name__}: {reason}{_where(exc)}"
+                reason = f"raised {type(exc).__name__}: {reason}{_where(exc, propose)}"
             message = f"strategy '{name}' (plugin '{owner}') failed: {reason}"
             if strict:
                 raise PluginError(message) from exc
@@ -282,6 +363,11 @@ def collect_proposals(ctx: RunContext, registry: Registry, params: dict, *, stri
         frames.append(checked.assign(strategy=name))
         if isinstance(raw, pd.DataFrame):  # ``with_notes``: shown in the run's summary
             ctx.warnings.extend(f"{name}: {note}" for note in raw.attrs.get("notes", []))
+        ctx.warnings.extend(f"{name}: {note}" for note in unusable_notes(checked, ctx))
+        if took >= SLOW_SHARE * timeout:
+            ctx.warnings.append(
+                f"strategy '{name}' (plugin '{owner}') took {took:.0f} s of its {timeout:g} s "
+                "time limit (plugins.timeout_seconds); past it, its proposals are dropped")
         if checked.empty:  # say why, when the strategy said (``no_proposals(why)``)
             why = raw.attrs.get("why", "") if isinstance(raw, pd.DataFrame) else ""
             quiet.append(f"{name} ({why})" if why else name)
