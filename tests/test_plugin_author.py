@@ -266,3 +266,67 @@ def test_a_slow_strategy_says_it_is_still_running_and_how_long_it_took(shop_file
     assert ("strategy 'acme' (plugin 'Acme') took 2 s of its 2.5 s time limit "
             "(plugins.timeout_seconds); past it, its proposals are dropped"
             ) in result.context.warnings
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: _model_params(), "params Loose lets unknown keys through, so a misspelt option in "
+                              "the config would be ignored without a word; derive it from "
+                              "bidopt.StrategyParams"),
+    (lambda: {"min_clicks": 5}, "params must be a subclass of bidopt.StrategyParams (the class "
+                                "itself), not {'min_clicks': 5}"),
+])
+def test_a_params_model_that_would_ignore_a_typo_is_refused_at_registration(make, message):
+    """A plain pydantic model took `min_clciks: 10` without a word; a dict failed in the
+    middle of the run with AttributeError: 'dict' object has no attribute 'model_validate'."""
+    from bidopt import PluginError, Strategy, hookimpl
+    from bidopt.testing import make_registry
+
+    class Acme:
+        @hookimpl
+        def bidopt_register_strategies(self, register):
+            register(Strategy(name="acme", propose=lambda context, params: None, params=make()))
+
+    with pytest.raises(PluginError, match="plugin 'Acme' failed to register strategies: "
+                       "strategy 'acme': " + __import__("re").escape(message)):
+        make_registry([Acme])
+
+
+def _model_params():
+    from pydantic import BaseModel
+
+    class Loose(BaseModel):
+        min_clicks: int = 5
+
+    return Loose
+
+
+def test_a_propose_that_cannot_take_context_and_params_is_refused_at_registration():
+    from bidopt import PluginError, Strategy, hookimpl
+    from bidopt.testing import make_registry
+
+    def propose(context):
+        return pd.DataFrame()
+
+    class Acme:
+        @hookimpl
+        def bidopt_register_strategies(self, register):
+            register(Strategy(name="acme", propose=propose))
+
+    with pytest.raises(PluginError, match=r"strategy 'acme': propose\(context\) cannot be "
+                       r"called as propose\(context, params\)"):
+        make_registry([Acme])
+
+
+def test_returned_columns_that_are_ignored_are_named(shop_files):
+    """A misspelt optional column (`grop`, `current_bid`) was dropped without a word."""
+    def propose(context, params):
+        kw = context.keywords.head(2).reset_index(drop=True)
+        return pd.DataFrame({"campaign": kw["campaign"], "item": kw["item"],
+                             "keyword": kw["keyword"], "platform": kw["platform"],
+                             "action": "set_bid", "current_bid": kw["bid"],
+                             "proposed": kw["bid"], "reason": "x", "grop": "g"})
+
+    result = _night(shop_files, propose)
+    assert not result.plugin_failures
+    assert ("acme: returned columns that are no proposal column, ignored: 'current_bid' (did "
+            "you mean 'current'?), 'grop' (did you mean 'group'?)") in result.context.warnings

@@ -16,6 +16,7 @@ then it keeps whatever CPU and memory it holds, and it still sees the (read-only
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import numbers
 import sys
@@ -271,6 +272,21 @@ def check_proposals(frame: object, config: Config) -> pd.DataFrame:
     return checked
 
 
+def _ignored_columns(raw: pd.DataFrame) -> list[str]:
+    """A note on returned columns that are no proposal column (dropped): a misspelt
+    ``group`` or ``current`` would otherwise change the plan without a word."""
+    if raw.empty:
+        return []
+    extra = [str(c) for c in raw.columns if c not in PROPOSAL_COLUMNS]
+    if not extra:
+        return []
+    hints = []
+    for column in extra:
+        close = difflib.get_close_matches(column, PROPOSAL_COLUMNS, n=1, cutoff=0.6)
+        hints.append(f"'{column}' (did you mean '{close[0]}'?)" if close else f"'{column}'")
+    return [f"returned columns that are no proposal column, ignored: {', '.join(hints)}"]
+
+
 def _shown(frame: pd.DataFrame, columns: list[str]) -> str:
     first = frame.iloc[0]
     return "/".join(str(first[c]) for c in columns)
@@ -363,6 +379,7 @@ def collect_proposals(ctx: RunContext, registry: Registry, params: dict, *, stri
         frames.append(checked.assign(strategy=name))
         if isinstance(raw, pd.DataFrame):  # ``with_notes``: shown in the run's summary
             ctx.warnings.extend(f"{name}: {note}" for note in raw.attrs.get("notes", []))
+            ctx.warnings.extend(f"{name}: {note}" for note in _ignored_columns(raw))
         ctx.warnings.extend(f"{name}: {note}" for note in unusable_notes(checked, ctx))
         if took >= SLOW_SHARE * timeout:
             ctx.warnings.append(

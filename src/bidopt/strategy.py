@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -35,6 +36,32 @@ class Strategy:
     propose: Callable[[RunContext, StrategyParams], pd.DataFrame]
     params: type[StrategyParams] = StrategyParams
     description: str = ""
+
+    def __post_init__(self) -> None:
+        """Mistakes that would otherwise surface as a traceback in the middle of a run, or
+        not at all (a params model that lets a misspelt option through)."""
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise ValueError(f"a strategy's name must be non-empty text, not {self.name!r}")
+        if not callable(self.propose):
+            raise TypeError(f"strategy '{self.name}': propose must be a function "
+                            f"propose(context, params), not {type(self.propose).__name__}")
+        try:
+            inspect.signature(self.propose).bind(None, None)
+        except TypeError:
+            raise TypeError(
+                f"strategy '{self.name}': propose{inspect.signature(self.propose)} cannot be "
+                "called as propose(context, params)") from None
+        except ValueError:  # a builtin without a signature: let the run tell
+            pass
+        if not (isinstance(self.params, type) and issubclass(self.params, BaseModel)):
+            raise TypeError(
+                f"strategy '{self.name}': params must be a subclass of bidopt.StrategyParams "
+                f"(the class itself), not {self.params!r}")
+        if self.params.model_config.get("extra") != "forbid":
+            raise TypeError(
+                f"strategy '{self.name}': params {self.params.__name__} lets unknown keys "
+                "through, so a misspelt option in the config would be ignored without a word; "
+                "derive it from bidopt.StrategyParams")
 
 
 def no_proposals(why: str = "") -> pd.DataFrame:
