@@ -330,3 +330,19 @@ def test_returned_columns_that_are_ignored_are_named(shop_files):
     assert not result.plugin_failures
     assert ("acme: returned columns that are no proposal column, ignored: 'current_bid' (did "
             "you mean 'current'?), 'grop' (did you mean 'group'?)") in result.context.warnings
+
+
+def test_a_state_file_in_the_working_directory_does_not_reach_a_plugins_tests(
+        shop_files, tmp_path, monkeypatch):
+    """A plugin author who ran `bidopt applied` in the project folder got its settings in
+    every test (make_config put the state file in the working directory)."""
+    from bidopt.testing import make_config
+
+    first = pd.read_csv(shop_files["keyword_report"], nrows=1).iloc[0]
+    monkeypatch.chdir(tmp_path)
+    record_plan(tmp_path / "bidopt-state.sqlite",
+                _recorded_plan(tmp_path, first["campaign"], first["item"], first["keyword"]),
+                "test-shop")
+    config = make_config(shop_files)
+    assert config.state_file == str(shop_files["items"].resolve().parent / "bidopt-state.sqlite")
+    assert run_night(config, strategies={}).context.in_force("hour_discount").empty

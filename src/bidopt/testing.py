@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import inspect
+import os
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,11 @@ def _config_data(files: Mapping[str, Path] | None, roi_floor: float,
             **({"items": str(files["items"])} if "items" in files else {}),
             **({"candidates": str(files["candidates"])} if "candidates" in files else {}),
         }
+        # next to the shop's files, not in the folder the tests run in: a state file left
+        # there by `bidopt applied` must not change what a test sees
+        if files:
+            folder = os.path.commonpath([Path(p).resolve().parent for p in files.values()])
+            data["state_file"] = str(Path(folder) / "bidopt-state.sqlite")
     if strategies is not None:
         data["strategies"] = dict(strategies)
     for key, value in sections.items():
@@ -94,6 +100,9 @@ def _config_data(files: Mapping[str, Path] | None, roi_floor: float,
 def make_config(files: Mapping[str, Path] | None = None, *, roi_floor: float = 2.0,
                 strategies: Mapping[str, Any] | None = None, **sections: Any) -> Config:
     """A validated config for ``files`` (as returned by :func:`simulated_shop`).
+
+    Its ``state_file`` (what ``bidopt applied`` records) is ``bidopt-state.sqlite`` in the
+    files' folder, not in the working directory; ``state_file=...`` sets another.
 
     Every other config section may be given as a keyword, e.g.
     ``make_config(files, output={"format": "amazon_bulk"}, plugins={"timeout_seconds": 5})``;
