@@ -346,3 +346,21 @@ def test_a_state_file_in_the_working_directory_does_not_reach_a_plugins_tests(
     config = make_config(shop_files)
     assert config.state_file == str(shop_files["items"].resolve().parent / "bidopt-state.sqlite")
     assert run_night(config, strategies={}).context.in_force("hour_discount").empty
+
+
+def test_a_strategy_that_writes_into_the_context_changes_nothing_else(shop_files):
+    """`context.keywords["bid"] *= 3` in one strategy tripled every current bid of the
+    night's plan (292 rows summing 521 became 380 summing 2,063 on the small shop)."""
+    from bidopt.testing import make_config
+
+    def propose(context, params):
+        context.keywords["bid"] *= 3
+        context.campaigns["roi_floor"] = 0.5
+        return pd.DataFrame()
+
+    alone = run_night(make_config(shop_files), strategies={"roi_rule": {}})
+    config = make_config(shop_files, strategies={"acme": {}, "roi_rule": {}})
+    both = run_night(config, plugins=[_one_strategy(propose)])
+    assert not both.plugin_failures
+    pd.testing.assert_frame_equal(both.recommendations, alone.recommendations)
+    pd.testing.assert_frame_equal(both.context.keywords, alone.context.keywords)

@@ -16,6 +16,7 @@ then it keeps whatever CPU and memory it holds, and it still sees the (read-only
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import inspect
 import numbers
@@ -272,6 +273,19 @@ def check_proposals(frame: object, config: Config) -> pd.DataFrame:
     return checked
 
 
+def _own_view(ctx: RunContext) -> RunContext:
+    """The context a strategy gets: its own copies of the per-keyword and per-campaign
+    tables, so that one that writes into them (``context.keywords["bid"] *= 3``) changes
+    neither the next strategy's nor the decision step's. The history frames (the run's
+    largest) are shared, in a dict of the strategy's own; the response model and the config
+    are shared."""
+    view = dataclasses.replace(
+        ctx, keywords=ctx.keywords.copy(), campaigns=ctx.campaigns.copy(),
+        items=ctx.items.copy(), candidates=ctx.candidates.copy(), history=dict(ctx.history))
+    view._state = ctx._state
+    return view
+
+
 def _ignored_columns(raw: pd.DataFrame) -> list[str]:
     """A note on returned columns that are no proposal column (dropped): a misspelt
     ``group`` or ``current`` would otherwise change the plan without a word."""
@@ -363,8 +377,9 @@ def collect_proposals(ctx: RunContext, registry: Registry, params: dict, *, stri
 
         started = time.monotonic()
         try:
-            raw = call_with_timeout(lambda p=propose, s=strategy_params: p(ctx, s), timeout, name,
-                                    waiting)
+            own = _own_view(ctx)
+            raw = call_with_timeout(lambda p=propose, s=strategy_params, c=own: p(c, s), timeout,
+                                    name, waiting)
             took = time.monotonic() - started
             checked = check_proposals(raw, ctx.config)
         except Exception as exc:  # any plugin error must not take the run down
