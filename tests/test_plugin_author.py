@@ -80,7 +80,7 @@ def test_a_strategy_reads_the_settings_recorded_in_force(shop_files, tmp_path):
     assert found == {(campaign, 6): 90, (campaign, 22): 120.0}
 
 
-def _installed(folder, monkeypatch, name: str, code: str) -> None:
+def _installed(folder, monkeypatch, name: str, code: str, target: str = "") -> None:
     """A plugin ``name`` installed as pip would: a module and its dist-info with the
     ``bidopt`` entry point, on the path."""
     import importlib
@@ -92,7 +92,8 @@ def _installed(folder, monkeypatch, name: str, code: str) -> None:
     info.mkdir()
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1.0\n",
                                    encoding="utf-8")
-    (info / "entry_points.txt").write_text(f"[bidopt]\n{name} = {name}\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text(f"[bidopt]\n{name} = {name}{target}\n",
+                                           encoding="utf-8")
     monkeypatch.syspath_prepend(str(folder))
     monkeypatch.delitem(sys.modules, name, raising=False)  # another test's acme_sig
     importlib.invalidate_caches()
@@ -364,3 +365,22 @@ def test_a_strategy_that_writes_into_the_context_changes_nothing_else(shop_files
     assert not both.plugin_failures
     pd.testing.assert_frame_equal(both.recommendations, alone.recommendations)
     pd.testing.assert_frame_equal(both.context.keywords, alone.context.keywords)
+
+
+def test_an_entry_point_may_name_a_plugin_class(tmp_path, monkeypatch):
+    """`acme = "acme:Plugin"` registered the class itself: its hook methods were called
+    without `self` (a test through bidopt.testing instantiated it and passed)."""
+    from click.testing import CliRunner
+
+    from bidopt.cli import cli
+
+    code = HEADER + """
+class Plugin:
+    @hookimpl
+    def bidopt_register_strategies(self, register):
+        register(Strategy(name="acme_cls", propose=propose, description="from a class"))
+"""
+    _installed(tmp_path / "site", monkeypatch, "acme_cls", code, ":Plugin")
+    result = CliRunner().invoke(cli, ["plugins"])
+    assert result.exit_code == 0, result.output
+    assert "strategy acme_cls: from a class" in result.output

@@ -131,7 +131,16 @@ def _check_hooks(name: str, plugin: object) -> None:
 
 
 def register_plugin(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
-    """Register a third-party plugin after checking its hook version and hook functions."""
+    """Register a third-party plugin after checking its hook version and hook functions.
+
+    A class (an entry point ``acme = "acme_bidopt.plugin:AcmePlugin"``) is instantiated
+    with no arguments, so that its hook methods get ``self``."""
+    if inspect.isclass(plugin):
+        try:
+            plugin = plugin()
+        except Exception as exc:
+            raise PluginError(f"plugin '{name}': its class {plugin.__name__} cannot be "
+                              f"made with no arguments: {exc}") from exc
     _check_hook_version(name, plugin)
     _check_hooks(name, plugin)
     try:

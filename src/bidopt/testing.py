@@ -133,8 +133,6 @@ def plugin_manager(plugins: Iterable[object] = (), *, entry_points: bool = False
     for plugin in plugins:
         if isinstance(plugin, str):
             plugin = importlib.import_module(plugin)
-        elif inspect.isclass(plugin):
-            plugin = plugin()
         register_plugin(pm, plugin, _plugin_name(plugin))
     try:
         pm.check_pending()
