@@ -384,3 +384,18 @@ class Plugin:
     result = CliRunner().invoke(cli, ["plugins"])
     assert result.exit_code == 0, result.output
     assert "strategy acme_cls: from a class" in result.output
+
+
+def test_strict_raises_from_the_strategys_own_exception(shop_files):
+    """What docs/plugins.md tells an author to do for the whole traceback."""
+    from bidopt import PluginError
+
+    def propose(context, params):
+        raise ZeroDivisionError("the author's bug")
+
+    from bidopt.testing import make_config
+
+    with pytest.raises(PluginError) as raised:
+        run_night(make_config(shop_files, strategies={"acme": {}}),
+                  plugins=[_one_strategy(propose)], strict=True)
+    assert isinstance(raised.value.__cause__, ZeroDivisionError)
