@@ -399,3 +399,18 @@ def test_strict_raises_from_the_strategys_own_exception(shop_files):
         run_night(make_config(shop_files, strategies={"acme": {}}),
                   plugins=[_one_strategy(propose)], strict=True)
     assert isinstance(raised.value.__cause__, ZeroDivisionError)
+
+
+def test_a_unit_test_catches_proposals_the_run_can_only_reject(shop_files):
+    """assert_valid_proposals passed them; the run then rejected every row."""
+    from bidopt.testing import assert_valid_proposals, make_config
+
+    context = run_night(make_config(shop_files), strategies={}).context
+    kw = context.keywords.head(2).reset_index(drop=True)
+    frame = pd.DataFrame({"campaign": kw["campaign"], "item": kw["item"],
+                          "keyword": kw["keyword"].str.upper() + "!", "platform": kw["platform"],
+                          "action": "set_bid", "proposed": kw["bid"], "reason": "x"})
+    with pytest.raises(AssertionError, match="proposals the decision step can only reject: 2 "
+                       "of its set_bid / pause_keyword proposals name no keyword"):
+        assert_valid_proposals(frame, context)
+    assert len(assert_valid_proposals(frame.assign(keyword=kw["keyword"]), context)) == 2

@@ -37,7 +37,7 @@ import pluggy
 from bidopt.config import Config, load_config, parse_config
 from bidopt.context import RunContext
 from bidopt.errors import PluginError
-from bidopt.isolation import check_proposals
+from bidopt.isolation import check_proposals, unusable_notes
 from bidopt.loop import RunResult, check_output_format, plan_night, write_recommendations
 from bidopt.plugins import Registry, build_registry, get_plugin_manager, register_plugin
 
@@ -185,12 +185,19 @@ def assert_valid_proposals(frame: object, context: RunContext) -> pd.DataFrame:
     """Assert that a ``propose`` result would pass bidopt's checks; returns it checked.
 
     The same checks the run applies (see :func:`bidopt.isolation.check_proposals`), as an
-    ``AssertionError`` with the reason, for unit tests of a ``propose`` function.
+    ``AssertionError`` with the reason, for unit tests of a ``propose`` function. Rows the
+    decision step could only reject (a ``set_bid`` or ``pause_keyword`` naming no keyword of
+    ``context.keywords``, a crowd, region or hour action with an empty forecast) fail too:
+    a run only notes them.
     """
     try:
-        return check_proposals(frame, context.config)
+        checked = check_proposals(frame, context.config)
     except PluginError as exc:
         raise AssertionError(f"malformed proposals: {exc}") from None
+    unusable = unusable_notes(checked, context)
+    if unusable:
+        raise AssertionError(f"proposals the decision step can only reject: {'; '.join(unusable)}")
+    return checked
 
 
 try:
