@@ -685,3 +685,19 @@ def test_a_bought_word_keeps_its_ring_on_a_promotion_night(ctx):
     np.testing.assert_allclose(night_volume, volume)
     assert (long_tail.keyword_ring(night_volume, night_competition, params)
             == long_tail.keyword_ring(volume, competition, params)).all()
+
+
+def test_hours_raised_or_switched_off_by_another_strategy_are_taken_as_in_force(ctx):
+    """The state file records every hour discount uploaded, also a dayparting plugin's 110%
+    or an hour switched off (0): the options take them, and an hour off is left off."""
+    params = top3_quality.Top3QualityParams(max_per_campaign=5, traffic=False)
+    hours = top3_quality.propose(ctx, params)
+    campaign = hours.loc[hours["action"] == "set_hour_discount", "campaign"].iloc[0]
+    in_force = {campaign: {0: 110.0, 1: 0.0}}
+    params = top3_quality.Top3QualityParams.model_validate(
+        {"max_per_campaign": 5, "traffic": False, "current_hour_discounts": in_force})
+    again = top3_quality.propose(ctx, params)
+    mine = again[(again["action"] == "set_hour_discount") & (again["campaign"] == campaign)]
+    assert 1 not in set(mine["hour"].astype(int)), "an hour switched off stays off"
+    assert (mine.loc[mine["hour"].astype(int) == 0, "current"] == 110).all()
+    assert len(mine[mine["hour"].astype(int) == 0]) == 1

@@ -77,10 +77,11 @@ class Top3QualityParams(StrategyParams):
     )
     hour_discounts: bool = Field(True, description="Propose the off-hours discounts.")
     current_hour_discounts: dict[str, dict[Annotated[int, Field(ge=0, le=23)],
-                                            Annotated[float, Field(gt=0, le=100)]]] = Field(
+                                            Annotated[float, Field(ge=0, le=250)]]] = Field(
         default_factory=dict,
-        description="Hour discounts in force, % ({campaign: {hour: %}}; 100 where not given): "
-        "hour reports do not carry them. `bidopt applied` records them in the state file.")
+        description="Hour discounts in force, % ({campaign: {hour: %}}; 100 where not given, "
+        "0 = the hour is off and left so): hour reports do not carry them. `bidopt applied` "
+        "records them in the state file (also those another strategy or plugin set).")
     traffic: bool = Field(
         True, description="Raise keywords meant for traffic (not nurtured) that sit below the "
         "first page to rank <= traffic_rank.",
@@ -282,7 +283,8 @@ def _off_hours(context: RunContext, params: Top3QualityParams, kws: pd.DataFrame
     current = np.array([params.current_hour_discounts.get(str(c), {}).get(int(h), 100.0)
                         for c, h in zip(share["campaign"], share["hour"], strict=True)])
     proposed = share["campaign"].map(discount).to_numpy(float)
-    share, current, proposed = (x[~np.isclose(proposed, current)]
+    # an hour switched off has no traffic to discount (its history is empty): left off
+    share, current, proposed = (x[~np.isclose(proposed, current) & (current > 0)]
                                 for x in (share, current, proposed))
     if len(share) == 0:
         return no_proposals()
