@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
+from scipy.stats import t as student_t
 
 from bidopt.context import KEYWORD_KEYS, RunContext
 from bidopt.explain import (
@@ -29,6 +30,7 @@ from bidopt.explain import (
     plan_actions,
 )
 from bidopt.grid import bid_grid, clamp_to_limits, platform_rules, snap
+from bidopt.model.evaluate import AOV_CV2
 from bidopt.optimise import solve
 from bidopt.schema import ALL, KEYWORD_ACTIONS, SLICE_FORECAST_COLUMNS
 
@@ -348,7 +350,11 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
     floors = limits["roi_floor"].fillna(ctx.config.constraints.roi_floor).to_numpy(float)
     budgets = limits["daily_budget"].fillna(np.inf).to_numpy(float)
     group = pd.Categorical(entities["campaign"], categories=campaign_names).codes.astype(int)
-    planned_floors = floors * (1.0 + _floor_margin(ctx, limits))
+    evidence = campaign_evidence(ctx.history["keywords"], campaign_names)
+    floor_margin = _floor_margin(ctx, limits, evidence)
+    planned_floors = floors * (1.0 + floor_margin)
+    _close_raises_on_short_history(choices, group, evidence)
+    ctx.warnings += short_history_notes(ctx, evidence, floor_margin)
     budget_share = 1.0 - ctx.config.optimiser.budget_margin_pct / 100.0
     planned_budgets = budgets * budget_share
     shop_budget = ctx.config.constraints.shop_budget
@@ -581,14 +587,93 @@ def spend_seen(ctx: RunContext, entities: pd.DataFrame) -> np.ndarray:
     return seen
 
 
-def _floor_margin(ctx: RunContext, limits: pd.DataFrame) -> np.ndarray:
-    """Relative margin above each campaign's floor: its ROI's standard error times the
-    normal quantile of ``floor_confidence``, never below ``roi_margin_pct``."""
+MIN_SPEND_DAYS = 3
+"""Days with spend a campaign needs before the plan may raise its bids or add keywords: with
+fewer, its ROI's day-to-day spread cannot be measured at all."""
+
+
+def campaign_evidence(daily: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """Per campaign of ``names``: days with spend in the window and orders in them."""
+    if daily.empty:
+        return pd.DataFrame({"days": 0.0, "orders": 0.0}, index=pd.Index(names, name="campaign"))
+    totals = daily.groupby(["campaign", "date"], observed=True)[["cost", "orders"]].sum()
+    spent = totals[totals["cost"] > 0].groupby(level="campaign", observed=True)
+    frame = pd.DataFrame({"days": spent.size(), "orders": spent["orders"].sum()})
+    return frame.reindex(names).fillna(0.0).astype(float)
+
+
+def _floor_margin(ctx: RunContext, limits: pd.DataFrame,
+                  evidence: pd.DataFrame | None = None) -> np.ndarray:
+    """Relative margin above each campaign's floor, never below ``roi_margin_pct``: its ROI's
+    standard error times the ``floor_confidence`` quantile, where the standard error is the
+    larger of two measures of how well the window knows the campaign's ROI.
+
+    - ``roi_se``, the day-to-day spread of the campaign's ROI over its days: estimated from
+      those few days itself, so its quantile is Student's t with days - 1 degrees of freedom
+      (from 3 days of spend a spread of 2 degrees of freedom needs 1.89 standard errors for
+      90%, not 1.28); with fewer than 3 days it cannot be measured and counts as 1/3;
+    - the count floor ``sqrt((1 + AOV_CV2) / orders)``: GMV is orders times their values, and
+      a window with few orders cannot know it better than their count allows, however alike
+      its days happened to look.
+
+    Both grow as the history shortens, so a short history is planned further above its
+    floor: the plan does less rather than bet the floor on a few days.
+    """
     settings = ctx.config.optimiser
-    z = float(norm.ppf(settings.floor_confidence))
+    confidence = settings.floor_confidence
+    z = float(norm.ppf(confidence))
     se = limits["roi_se"].to_numpy(float) if "roi_se" in limits else np.full(len(limits), np.nan)
-    se = np.where(np.isfinite(se), se, 1 / 3)
-    return np.maximum(settings.roi_margin_pct / 100.0, z * se)
+    margin = np.maximum(settings.roi_margin_pct / 100.0, z * np.where(np.isfinite(se), se, 1 / 3))
+    if evidence is None:
+        return margin
+    days = evidence["days"].reindex(limits.index).fillna(0.0).to_numpy(float)
+    orders = evidence["orders"].reindex(limits.index).fillna(0.0).to_numpy(float)
+    quantile = np.where(days >= MIN_SPEND_DAYS,
+                        student_t.ppf(confidence, np.maximum(days - 1, 1.0)), z)
+    by_days = quantile * np.where(np.isfinite(se), se, 1 / 3)
+    by_count = z * np.sqrt((1.0 + AOV_CV2) / np.maximum(orders, 1.0))
+    return np.maximum(margin, np.maximum(by_days, by_count))
+
+
+def _close_raises_on_short_history(choices: Choices, group: np.ndarray,
+                                   evidence: pd.DataFrame) -> None:
+    """In campaigns with fewer than ``MIN_SPEND_DAYS`` days of spend, close every level that
+    spends more than today's (raises, and keywords not bought yet): the plan may only keep or
+    cut there. Pinned bids stay as configured."""
+    short = evidence["days"].to_numpy(float) < MIN_SPEND_DAYS
+    if not short.any():
+        return
+    rows = short[group] & ~choices.entities["pinned"].to_numpy(bool)
+    kind = choices.entities["kind"].to_numpy()
+    keep_bid = choices.levels[np.arange(len(group)), choices.keep]
+    above = choices.levels > keep_bid[:, None] + _TOL
+    closing = rows & np.isin(kind, ["bought", "added"])
+    choices.allowed[closing] &= ~above[closing]
+
+
+def short_history_notes(ctx: RunContext, evidence: pd.DataFrame,
+                        floor_margin: np.ndarray) -> list[str]:
+    """What a window shorter than the configured look-back means for tonight's plan."""
+    seen = int(ctx.history["keywords"]["date"].nunique()) if len(ctx.history["keywords"]) else 0
+    days = evidence["days"].to_numpy(float)
+    if seen >= ctx.config.history.days and not (days < MIN_SPEND_DAYS).any():
+        return []
+    names = list(evidence.index)
+    order = np.argsort(-floor_margin)
+    listed = ", ".join(f"'{names[i]}' +{floor_margin[i]:.0%}" for i in order[:3])
+    more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+    notes = [f"short history ({seen} report day{'s' if seen != 1 else ''}): each campaign is "
+             "planned above its ROI floor by how well these days measure its ROI (" + listed
+             + more + "), so tonight's plan moves fewer bids and less far than a full "
+             f"{ctx.config.history.days}-day window would; forecasts of raised bids rest on "
+             "few clicks and orders, and the margins shrink as days accumulate"]
+    short = [names[i] for i in np.flatnonzero(days < MIN_SPEND_DAYS)]
+    if short:
+        notes.append(f"fewer than {MIN_SPEND_DAYS} days with spend for "
+                     f"{', '.join(map(repr, short[:5]))}{' and more' if len(short) > 5 else ''}: "
+                     "too few to measure how their ROI varies, so the plan raises no bid and "
+                     "adds no keyword there (it only keeps or cuts bids, to meet the floor)")
+    return notes
 
 
 def _stack_outcome(outcome: dict, slice_delta: dict, width: int, ctx: RunContext) -> dict:
