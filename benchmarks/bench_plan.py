@@ -303,8 +303,10 @@ def keyword_forecast(case: Case, state: pd.DataFrame, bids: np.ndarray) -> pd.Da
 def diagnose(case: Case) -> None:
     """bidopt's forecast against truth, at the kept bids and at the chosen ones.
 
-    Per campaign, and then per kind of move (bids raised / cut / kept): the change in cost
-    and GMV the model expected from the night's moves against the change truth delivers.
+    Per campaign, and then per kind of move (bids raised / cut / kept): the forecast cost and
+    ROI at today's bids against truth (the history's level), and the change in cost and GMV
+    the model expected from the night's moves against the change truth delivers. On short
+    histories (``--days 3``) both parts err more: which one breaks a floor shows here.
     A forecast marginal ROI (dGMV / dCost) above the floor with a true one below it is the
     signature of a model that under-forecasts how cost grows with the bid.
     """
@@ -325,7 +327,8 @@ def diagnose(case: Case) -> None:
           + f" of {len(frame)} bids; mean change of moved bids "
           f"{change[frame['move'].isin(['raised', 'cut']).to_numpy()].mean():+.1%}")
     header = (f"  {'':<16} {'fc cost':>8} {'true':>7} {'fc ROI':>7} {'true':>6} | "
-              f"{'keep: fc cost':>13} {'true':>7} | {'moves: fc dCost':>15} {'true':>7} "
+              f"{'keep: fc cost':>13} {'true':>7} {'fc ROI':>7} {'true':>6} | "
+              f"{'moves: fc dCost':>15} {'true':>7} "
               f"{'fc dGMV':>8} {'true':>7} {'fc mROI':>8} {'true':>7}")
     print(header)
 
@@ -339,7 +342,9 @@ def diagnose(case: Case) -> None:
 
         print(f"  {label:<16} {tot['fc1_cost']:>8,.0f} {tot['t1_cost']:>7,.0f} "
               f"{div(tot['fc1_gmv'], tot['fc1_cost']):>7.2f} {div(tot['t1_gmv'], tot['t1_cost']):>6.2f} | "
-              f"{tot['fc0_cost']:>13,.0f} {tot['t0_cost']:>7,.0f} | {fdc:>+15,.0f} {tdc:>+7,.0f} "
+              f"{tot['fc0_cost']:>13,.0f} {tot['t0_cost']:>7,.0f} "
+              f"{div(tot['fc0_gmv'], tot['fc0_cost']):>7.2f} {div(tot['t0_gmv'], tot['t0_cost']):>6.2f} | "
+              f"{fdc:>+15,.0f} {tdc:>+7,.0f} "
               f"{fdg:>+8,.0f} {tdg:>+7,.0f} {div(fdg, fdc):>8.2f} {div(tdg, tdc):>7.2f}")
 
     for name, g in frame.groupby("campaign", sort=True):
