@@ -66,6 +66,12 @@ def test_two_days_only_keep_or_cut(tmp_path):
     assert len(bids)  # the floors still get repaired
     assert (pd.to_numeric(bids["proposed"]) <= pd.to_numeric(bids["current"]) + 1e-9).all()
     assert not (recs["action"] == "add_keyword").any()
+    judged = run.decision.proposals
+    raises = judged[(judged["action"] == "set_bid")
+                    & (pd.to_numeric(judged["proposed"]) > pd.to_numeric(judged["current"]) + 1e-9)]
+    assert raises["status"].isin(["rejected", "overridden"]).all()  # overridden: cut instead
+    rejected = raises[raises["status"] == "rejected"]
+    assert len(rejected) and rejected["decision"].str.contains("fewer than 3 days with spend").all()
     assert any(f"fewer than {MIN_SPEND_DAYS} days with spend" in note
                for note in run.context.warnings)
 

@@ -353,7 +353,7 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
     evidence = campaign_evidence(ctx.history["keywords"], campaign_names)
     floor_margin = _floor_margin(ctx, limits, evidence)
     planned_floors = floors * (1.0 + floor_margin)
-    _close_raises_on_short_history(choices, group, evidence)
+    closed = _close_raises_on_short_history(choices, outcome, group, evidence)
     ctx.warnings += short_history_notes(ctx, evidence, floor_margin)
     budget_share = 1.0 - ctx.config.optimiser.budget_margin_pct / 100.0
     planned_budgets = budgets * budget_share
@@ -402,6 +402,7 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
                            "budget_price": solution.campaign["mu_budget"].to_numpy(float)})
     plan = Plan(choices, outcome, solution.choice, group, limits, planned_shop)
     judged = judge_proposals(ctx, plan, bid_props, add_props, slice_props, proposals)
+    _say_closed(judged, choices, closed)
     _report_repriced_slices(judged, outcome,
                             {name: as_proposed[name][:, 1] for name in ("clicks", "cost", "gmv")},
                             first_slice)
@@ -635,20 +636,37 @@ def _floor_margin(ctx: RunContext, limits: pd.DataFrame,
     return np.maximum(margin, np.maximum(by_days, by_count))
 
 
-def _close_raises_on_short_history(choices: Choices, group: np.ndarray,
-                                   evidence: pd.DataFrame) -> None:
+def _close_raises_on_short_history(choices: Choices, outcome: dict[str, np.ndarray],
+                                   group: np.ndarray, evidence: pd.DataFrame) -> np.ndarray:
     """In campaigns with fewer than ``MIN_SPEND_DAYS`` days of spend, close every level that
-    spends more than today's (raises, and keywords not bought yet): the plan may only keep or
-    cut there. Pinned bids stay as configured."""
+    spends more than today's (raises, keywords not bought yet, slices that add spend): the plan
+    may only keep or cut there. Pinned bids stay as configured. Returns the closed levels."""
+    closed = np.zeros(choices.allowed.shape, dtype=bool)
     short = evidence["days"].to_numpy(float) < MIN_SPEND_DAYS
     if not short.any():
-        return
+        return closed
     rows = short[group] & ~choices.entities["pinned"].to_numpy(bool)
-    kind = choices.entities["kind"].to_numpy()
-    keep_bid = choices.levels[np.arange(len(group)), choices.keep]
-    above = choices.levels > keep_bid[:, None] + _TOL
-    closing = rows & np.isin(kind, ["bought", "added"])
-    choices.allowed[closing] &= ~above[closing]
+    cost = outcome["cost"]
+    kept = np.take_along_axis(cost, choices.keep[:, None], axis=1)
+    closed = rows[:, None] & choices.allowed & (cost > kept + _TOL)
+    choices.allowed &= ~closed
+    return closed
+
+
+def _say_closed(judged: pd.DataFrame, choices: Choices, closed: np.ndarray) -> None:
+    """Rejected proposals whose move was closed by ``_close_raises_on_short_history`` say so
+    (in place), instead of a reason about the limits or the objective."""
+    if not closed.any() or "row" not in judged or "target" not in judged:
+        return
+    rows = pd.to_numeric(judged["row"], errors="coerce").fillna(-1).to_numpy(int)
+    target = pd.to_numeric(judged["target"], errors="coerce").to_numpy(float)
+    on_choice = (rows >= 0) & np.isfinite(target) & (judged["status"] == "rejected").to_numpy()
+    where = np.flatnonzero(on_choice)
+    level = np.abs(choices.levels[rows[where]] - target[where, None]).argmin(axis=1)
+    said = where[closed[rows[where], level]]
+    judged.loc[judged.index[said], "decision"] = (
+        f"rejected: the campaign has fewer than {MIN_SPEND_DAYS} days with spend in the reports, "
+        "too few to bet its floor on more spend; tonight it only keeps or cuts bids")
 
 
 def short_history_notes(ctx: RunContext, evidence: pd.DataFrame,
