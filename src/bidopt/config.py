@@ -169,7 +169,9 @@ class Optimiser(_Section):
     floor_confidence: float = Field(
         0.9, ge=0.5, lt=1.0,
         description="Plan each campaign's ROI high enough above its floor that, given how "
-        "well the history measures that campaign's ROI, the floor holds with this probability.",
+        "well the history measures that campaign's ROI, the floor holds with this probability "
+        "(its day-to-day spread, with Student's t on few days, and never better than its "
+        "order count allows: a short history is planned further above the floor).",
     )
     roi_margin_pct: float = Field(
         5.0, ge=0, le=100,
