@@ -105,9 +105,9 @@ def night_seed(shop_seed: int, night: int) -> int:
 
 
 def shop_config(label: str, floor: float, budgets: dict[str, float] | None,
-                state_file: Path | None = None) -> Config:
+                state_file: Path | None = None, optimiser: dict | None = None) -> Config:
     data: dict = {"shop": label, "constraints": {"roi_floor": floor},
-                  "objective": {"target": "gmv"}}
+                  "objective": {"target": "gmv"}, "optimiser": dict(optimiser or {})}
     if budgets:
         data["constraints"]["campaigns"] = {name: {"daily_budget": round(b, 2)}
                                             for name, b in budgets.items()}
@@ -135,13 +135,13 @@ class Case:
 
 
 def run_case(label: str, shop: SimulatedShop, floor: float, nights: int, shop_seed: int,
-             budgets: dict[str, float] | None, tmp: Path) -> Case:
+             budgets: dict[str, float] | None, tmp: Path, optimiser: dict | None = None) -> Case:
     market = shop.market
     start = market.keywords[KEYWORD_KEYS].assign(
         bid=market.keywords["bid"].to_numpy(float), paused=False)
     loops = {m: Loop(start.copy(), {n: getattr(shop, n) for n in REPORTS}) for m in METHODS}
     work = tmp / f"{label}-{floor}"
-    config = shop_config(label, floor, budgets, work / "state.sqlite")
+    config = shop_config(label, floor, budgets, work / "state.sqlite", optimiser)
     registry = build_registry(get_plugin_manager(entry_points=False))
     for t in range(nights):
         night = FIRST_NIGHT + dt.timedelta(days=t)
@@ -298,6 +298,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=None,
                         help="Give each campaign a daily budget of this multiple of its average "
                              "daily spend in the history (e.g. 1.2); budgets are judged on truth.")
+    parser.add_argument("--optimiser", metavar="KEY=VALUE", action="append", default=[],
+                        help="An optimiser setting for bidopt, e.g. floor_confidence=0.97 "
+                             "(repeatable); every method is judged against the same limits.")
     parser.add_argument("--detail", action="store_true",
                         help="Also print every campaign-night bidopt broke, forecast against truth.")
     parser.add_argument("--min-share", type=float, default=None,
@@ -309,6 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     shops = [(f"{args.size}-{s}", s, args.size) for s in args.seeds]
     if args.medium:
         shops.append(("medium-0", 0, "medium"))
+    optimiser = dict(item.split("=", 1) for item in args.optimiser)
     failed = False
     with tempfile.TemporaryDirectory(prefix="bidopt-bench-nights-") as tmp:
         drawn = {label: simulate_shop(seed=seed, size=size,
@@ -324,7 +328,8 @@ def main(argv: list[str] | None = None) -> int:
                     budgets = (shop.keyword_report.groupby("campaign")["cost"].sum() / days
                                * args.budget).to_dict()
                 start = time.perf_counter()
-                cases.append(run_case(label, shop, floor, args.nights, seed, budgets, Path(tmp)))
+                cases.append(run_case(label, shop, floor, args.nights, seed, budgets, Path(tmp),
+                                      optimiser))
                 print(f"{label} floor {floor}: {args.nights} nights "
                       f"{time.perf_counter() - start:.1f}s", file=sys.stderr)
             total = score(cases, args.nights)
