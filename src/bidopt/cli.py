@@ -510,13 +510,15 @@ def _warning_line(message, category, filename, lineno, line=None) -> str:
 
 def main() -> None:
     """Console-script entry point."""
-    import warnings
-
-    warnings.formatwarning = _warning_line
-    # a nightly job stopped by cron, systemd or `timeout` (SIGTERM) unwinds like Ctrl-C: no
-    # temporary file stays behind and the last good output is untouched
+    # first of all: a nightly job stopped by cron, systemd or `timeout` (SIGTERM) unwinds
+    # like Ctrl-C, also while the libraries are still being imported (the heavy ones are
+    # imported inside the commands): no traceback, no temporary file left behind, and the
+    # last good output untouched
     signal.signal(signal.SIGTERM, _stop)
     try:
+        import warnings
+
+        warnings.formatwarning = _warning_line
         code = cli(prog_name="bidopt", standalone_mode=False)
     except click.ClickException as exc:
         exc.show()
