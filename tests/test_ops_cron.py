@@ -43,3 +43,47 @@ def test_an_interrupt_while_the_libraries_are_imported_exits_130_without_a_trace
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "interrupted: nothing was written" in err
     assert not out.exists() and not list(tmp_path.glob(".*.tmp"))
+
+
+def _cli(*args: str):
+    from click.testing import CliRunner
+
+    from bidopt.cli import cli
+
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_reports_that_end_before_the_look_back_window_stop_the_run_unless_allowed(
+        shop_files, tmp_path):
+    """The reports end 2026-11-24: planning 2026-12-10 on them (the export job has failed
+    for two weeks) leaves no report day in the night's 14-day window: an input error, exit
+    3, nothing written; --allow-stale plans with the note. Inside the window it is a note."""
+    config = write_config(tmp_path, shop_files)
+    out = tmp_path / "recs.csv"
+    result = _cli("run", "--config", str(config), "--date", "2026-12-10", "--out", str(out))
+    assert result.exit_code == 3, result.output
+    assert ("input error: the latest report day is 2026-11-24, 16 days before the planned "
+            "night 2026-12-10, before its 14-day look-back window") in result.stderr
+    assert "--allow-stale" in result.stderr and not out.exists()
+    result = _cli("run", "--config", str(config), "--date", "2026-12-10", "--out", str(out),
+                  "--allow-stale", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "note: the latest report day is 2026-11-24, 16 days before" in result.stderr
+    assert out.exists()
+    result = _cli("run", "--config", str(config), "--date", "2026-12-08", "--dry-run", "-q")
+    assert result.exit_code == 0, result.output
+    assert "note: the latest report day is 2026-11-24, 14 days before" in result.stderr
+
+
+def test_validate_says_what_run_would_of_old_reports(shop_files, tmp_path):
+    """validate --date checks the night as run does (exit 3 unless --allow-stale); without
+    --date (a shop being set up on old exports) it is a warning naming run's refusal."""
+    config = write_config(tmp_path, shop_files)
+    result = _cli("validate", "--config", str(config), "--date", "2026-12-10")
+    assert result.exit_code == 3, result.output
+    assert "error: the latest report day is 2026-11-24, 16 days before" in result.stderr
+    result = _cli("validate", "--config", str(config), "--date", "2026-12-10", "--allow-stale")
+    assert result.exit_code == 0, result.output
+    assert "warning: the latest report day is 2026-11-24, 16 days before" in result.stderr
+    result = _cli("validate", "--config", str(config), "--date", "2026-11-25")
+    assert result.exit_code == 0 and "latest report day" not in result.output

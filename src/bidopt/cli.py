@@ -143,9 +143,13 @@ def cli() -> None:
                    "(default: from the config).")
 @click.option("--dry-run", is_flag=True, help="Print the summary; write no file.")
 @click.option("--strict", is_flag=True, help="Fail (exit 5) if any plugin fails.")
+@click.option("--allow-stale", is_flag=True,
+              help="Plan even when the reports end before the night's look-back window "
+                   "(history.days; otherwise exit 3).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors, warnings and the output path.")
 @click.option("-v", "--verbose", is_flag=True, help="Print progress and every warning.")
-def run(config_path, reports, items, candidates, night, out, dry_run, strict, quiet, verbose):
+def run(config_path, reports, items, candidates, night, out, dry_run, strict, allow_stale, quiet,
+        verbose):
     """Plan one night: read the reports, forecast, propose, decide, write the CSV."""
     from bidopt.config import check_strategies
     from bidopt.loop import (
@@ -178,7 +182,8 @@ def run(config_path, reports, items, candidates, night, out, dry_run, strict, qu
         with Verbosity(quiet, verbose) as talk:
             result = plan_night(config, registry, date=date,
                                 sources=_overrides(reports, items, candidates),
-                                strict=strict, progress=talk.progress)
+                                strict=strict, progress=talk.progress,
+                                refuse_stale=not allow_stale)
             if path is not None:
                 talk.progress(f"writing {path}")
                 earlier = path.stat().st_mtime if path.is_file() else None
@@ -223,7 +228,11 @@ def _print_run(result, config, path: Path | None, quiet: bool, verbose: bool) ->
 @click.option("-c", "--config", "config_path", required=True, type=click.Path(path_type=Path),
               help="YAML config of the shop.")
 @_sources_options
-def validate(config_path, reports, items, candidates):
+@click.option("--date", "night", type=click.DateTime(["%Y-%m-%d"]),
+              help="The night `run` will plan: reports that end before its look-back window "
+                   "are then an error, as in `run` (default: today, and only a warning).")
+@click.option("--allow-stale", is_flag=True, help="As in `run`: old reports are a warning only.")
+def validate(config_path, reports, items, candidates, night, allow_stale):
     """Check the config and every input file; write nothing. Lists the problems found (up
     to 20 rows per column; warnings only when there is no error)."""
     from bidopt.config import check_strategies
@@ -235,13 +244,15 @@ def validate(config_path, reports, items, candidates):
         load_inputs,
         output_path,
         resolve_sources,
+        sample_files,
     )
     from bidopt.state import read_state, state_path
 
     config, registry = _load(config_path)
     check_strategies(config, registry.strategies, str(config_path))
     check_output_format(config, registry, str(config_path))
-    path = output_path(config, dt.date.today(), None)
+    date = night.date() if night else dt.date.today()
+    path = output_path(config, date, None)
     try:  # what `run` checks before any work: it must not pass here and fail there
         check_output_path(path)
     except OutputError as exc:
@@ -261,7 +272,13 @@ def validate(config_path, reports, items, candidates):
         click.echo(f"{n_errors} error(s) found", err=True)
         sys.exit(ExitCode.BAD_INPUT)
     history = inputs.history["keywords"]
-    warnings = [*map(str, inputs.warnings),
+    bundled = sources == sample_files()  # the sample shop's days are what they are
+    if stale := _stale_note(history, date, config.history.days, given=night is not None,
+                            allow=allow_stale or bundled):
+        if stale.startswith("error: "):
+            click.echo(f"{stale}\n1 error(s) found", err=True)
+            sys.exit(ExitCode.BAD_INPUT)
+    warnings = [*map(str, inputs.warnings), *([stale] if stale else []),
                 *unknown_campaign_notes(config, sorted(history["campaign"].unique())),
                 *_unmatched_pins(config, history, inputs.candidates)]
     for warning in warnings:
@@ -274,6 +291,24 @@ def validate(config_path, reports, items, candidates):
         + (f"; {len(in_force):,} settings in force in {state_path(config)}" if len(in_force)
            else "")
     )
+
+
+def _stale_note(history, date: dt.date, days: int, *, given: bool, allow: bool) -> str | None:
+    """What `run` would say of the reports' age on ``date``: None, a warning, or (for a
+    ``--date`` given, where `run` would stop) an ``error: `` line."""
+    import pandas as pd
+
+    from bidopt.loop import stale_reports
+
+    dates = history["date"][history["date"] < pd.Timestamp(date)]
+    if dates.empty:
+        return None
+    note, stale = stale_reports(dates.max(), date, days)
+    if not stale or allow:
+        return note
+    if given:
+        return f"error: {note} `bidopt run` stops on them (exit 3) unless given --allow-stale"
+    return f"{note} `bidopt run` on that night stops (exit 3) unless given --allow-stale"
 
 
 def _unmatched_pins(config, history, candidates) -> list[str]:

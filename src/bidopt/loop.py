@@ -217,8 +217,26 @@ def load_inputs(registry: Registry, sources: SourceOverrides, progress: Progress
                   [Path(p) for p, _ in jobs])
 
 
-def _window(history: dict[str, pd.DataFrame], date: dt.date, days: int) -> tuple[dict, list[str]]:
-    """Keep the look-back window: the ``days`` report days before the planned night."""
+def stale_reports(last: pd.Timestamp, date: dt.date, days: int) -> tuple[str | None, bool]:
+    """What to say when the latest report day ``last`` is not the day before ``date``, and
+    whether it is stale: before the ``days``-day look-back window of the night, so that
+    the plan would rest on no day of the window it is meant to use (a nightly export that
+    has stopped, or a wrong --date). ``bidopt run`` refuses such reports unless given
+    ``--allow-stale``; the rest is a note."""
+    gap = (pd.Timestamp(date) - last).days
+    if gap <= 1:
+        return None, False
+    note = f"the latest report day is {last.date()}, {gap} days before the planned night {date}"
+    if gap <= days:
+        return note, False
+    return (f"{note}, before its {days}-day look-back window (history.days): has the nightly "
+            "export stopped, or is --date wrong?"), True
+
+
+def _window(history: dict[str, pd.DataFrame], date: dt.date, days: int,
+            refuse_stale: bool = False) -> tuple[dict, list[str]]:
+    """Keep the look-back window: the ``days`` report days before the planned night.
+    With ``refuse_stale``, reports that end before that window are an error."""
     notes = []
     planned = pd.Timestamp(date)
     dates = history["keywords"]["date"]
@@ -234,9 +252,11 @@ def _window(history: dict[str, pd.DataFrame], date: dt.date, days: int) -> tuple
             f"planned night {date} ({pd.Timestamp(later[0]).date()} .. "
             f"{pd.Timestamp(later[-1]).date()}), not used: a plan uses only the days before "
             "its night (check --date, or the time zone of the clock that picks tonight's date)")
-    if (planned - last).days > 1:
-        notes.append(f"the latest report day is {last.date()}, {(planned - last).days} days "
-                     f"before the planned night {date}")
+    note, stale = stale_reports(last, date, days)
+    if stale and refuse_stale:
+        raise DataError(f"{note} To plan on these reports anyway, pass --allow-stale")
+    if note:
+        notes.append(note)
     start = last - pd.Timedelta(days=days - 1)
     window = {}
     for grain, frame in history.items():
@@ -251,12 +271,14 @@ def _window(history: dict[str, pd.DataFrame], date: dt.date, days: int) -> tuple
 
 
 def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progress,
-                  paused: pd.DataFrame | None = None) -> RunContext:
+                  paused: pd.DataFrame | None = None, refuse_stale: bool = False
+                  ) -> RunContext:
     """The context strategies see; ``paused``: keywords recorded as paused (state file).
 
     ``inputs.history`` is cut to the look-back window: the days before it (an exports
-    folder that grows every night holds months) are not kept for the rest of the run."""
-    history, notes = _window(inputs.history, date, config.history.days)
+    folder that grows every night holds months) are not kept for the rest of the run.
+    ``refuse_stale``: see ``plan_night``."""
+    history, notes = _window(inputs.history, date, config.history.days, refuse_stale)
     inputs.history = history
     history, rescaled = ordinary_days(history, config)
     notes += rescaled
@@ -345,17 +367,24 @@ def recommendations_frame(decision: Decision, date: dt.date, include_rejected: b
 
 def plan_night(config: Config, registry: Registry, *, date: dt.date,
                sources: SourceOverrides | None = None, strict: bool = False,
-               progress: Progress = lambda _: None) -> RunResult:
+               progress: Progress = lambda _: None,
+               refuse_stale: bool = False) -> RunResult:
     """Everything up to (not including) writing the output.
+
+    ``refuse_stale``: raise :class:`DataError` when the latest report day is before the
+    night's look-back window (``stale_reports``; ``bidopt run`` does unless given
+    ``--allow-stale``), rather than only noting it.
 
     The config's calendar phase for ``date`` (if any) is applied first; the result's
     ``context.config`` is the config actually used.
     """
     config, in_force, paused = with_state(config.for_night(date), date)
     params = check_strategies(config, registry.strategies)
-    inputs = load_inputs(registry, resolve_sources(config, sources), progress,
-                         date_order=config.sources.date_order)
-    ctx = build_context(config, inputs, date, progress, paused)
+    files = resolve_sources(config, sources)
+    if files == sample_files():  # the bundled sample shop's days are what they are
+        refuse_stale = False
+    inputs = load_inputs(registry, files, progress, date_order=config.sources.date_order)
+    ctx = build_context(config, inputs, date, progress, paused, refuse_stale)
     ctx.warnings[:0] = in_force
 
     def stage(message: str) -> None:  # each strategy starts with the memory of the last freed
