@@ -87,3 +87,58 @@ def test_validate_says_what_run_would_of_old_reports(shop_files, tmp_path):
     assert "warning: the latest report day is 2026-11-24, 16 days before" in result.stderr
     result = _cli("validate", "--config", str(config), "--date", "2026-11-25")
     assert result.exit_code == 0 and "latest report day" not in result.output
+
+
+LAST_GOOD = b"date,campaign\r\n2026-11-24,last good plan\r\n"
+
+
+def test_a_second_run_into_the_same_file_stops_while_the_first_runs(shop_files, tmp_path):
+    """Two runs of one config at once (cron's job while last night's still runs): the second
+    stops at once with exit 7 naming the first, and the file is left to the first."""
+    config = write_config(tmp_path, shop_files)
+    out = tmp_path / "recs.csv"
+    out.write_bytes(LAST_GOOD)
+    holder = subprocess.Popen(  # the first run, as far as the lock goes
+        [sys.executable, "-c", "import fcntl, os, sys, time\n"
+         "handle = open(sys.argv[1], 'w')\nfcntl.flock(handle, fcntl.LOCK_EX)\n"
+         "handle.write(f'pid {os.getpid()}, started at 02:00'); handle.flush()\n"
+         "print('held', flush=True)\ntime.sleep(60)",
+         str(tmp_path / ".recs.csv.lock")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        second = _cli("run", "--config", str(config), "--date", NIGHT, "--out", str(out))
+        assert second.exit_code == 7, second.output
+        assert (f"another bidopt run is writing {out} (pid {holder.pid}, started at 02:00)"
+                in second.stderr)
+        assert out.read_bytes() == LAST_GOOD
+    finally:
+        holder.terminate()
+        holder.wait(timeout=30)
+    (tmp_path / ".recs.csv.lock").unlink()  # as the first run does when it ends
+    again = _cli("run", "--config", str(config), "--date", NIGHT, "--out", str(out), "-q")
+    assert again.exit_code == 0, again.output
+    assert out.read_bytes() != LAST_GOOD
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_full_disk_while_writing_leaves_the_last_good_file(shop_files, tmp_path):
+    """The write fails part way (here a file size limit, as a full disk does): exit 7, the
+    last good plan untouched, no temporary or lock file left behind."""
+    import resource
+
+    config = write_config(tmp_path, shop_files)
+    out = tmp_path / "recs.csv"
+    out.write_bytes(LAST_GOOD)
+
+    def limit() -> None:  # Python ignores SIGXFSZ: a write past the limit fails with EFBIG
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+
+    done = subprocess.run(
+        [sys.executable, "-c", "from bidopt.cli import main; main()", "run", "--config",
+         str(config), "--date", NIGHT, "--out", str(out), "-q"],
+        capture_output=True, text=True, timeout=300, preexec_fn=limit)
+    assert done.returncode == 7, done.stderr
+    assert f"output error: {out}: cannot write" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert out.read_bytes() == LAST_GOOD
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["recs.csv", config.name])

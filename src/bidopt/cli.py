@@ -3,6 +3,7 @@ library error is mapped to one message and one exit code in ``main``."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import glob
 import json
@@ -24,7 +25,7 @@ Exit codes:
   4  bad config
   5  a plugin failed to load (or failed during a --strict run)
   6  partial run: a plugin failed and its proposals were dropped
-  7  the output could not be written
+  7  the output could not be written (or another run is writing it)
   130 interrupted (Ctrl-C or SIGTERM); nothing written
 """
 VALIDATE_EXIT_CODES_HELP = "\n".join(
@@ -152,6 +153,7 @@ def run(config_path, reports, items, candidates, night, out, dry_run, strict, al
         verbose):
     """Plan one night: read the reports, forecast, propose, decide, write the CSV."""
     from bidopt.config import check_strategies
+    from bidopt.io import output_lock
     from bidopt.loop import (
         check_output_format,
         check_output_path,
@@ -178,8 +180,10 @@ def run(config_path, reports, items, candidates, night, out, dry_run, strict, al
             click.echo(f"warning: {path.name} will hold CSV text (output.format is csv), which "
                        f"Excel will not open as {path.suffix}; name it .csv", err=True)
     result, earlier = None, None
+    # one run at a time per output file (a second one stops, exit 7)
+    lock = output_lock(path) if path is not None else contextlib.nullcontext()
     try:
-        with Verbosity(quiet, verbose) as talk:
+        with lock, Verbosity(quiet, verbose) as talk:
             result = plan_night(config, registry, date=date,
                                 sources=_overrides(reports, items, candidates),
                                 strict=strict, progress=talk.progress,

@@ -10,6 +10,7 @@ negative ``change_pct`` stays a number.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import tempfile
 from collections.abc import Iterator
@@ -160,6 +161,7 @@ def atomic_output(path: Path) -> Iterator[Path]:
     temporary = Path(name)
     try:
         yield temporary
+        _sync(temporary)  # on disk before it is named: a power cut cannot leave it empty
         mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
         os.chmod(temporary, mode)
         os.replace(temporary, path)
@@ -167,6 +169,66 @@ def atomic_output(path: Path) -> Iterator[Path]:
         with contextlib.suppress(OSError):
             temporary.unlink()
         raise
+    with contextlib.suppress(OSError):  # the rename itself (not on every system)
+        _sync(folder, directory=True)
+
+
+def _sync(path: Path, *, directory: bool = False) -> None:
+    if directory and os.name == "nt":
+        return
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+@contextlib.contextmanager
+def output_lock(path: Path) -> Iterator[None]:
+    """Hold ``path`` for one run: a second run planning into the same file at the same time
+    (cron starting tonight's job while last night's still runs, or a manual run beside the
+    nightly one) stops at once with :class:`OutputError` naming the first, instead of
+    planning twice on a machine with room for one run and racing to replace the file.
+
+    The lock is ``.<name>.lock`` beside the output (its folder is made if needed), locked
+    with ``flock`` (released by the system however the run ends) and removed afterwards.
+    Where ``fcntl`` does not exist (Windows) nothing is locked.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    path = Path(path)
+    lock = path.parent / f".{path.name}.lock"
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        while True:
+            handle = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.read(handle, 200).decode("utf-8", "replace").strip()
+                os.close(handle)
+                raise OutputError(
+                    f"another bidopt run is writing {path} ({holder or 'lock ' + str(lock)}): "
+                    "this run stops and writes nothing") from None
+            # the run that held it may have removed it between our open and our lock
+            with contextlib.suppress(FileNotFoundError):
+                if os.stat(lock).st_ino == os.fstat(handle).st_ino:
+                    break
+            os.close(handle)
+    except OSError as exc:
+        raise OutputError(f"cannot lock {path} for this run: {exc}") from exc
+    try:
+        os.ftruncate(handle, 0)
+        started = dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+        os.write(handle, f"pid {os.getpid()}, started {started}".encode())
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            lock.unlink()
+        os.close(handle)
 
 
 def _umask() -> int:
