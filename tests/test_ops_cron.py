@@ -142,3 +142,48 @@ def test_a_full_disk_while_writing_leaves_the_last_good_file(shop_files, tmp_pat
     assert "Traceback" not in done.stderr
     assert out.read_bytes() == LAST_GOOD
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["recs.csv", config.name])
+
+
+def _run_with_stderr(config, out, *, terminal: bool) -> tuple[int, bytes, bytes]:
+    """Run bidopt with stderr on a pseudo-terminal or a pipe (as under cron)."""
+    import pty
+    import select
+
+    args = [sys.executable, "-c", "from bidopt.cli import main; main()", "run", "--config",
+            str(config), "--date", NIGHT, "--out", str(out)]
+    if not terminal:
+        done = subprocess.run(args, capture_output=True, timeout=300, stdin=subprocess.DEVNULL)
+        return done.returncode, done.stdout, done.stderr
+    parent, child = pty.openpty()
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=child, stdin=subprocess.DEVNULL)
+    os.close(child)
+    err = b""
+    while True:
+        ready, _, _ = select.select([parent], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(parent, 65536)
+            except OSError:  # the child closed its end
+                break
+            if not chunk:
+                break
+            err += chunk
+        elif proc.poll() is not None:
+            break
+    os.close(parent)
+    stdout = proc.stdout.read()
+    proc.stdout.close()
+    return proc.wait(timeout=60), stdout, err
+
+
+def test_progress_is_a_live_status_on_a_terminal_and_absent_from_a_cron_log(shop_files, tmp_path):
+    """Under cron (no terminal) the log gets the summary and no spinner or escape codes;
+    on a terminal the long stages show as a live status line on stderr."""
+    config = write_config(tmp_path, shop_files)
+    code, stdout, stderr = _run_with_stderr(config, tmp_path / "a.csv", terminal=False)
+    assert code == 0, stderr
+    assert b"\x1b" not in stdout + stderr and b"bidopt: shop" in stdout
+    code, stdout, stderr = _run_with_stderr(config, tmp_path / "b.csv", terminal=True)
+    assert code == 0, stderr
+    assert b"fitting the response model" in stderr and b"\x1b[" in stderr
+    assert b"\x1b" not in stdout and b"bidopt: shop" in stdout
