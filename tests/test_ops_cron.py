@@ -187,3 +187,17 @@ def test_progress_is_a_live_status_on_a_terminal_and_absent_from_a_cron_log(shop
     assert code == 0, stderr
     assert b"fitting the response model" in stderr and b"\x1b[" in stderr
     assert b"\x1b" not in stdout and b"bidopt: shop" in stdout
+
+
+def test_verbose_progress_lines_carry_the_seconds_since_the_start(shop_files, tmp_path):
+    """`bidopt run -v >> nightly.log`: each stage's line says when it began, so the log
+    shows which stage took the night's time (the combining of the reports included)."""
+    import re
+
+    config = write_config(tmp_path, shop_files)
+    result = _cli("run", "--config", str(config), "--date", NIGHT, "--dry-run", "-v")
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stderr.splitlines() if line.startswith("...")]
+    assert all(re.match(r"^\.\.\. +\d+\.\ds \S", line) for line in lines), lines
+    stages = [line.split("s ", 1)[1] for line in lines]
+    assert stages.index("combining the reports") < stages.index("aggregating history")

@@ -10,6 +10,7 @@ import json
 import shlex
 import signal
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -39,6 +40,7 @@ class Verbosity:
     def __init__(self, quiet: bool, verbose: bool):
         self.quiet, self.verbose = quiet, verbose
         self._status = None
+        self._start = time.monotonic()
 
     def __enter__(self) -> Verbosity:
         if not self.quiet and not self.verbose and sys.stderr.isatty():
@@ -53,8 +55,8 @@ class Verbosity:
             self._status.stop()
 
     def progress(self, message: str) -> None:
-        if self.verbose:
-            click.echo(f"... {message}", err=True)
+        if self.verbose:  # seconds since the start: a nightly log shows which stage was slow
+            click.echo(f"... {time.monotonic() - self._start:6.1f}s {message}", err=True)
         elif self._status is not None:
             self._status.update(message)
 

@@ -202,6 +202,7 @@ def load_inputs(registry: Registry, sources: SourceOverrides, progress: Progress
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise DataError(problems)
+    progress("combining the reports")
     frames["report"], repeated = drop_repeated_days(frames["report"], report_files)
     problems.extend(repeated)
     history = split_report_grains(frames.pop("report"))  # hands the frames over
