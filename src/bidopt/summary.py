@@ -116,8 +116,11 @@ def held_by_legend(decision: Decision, config: Config) -> list[str]:
         limits.insert(0, f"spend at most {100 - settings.budget_margin_pct:g}% of the budget")
     text = (f"held by: the limit as the plan meets it, with margins for the forecast's error: "
             f"{' and '.join(limits)}, where the spend a keyword adds counts "
-            f"{settings.added_spend_margin_pct:g}% more (cuts elsewhere do not net it out); "
-            "see docs/optimiser.md")
+            f"{settings.added_spend_margin_pct:g}% more (cuts elsewhere do not net it out)"
+            + (f", as does spend at a bid held on fewer than {settings.evidence_days} report "
+               "days" if settings.evidence_days else "")
+            + "; the margin above the floor is wider where the reports hold few days or "
+            "orders; see docs/optimiser.md")
     return textwrap.wrap(text, width=96, subsequent_indent=" " * 9)
 
 
