@@ -440,3 +440,27 @@ def test_kept_spend_above_the_bid_held_on_enough_days_counts_as_added(shop_files
     assert counted[~above, 1] == pytest.approx(outcome["cost"][~above, 1])
     off = plan(shop_files, optimiser={"evidence_days": 0}).context
     assert np.isinf(spend_seen(off, entities)).all()
+
+
+def test_two_settings_for_one_hour_are_not_both_taken(shop_files):
+    """Two proposals that set the same campaign-hour (two strategies' schedules) cannot both
+    be uploaded: the one worth more is kept, the other is rejected and says why."""
+    campaign = plan(shop_files).context.campaigns["campaign"].iloc[0]
+    row = {"campaign": campaign, "item": "all", "action": "set_hour_discount", "current": 100.0,
+           "hour": 20, "base_clicks": 50.0, "base_cost": 50.0, "base_gmv": 150.0}
+    more = dict(row, proposed=130.0, reason="evening converts best", group="a",
+                exp_clicks=60.0, exp_cost=62.0, exp_gmv=260.0)
+    less = dict(row, proposed=120.0, reason="evening converts well", group="b",
+                exp_clicks=55.0, exp_cost=57.0, exp_gmv=210.0)
+    other_hour = dict(less, hour=21, group="c")
+    result = plan(shop_files, pd.DataFrame([more, less, other_hour]),
+                  optimiser={"bids": "proposals"}, objective={"target": "profit"})
+    judged = result.decision.proposals.set_index("group")
+    assert judged.loc["a", "status"] == "accepted"
+    assert judged.loc["c", "status"] == "accepted", "another hour is no rival"
+    assert judged.loc["b", "status"] == "rejected"
+    assert "sets the same crowd, region or hour" in judged.loc["b", "decision"]
+    hours = result.recommendations.query("action == 'set_hour_discount'")
+    assert sorted(zip(hours["hour"].astype(int), hours["proposed"].astype(float),
+                         strict=True)) == [
+        (20, 130.0), (21, 120.0)]

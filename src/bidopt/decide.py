@@ -381,6 +381,16 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
 
     solution = plan_for(outcome)
     first_slice = len(keyword_choices.entities)
+    overruled: dict[int, int] = {}
+    for _ in range(SAME_TARGET_ROUNDS if len(slices.entities) else 0):
+        gain = _values(ctx, outcome, price, margin)[first_slice:]
+        closed_now = _one_setting_per_target(slice_props, solution.choice[first_slice:],
+                                             gain[:, 1] - gain[:, 0])
+        if not closed_now:
+            break
+        overruled |= closed_now
+        choices.allowed[first_slice + np.fromiter(closed_now, int), 1] = False
+        solution = plan_for(outcome)
     as_proposed = {name: outcome[name][first_slice:].copy() for name in OUTCOMES}
     for _ in range(REPRICE_ROUNDS if len(slices.entities) else 0):
         if not _reprice_slices(outcome, as_proposed, choices, solution.choice, group):
@@ -403,6 +413,7 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
     plan = Plan(choices, outcome, solution.choice, group, limits, planned_shop)
     judged = judge_proposals(ctx, plan, bid_props, add_props, slice_props, proposals)
     _say_closed(judged, choices, closed)
+    _say_overruled(judged, slice_props, overruled)
     _report_repriced_slices(judged, outcome,
                             {name: as_proposed[name][:, 1] for name in ("clicks", "cost", "gmv")},
                             first_slice)
@@ -651,6 +662,63 @@ def _close_raises_on_short_history(choices: Choices, outcome: dict[str, np.ndarr
     closed = rows[:, None] & choices.allowed & (cost > kept + _TOL)
     choices.allowed &= ~closed
     return closed
+
+
+SAME_TARGET_ROUNDS = 4
+"""Solves at most spent on settling slices that set the same crowd, region or hour."""
+
+
+def _targets(props: pd.DataFrame) -> pd.Series:
+    """What each slice proposal sets: a crowd's premium, a region's switch or an hour's
+    discount of one campaign (two proposals with the same target cannot both be uploaded)."""
+    text = {c: props[c].astype(str) if c in props else pd.Series("", index=props.index)
+            for c in ("campaign", "item", "crowd", "region", "hour")}
+    kind = props["action"].map({"set_crowd_premium": "crowd", "exclude_region": "region",
+                                "include_region": "region", "set_hour_discount": "hour"})
+    hour = pd.to_numeric(props["hour"], errors="coerce") if "hour" in props else None
+    name = np.select(
+        [kind == "crowd", kind == "region", kind == "hour"],
+        [text["item"] + "\x1f" + text["crowd"], text["region"],
+         hour.astype("Int64").astype(str) if hour is not None else ""], "")
+    return kind.fillna(props["action"]) + "\x1f" + text["campaign"] + "\x1f" + name
+
+
+def _one_setting_per_target(slice_props: pd.DataFrame, choice: np.ndarray,
+                            gain: np.ndarray) -> dict[int, int]:
+    """Taken slice items that set what another taken item sets (two strategies' discounts
+    for one hour, premiums for one crowd): the one whose change is worth most is kept, the
+    others are returned as {item closed: item kept}. Both used to be written, the forecast
+    counted both, and the upload kept whichever row came last."""
+    taken = np.flatnonzero(choice == 1)
+    if len(taken) < 2:
+        return {}
+    props = slice_props[slice_props["slice_item"].isin(taken)]
+    targets = _targets(props).to_numpy()
+    items = props["slice_item"].to_numpy(int)
+    owner: dict[str, int] = {}
+    closed: dict[int, int] = {}
+    for item in sorted(set(items), key=lambda i: -gain[i]):
+        mine = set(targets[items == item])
+        rival = next((owner[t] for t in mine if t in owner), None)
+        if rival is not None:
+            closed[item] = rival
+        else:
+            owner.update(dict.fromkeys(mine, item))
+    return closed
+
+
+def _say_overruled(judged: pd.DataFrame, slice_props: pd.DataFrame,
+                   overruled: dict[int, int]) -> None:
+    """Slice proposals closed by ``_one_setting_per_target`` say which one was kept (in place)."""
+    if not overruled:
+        return
+    strategy = slice_props.groupby("slice_item")["strategy"].first()
+    for item, kept in overruled.items():
+        rows = slice_props.index[slice_props["slice_item"] == item]
+        rows = rows[(judged.loc[rows, "status"] == "rejected").to_numpy()]
+        judged.loc[rows, "decision"] = (
+            f"rejected: {strategy[kept]} sets the same crowd, region or hour tonight, and its "
+            "change is worth more; only one setting per target can be uploaded")
 
 
 def _say_closed(judged: pd.DataFrame, choices: Choices, closed: np.ndarray) -> None:
