@@ -161,12 +161,13 @@ def run_case(label: str, shop: SimulatedShop, floor: float, nights: int, shop_se
         ours.apply(moved, np.where(moved["action"] == "set_bid",
                                    pd.to_numeric(moved["proposed"], errors="coerce"), np.nan),
                    (moved["action"] == "pause_keyword").to_numpy())
-        # the rule sets, each from its own reports' last 14 days
+        # the rule sets, each from its own reports' look-back window
         for name in BASELINES:
             loop = loops[name]
             if name != "keep":
                 window = loop.reports["keyword_report"]
-                window = window[window["date"] >= pd.Timestamp(night - dt.timedelta(days=14))]
+                start_day = night - dt.timedelta(days=config.history.days)
+                window = window[window["date"] >= pd.Timestamp(start_day)]
                 plan = baseline_plans(keyword_state(window), config)[name]
                 loop.apply(plan, plan["bid"].to_numpy(float), np.zeros(len(plan), bool))
             else:
@@ -179,7 +180,7 @@ def run_case(label: str, shop: SimulatedShop, floor: float, nights: int, shop_se
         oracle.apply(best, np.where(chosen > 0, chosen, np.nan), chosen <= 0)
         for name, loop in loops.items():
             loop.judge(market)
-            if name in ("bidopt", "roi_rule", "rule_ladder", "min_roas"):
+            if name not in ("keep", "oracle"):  # their plans read no reports
                 loop.add_day(market, night, night_seed(shop_seed, t))
     names = loops["oracle"].nights[0].index
     lim = pd.DataFrame([config.constraints.for_campaign(n) for n in names], index=names,
