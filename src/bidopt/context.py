@@ -17,13 +17,6 @@ if TYPE_CHECKING:
     from bidopt.model import Forecast, ResponseModel
 
 KEYWORD_KEYS = list(GRAIN_KEYS["keywords"])
-# RunContext.in_force(kind): the columns of each kind of setting recorded by `bidopt applied`.
-IN_FORCE_COLUMNS = {
-    "hour_discount": ["campaign", "hour", "value", "night"],
-    "crowd_premium": ["campaign", "item", "crowd", "value", "night"],
-    "region": ["campaign", "region", "value", "night"],
-    "paused": ["campaign", "item", "keyword", "platform", "night"],
-}
 
 
 @dataclass
@@ -61,28 +54,11 @@ class RunContext:
         Empty (with these columns) when nothing is recorded. The config's own options
         always win over these: a strategy should use them only where its config is silent.
         """
-        from bidopt.state import KEY_SEP, read_state, state_path
+        from bidopt.state import read_state, settings, state_path
 
-        if kind not in IN_FORCE_COLUMNS:
-            raise ValueError(f"unknown kind {kind!r}; known: {', '.join(IN_FORCE_COLUMNS)}")
         if self._state is None:
             self._state = read_state(state_path(self.config), self.config.shop)
-        rows = self._state[self._state["kind"] == kind].reset_index(drop=True)
-        name = rows["name"].astype(str)
-        out = pd.DataFrame({"campaign": rows["campaign"].astype(str)})
-        if kind == "hour_discount":
-            out["hour"] = name.astype(int)
-        elif kind == "crowd_premium":
-            out["item"], out["crowd"] = rows["item"].astype(str), name
-        elif kind == "region":
-            out["region"] = name
-        else:
-            parts = name.str.split(KEY_SEP, n=1, expand=True).reindex(columns=[0, 1])
-            out["item"], out["keyword"], out["platform"] = rows["item"].astype(str), parts[0], parts[1]
-        if kind != "paused":
-            out["value"] = rows["value"].astype(float)
-        out["night"] = rows["night"].astype(str)
-        return out.reindex(columns=IN_FORCE_COLUMNS[kind])
+        return settings(self._state, kind)
 
     def bid_rules(self, platform: str) -> PlatformBids:
         return self.config.bids.for_platform(platform)

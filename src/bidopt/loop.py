@@ -39,7 +39,7 @@ from bidopt.model import ResponseModel
 from bidopt.plugins import Registry
 from bidopt.schema import RECOMMENDATION_COLUMNS
 from bidopt.seasonality import DayFactors, ordinary_days
-from bidopt.state import with_state
+from bidopt.state import read_state, state_path, with_state
 
 Progress = Callable[[str], None]
 
@@ -379,7 +379,9 @@ def plan_night(config: Config, registry: Registry, *, date: dt.date,
     The config's calendar phase for ``date`` (if any) is applied first; the result's
     ``context.config`` is the config actually used.
     """
-    config, in_force, paused = with_state(config.for_night(date), date)
+    config = config.for_night(date)
+    state = read_state(state_path(config), config.shop)
+    config, in_force, paused = with_state(config, date, state)
     params = check_strategies(config, registry.strategies)
     files = resolve_sources(config, sources)
     if files == sample_files():  # the bundled sample shop's days are what they are
@@ -387,6 +389,7 @@ def plan_night(config: Config, registry: Registry, *, date: dt.date,
     inputs = load_inputs(registry, files, progress, date_order=config.sources.date_order)
     ctx = build_context(config, inputs, date, progress, paused, refuse_stale)
     ctx.warnings[:0] = in_force
+    ctx._state = state  # read once: RunContext.in_force answers from it
 
     def stage(message: str) -> None:  # each strategy starts with the memory of the last freed
         release_memory()

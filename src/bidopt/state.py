@@ -135,16 +135,52 @@ def read_state(path: Path, shop: str) -> pd.DataFrame:
                                  expected="a file written by `bidopt applied`")]) from None
 
 
-def with_state(config: Config, night: dt.date) -> tuple[Config, list[str], pd.DataFrame]:
+# RunContext.in_force(kind): the columns of each kind of setting recorded by `bidopt applied`.
+IN_FORCE_COLUMNS = {
+    "hour_discount": ["campaign", "hour", "value", "night"],
+    "crowd_premium": ["campaign", "item", "crowd", "value", "night"],
+    "region": ["campaign", "region", "value", "night"],
+    "paused": ["campaign", "item", "keyword", "platform", "night"],
+}
+
+
+def settings(state: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """One kind of the settings in ``state`` (``read_state``) in the columns of
+    ``IN_FORCE_COLUMNS[kind]``: a paused keyword's stored name is split back into keyword
+    and platform, an hour is a number."""
+    if kind not in IN_FORCE_COLUMNS:
+        raise ValueError(f"unknown kind {kind!r}; known: {', '.join(IN_FORCE_COLUMNS)}")
+    rows = state[state["kind"] == kind].reset_index(drop=True)
+    name = rows["name"].astype(str)
+    out = pd.DataFrame({"campaign": rows["campaign"].astype(str)})
+    if kind == "hour_discount":
+        out["hour"] = name.astype(int)
+    elif kind == "crowd_premium":
+        out["item"], out["crowd"] = rows["item"].astype(str), name
+    elif kind == "region":
+        out["region"] = name
+    else:
+        parts = name.str.split(KEY_SEP, n=1, expand=True).reindex(columns=[0, 1])
+        out["item"], out["keyword"], out["platform"] = rows["item"].astype(str), parts[0], parts[1]
+    if kind != "paused":
+        out["value"] = rows["value"].astype(float)
+    out["night"] = rows["night"].astype(str)
+    return out.reindex(columns=IN_FORCE_COLUMNS[kind])
+
+
+def with_state(config: Config, night: dt.date, state: pd.DataFrame | None = None
+               ) -> tuple[Config, list[str], pd.DataFrame]:
     """``config`` with the state file's settings as the strategies' defaults, notes on what
-    was taken, and the keywords recorded as paused (campaign, item, keyword, platform,
-    night). Only options the config leaves unset are filled: a config value always wins.
+    was taken, and the keywords recorded as paused (``settings(state, "paused")``). Only
+    options the config leaves unset are filled: a config value always wins. ``state``: the
+    shop's settings already read (``read_state``), else they are read here.
     """
     path = state_path(config)
-    state = read_state(path, config.shop)
+    if state is None:
+        state = read_state(path, config.shop)
     strategies = {name: dict(options or {}) for name, options in config.strategies.items()}
     notes = []
-    kind, name, value = state["kind"], state["name"], state["value"]
+    kind, value = state["kind"], state["value"]
     fills = [  # strategy, option, what, rows, grouped by, value of one group
         ("crowd_premium", "current_premiums", "premiums in force",
          state[kind == "crowd_premium"], "item", lambda g: g.set_index("name")["value"].to_dict()),
@@ -165,9 +201,4 @@ def with_state(config: Config, night: dt.date) -> tuple[Config, list[str], pd.Da
     if len(later):
         notes.append(f"the state file {path} holds settings recorded for nights after "
                      f"{night} (up to {later['night'].max()}): they are taken as in force")
-    paused = state[kind == "paused"].reset_index(drop=True)
-    parts = name[kind == "paused"].str.split(KEY_SEP, n=1, expand=True).reindex(
-        columns=[0, 1]).reset_index(drop=True)
-    paused = pd.DataFrame({"campaign": paused["campaign"], "item": paused["item"],
-                           "keyword": parts[0], "platform": parts[1], "night": paused["night"]})
-    return config.model_copy(update={"strategies": strategies}), notes, paused
+    return config.model_copy(update={"strategies": strategies}), notes, settings(state, "paused")
