@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -78,6 +79,22 @@ def test_config_schema_is_json():
     assert result.exit_code == 0
     schema = json.loads(result.output)
     assert "constraints" in schema["properties"]
+
+
+def test_config_schema_describes_every_strategy_s_options():
+    """An editor completing `strategies: {roi_rule: {...}}` knows its options and their
+    bounds, as it knows the rest of the config."""
+    text = invoke("config", "schema").output
+    schema = json.loads(text)
+    options = schema["properties"]["strategies"]["properties"]
+    assert {"roi_rule", "long_tail", "crowd_premium", "top3_quality"} <= set(options)
+    ref = options["roi_rule"]["anyOf"][0]["$ref"].rsplit("/", 1)[1]
+    roi_rule = schema["$defs"][ref]
+    assert {"target_roi", "max_change_pct", "min_clicks"} <= set(roi_rule["properties"])
+    assert roi_rule["additionalProperties"] is False, "a misspelt option is flagged"
+    assert options["roi_rule"]["description"].startswith("Move each bid toward")
+    # every reference resolves
+    assert set(re.findall(r'"#/\$defs/([^"]+)"', text)) <= set(schema["$defs"])
 
 
 def test_plugins_lists_builtins_with_hooks():

@@ -471,10 +471,15 @@ def config_group() -> None:
 
 @config_group.command(name="schema")
 def config_schema() -> None:
-    """Print the JSON Schema of the config (for YAML completion in editors)."""
+    """Print the JSON Schema of the config (for YAML completion in editors), with the
+    options of every installed strategy."""
     from bidopt.config import config_json_schema
+    from bidopt.plugins import build_registry, get_plugin_manager
 
-    click.echo(json.dumps(config_json_schema(), indent=2, ensure_ascii=False))
+    registry = build_registry(get_plugin_manager())
+    strategies = {name: (strategy.params, strategy.description)
+                  for name, strategy in sorted(registry.strategies.items())}
+    click.echo(json.dumps(config_json_schema(strategies), indent=2, ensure_ascii=False))
 
 
 @cli.command()

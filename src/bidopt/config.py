@@ -27,6 +27,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import models_json_schema
 
 from bidopt.errors import ConfigError
 from bidopt.plugins import DISABLE_ENV, plugins_disabled
@@ -548,8 +549,27 @@ def check_strategies(config: Config, known: dict[str, Any], source: str = "confi
     return validated
 
 
-def config_json_schema() -> dict:
-    """JSON Schema of the config, for editors that complete YAML."""
-    schema = Config.model_json_schema()
+def config_json_schema(
+        strategies: dict[str, tuple[type[BaseModel], str]] | None = None) -> dict:
+    """JSON Schema of the config, for editors that complete YAML.
+
+    ``strategies`` (name -> its params model and description, from the registry) describes
+    each strategy's options under ``strategies``, so an editor completes and checks them
+    too; names not listed stay allowed (a plugin installed elsewhere).
+    """
+    strategies = strategies or {}
+    models = [Config, *(model for model, _ in strategies.values())]
+    keys, top = models_json_schema([(m, "validation") for m in models],
+                                   ref_template="#/$defs/{model}")
+    defs = top.get("$defs", {})
+    schema = dict(defs.pop(Config.__name__))
+    if strategies:
+        options = {name: {"anyOf": [keys[(model, "validation")], {"type": "null"}],
+                          "description": description}
+                   for name, (model, description) in strategies.items()}
+        schema["properties"]["strategies"] = {
+            **schema["properties"]["strategies"], "properties": options}
+    if defs:
+        schema["$defs"] = defs
     schema["title"] = "bidopt config"
     return schema
