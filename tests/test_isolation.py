@@ -291,6 +291,20 @@ def test_cli_run_is_partial_when_an_installed_plugin_fails(shop_files, tmp_path,
     assert len(recs) > 0 and "acme_crash" not in set(recs["strategy"])
 
 
+def test_cli_verbose_prints_a_failing_strategy_s_traceback(shop_files, tmp_path, install):
+    """The one-line warning names the line; a plugin author debugging it wants the whole
+    traceback, which --verbose prints (a cron log without it stays one line)."""
+    install("acme-crash", "acme_crash_plugin", CRASHING_PLUGIN)
+    config = crash_config(shop_files, tmp_path)
+    quiet = cli_run(config, tmp_path / "a.csv")
+    assert "Traceback" not in quiet.output
+    loud = CliRunner().invoke(cli, ["run", "--config", str(config), "--date", NIGHT,
+                                    "--out", str(tmp_path / "b.csv"), "--verbose"])
+    assert loud.exit_code == ExitCode.PARTIAL, loud.output
+    assert "Traceback (most recent call last)" in loud.output
+    assert 'raise KeyError("hour_report")' in loud.output
+
+
 def test_cli_strict_fails_and_writes_nothing(shop_files, tmp_path, install):
     install("acme-crash", "acme_crash_plugin", CRASHING_PLUGIN)
     out = tmp_path / "recs.csv"

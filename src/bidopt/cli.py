@@ -228,6 +228,8 @@ def _print_run(result, config, path: Path | None, quiet: bool, verbose: bool) ->
             click.echo(str(path))
     for failure in result.plugin_failures:
         click.echo(f"warning: {failure}", err=True)
+        if verbose and getattr(failure, "traceback", ""):  # where the plugin's code raised
+            click.echo(failure.traceback.rstrip("\n"), err=True)
 
 
 @cli.command(epilog=VALIDATE_EXIT_CODES_HELP)

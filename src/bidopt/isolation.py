@@ -79,6 +79,13 @@ STILL_RUNNING_EVERY = 10.0  # seconds between "still running" progress lines
 SLOW_SHARE = 0.5  # a strategy taking this share of its time limit gets a note
 
 
+class StrategyFailure(str):
+    """A failed strategy's message, as the run reports it, with the traceback of the
+    exception it raised (empty for bad output or a timeout): ``run --verbose`` prints it."""
+
+    traceback: str = ""
+
+
 def call_with_timeout(func: Callable[[], Any], timeout: float, name: str,
                       waiting: Callable[[float], None] | None = None) -> Any:
     """``func()`` in a daemon thread; its result, its exception, or StrategyTimeout.
@@ -389,7 +396,10 @@ def collect_proposals(ctx: RunContext, registry: Registry, params: dict, *, stri
             message = f"strategy '{name}' (plugin '{owner}') failed: {reason}"
             if strict:
                 raise PluginError(message) from exc
-            failures.append(message)
+            failure = StrategyFailure(message)
+            if not isinstance(exc, PluginError):  # the strategy's own exception
+                failure.traceback = "".join(traceback.format_exception(exc))
+            failures.append(failure)
             continue
         frames.append(checked.assign(strategy=name))
         if isinstance(raw, pd.DataFrame):  # ``with_notes``: shown in the run's summary
