@@ -166,3 +166,23 @@ def test_a_paused_keyword_switched_back_on_is_planned_again():
     assert kept["keyword"].tolist() == ["back", "other"]
     assert notes == ["1 keywords recorded as paused (state file) have shown nothing since: left "
                      "out of tonight's plan and of the spend before"]
+
+
+def test_a_recorded_setting_the_options_refuse_names_the_state_file(shop_files, tmp_path):
+    """The config passed on its own; an option filled from the state file that fails its
+    bounds is named with the file it came from, not as a line of the YAML."""
+    from bidopt.errors import ConfigError
+    from bidopt.loop import SourceOverrides, plan_night
+    from bidopt.plugins import build_registry, get_plugin_manager
+    from conftest import report_paths
+
+    state = tmp_path / "state.sqlite"
+    record_plan(state, recs_file(tmp_path / "a.csv", [
+        {"action": "set_hour_discount", "item": "all", "hour": 3, "proposed": 400}]), "shop")
+    config = parse_config({"shop": "shop", "constraints": {"roi_floor": 2.0},
+                           "state_file": str(state), "strategies": {"top3_quality": {}}})
+    sources = SourceOverrides([*map(__import__("pathlib").Path, report_paths(shop_files))],
+                              shop_files["items"], shop_files["candidates"])
+    with pytest.raises(ConfigError, match="settings recorded in .*state.sqlite"):
+        plan_night(config, build_registry(get_plugin_manager(entry_points=False)),
+                   date=dt.date.fromisoformat(NEXT), sources=sources)

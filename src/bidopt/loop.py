@@ -382,7 +382,15 @@ def plan_night(config: Config, registry: Registry, *, date: dt.date,
     config = config.for_night(date)
     state = read_state(state_path(config), config.shop)
     config, in_force, paused = with_state(config, date, state)
-    params = check_strategies(config, registry.strategies)
+    try:
+        params = check_strategies(config, registry.strategies)
+    except ConfigError as exc:
+        if not in_force:
+            raise
+        # the config passed before the state file filled its unset options: say so, rather
+        # than point at a line the user never wrote
+        raise ConfigError(exc.messages, f"{exc.path or 'config'} with the settings recorded "
+                          f"in {state_path(config)} by `bidopt applied`") from None
     files = resolve_sources(config, sources)
     if files == sample_files():  # the bundled sample shop's days are what they are
         refuse_stale = False
