@@ -169,14 +169,16 @@ def test_a_group_of_slice_actions_is_taken_whole(shop_files):
 
 
 def test_roi_standard_error_reflects_day_to_day_spread():
-    from bidopt.context import roi_standard_error
+    from bidopt.context import campaign_evidence
 
     days = pd.date_range("2026-11-01", periods=9)
-    steady = pd.DataFrame({"campaign": "steady", "date": days, "cost": 100.0, "gmv": 200.0})
+    steady = pd.DataFrame({"campaign": "steady", "date": days, "cost": 100.0, "gmv": 200.0,
+                           "orders": 1.0})
     bursty = pd.DataFrame({"campaign": "bursty", "date": days, "cost": 100.0,
-                           "gmv": [50.0, 350.0, 200.0] * 3})
-    thin = pd.DataFrame({"campaign": "thin", "date": days[:2], "cost": 10.0, "gmv": 20.0})
-    se = roi_standard_error(pd.concat([steady, bursty, thin]))
+                           "gmv": [50.0, 350.0, 200.0] * 3, "orders": 1.0})
+    thin = pd.DataFrame({"campaign": "thin", "date": days[:2], "cost": 10.0, "gmv": 20.0,
+                         "orders": 1.0})
+    se = campaign_evidence(pd.concat([steady, bursty, thin]))["roi_se"]
     assert se["steady"] == pytest.approx(0.0)
     expected = np.std([0.5, 3.5, 2.0] * 3, ddof=1) / 2.0 / 3.0
     assert se["bursty"] == pytest.approx(expected)

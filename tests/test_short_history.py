@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from bidopt.config import parse_config
-from bidopt.context import KEYWORD_KEYS
-from bidopt.decide import MIN_SPEND_DAYS, _floor_margin, campaign_evidence
+from bidopt.context import KEYWORD_KEYS, campaign_evidence
+from bidopt.decide import MIN_SPEND_DAYS, _floor_margin
 from bidopt.loop import SourceOverrides, plan_night
 from bidopt.plugins import build_registry, get_plugin_manager
 from bidopt.simulate import simulate_shop, write_shop
@@ -98,10 +98,13 @@ def test_campaign_evidence_counts_days_with_spend_and_their_orders():
     daily = pd.DataFrame({"campaign": ["a", "a", "a", "b"],
                           "date": pd.to_datetime(["2026-11-01", "2026-11-02", "2026-11-02",
                                                   "2026-11-01"]),
-                          "cost": [1.0, 0.0, 2.0, 0.0], "orders": [1.0, 2.0, 3.0, 4.0]})
-    evidence = campaign_evidence(daily, ["a", "b", "c"])
-    assert evidence["days"].tolist() == [2.0, 0.0, 0.0]
-    assert evidence["orders"].tolist() == [6.0, 0.0, 0.0]
+                          "cost": [1.0, 0.0, 2.0, 0.0], "gmv": [2.0, 0.0, 4.0, 0.0],
+                          "orders": [1.0, 2.0, 3.0, 4.0]})
+    evidence = campaign_evidence(daily)
+    # b spent nothing: no day of evidence (the run counts it as 0 days and 0 orders)
+    assert evidence.index.tolist() == ["a"]
+    assert evidence.loc["a", "spend_days"] == 2.0
+    assert evidence.loc["a", "orders"] == 6.0
 
 
 if __name__ == "__main__":

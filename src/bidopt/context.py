@@ -163,16 +163,22 @@ def partial_day_notes(daily: pd.DataFrame) -> list[str]:
             "campaign stopped? The plan takes it for a full day"]
 
 
-def roi_standard_error(daily: pd.DataFrame) -> pd.Series:
-    """How well the history measures each campaign's ROI: relative standard error.
+def campaign_evidence(daily: pd.DataFrame) -> pd.DataFrame:
+    """How well the history measures each campaign's ROI, per campaign (index).
 
-    The std of daily ROI / its mean / sqrt(days), from the campaign's own day-to-day
-    spread. A campaign whose spend rides on a few bursty keywords is known less well than a
-    broad one, and the decision step plans it with a wider margin above its floor. NaN
-    where fewer than 3 days had spend.
+    - ``roi_se``: the relative standard error of its ROI, the std of daily ROI / its mean /
+      sqrt(days), from the campaign's own day-to-day spread. A campaign whose spend rides on
+      a few bursty keywords is known less well than a broad one, and the decision step plans
+      it with a wider margin above its floor. NaN where fewer than 3 days had spend.
+    - ``spend_days``: days with spend; ``orders``: the orders of those days (a window with
+      few orders cannot know GMV better than their count allows).
     """
-    totals = daily.groupby(["campaign", "date"], observed=True)[["cost", "gmv"]].sum()
+    totals = daily.groupby(["campaign", "date"], observed=True)[["cost", "gmv", "orders"]].sum()
     totals = totals[totals["cost"] > 0]
     roi = (totals["gmv"] / totals["cost"]).groupby(level="campaign", observed=True)
     days = roi.count()
-    return (roi.std() / roi.mean() / np.sqrt(days)).where(days >= 3).rename("roi_se")
+    return pd.DataFrame({
+        "roi_se": (roi.std() / roi.mean() / np.sqrt(days)).where(days >= 3),
+        "spend_days": days.astype(float),
+        "orders": totals["orders"].groupby(level="campaign", observed=True).sum().astype(float),
+    })

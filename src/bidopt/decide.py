@@ -350,7 +350,9 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
     floors = limits["roi_floor"].fillna(ctx.config.constraints.roi_floor).to_numpy(float)
     budgets = limits["daily_budget"].fillna(np.inf).to_numpy(float)
     group = pd.Categorical(entities["campaign"], categories=campaign_names).codes.astype(int)
-    evidence = campaign_evidence(ctx.history["keywords"], campaign_names)
+    # days with spend and their orders, measured with roi_se (context.campaign_evidence)
+    evidence = (limits[["spend_days", "orders"]].rename(columns={"spend_days": "days"})
+                .fillna(0.0))
     floor_margin = _floor_margin(ctx, limits, evidence)
     planned_floors = floors * (1.0 + floor_margin)
     closed = _close_raises_on_short_history(choices, outcome, group, evidence)
@@ -602,16 +604,6 @@ def spend_seen(ctx: RunContext, entities: pd.DataFrame) -> np.ndarray:
 MIN_SPEND_DAYS = 3
 """Days with spend a campaign needs before the plan may raise its bids or add keywords: with
 fewer, its ROI's day-to-day spread cannot be measured at all."""
-
-
-def campaign_evidence(daily: pd.DataFrame, names: list[str]) -> pd.DataFrame:
-    """Per campaign of ``names``: days with spend in the window and orders in them."""
-    if daily.empty:
-        return pd.DataFrame({"days": 0.0, "orders": 0.0}, index=pd.Index(names, name="campaign"))
-    totals = daily.groupby(["campaign", "date"], observed=True)[["cost", "orders"]].sum()
-    spent = totals[totals["cost"] > 0].groupby(level="campaign", observed=True)
-    frame = pd.DataFrame({"days": spent.size(), "orders": spent["orders"].sum()})
-    return frame.reindex(names).fillna(0.0).astype(float)
 
 
 def _floor_margin(ctx: RunContext, limits: pd.DataFrame,

@@ -21,11 +21,11 @@ from bidopt.config import Config, Output, check_strategies
 from bidopt.context import (
     KEYWORD_KEYS,
     RunContext,
+    campaign_evidence,
     campaign_limits,
     keyword_state,
     partial_day_notes,
     phase_override_notes,
-    roi_standard_error,
     unknown_campaign_notes,
 )
 from bidopt.decide import Decision, decide
@@ -325,7 +325,10 @@ def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progr
                      f"{' and more' if len(no_orders) > 5 else ''}: nothing shows their keywords "
                      "pay, so the plan cuts or pauses them to meet the floor")
     notes += partial_day_notes(history["keywords"])
-    campaigns["roi_se"] = campaigns["campaign"].map(roi_standard_error(history["keywords"]))
+    evidence = campaign_evidence(history["keywords"]).reindex(campaigns["campaign"])
+    campaigns["roi_se"] = evidence["roi_se"].to_numpy()
+    campaigns["spend_days"] = evidence["spend_days"].fillna(0.0).to_numpy()
+    campaigns["orders"] = evidence["orders"].fillna(0.0).to_numpy()
     return RunContext(
         date=date, config=config, history=history, keywords=state, items=inputs.items,
         candidates=inputs.candidates, model=model,

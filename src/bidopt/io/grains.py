@@ -97,7 +97,7 @@ class _Coded:
 
     def specific(self, name: str) -> np.ndarray:
         """Per distinct value of ``name``: True where it is not ``ALL``."""
-        codes, uniques = self.codes(name)
+        _, uniques = self.codes(name)
         return np.asarray(pd.Series(uniques) != ALL)
 
     def group_ids(self, rows: np.ndarray, keys: list[str]) -> np.ndarray:
