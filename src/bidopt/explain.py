@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from bidopt.grid import platform_rules
+from bidopt.schema import KEYWORD_ACTIONS
 
 if TYPE_CHECKING:
     from bidopt.context import RunContext
@@ -20,7 +21,6 @@ GUARD = "roi_guard"
 PINNED = "pinned"
 BID_RULES = "bid_rules"
 OPTIMISER = "optimiser"
-KEYWORD_ACTIONS = ("set_bid", "pause_keyword", "add_keyword")
 LIMIT_GMV, LIMIT_COST = "limit_gmv", "limit_cost"
 """Outcome entries: GMV and cost as the campaign limits count them (``decide._as_limits_count``)."""
 _TOL = 1e-9
@@ -172,7 +172,7 @@ def judge_proposals(
             judged[column] = pd.to_numeric(judged[column], errors="coerce")
             judged.loc[words, column] = plan.at(name, plan.choices.keep)[rows[on_keyword]]
     unforecast = judged.index[
-        ~judged["action"].isin(["set_bid", "pause_keyword", "add_keyword"])
+        ~judged["action"].isin(KEYWORD_ACTIONS)
     ].difference(others.index)
     judged.loc[unforecast, "decision"] = (
         "rejected: the proposal carries no forecast (base_* and exp_* columns)"
@@ -293,7 +293,7 @@ def plan_actions(ctx: RunContext, plan: Plan, judged: pd.DataFrame) -> pd.DataFr
         actions[f"exp_{name}"] = plan.at(name, plan.choice)[rows]
         actions[f"base_{name}"] = plan.at(name, keep)[rows]
     slices = judged[(judged["row"] >= 0) & judged["status"].eq("accepted")
-                    & ~judged["action"].isin(["set_bid", "pause_keyword", "add_keyword"])]
+                    & ~judged["action"].isin(KEYWORD_ACTIONS)]
     slices = slices.assign(change_pct=_change_pct(slices["current"], slices["proposed"]))
     actions = pd.concat([actions.drop(columns="kind"), slices], ignore_index=True)
     cost = actions["exp_cost"]
