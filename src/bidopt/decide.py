@@ -33,6 +33,7 @@ from bidopt.grid import bid_grid, clamp_to_limits, platform_rules, snap
 from bidopt.model.evaluate import AOV_CV2
 from bidopt.optimise import solve
 from bidopt.schema import ALL, KEYWORD_ACTIONS, SLICE_FORECAST_COLUMNS
+from bidopt.state import setting_keys
 
 BID_ACTIONS = ("set_bid", "pause_keyword")
 OUTCOMES = ("clicks", "cost", "gmv", "orders", "carts", "favorites")
@@ -660,21 +661,6 @@ SAME_TARGET_ROUNDS = 4
 """Solves at most spent on settling slices that set the same crowd, region or hour."""
 
 
-def _targets(props: pd.DataFrame) -> pd.Series:
-    """What each slice proposal sets: a crowd's premium, a region's switch or an hour's
-    discount of one campaign (two proposals with the same target cannot both be uploaded)."""
-    text = {c: props[c].astype(str) if c in props else pd.Series("", index=props.index)
-            for c in ("campaign", "item", "crowd", "region", "hour")}
-    kind = props["action"].map({"set_crowd_premium": "crowd", "exclude_region": "region",
-                                "include_region": "region", "set_hour_discount": "hour"})
-    hour = pd.to_numeric(props["hour"], errors="coerce") if "hour" in props else None
-    name = np.select(
-        [kind == "crowd", kind == "region", kind == "hour"],
-        [text["item"] + "\x1f" + text["crowd"], text["region"],
-         hour.astype("Int64").astype(str) if hour is not None else ""], "")
-    return kind.fillna(props["action"]) + "\x1f" + text["campaign"] + "\x1f" + name
-
-
 def _one_setting_per_target(slice_props: pd.DataFrame, choice: np.ndarray,
                             gain: np.ndarray) -> dict[int, int]:
     """Taken slice items that set what another taken item sets (two strategies' discounts
@@ -685,7 +671,8 @@ def _one_setting_per_target(slice_props: pd.DataFrame, choice: np.ndarray,
     if len(taken) < 2:
         return {}
     props = slice_props[slice_props["slice_item"].isin(taken)]
-    targets = _targets(props).to_numpy()
+    # two rows set the same thing when the state file would key them alike
+    targets = setting_keys(props).agg("\x1f".join, axis=1).to_numpy()
     items = props["slice_item"].to_numpy(int)
     owner: dict[str, int] = {}
     closed: dict[int, int] = {}

@@ -51,6 +51,24 @@ def state_path(config: Config) -> Path:
     return config.resolve(Path(config.state_file))
 
 
+def setting_keys(rows: pd.DataFrame) -> pd.DataFrame:
+    """What each row of a plan (actions of ``RECORDED``) sets, as the state file keys it:
+    ``kind``, ``campaign``, ``item`` (crowd premiums and pauses; else empty) and ``name``
+    (the crowd, the region, the hour, or keyword and platform of a pause). Two rows with the
+    same keys set the same thing."""
+    kind = rows["action"].map(RECORDED)
+    on_item = kind.isin(["crowd_premium", "paused"])
+    hour = pd.to_numeric(rows["hour"], errors="coerce").astype("Int64").astype(str)
+    keyword = rows["keyword"].astype(str) + KEY_SEP + rows["platform"].astype(str)
+    name = np.select([kind == "crowd_premium", kind == "region", kind == "paused"],
+                     [rows["crowd"].astype(str), rows["region"].astype(str), keyword], hour)
+    return pd.DataFrame({
+        "kind": kind, "campaign": rows["campaign"].astype(str),
+        "item": rows["item"].astype(object).where(rows["item"].notna() & on_item, "")
+        .astype(str), "name": name,
+    }, index=rows.index)
+
+
 def record_plan(path: Path, recs_file: Path, shop: str) -> dict[str, int]:
     """Record the premiums, hour discounts, region switches and pauses of an uploaded
     recommendations file.
@@ -73,19 +91,9 @@ def record_plan(path: Path, recs_file: Path, shop: str) -> dict[str, int]:
                                  expected="the value bidopt wrote")])
     rows, proposed = (x[(rows["action"] != "pause_keyword") | (proposed == 0)]
                       for x in (rows, proposed))
-    kind = rows["action"].map(RECORDED)
-    on_item = kind.isin(["crowd_premium", "paused"])
-    hour = pd.to_numeric(rows["hour"], errors="coerce").astype("Int64").astype(str)
-    keyword = rows["keyword"].astype(str) + KEY_SEP + rows["platform"].astype(str)
-    name = np.select([kind == "crowd_premium", kind == "region", kind == "paused"],
-                     [rows["crowd"].astype(str), rows["region"].astype(str), keyword], hour)
-    records = pd.DataFrame({
-        "shop": shop, "kind": kind, "campaign": rows["campaign"].astype(str),
-        "item": rows["item"].fillna("").astype(str).where(on_item, ""),
-        "name": name,
-        "value": proposed, "night": rows["date"].astype(str),
-        "source": str(recs_file.resolve()),
-    })
+    records = setting_keys(rows).assign(
+        value=proposed, night=rows["date"].astype(str), source=str(recs_file.resolve()))
+    records.insert(0, "shop", shop)
     try:
         with closing(sqlite3.connect(path)) as con, con:  # one transaction: all or nothing
             con.execute(SCHEMA)
