@@ -81,12 +81,11 @@ class Loop:
         self.in_force.loc[rows[(rows >= 0) & paused], "paused"] = True
         self.moves.append(self.in_force["bid"].to_numpy(float) / before - 1.0)
 
-    def judge(self, market) -> pd.DataFrame:
+    def judge(self, market) -> None:
+        """Tonight's bids in force on the simulator's truth, per campaign."""
         bids = self.in_force[KEYWORD_KEYS].assign(
             bid=np.where(self.in_force["paused"], 0.0, self.in_force["bid"]))
-        totals = on_truth(market, bids)
-        self.nights.append(totals)
-        return totals
+        self.nights.append(on_truth(market, bids))
 
     def live_state(self) -> pd.DataFrame:
         """The in-force keywords as a plan's starting state (paused ones stay paused)."""
