@@ -2,6 +2,7 @@
 
     python benchmarks/bench_plan.py [--seeds 0 1 2 3 4] [--floors 2.0 2.5] [--no-medium]
                                     [--strategies default|all] [--detail] [--min-share 0.6]
+                                    [--objective gmv|clicks|orders]
                                     [--margin 5] [--added-spend-margin 30] [--budget 1.2]
                                     [--optimiser min_clicks_to_raise=3]
                                     [--night 2026-11-11 --seasonal [--phase-factors]]
@@ -18,7 +19,9 @@ A campaign violates its floor when its true ROI is below floor x (1 - 0.5%), or 
 when its true cost exceeds the budget by more than 0.5%. Where even the oracle cannot hold a
 floor within the change limit, the campaign is counted as "unattainable" and left out of
 every method's violations. A method is *valid* when it violates nothing; bidopt *beats* a
-baseline when bidopt is valid and the baseline is invalid or earns less of the objective.
+baseline when bidopt is valid and the baseline is invalid or earns less of the objective
+(``--objective``: GMV by default, or clicks or orders; bidopt and the oracle maximise it,
+the rule sets do what they always do, and gains and shares are in its units).
 
 Promotion nights: ``--seasonal`` draws histories with the simulator's Double 11 / Double 12
 calendar and judges every plan on the truth of ``--night`` (its weekday and promotion
@@ -139,7 +142,7 @@ def on_truth(market: Market, bids: pd.DataFrame, **extra) -> pd.DataFrame:
 def run_case(label: str, market: Market, files: dict[str, Path], floor: float,
              strategies: str, optimiser: dict[str, float] | None = None,
              budgets: dict[str, float] | None = None, night: dt.date = NIGHT,
-             calendar: list[dict] | None = None) -> Case:
+             calendar: list[dict] | None = None, objective: str = "gmv") -> Case:
     """bidopt, the baselines and the oracle on one shop at one floor, all judged on truth.
 
     ``optimiser`` overrides bidopt's optimiser settings (e.g. ``roi_margin_pct``); ``budgets``
@@ -147,7 +150,7 @@ def run_case(label: str, market: Market, files: dict[str, Path], floor: float,
     judged against ``floor`` and those budgets on ``market`` (a day view on promotion nights).
     """
     data: dict = {"shop": label, "constraints": {"roi_floor": floor},
-                  "objective": {"target": "gmv"}, "calendar": calendar or []}
+                  "objective": {"target": objective}, "calendar": calendar or []}
     if budgets:
         data["constraints"]["campaigns"] = {name: {"daily_budget": round(b, 2)}
                                             for name, b in budgets.items()}
@@ -216,19 +219,22 @@ def violations(totals: pd.DataFrame, lim: pd.DataFrame) -> pd.Series:
 
 
 def score(case: Case) -> pd.DataFrame:
-    """One row per method: objective (GMV), cost, ROI, violations, gain vs keep, oracle share."""
+    """One row per method: the objective's ``value`` on truth, GMV, cost, ROI, violations,
+    gain in the objective over keep, oracle share."""
     lim = limits(case)
+    target = case.judged.objective.target
     rows = []
     for method in methods(case.truth):
         t = case.truth[method]
         gmv, cost = t["gmv"].sum(), t["cost"].sum()
-        rows.append({"shop": case.shop, "floor": case.floor, "method": method, "gmv": gmv,
+        rows.append({"shop": case.shop, "floor": case.floor, "method": method,
+                     "value": t[target].sum(), "gmv": gmv,
                      "cost": cost, "roi": gmv / cost if cost > 0 else np.nan,
                      "violations": int(violations(t, lim).sum()), "campaigns": len(lim),
                      "unattainable": int((~lim["attainable"]).sum())})
     frame = pd.DataFrame(rows)
-    keep = frame.loc[frame["method"] == "keep", "gmv"].iloc[0]
-    frame["gain"] = frame["gmv"] - keep
+    keep = frame.loc[frame["method"] == "keep", "value"].iloc[0]
+    frame["gain"] = frame["value"] - keep
     oracle_gain = frame.loc[frame["method"] == "oracle", "gain"].iloc[0]
     frame["share"] = frame["gain"] / oracle_gain if oracle_gain > 0 else np.nan
     return frame
@@ -243,8 +249,8 @@ def verdict(frame: pd.DataFrame) -> tuple[bool, list[str]]:
         problems.append(f"bidopt breaks {ours['violations']} campaign floor(s)/budget(s) on truth")
     for name in BASELINES:
         other = by.loc[name]
-        if not ours["violations"] and not other["violations"] and other["gmv"] >= ours["gmv"]:
-            problems.append(f"{name} earns {other['gmv']:,.0f} >= bidopt {ours['gmv']:,.0f} "
+        if not ours["violations"] and not other["violations"] and other["value"] >= ours["value"]:
+            problems.append(f"{name} earns {other['value']:,.0f} >= bidopt {ours['value']:,.0f} "
                             "with every floor held")
         if ours["violations"] and other["violations"] < ours["violations"]:
             problems.append(f"{name} breaks fewer floors ({other['violations']})")
@@ -252,13 +258,17 @@ def verdict(frame: pd.DataFrame) -> tuple[bool, list[str]]:
 
 
 # -- printing --------------------------------------------------------------------------------
-def print_table(frame: pd.DataFrame, title: str) -> None:
+def print_table(frame: pd.DataFrame, title: str, objective: str = "gmv") -> None:
+    """The methods' sums; with an objective other than GMV its column comes first."""
+    other = objective != "gmv"
     print(f"\n{title}")
-    print(f"{'method':<12} {'GMV':>10} {'cost':>10} {'ROI':>6} {'viol':>6} {'gain vs keep':>13} "
+    print(f"{'method':<12} " + (f"{objective:>10} " if other else "")
+          + f"{'GMV':>10} {'cost':>10} {'ROI':>6} {'viol':>6} {'gain vs keep':>13} "
           f"{'oracle share':>13}")
     for r in frame.itertuples(index=False):
         share = "" if not np.isfinite(r.share) else f"{r.share:>12.0%}"
-        print(f"{r.method:<12} {r.gmv:>10,.0f} {r.cost:>10,.0f} {r.roi:>6.2f} "
+        print(f"{r.method:<12} " + (f"{r.value:>10,.0f} " if other else "")
+              + f"{r.gmv:>10,.0f} {r.cost:>10,.0f} {r.roi:>6.2f} "
               f"{r.violations:>3}/{r.campaigns:<2} {r.gain:>+13,.0f} {share:>13}")
 
 
@@ -388,6 +398,9 @@ def main(argv: list[str] | None = None) -> int:
                              "traffic, conversion and cart factors.")
     parser.add_argument("--strategies", default="default", choices=["default", "all"],
                         help="default: the config's default strategies; all: every registered one.")
+    parser.add_argument("--objective", default="gmv", choices=["gmv", "clicks", "orders"],
+                        help="What bidopt and the oracle maximise (objective.target); gains "
+                             "and shares are in its units.")
     parser.add_argument("--detail", action="store_true", help="Per-campaign tables.")
     parser.add_argument("--min-share", type=float, default=None,
                         help="Also fail when bidopt captures less than this share of the "
@@ -421,7 +434,8 @@ def main(argv: list[str] | None = None) -> int:
                     budgets = (spend * args.budget).to_dict()
                 case = run_case(label, market, files, floor, args.strategies, optimiser,
                                 budgets, args.night,
-                                calendar_config() if args.phase_factors else None)
+                                calendar_config() if args.phase_factors else None,
+                                args.objective)
                 cases.append(case)
                 print(f"{label} floor {floor}: bidopt plan {case.seconds:.1f}s, "
                       f"case {time.perf_counter() - start:.1f}s", file=sys.stderr)
@@ -436,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
         unatt = frame["unattainable"].iloc[0]
         note = f"; {unatt} campaign floor(s) unattainable in one night" if unatt else ""
         print_table(frame, f"== {case.shop}, ROI floor {case.floor}{note}: "
-                           f"{'bidopt OK' if good else 'bidopt FAILS'}")
+                           f"{'bidopt OK' if good else 'bidopt FAILS'}", args.objective)
         counts = case.run.recommendations["action"].value_counts()
         print("bidopt actions: " + (", ".join(f"{a} {n}" for a, n in counts.items()) or "none"))
         broken = frame.set_index("method").loc["bidopt", "violations"] > 0
@@ -447,7 +461,7 @@ def main(argv: list[str] | None = None) -> int:
     everything = pd.concat(frames, ignore_index=True)
     for floor, group in everything.groupby("floor"):
         present = [m for m in METHODS if m in set(group["method"])]
-        totals = group.groupby("method", sort=False)[["gmv", "cost", "gain", "violations",
+        totals = group.groupby("method", sort=False)[["value", "gmv", "cost", "gain", "violations",
                                                        "campaigns"]].sum().reindex(present)
         totals["roi"] = totals["gmv"] / totals["cost"]
         oracle_gain = totals.loc["oracle", "gain"]
@@ -456,7 +470,7 @@ def main(argv: list[str] | None = None) -> int:
         totals["violations"] = totals["violations"].astype(int)
         totals["campaigns"] = totals["campaigns"].astype(int)
         print_table(totals, f"== ALL {len(group) // len(present)} shops, ROI floor {floor} "
-                            "(sums; viol = campaigns broken / campaigns)")
+                            "(sums; viol = campaigns broken / campaigns)", args.objective)
         share = totals.set_index("method").loc["bidopt", "share"]
         if args.min_share is not None and not (share >= args.min_share):
             ok = False
