@@ -7,11 +7,13 @@ import contextlib
 import datetime as dt
 import glob
 import json
+import os
 import shlex
 import signal
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -27,11 +29,15 @@ Exit codes:
   5  a plugin failed to load (or failed during a --strict run)
   6  partial run: a plugin failed and its proposals were dropped
   7  the output could not be written (or another run is writing it)
+  70 internal error (a bug): a crash report is written, its path printed
   130 interrupted (Ctrl-C or SIGTERM); nothing written
 """
 VALIDATE_EXIT_CODES_HELP = "\n".join(
-    line for line in EXIT_CODES_HELP.splitlines() if not line.lstrip().startswith(("6", "7"))
+    line for line in EXIT_CODES_HELP.splitlines() if line.split()[:1] not in (["6"], ["7"])
 ).replace(" (or failed during a --strict run)", "") + "\n"
+# an unexpected exception (a bug) is reported in a file put here (default: the temporary folder)
+CRASH_DIR_ENV = "BIDOPT_CRASH_DIR"
+DEBUG_ENV = "BIDOPT_DEBUG"  # 1: print a bug's traceback too, as -v does
 
 
 class Verbosity:
@@ -201,6 +207,10 @@ def run(config_path, reports, items, candidates, night, out, dry_run, strict, al
     except KeyboardInterrupt as exc:
         if result is not None and result.output is not None:
             raise InterruptedAfterWriting(result.output) from exc
+        raise
+    except Exception as exc:  # a bug once the new plan is in place: main must say so
+        if result is not None and result.output is not None:
+            exc.bidopt_output = result.output  # type: ignore[attr-defined]
         raise
     if result.partial:
         click.echo("the run was partial: proposals of failed plugins were dropped", err=True)
@@ -387,8 +397,8 @@ def _ask(text: str, default: float) -> float:
                                "--roi-floor and --budget (0: no budget)") from None
 
 
-@cli.command(epilog=VALIDATE_EXIT_CODES_HELP.replace("130", "7  the state file could not "
-                                                     "be written\n  130"))
+@cli.command(epilog=VALIDATE_EXIT_CODES_HELP.replace("  70 ", "  7  the state file could not "
+                                                     "be written\n  70 "))
 @click.option("-c", "--config", "config_path", required=True, type=click.Path(path_type=Path),
               help="YAML config of the shop (its state_file is written).")
 @click.argument("recommendations", type=click.Path(path_type=Path))
@@ -583,7 +593,88 @@ def main() -> None:
         else:
             click.echo("interrupted: nothing was written", err=True)
         sys.exit(130)
+    except Exception as exc:  # not bidopt's own error, nor click's, nor an interrupt: a bug
+        _crash(exc)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _crash(exc: Exception) -> NoReturn:
+    """End a run that hit a bug the way a nightly job needs: one line for the cron log with
+    the file that holds what we need to fix it, and exit 70 (EX_SOFTWARE), which a wrapper
+    tells apart from bad data or config. The output is safe by now: as the exception unwound,
+    ``atomic_output`` deleted its temporary file and ``output_lock`` its lock, and the last
+    good plan was left in place (unless the new one was already, which the line then says).
+
+    The traceback goes to stderr too with ``-v``/``--verbose`` or ``BIDOPT_DEBUG=1``, and
+    instead of the file when the file cannot be written: a bug is never reported worse than
+    Python's own traceback would have."""
+    import traceback
+
+    details = "".join(traceback.format_exception(exc))
+    message = str(exc).strip().splitlines()
+    what = type(exc).__name__ + (f": {message[0]}" if message else "")
+    written = getattr(exc, "bidopt_output", None)  # set by `run` once the plan is in place
+    error = f"internal error after writing {written}" if written else "internal error"
+    try:
+        report = _write_crash_report(details)
+    except Exception as failure:  # e.g. BIDOPT_CRASH_DIR is not a writable folder
+        click.echo(details, err=True, nl=False)
+        click.echo(f"bidopt: {error}: {what} (no crash report: {failure}); this is a bug, "
+                   "please report it with the traceback above", err=True)
+    else:
+        if _debug_asked(sys.argv[1:]):
+            click.echo(details, err=True, nl=False)
+        click.echo(f"bidopt: {error}: {what} (details: {report}); this is a bug, please "
+                   "report it with that file", err=True)
+    sys.exit(ExitCode.INTERNAL_ERROR)
+
+
+def _debug_asked(args: list[str]) -> bool:
+    """``-v``/``--verbose`` on the command line (read from it: the command's own options are
+    gone once its exception reached ``main``), or ``BIDOPT_DEBUG`` set to 1, true, yes or on."""
+    wanted = os.environ.get(DEBUG_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+    return wanted or not {"-v", "--verbose"}.isdisjoint(args)
+
+
+def _write_crash_report(details: str) -> Path:
+    """Write the traceback and what it ran on (the command line, versions, plugins) to a new
+    file in ``$BIDOPT_CRASH_DIR`` or the temporary folder, named by time and pid so that no
+    report replaces another, and readable by this user only (it names the shop's paths)."""
+    import importlib.metadata
+    import platform
+    import tempfile
+
+    now = dt.datetime.now().astimezone()
+    folder = Path(os.environ.get(CRASH_DIR_ENV) or tempfile.gettempdir())
+    path = Path(os.path.abspath(folder / f"bidopt-crash-{now:%Y%m%d-%H%M%S}-{os.getpid()}.txt"))
+
+    def version(name: str) -> str:  # from the install: importing it now could fail in turn
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            return "not installed"
+
+    plugins = [f"{ep.name} {ep.dist.version if ep.dist else '?'}"
+               for ep in importlib.metadata.entry_points(group="bidopt")]
+    lines = [f"bidopt {__version__} crash report, {now.isoformat(timespec='seconds')}",
+             f"command: {shlex.join(['bidopt', *sys.argv[1:]])}",
+             f"working directory: {os.getcwd()}",
+             f"python: {sys.version.split()[0]} ({sys.executable})",
+             f"platform: {platform.platform()}",
+             *(f"{name}: {version(name)}" for name in ("pandas", "numpy", "pluggy", "click",
+                                                        "pydantic")),
+             f"third-party plugins: {', '.join(plugins) or 'none'}",
+             *(f"{key}={value}" for key, value in sorted(os.environ.items())
+               if key.startswith("BIDOPT_"))]
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with open(handle, "w", encoding="utf-8", errors="backslashreplace") as file:
+            file.write("\n".join(lines) + "\n\n" + details)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        raise
+    return path
 
 
 def _stop(signum, frame) -> None:

@@ -15,6 +15,7 @@ class ExitCode:
     PLUGIN_FAILURE = 5  # a plugin failed to load, or failed during a --strict run
     PARTIAL = 6  # the run finished but some plugin's proposals were dropped
     OUTPUT_FAILURE = 7  # the recommendations could not be written
+    INTERNAL_ERROR = 70  # a bug (sysexits' EX_SOFTWARE): the CLI writes a crash report
 
 
 @dataclass(frozen=True)

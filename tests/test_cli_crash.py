@@ -1,0 +1,206 @@
+"""A bug (an exception that is neither bidopt's own error, nor click's, nor an interrupt)
+ends a nightly run in one line naming a crash report, exit 70, and no output file touched.
+
+The bugs are real: a plugin installed as pip would (a module and its ``.dist-info`` with a
+``bidopt`` entry point, on ``PYTHONPATH``) whose reader raises, which nothing guards as a
+plugin failure; the CLI runs in its own process, as cron runs it."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from bidopt.cli import cli, main
+from bidopt.errors import ExitCode
+from conftest import NIGHT, write_config
+
+LAST_GOOD = "date,campaign\n2026-11-24,last good plan\n"
+
+BROKEN_READER = """
+    import bidopt
+
+    @bidopt.hookimpl(tryfirst=True)
+    def bidopt_read_source(path, kind):
+        if kind == "candidates":  # after the reports: the run is well under way
+            raise RuntimeError("cannot parse the candidates\\nsecond line of the message")
+"""
+
+FAILING_STRATEGY = """
+    import bidopt
+
+    def propose(context, params):
+        raise KeyError("hour_report")
+
+    @bidopt.hookimpl
+    def bidopt_register_strategies(register):
+        register(bidopt.Strategy(name="acme_crash", propose=propose))
+"""
+
+ONE_LINE = re.compile(r"bidopt: internal error: RuntimeError: cannot parse the candidates "
+                      r"\(details: (?P<report>\S+)\); this is a bug, please report it with "
+                      r"that file")
+
+
+def _install(folder: Path, module: str, source: str) -> Path:
+    """A one-module plugin distribution in ``folder/site``, found through its entry point."""
+    site = folder / "site"
+    info = site / f"{module}-0.1.dist-info"
+    info.mkdir(parents=True)
+    (site / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module}\nVersion: 0.1\n",
+                                   encoding="utf-8")
+    (info / "entry_points.txt").write_text(f"[bidopt]\n{module} = {module}\n", encoding="utf-8")
+    return site
+
+
+def _bidopt(site: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """``python -m bidopt.cli ARGS`` with the plugin in ``site`` installed."""
+    path = os.pathsep.join(p for p in (str(site), os.environ.get("PYTHONPATH")) if p)
+    environ = {k: v for k, v in os.environ.items() if k not in ("BIDOPT_DEBUG",
+                                                                 "BIDOPT_DISABLE_PLUGINS")}
+    return subprocess.run([sys.executable, "-m", "bidopt.cli", *args], capture_output=True,
+                          text=True, timeout=300, env={**environ, "PYTHONPATH": path, **env})
+
+
+@pytest.fixture
+def crashing(shop_files, tmp_path):
+    """A config, an empty folder for the plan and one for crash reports, with the broken
+    reader installed: ``crashing(*extra_args, **env)`` runs ``bidopt run`` on them."""
+    config = write_config(tmp_path, shop_files)
+    plans, reports = tmp_path / "plans", tmp_path / "crashes"
+    plans.mkdir()
+    reports.mkdir()
+    site = _install(tmp_path, "acme_broken_reader", BROKEN_READER)
+
+    def run(*extra: str, **env: str) -> subprocess.CompletedProcess:
+        env.setdefault("BIDOPT_CRASH_DIR", str(reports))
+        return _bidopt(site, "run", "--config", str(config), "--date", NIGHT,
+                       "--out", str(plans / "recs.csv"), *extra, **env)
+
+    run.plans, run.reports = plans, reports
+    return run
+
+
+def test_a_bug_ends_in_one_line_exit_70_and_a_crash_report(crashing):
+    done = crashing("--quiet")
+    assert done.returncode == ExitCode.INTERNAL_ERROR == 70, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and ONE_LINE.fullmatch(lines[0]), done.stderr
+    report = Path(ONE_LINE.fullmatch(lines[0])["report"])
+    assert report.parent == crashing.reports
+    assert re.fullmatch(r"bidopt-crash-\d{8}-\d{6}-\d+\.txt", report.name)
+    assert report.stat().st_mode & 0o077 == 0  # it names the shop's files: this user's only
+    text = report.read_text(encoding="utf-8")
+    assert "Traceback (most recent call last)" in text
+    assert 'raise RuntimeError("cannot parse the candidates' in text
+    assert text.rstrip().endswith("second line of the message")
+    assert f"--out {crashing.plans / 'recs.csv'} --quiet" in text  # the command line
+    for name in ("bidopt 0.1", "python: 3.", "platform: ", "pandas: ", "numpy: ", "pluggy: ",
+                 "click: ", "pydantic: ", "acme_broken_reader 0.1"):
+        assert name in text
+    # no plan, no temporary file, no lock: the run stopped before writing and cleaned up
+    assert list(crashing.plans.iterdir()) == []
+
+
+@pytest.mark.parametrize("flag, env", [("--verbose", {}), ("-v", {}),
+                                       ("--quiet", {"BIDOPT_DEBUG": "1"})])
+def test_verbose_prints_the_traceback_too_and_the_last_plan_stays(crashing, flag, env):
+    (crashing.plans / "recs.csv").write_text(LAST_GOOD, encoding="utf-8")
+    done = crashing(flag, **env)
+    assert done.returncode == 70, done.stderr
+    assert "Traceback (most recent call last)" in done.stderr
+    assert 'raise RuntimeError("cannot parse the candidates' in done.stderr
+    assert ONE_LINE.fullmatch(done.stderr.splitlines()[-1]), done.stderr
+    assert [p.name for p in crashing.plans.iterdir()] == ["recs.csv"]
+    assert (crashing.plans / "recs.csv").read_text(encoding="utf-8") == LAST_GOOD
+
+
+def test_a_crash_report_that_cannot_be_written_leaves_the_traceback_on_stderr(crashing):
+    not_a_folder = crashing.reports / "a-file"
+    not_a_folder.write_text("", encoding="utf-8")
+    done = crashing("--quiet", BIDOPT_CRASH_DIR=str(not_a_folder))
+    assert done.returncode == 70, done.stderr
+    assert "Traceback (most recent call last)" in done.stderr
+    assert 'raise RuntimeError("cannot parse the candidates' in done.stderr
+    last = done.stderr.splitlines()[-1]
+    assert last.startswith("bidopt: internal error: RuntimeError: cannot parse the candidates "
+                           "(no crash report: ")
+    assert str(not_a_folder) in last and last.endswith("please report it with the traceback "
+                                                       "above")
+    assert list(crashing.reports.iterdir()) == [not_a_folder]
+    assert list(crashing.plans.iterdir()) == []
+
+
+@pytest.mark.parametrize("flag, code", [("--quiet", ExitCode.PARTIAL),
+                                        ("--strict", ExitCode.PLUGIN_FAILURE)])
+def test_a_strategy_that_raises_is_still_a_plugin_failure_not_a_crash(shop_files, tmp_path,
+                                                                      flag, code):
+    """A plugin's strategy is run in isolation: its exception drops its proposals (exit 6) or
+    fails a --strict run (exit 5); it is not a bug of bidopt and writes no crash report."""
+    config = write_config(tmp_path, shop_files, strategies={"roi_rule": {}, "acme_crash": {}})
+    site = _install(tmp_path, "acme_failing_strategy", FAILING_STRATEGY)
+    reports = tmp_path / "crashes"
+    reports.mkdir()
+    done = _bidopt(site, "run", "--config", str(config), "--date", NIGHT, "--out",
+                   str(tmp_path / "recs.csv"), flag, BIDOPT_CRASH_DIR=str(reports))
+    assert done.returncode == code, done.stderr
+    assert "strategy 'acme_crash' (plugin 'acme_failing_strategy') failed" in done.stderr
+    assert "internal error" not in done.stderr and list(reports.iterdir()) == []
+
+
+@pytest.fixture
+def in_process(monkeypatch, tmp_path):
+    """``bidopt.cli.main`` called here: the SIGTERM handler and warning format it installs
+    are put back afterwards."""
+    handler = signal.getsignal(signal.SIGTERM)
+    monkeypatch.setattr(warnings, "formatwarning", warnings.formatwarning)
+    monkeypatch.setenv("BIDOPT_CRASH_DIR", str(tmp_path))
+    monkeypatch.delenv("BIDOPT_DEBUG", raising=False)
+
+    def call(*args: str) -> int:
+        monkeypatch.setattr(sys, "argv", ["bidopt", *args])
+        with pytest.raises(SystemExit) as stopped:
+            main()
+        return stopped.value.code
+
+    yield call
+    signal.signal(signal.SIGTERM, handler)
+
+
+def test_a_bug_once_the_plan_is_written_says_the_plan_is_in_place(
+        shop_files, tmp_path, monkeypatch, capsys, in_process):
+    """The new plan was renamed into place before the summary failed: the line must not let
+    the user think the night's plan was not made (the last one has been replaced)."""
+    import bidopt.summary
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(bidopt.summary, "format_summary", broken)
+    config = write_config(tmp_path, shop_files)
+    out = tmp_path / "recs.csv"
+    out.write_text(LAST_GOOD, encoding="utf-8")
+    assert in_process("run", "--config", str(config), "--date", NIGHT, "--out", str(out)) == 70
+    line = capsys.readouterr().err.strip()
+    assert line.startswith(f"bidopt: internal error after writing {out}: ZeroDivisionError: "
+                           f"division by zero (details: {tmp_path}{os.sep}bidopt-crash-")
+    assert len(pd.read_csv(out, encoding="utf-8-sig")) > 0  # the new plan, whole
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_the_exit_codes_listed_in_help_include_70():
+    for command in (["run"], ["validate"], ["applied"], ["factors"]):
+        text = CliRunner().invoke(cli, [*command, "--help"]).output
+        codes = [line.split()[0] for line in text.split("Exit codes:")[1].splitlines()
+                 if line.strip()]
+        assert codes[-2:] == ["70", "130"] and codes == sorted(codes, key=int), (command, codes)
