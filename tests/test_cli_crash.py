@@ -1,9 +1,10 @@
 """A bug (an exception that is neither bidopt's own error, nor click's, nor an interrupt)
 ends a nightly run in one line naming a crash report, exit 70, and no output file touched.
 
-The bugs are real: a plugin installed as pip would (a module and its ``.dist-info`` with a
-``bidopt`` entry point, on ``PYTHONPATH``) whose reader raises, which nothing guards as a
-plugin failure; the CLI runs in its own process, as cron runs it."""
+The CLI runs in its own process, as cron runs it, with a bug put into bidopt's decision step
+there (``BUG``); a plugin's failure (a plugin installed as pip would: a module and its
+``.dist-info`` with a ``bidopt`` entry point, on ``PYTHONPATH``) is not a bug of bidopt and
+stays a plugin failure naming the plugin."""
 
 from __future__ import annotations
 
@@ -26,13 +27,34 @@ from conftest import NIGHT, write_config
 
 LAST_GOOD = "date,campaign\n2026-11-24,last good plan\n"
 
+BUG = """
+import sys
+import bidopt.loop
+from bidopt.cli import main
+
+def decide(context, proposals):  # the run is well under way: inputs read, the model fitted
+    raise RuntimeError("planned a bid below zero\\nsecond line of the message")
+
+bidopt.loop.decide = decide
+sys.argv[0] = "bidopt"
+main()
+"""
+
 BROKEN_READER = """
     import bidopt
 
     @bidopt.hookimpl(tryfirst=True)
     def bidopt_read_source(path, kind):
         if kind == "candidates":  # after the reports: the run is well under way
-            raise RuntimeError("cannot parse the candidates\\nsecond line of the message")
+            return {}["no such column"]
+"""
+
+BROKEN_FORMATS = """
+    import bidopt
+
+    @bidopt.hookimpl
+    def bidopt_output_formats():
+        raise AttributeError("'NoneType' object has no attribute 'formats'")
 """
 
 FAILING_STRATEGY = """
@@ -46,7 +68,7 @@ FAILING_STRATEGY = """
         register(bidopt.Strategy(name="acme_crash", propose=propose))
 """
 
-ONE_LINE = re.compile(r"bidopt: internal error: RuntimeError: cannot parse the candidates "
+ONE_LINE = re.compile(r"bidopt: internal error: RuntimeError: planned a bid below zero "
                       r"\(details: (?P<report>\S+)\); this is a bug, please report it with "
                       r"that file")
 
@@ -63,29 +85,30 @@ def _install(folder: Path, module: str, source: str) -> Path:
     return site
 
 
-def _bidopt(site: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    """``python -m bidopt.cli ARGS`` with the plugin in ``site`` installed."""
-    path = os.pathsep.join(p for p in (str(site), os.environ.get("PYTHONPATH")) if p)
+def _bidopt(site: Path | None, *args: str, bug: bool = False,
+            **env: str) -> subprocess.CompletedProcess:
+    """``python -m bidopt.cli ARGS`` with the plugin in ``site`` installed, or with ``BUG``."""
+    path = os.pathsep.join(p for p in (str(site or ""), os.environ.get("PYTHONPATH")) if p)
     environ = {k: v for k, v in os.environ.items() if k not in ("BIDOPT_DEBUG",
                                                                  "BIDOPT_DISABLE_PLUGINS")}
-    return subprocess.run([sys.executable, "-m", "bidopt.cli", *args], capture_output=True,
+    command = ["-c", BUG] if bug else ["-m", "bidopt.cli"]
+    return subprocess.run([sys.executable, *command, *args], capture_output=True,
                           text=True, timeout=300, env={**environ, "PYTHONPATH": path, **env})
 
 
 @pytest.fixture
 def crashing(shop_files, tmp_path):
-    """A config, an empty folder for the plan and one for crash reports, with the broken
-    reader installed: ``crashing(*extra_args, **env)`` runs ``bidopt run`` on them."""
+    """A config, an empty folder for the plan and one for crash reports: ``crashing(*extra_args,
+    **env)`` runs ``bidopt run`` on them with ``BUG`` in its decision step."""
     config = write_config(tmp_path, shop_files)
     plans, reports = tmp_path / "plans", tmp_path / "crashes"
     plans.mkdir()
     reports.mkdir()
-    site = _install(tmp_path, "acme_broken_reader", BROKEN_READER)
 
     def run(*extra: str, **env: str) -> subprocess.CompletedProcess:
         env.setdefault("BIDOPT_CRASH_DIR", str(reports))
-        return _bidopt(site, "run", "--config", str(config), "--date", NIGHT,
-                       "--out", str(plans / "recs.csv"), *extra, **env)
+        return _bidopt(None, "run", "--config", str(config), "--date", NIGHT,
+                       "--out", str(plans / "recs.csv"), *extra, bug=True, **env)
 
     run.plans, run.reports = plans, reports
     return run
@@ -102,11 +125,11 @@ def test_a_bug_ends_in_one_line_exit_70_and_a_crash_report(crashing):
     assert report.stat().st_mode & 0o077 == 0  # it names the shop's files: this user's only
     text = report.read_text(encoding="utf-8")
     assert "Traceback (most recent call last)" in text
-    assert 'raise RuntimeError("cannot parse the candidates' in text
+    assert "RuntimeError: planned a bid below zero" in text
     assert text.rstrip().endswith("second line of the message")
     assert f"--out {crashing.plans / 'recs.csv'} --quiet" in text  # the command line
     for name in ("bidopt 0.1", "python: 3.", "platform: ", "pandas: ", "numpy: ", "pluggy: ",
-                 "click: ", "pydantic: ", "acme_broken_reader 0.1"):
+                 "click: ", "pydantic: ", "third-party plugins: "):
         assert name in text
     # no plan, no temporary file, no lock: the run stopped before writing and cleaned up
     assert list(crashing.plans.iterdir()) == []
@@ -119,7 +142,7 @@ def test_verbose_prints_the_traceback_too_and_the_last_plan_stays(crashing, flag
     done = crashing(flag, **env)
     assert done.returncode == 70, done.stderr
     assert "Traceback (most recent call last)" in done.stderr
-    assert 'raise RuntimeError("cannot parse the candidates' in done.stderr
+    assert "RuntimeError: planned a bid below zero" in done.stderr
     assert ONE_LINE.fullmatch(done.stderr.splitlines()[-1]), done.stderr
     assert [p.name for p in crashing.plans.iterdir()] == ["recs.csv"]
     assert (crashing.plans / "recs.csv").read_text(encoding="utf-8") == LAST_GOOD
@@ -131,9 +154,9 @@ def test_a_crash_report_that_cannot_be_written_leaves_the_traceback_on_stderr(cr
     done = crashing("--quiet", BIDOPT_CRASH_DIR=str(not_a_folder))
     assert done.returncode == 70, done.stderr
     assert "Traceback (most recent call last)" in done.stderr
-    assert 'raise RuntimeError("cannot parse the candidates' in done.stderr
+    assert "RuntimeError: planned a bid below zero" in done.stderr
     last = done.stderr.splitlines()[-1]
-    assert last.startswith("bidopt: internal error: RuntimeError: cannot parse the candidates "
+    assert last.startswith("bidopt: internal error: RuntimeError: planned a bid below zero "
                            "(no crash report: ")
     assert str(not_a_folder) in last and last.endswith("please report it with the traceback "
                                                        "above")
@@ -204,3 +227,28 @@ def test_the_exit_codes_listed_in_help_include_70():
         codes = [line.split()[0] for line in text.split("Exit codes:")[1].splitlines()
                  if line.strip()]
         assert codes[-2:] == ["70", "130"] and codes == sorted(codes, key=int), (command, codes)
+
+
+@pytest.mark.parametrize("module, source, message", [
+    ("acme_broken_reader", BROKEN_READER,
+     "the reader of plugin 'acme_broken_reader' failed on {candidates}: KeyError: "
+     "'no such column'"),
+    ("acme_broken_formats", BROKEN_FORMATS,
+     "plugin 'acme_broken_formats' failed to declare its output formats: AttributeError: "),
+])
+def test_a_plugin_hook_that_raises_is_a_plugin_failure_naming_it(shop_files, tmp_path, module,
+                                                                 source, message):
+    """Not a crash report asking the user to report a bug of bidopt: exit 5 and the plugin's
+    name, so that the user knows whose package to update or switch off."""
+    config = write_config(tmp_path, shop_files)
+    site = _install(tmp_path, module, source)
+    reports = tmp_path / "crashes"
+    reports.mkdir()
+    out = tmp_path / "recs.csv"
+    out.write_text(LAST_GOOD, encoding="utf-8")
+    done = _bidopt(site, "run", "--config", str(config), "--date", NIGHT, "--out", str(out),
+                   BIDOPT_CRASH_DIR=str(reports))
+    assert done.returncode == ExitCode.PLUGIN_FAILURE, done.stderr
+    assert message.format(candidates=shop_files["candidates"]) in done.stderr
+    assert "internal error" not in done.stderr and list(reports.iterdir()) == []
+    assert out.read_text(encoding="utf-8") == LAST_GOOD

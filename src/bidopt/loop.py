@@ -29,14 +29,14 @@ from bidopt.context import (
     unknown_campaign_notes,
 )
 from bidopt.decide import Decision, decide
-from bidopt.errors import ConfigError, DataError, OutputError, Problem
+from bidopt.errors import BidoptError, ConfigError, DataError, OutputError, PluginError, Problem
 from bidopt.explain import rejected_rows
 from bidopt.grid import platform_rules, snap
 from bidopt.io import atomic_output, normalise_table, split_report_grains
 from bidopt.io.overlap import drop_repeated_days
 from bidopt.isolation import collect_proposals
 from bidopt.model import ResponseModel
-from bidopt.plugins import Registry
+from bidopt.plugins import Registry, plugin_in_traceback
 from bidopt.schema import RECOMMENDATION_COLUMNS
 from bidopt.seasonality import DayFactors, ordinary_days
 from bidopt.state import read_state, state_path, with_state
@@ -163,7 +163,16 @@ def _read(registry: Registry, path: Path, kind: str) -> pd.DataFrame:
     if not path.exists():
         message = "no file matches this pattern" if glob.has_magic(str(path)) else "file not found"
         raise DataError([Problem(file=str(path), message=message)])
-    raw = registry.pm.hook.bidopt_read_source(path=path, kind=kind)
+    try:
+        raw = registry.pm.hook.bidopt_read_source(path=path, kind=kind)
+    except BidoptError:
+        raise
+    except Exception as exc:  # a reader plugin's bug: name the plugin, as for strategies
+        owner = plugin_in_traceback(registry.pm, exc)
+        if owner is None:
+            raise
+        raise PluginError(f"the reader of plugin '{owner}' failed on {path}: "
+                          f"{type(exc).__name__}: {exc}") from exc
     if raw is None:
         raise DataError(
             [Problem(file=str(path), message="no reader for this file type",

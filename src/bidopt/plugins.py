@@ -12,6 +12,7 @@ import importlib
 import importlib.metadata
 import inspect
 import os
+import traceback
 from dataclasses import dataclass, field
 
 import pluggy
@@ -222,7 +223,16 @@ def build_registry(pm: pluggy.PluginManager, errors: list[str] | None = None) ->
                 raise
             errors.append(str(exc))
     for impl in pm.hook.bidopt_output_formats.get_hookimpls():
-        for fmt in impl.function() or []:
+        try:
+            formats = impl.function() or []
+        except Exception as exc:
+            failure = PluginError(f"plugin '{impl.plugin_name}' failed to declare its output "
+                                  f"formats: {type(exc).__name__}: {exc}")
+            if errors is None:
+                raise failure from exc
+            errors.append(str(failure))
+            continue
+        for fmt in formats:
             owner = registry.formats.setdefault(fmt, impl.plugin_name)
             if owner != impl.plugin_name:
                 # the write hook takes the first writer that answers: which plugin writes
@@ -233,6 +243,26 @@ def build_registry(pm: pluggy.PluginManager, errors: list[str] | None = None) ->
                     raise clash
                 errors.append(str(clash))
     return registry
+
+
+def plugin_in_traceback(pm: pluggy.PluginManager, exc: BaseException) -> str | None:
+    """The third-party plugin whose code raised ``exc`` (the innermost frame of a plugin's
+    package), or None where bidopt's own code did: a plugin's bug is reported as a plugin
+    failure naming it, not as a bug of bidopt."""
+    owners = {}
+    for name, plugin in pm.list_name_plugin():
+        if plugin is None or name in DEFAULT_PLUGINS:
+            continue
+        module = plugin.__name__ if inspect.ismodule(plugin) else type(plugin).__module__
+        owners[module.partition(".")[0]] = name
+    frames = [frame for frame, _ in traceback.walk_tb(exc.__traceback__)]
+    for frame in reversed(frames):
+        package = str(frame.f_globals.get("__name__", "")).partition(".")[0]
+        if package == "bidopt":
+            return None
+        if package in owners:
+            return owners[package]
+    return None
 
 
 def list_plugins(registry: Registry) -> list[PluginInfo]:
