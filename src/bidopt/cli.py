@@ -186,7 +186,12 @@ def run(config_path, reports, items, candidates, night, out, dry_run, strict, al
                               str(config_path))
         if config.output.format == "csv" and path.suffix.lower() in (".xlsx", ".xls", ".parquet"):
             click.echo(f"warning: {path.name} will hold CSV text (output.format is csv), which "
-                       f"Excel will not open as {path.suffix}; name it .csv", err=True)
+                       f"Excel will not open as {path.suffix}; name it .csv (or set "
+                       "output.format: xlsx for a workbook)", err=True)
+        if config.output.format == "xlsx" and path.suffix.lower() == ".csv":
+            # the config's own path is checked when it loads (config.Output)
+            raise click.BadParameter(f"{path.name} names a CSV, but output.format xlsx writes "
+                                     "an Excel workbook: name it .xlsx", param_hint="--out")
     result, earlier = None, None
     # one run at a time per output file (a second one stops, exit 7)
     lock = output_lock(path) if path is not None else contextlib.nullcontext()
@@ -408,8 +413,8 @@ def applied(config_path, recommendations):
     The reports do not show them; the next runs read them from the config's state_file
     wherever the config does not set crowd_premium.current_premiums,
     top3_quality.current_hour_discounts or region_exclusion.currently_excluded, and leave
-    out keywords paused since. Run it after uploading RECOMMENDATIONS (the CSV `bidopt run`
-    wrote, edited or not).
+    out keywords paused since. Run it after uploading RECOMMENDATIONS (the CSV or workbook
+    `bidopt run` wrote, edited or not).
     """
     from bidopt.config import load_config
     from bidopt.state import record_plan, state_path

@@ -298,11 +298,13 @@ class Output(_Section):
     path: str = Field(
         "recommendations-{date}.csv",
         description="File to write, or a folder (ending in '/') for the default name; {date} "
-        "is replaced by the planned night (YYYY-MM-DD).",
+        "is replaced by the planned night (YYYY-MM-DD). Default: recommendations-{date}.csv, "
+        "or .xlsx with format xlsx.",
     )
-    format: str = Field("csv", description="Output format; plugins may add more.")
+    format: str = Field("csv", description="Output format: csv, or xlsx (an Excel workbook "
+                        "that keeps all-digit IDs exact); plugins may add more.")
     encoding: Literal["utf-8-sig", "utf-8", "gbk", "gb18030"] = Field(
-        "utf-8-sig", description="utf-8-sig (with BOM) opens correctly in Excel."
+        "utf-8-sig", description="Of the CSV; utf-8-sig (with BOM) opens correctly in Excel."
     )
     options: dict[str, Any] = Field(
         default_factory=dict, description="Settings for the writer plugin of this format."
@@ -322,6 +324,24 @@ class Output(_Section):
             raise ValueError(f"{', '.join(other)} is not a placeholder: only {{date}} (the "
                              "planned night, YYYY-MM-DD) is filled in")
         return value
+
+    @model_validator(mode="after")
+    def _a_workbook_is_not_named_csv(self) -> Output:
+        """Excel opens a .csv as text, so a workbook named so shows as garbage; writing
+        another name than the one given would break whatever picks the file up by that
+        name. Only the default name follows the format (``file_name``)."""
+        if (self.format == "xlsx" and "path" in self.model_fields_set
+                and Path(self.path).suffix.lower() == ".csv"):
+            raise ValueError(f"path {self.path!r} names a CSV, but format xlsx writes an Excel "
+                             f"workbook: name it {Path(self.path).with_suffix('.xlsx')}")
+        return self
+
+    def file_name(self) -> str:
+        """``path`` as set, else the default name with the format's suffix
+        (recommendations-{date}.csv, or .xlsx for a workbook): Excel opens a file by it."""
+        if "path" in self.model_fields_set or self.format != "xlsx":
+            return self.path
+        return self.path.removesuffix(".csv") + ".xlsx"
 
 
 class Config(_Section):

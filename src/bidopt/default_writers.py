@@ -1,4 +1,5 @@
-"""Built-in writer plugin: the recommendations CSV that Excel opens correctly."""
+"""Built-in writer plugin: the recommendations as a CSV that Excel opens correctly, or as
+an Excel workbook that keeps all-digit IDs exact (``output.format: xlsx``)."""
 
 from __future__ import annotations
 
@@ -7,19 +8,24 @@ from pathlib import Path
 import pandas as pd
 
 from bidopt.hookspecs import hookimpl
+from bidopt.io.workbook import write_recommendations_xlsx
 from bidopt.io.writer import write_recommendations_csv
 
 
 @hookimpl
 def bidopt_output_formats() -> list[str]:
-    return ["csv"]
+    return ["csv", "xlsx"]
 
 
 @hookimpl(trylast=True)
 def bidopt_write_output(
     recommendations: pd.DataFrame, path: Path, format: str, options: dict
 ) -> bool | None:
-    if format != "csv":
+    if format == "csv":
+        write_recommendations_csv(recommendations, path,
+                                  encoding=options.get("encoding", "utf-8-sig"))
+    elif format == "xlsx":
+        write_recommendations_xlsx(recommendations, path)
+    else:
         return None
-    write_recommendations_csv(recommendations, path, encoding=options.get("encoding", "utf-8-sig"))
     return True

@@ -424,7 +424,8 @@ def plan_night(config: Config, registry: Registry, *, date: dt.date,
 
 
 def output_path(config: Config, date: dt.date, out: str | Path | None) -> Path:
-    """Where the CSV goes: --out or the config.
+    """Where the recommendations go: --out or the config (its default name ends in .xlsx
+    for ``output.format: xlsx``).
 
     ``out`` (and ``output.path``) names a folder, for the default file name, when it is one,
     ends in a separator (kept only in the raw string: ``Path`` drops it) or has no file
@@ -436,9 +437,10 @@ def output_path(config: Config, date: dt.date, out: str | Path | None) -> Path:
                 or not Path(text).suffix)
 
     night = date.isoformat()
-    configured = config.output.path.replace("{date}", night)
+    configured = config.output.file_name().replace("{date}", night)
     if folder(configured, config.resolve(Path("."))):
-        configured = str(Path(configured) / Output().path.replace("{date}", night))
+        default = Output(format=config.output.format).file_name()
+        configured = str(Path(configured) / default.replace("{date}", night))
     if out is None:  # 'configs/../out/x.csv' printed as 'out/x.csv'
         return Path(os.path.normpath(config.resolve(Path(configured))))
     text = str(out).replace("{date}", night)

@@ -109,24 +109,59 @@ def record_plan(path: Path, recs_file: Path, shop: str) -> dict[str, int]:
 
 
 def _read_recommendations(path: Path) -> pd.DataFrame:
+    """The recommendations CSV or workbook as text cells (NaN where empty)."""
     from bidopt.io.readers import detect_encoding
 
     if not path.is_file():
         raise DataError([Problem(file=str(path), message="file not found")])
     with path.open("rb") as handle:
-        encoding = detect_encoding(handle.read(1 << 20))
-    try:
-        frame = pd.read_csv(path, dtype=str, encoding=encoding, keep_default_na=False,
-                            na_values=[""])
-    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise DataError([Problem(file=str(path), message=f"cannot be read as CSV: {exc}")]) \
-            from None
+        head = handle.read(1 << 20)
+    if head.startswith(b"PK\x03\x04"):  # a zip: the workbook of output.format xlsx
+        frame = _read_workbook(path)
+    else:
+        try:
+            frame = pd.read_csv(path, dtype=str, encoding=detect_encoding(head),
+                                keep_default_na=False, na_values=[""])
+        except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+            raise DataError([Problem(file=str(path),
+                                     message=f"cannot be read as CSV: {exc}")]) from None
     missing = [c for c in NEEDED if c not in frame.columns]
     if missing:
         raise DataError([Problem(
             file=str(path), message=f"not a bidopt recommendations file: no column "
-            f"{', '.join(map(repr, missing))}", expected="the CSV `bidopt run` wrote")])
+            f"{', '.join(map(repr, missing))}",
+            expected="the CSV or workbook `bidopt run` wrote")])
     return frame
+
+
+def _read_workbook(path: Path) -> pd.DataFrame:
+    """The ``recommendations`` sheet (else the first) as the CSV reads: text cells, the
+    numbers as written, an ID a reviewer retyped as a number back to its digits."""
+    from openpyxl import load_workbook
+
+    try:
+        with path.open("rb") as handle:  # a handle: openpyxl refuses a name not .xlsx
+            book = load_workbook(handle, read_only=True, data_only=True)
+            sheet = (book["recommendations"] if "recommendations" in book.sheetnames
+                     else book.worksheets[0])
+            rows = [[_as_written(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+            book.close()
+    except Exception as exc:  # a damaged zip or sheet fails in many ways, all the same here
+        raise DataError([Problem(file=str(path),
+                                 message=f"cannot be read as a workbook: {exc}")]) from None
+    header = [str(v) for v in rows[0]] if rows else []
+    return pd.DataFrame([r for r in rows[1:] if any(isinstance(v, str) for v in r)],
+                        columns=header, dtype=object)
+
+
+def _as_written(value) -> str | float:
+    if value is None or value == "":
+        return np.nan
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def read_state(path: Path, shop: str) -> pd.DataFrame:

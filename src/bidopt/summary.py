@@ -174,11 +174,14 @@ def proposal_table(proposals: pd.DataFrame, indent: str = "  ") -> list[str]:
     return lines
 
 
-def excel_number_notes(recommendations: pd.DataFrame) -> list[str]:
+def excel_number_notes(recommendations: pd.DataFrame, *, workbook_hint: bool = False
+                       ) -> list[str]:
     """Names that Excel turns into numbers when it opens the CSV: a Taobao item ID of 12
     digits shows as 6.23457E+11 (16 and more lose their last digits), an ID with leading
     zeros loses them; a CSV saved from Excel then carries the changed names, and an upload
-    or ``bidopt applied`` finds no such item. One note per column that has them."""
+    or ``bidopt applied`` finds no such item. One note per column that has them.
+    ``workbook_hint``: name ``output.format: xlsx``, whose workbook keeps them (only for
+    bidopt's own CSV: another CSV format, such as a bulk sheet, has no workbook twin)."""
     notes = []
     for column in ("campaign", "item", "keyword"):
         if column not in recommendations:
@@ -197,7 +200,9 @@ def excel_number_notes(recommendations: pd.DataFrame) -> list[str]:
             f"numbers to Excel, which shows them as {' and '.join(shown)}: check the file "
             f"without saving it from Excel (a CSV saved by Excel keeps them so, and its rows "
             f"then name no {column}), or open it through Data > From Text/CSV with the "
-            f"{column} column as Text")
+            f"{column} column as Text"
+            + ("; or set output.format: xlsx to write a workbook that keeps them"
+               if workbook_hint else ""))
     return notes
 
 
@@ -211,10 +216,12 @@ def _excel_scientific(digits: str) -> str:
 def run_notes(result: RunResult, *, verbose: bool = False) -> list[str]:
     """What the run warns about: stale or short reports, overlapping files, pins and names
     that match nothing, ... (the first five input warnings unless ``verbose``), and names
-    Excel would change in a CSV written."""
+    Excel would change in a CSV written (a workbook keeps them, and gets no such note)."""
     notes = list(result.context.warnings)
     if result.output is not None and Path(result.output).suffix.lower() == ".csv":
-        notes += excel_number_notes(result.recommendations)
+        notes += excel_number_notes(
+            result.recommendations,
+            workbook_hint=result.context.config.output.format == "csv")
     if result.inputs.warnings:
         shown = result.inputs.warnings if verbose else result.inputs.warnings[:5]
         notes += [str(w) for w in shown]

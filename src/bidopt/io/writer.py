@@ -41,9 +41,14 @@ INTEGER_COLUMNS = frozenset({"hour"})
 EXACT_COLUMNS = frozenset({"current", "proposed"})
 
 
+def as_text(column: pd.Series) -> pd.Series:
+    """The column's cells as text, empty where missing."""
+    return column.astype(str).where(column.notna(), "")
+
+
 def escape_formula(column: pd.Series) -> pd.Series:
     """Prefix text cells that Excel would run as a formula with a single quote."""
-    text = column.astype(str).where(column.notna(), "")
+    text = as_text(column)
     risky = text.str.startswith(FORMULA_PREFIXES)
     return text.where(~risky, "'" + text)
 
@@ -68,6 +73,14 @@ def _at_least(text: str, decimals: int) -> str:
 
 
 def _format_column(name: str, column: pd.Series) -> pd.Series:
+    values = format_values(name, column)
+    return escape_formula(column) if values is None else values
+
+
+def format_values(name: str, column: pd.Series) -> pd.Series | None:
+    """The CSV text of a column of numbers, dates or booleans; None for a text column.
+    The workbook writer stores what this returns as numbers where it reads as numbers,
+    so both files hold the same rounded values."""
     if pd.api.types.is_bool_dtype(column):
         return column.map({True: "true", False: "false"}).fillna("")
     if pd.api.types.is_datetime64_any_dtype(column):
@@ -86,9 +99,9 @@ def _format_column(name: str, column: pd.Series) -> pd.Series:
         numbers = pd.to_numeric(column, errors="coerce")
         if (numbers.notna() | column.isna() | (column.astype(str) == "")).all():
             if name in INTEGER_COLUMNS:
-                return _format_column(name, numbers)
+                return format_values(name, numbers)
             return _format_float(numbers, DECIMALS.get(name), name in EXACT_COLUMNS)
-    return escape_formula(column)
+    return None
 
 
 def write_recommendations_csv(
@@ -100,10 +113,7 @@ def write_recommendations_csv(
     cells that look like formulas are quoted; empty values are empty cells. ``exp_roi`` is
     left empty where the spend it divides by shows as 0.00.
     """
-    if {"exp_roi", "exp_cost"} <= set(recommendations.columns):
-        cost = pd.to_numeric(recommendations["exp_cost"], errors="coerce").round(2)
-        recommendations = recommendations.assign(exp_roi=pd.to_numeric(
-            recommendations["exp_roi"], errors="coerce").where(cost != 0))
+    recommendations = without_roi_of_no_cost(recommendations)
     text = pd.DataFrame(
         {
             name: _format_column(str(name), recommendations[name])
@@ -121,6 +131,16 @@ def write_recommendations_csv(
         ) from exc
     except OSError as exc:
         raise OutputError(f"{path}: cannot write: {exc}") from exc
+
+
+def without_roi_of_no_cost(recommendations: pd.DataFrame) -> pd.DataFrame:
+    """``exp_roi`` emptied where the ``exp_cost`` it divides by shows as 0.00: a reviewer
+    could not check that ROI against the row's own gmv and cost."""
+    if not {"exp_roi", "exp_cost"} <= set(recommendations.columns):
+        return recommendations
+    cost = pd.to_numeric(recommendations["exp_cost"], errors="coerce").round(2)
+    return recommendations.assign(exp_roi=pd.to_numeric(
+        recommendations["exp_roi"], errors="coerce").where(cost != 0))
 
 
 def _unencodable_cells(text: pd.DataFrame, encoding: str) -> str:
