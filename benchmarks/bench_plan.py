@@ -2,7 +2,7 @@
 
     python benchmarks/bench_plan.py [--seeds 0 1 2 3 4] [--floors 2.0 2.5] [--no-medium]
                                     [--strategies default|all] [--detail] [--min-share 0.6]
-                                    [--objective gmv|clicks|orders]
+                                    [--objective gmv|clicks|orders|profit]
                                     [--margin 5] [--added-spend-margin 30] [--budget 1.2]
                                     [--optimiser min_clicks_to_raise=3]
                                     [--night 2026-11-11 --seasonal [--phase-factors]]
@@ -20,8 +20,10 @@ when its true cost exceeds the budget by more than 0.5%. Where even the oracle c
 floor within the change limit, the campaign is counted as "unattainable" and left out of
 every method's violations. A method is *valid* when it violates nothing; bidopt *beats* a
 baseline when bidopt is valid and the baseline is invalid or earns less of the objective
-(``--objective``: GMV by default, or clicks or orders; bidopt and the oracle maximise it,
-the rule sets do what they always do, and gains and shares are in its units).
+(``--objective``: GMV by default, or clicks, orders or profit, GMV x the item's margin -
+cost with the margins bidopt plans with (the items file's price and unit cost); bidopt and
+the oracle maximise it, the rule sets do what they always do, and gains and shares are in
+its units).
 
 Promotion nights: ``--seasonal`` draws histories with the simulator's Double 11 / Double 12
 calendar and judges every plan on the truth of ``--night`` (its weekday and promotion
@@ -50,7 +52,7 @@ import pandas as pd
 from bidopt.baselines import BASELINES, baseline_plans, oracle_plan
 from bidopt.config import CampaignLimits, Config, parse_config
 from bidopt.context import KEYWORD_KEYS
-from bidopt.decide import spend_seen
+from bidopt.decide import item_economics, spend_seen
 from bidopt.loop import RunResult, SourceOverrides, plan_night
 from bidopt.plugins import build_registry, get_plugin_manager
 from bidopt.simulate import Market, calendar_config, simulate_shop, write_shop
@@ -123,8 +125,10 @@ def plan_inputs(recs: pd.DataFrame, state: pd.DataFrame, market: Market) -> tupl
     return bids, extra
 
 
-def on_truth(market: Market, bids: pd.DataFrame, **extra) -> pd.DataFrame:
-    """Per-campaign cost, GMV, clicks, orders and ROI of a plan on the simulator's truth.
+def on_truth(market: Market, bids: pd.DataFrame, margins: pd.Series | None = None,
+             **extra) -> pd.DataFrame:
+    """Per-campaign cost, GMV, clicks, orders and ROI of a plan on the simulator's truth,
+    and profit (GMV x the item's margin - cost) when ``margins`` (per item) is given.
 
     A zero bid means paused: the row is passed as paused (an unlisted keyword would keep
     its current bid in ``Market.expected``).
@@ -135,7 +139,11 @@ def on_truth(market: Market, bids: pd.DataFrame, **extra) -> pd.DataFrame:
         paused.append(extra.pop("paused_keywords")[KEYWORD_KEYS])
     paused_frame = pd.concat(paused, ignore_index=True).drop_duplicates()
     expected = market.expected(bids[live], paused_keywords=paused_frame, **extra)
-    return market.campaign_totals(expected).set_index("campaign")
+    totals = market.campaign_totals(expected).set_index("campaign")
+    if margins is not None:
+        profit = expected["gmv"] * expected["item"].map(margins).to_numpy(float) - expected["cost"]
+        totals["profit"] = profit.groupby(expected["campaign"]).sum()
+    return totals
 
 
 # -- one case --------------------------------------------------------------------------------
@@ -163,7 +171,7 @@ def run_case(label: str, market: Market, files: dict[str, Path], floor: float,
     if strategies == "all":
         alone = plan_night(parse_config(data), registry, date=night, sources=sources)
         bids, extra = plan_inputs(alone.recommendations, alone.context.keywords, market)
-        truth["bids_only"] = on_truth(market, bids, **extra)
+        truth["bids_only"] = on_truth(market, bids, item_margins(alone)[1], **extra)
         data["strategies"] = {name: {} for name in registry.strategies}
     config = parse_config(data)
     start = time.perf_counter()
@@ -172,17 +180,27 @@ def run_case(label: str, market: Market, files: dict[str, Path], floor: float,
     state = run.context.keywords
     used = run.context.config.model_copy(update={"constraints": run.context.config.constraints
                                                  .model_copy(update={"roi_floor": floor})})
+    margin, margins = item_margins(run)
     bids, extra = plan_inputs(run.recommendations, state, market)
-    truth["bidopt"] = on_truth(market, bids, **extra)
+    truth["bidopt"] = on_truth(market, bids, margins, **extra)
     for name, plan in baseline_plans(state, used).items():
-        truth[name] = on_truth(market, plan)
+        truth[name] = on_truth(market, plan, margins)
     seen = spend_seen(run.context, state[KEYWORD_KEYS].assign(current=state["bid"], kind="bought"))
     held = oracle_plan(state, market, held_to_plan(used, run),
                        added_spend_margin_pct=used.optimiser.added_spend_margin_pct,
-                       seen_cost=seen)
-    truth["oracle_held"] = on_truth(market, held.bids)
-    truth["oracle"] = on_truth(market, oracle_plan(state, market, used).bids)
+                       seen_cost=seen, margin=margin)
+    truth["oracle_held"] = on_truth(market, held.bids, margins)
+    truth["oracle"] = on_truth(market, oracle_plan(state, market, used, margin=margin).bids,
+                               margins)
     return Case(label, floor, truth, run, market, bids, seconds, used)
+
+
+def item_margins(run: RunResult) -> tuple[np.ndarray, pd.Series]:
+    """The margin of each keyword's item as bidopt plans profit with it (the items file's
+    price and unit cost, else ``objective.default_margin``): per keyword row, and per item."""
+    items = run.context.keywords["item"]
+    margin = item_economics(run.context, items)[1]
+    return margin, pd.Series(margin, index=items.to_numpy()).groupby(level=0).first()
 
 
 def held_to_plan(config: Config, run: RunResult) -> Config:
@@ -398,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
                              "traffic, conversion and cart factors.")
     parser.add_argument("--strategies", default="default", choices=["default", "all"],
                         help="default: the config's default strategies; all: every registered one.")
-    parser.add_argument("--objective", default="gmv", choices=["gmv", "clicks", "orders"],
+    parser.add_argument("--objective", default="gmv", choices=["gmv", "clicks", "orders", "profit"],
                         help="What bidopt and the oracle maximise (objective.target); gains "
                              "and shares are in its units.")
     parser.add_argument("--detail", action="store_true", help="Per-campaign tables.")

@@ -312,13 +312,13 @@ def test_items_without_price_or_cost_are_valued_from_the_history_and_named(shop_
     """Carts weighed like orders need a price; without one an item's carts are worth its
     order value in the history (not nothing), and profit without a unit cost uses the
     default margin. Both say so."""
-    from bidopt.decide import _item_economics
+    from bidopt.decide import item_economics
 
     ctx = plan(shop_files, objective={"target": "profit", "cart_weight": 1.0}).context
     ctx.items = ctx.items.assign(price=np.nan, unit_cost=np.nan)
     ctx.warnings.clear()
     items = ctx.keywords["item"]
-    price, margin = _item_economics(ctx, items)
+    price, margin = item_economics(ctx, items)
     history = shop.keyword_report.groupby("item")[["gmv", "orders"]].sum()
     sold = history[history["orders"] > 0]
     order_value = (sold["gmv"] / sold["orders"]).to_dict()

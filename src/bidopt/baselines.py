@@ -222,15 +222,20 @@ class OraclePlan:
     """(n, L) bid grid it chose from; the last column is pausing."""
 
 
-def _objective(outcome: dict[str, np.ndarray], target: str) -> np.ndarray:
+def _objective(outcome: dict[str, np.ndarray], target: str,
+               margin: np.ndarray | None = None) -> np.ndarray:
     if target in ("gmv", "clicks", "orders"):
         return outcome[target]
-    raise ValueError(f"the oracle optimises gmv, clicks or orders, not {target!r}")
+    if target == "profit" and margin is not None:
+        return outcome["gmv"] * margin[:, None] - outcome["cost"]
+    raise ValueError(f"the oracle optimises gmv, clicks, orders or (given each row's margin) "
+                     f"profit, not {target!r}")
 
 
 def oracle_plan(
     state: pd.DataFrame, market: Market, config: Config, *, n_levels: int | None = None,
     added_spend_margin_pct: float = 0.0, seen_cost: np.ndarray | None = None,
+    margin: np.ndarray | None = None,
 ) -> OraclePlan:
     """The best bids on the simulator's truth within bidopt's grid and nightly limit.
 
@@ -239,7 +244,8 @@ def oracle_plan(
     is added (bidopt may pause too). The multiple-choice problem is then solved by
     :func:`bidopt.optimise.solve` with truth in place of the forecast, under the config's
     per-campaign ROI floors and budgets and shop budget, maximising ``objective.target``
-    (gmv, clicks or orders). Truth is additive over keywords (the shop's own keywords do
+    (gmv, clicks or orders; profit, GMV x ``margin`` - cost, given the margin of each
+    state row's item). Truth is additive over keywords (the shop's own keywords do
     not bid against each other in the simulator), so this is the true optimum up to the
     solver's reported gap. Bids only: crowds, regions and hours stay as they are.
     ``added_spend_margin_pct`` counts spend added over today's bids that much more against
@@ -265,7 +271,7 @@ def oracle_plan(
     counted_cost = count_added_spend(outcome["cost"], keep, added_spend_margin_pct / 100.0,
                                      seen_cost)
     solution = solve(
-        _objective(outcome, config.objective.target), counted_cost, outcome["gmv"], valid,
+        _objective(outcome, config.objective.target, margin), counted_cost, outcome["gmv"], valid,
         group, limits["roi_floor"].to_numpy(float), limits["daily_budget"].to_numpy(float),
         shop_budget=config.constraints.shop_budget, baseline=keep,
     )

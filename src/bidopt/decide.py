@@ -237,7 +237,7 @@ def _forecast(ctx: RunContext, entities: pd.DataFrame, bids: np.ndarray) -> dict
     }
 
 
-def _item_economics(ctx: RunContext, items: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def item_economics(ctx: RunContext, items: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Price and margin per row, for valuing carts/favourites and for the profit objective.
 
     An item without a price in the items file is valued at its order value in the history
@@ -368,7 +368,7 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
     moved = np.arange(outcome["cost"].shape[1]) != choices.keep[:, None]
 
     floor_weight = _floor_weights(ctx, entities, planned_floors / floors, group)
-    price, margin = _item_economics(ctx, entities["item"])
+    price, margin = item_economics(ctx, entities["item"])
 
     seen_cost = spend_seen(ctx, entities)
 
