@@ -278,8 +278,9 @@ def print_tables(floor: float, total: pd.DataFrame, nightly: pd.DataFrame, shops
 
 def verdict(total: pd.DataFrame, min_share: float | None) -> list[str]:
     """bench_plan's verdict over the nights' sums, and the share when --min-share is given."""
+    # (a text column keeps the counts whole in row lookups; the objective here is GMV)
     frame = (total.rename(columns={"broken": "violations"}).rename_axis("method").reset_index()
-             .assign(shop="all", value=total["gmv"].to_numpy()))  # a text column keeps the counts whole in row lookups
+             .assign(shop="all", value=total["gmv"].to_numpy()))
     _, problems = plan_verdict(frame)
     share = total.loc["bidopt", "share"]
     if min_share is not None and not share >= min_share:
