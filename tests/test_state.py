@@ -43,7 +43,8 @@ def test_a_recorded_plan_fills_the_options_the_config_leaves_unset(tmp_path):
     ])
     state = tmp_path / "state.sqlite"
     recorded = record_plan(state, first, "shop")
-    assert recorded == {"crowd_premium": 2, "region": 2, "hour_discount": 2}
+    assert recorded == {"crowd_premium": 2, "region": 2, "hour_discount": 2,
+                        "keyword_changes": 1, "no_forecast": 1}
     later = recs_file(tmp_path / "b.csv", [
         {"date": NEXT, "action": "set_crowd_premium", "item": "i1", "crowd": "女性",
          "proposed": 40},
@@ -53,7 +54,8 @@ def test_a_recorded_plan_fills_the_options_the_config_leaves_unset(tmp_path):
     record_plan(state, later, "shop")
     assert len(read_state(state, "shop")) == 6, "one row per setting: the last recorded wins"
     assert record_plan(state, first, "shop") == {"crowd_premium": 2, "region": 2,
-                                                 "hour_discount": 2, "kept": 2}, \
+                                                 "hour_discount": 2, "kept": 2,
+                                                 "keyword_changes": 1, "no_forecast": 1}, \
         "an older file recorded again does not roll back what a later night set"
 
     config = parse_config({"shop": "shop", "constraints": {"roi_floor": 2.0},

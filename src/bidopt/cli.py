@@ -413,8 +413,9 @@ def applied(config_path, recommendations):
     The reports do not show them; the next runs read them from the config's state_file
     wherever the config does not set crowd_premium.current_premiums,
     top3_quality.current_hour_discounts or region_exclusion.currently_excluded, and leave
-    out keywords paused since. Run it after uploading RECOMMENDATIONS (the CSV or workbook
-    `bidopt run` wrote, edited or not).
+    out keywords paused since. It also keeps the plan's keyword changes with their
+    forecasts, which the next runs hold against their reports. Run it after uploading
+    RECOMMENDATIONS (the CSV or workbook `bidopt run` wrote, edited or not).
     """
     from bidopt.config import load_config
     from bidopt.state import record_plan, state_path
@@ -426,7 +427,13 @@ def applied(config_path, recommendations):
             f"{counts.get('hour_discount', 0):,} hour discounts, "
             f"{counts.get('region', 0):,} region settings, "
             f"{counts.get('paused', 0):,} paused keywords")
-    click.echo(f"recorded {what} from {recommendations} in {path}")
+    click.echo(f"recorded {what} from {recommendations} in {path}; "
+               f"{counts.get('keyword_changes', 0):,} keyword changes for the next runs to "
+               "hold against their reports")
+    if counts.get("no_forecast"):
+        click.echo("note: the file has no forecast columns (exp_clicks, exp_cost, exp_gmv: "
+                   "written before them): the next runs can say whether its keyword changes "
+                   "are in force, not how they did against a forecast", err=True)
     if counts.get("kept"):
         click.echo(f"warning: {counts['kept']:,} of them were already recorded from a later "
                    "night and were kept as that night set them", err=True)

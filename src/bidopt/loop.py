@@ -39,7 +39,9 @@ from bidopt.model import ResponseModel
 from bidopt.plugins import Registry, plugin_in_traceback
 from bidopt.schema import RECOMMENDATION_COLUMNS
 from bidopt.seasonality import DayFactors, ordinary_days
-from bidopt.state import read_state, state_path, with_state
+from bidopt.state import read_records, state_path, with_state
+from bidopt.track import COLUMNS as TRACK_COLUMNS
+from bidopt.track import track_record
 
 Progress = Callable[[str], None]
 
@@ -90,6 +92,10 @@ class RunResult:
     context: RunContext
     plugin_failures: list[str] = field(default_factory=list)
     output: Path | None = None
+    track_record: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=TRACK_COLUMNS))
+    """The last uploaded plans' keyword changes against their reports
+    (``bidopt.track.track_record``); empty when none was recorded or reported."""
 
     @property
     def partial(self) -> bool:
@@ -392,7 +398,7 @@ def plan_night(config: Config, registry: Registry, *, date: dt.date,
     ``context.config`` is the config actually used.
     """
     config = config.for_night(date)
-    state = read_state(state_path(config), config.shop)
+    state, planned = read_records(state_path(config), config.shop, before=date)
     config, in_force, paused = with_state(config, date, state)
     try:
         params = check_strategies(config, registry.strategies)
@@ -407,6 +413,8 @@ def plan_night(config: Config, registry: Registry, *, date: dt.date,
     if files == sample_files():  # the bundled sample shop's days are what they are
         refuse_stale = False
     inputs = load_inputs(registry, files, progress, date_order=config.sources.date_order)
+    # before build_context cuts the history to the look-back window
+    track = track_record(planned, inputs.history["keywords"], date)
     ctx = build_context(config, inputs, date, progress, paused, refuse_stale)
     ctx.warnings[:0] = in_force
     ctx._state = state  # read once: RunContext.in_force answers from it
@@ -420,7 +428,8 @@ def plan_night(config: Config, registry: Registry, *, date: dt.date,
     decision = decide(ctx, proposals)
     release_memory()
     recommendations = recommendations_frame(decision, date, config.output.include_rejected)
-    return RunResult(date, recommendations, decision, inputs, ctx, failures)
+    return RunResult(date, recommendations, decision, inputs, ctx, failures,
+                     track_record=track)
 
 
 def output_path(config: Config, date: dt.date, out: str | Path | None) -> Path:

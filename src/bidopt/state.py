@@ -7,6 +7,10 @@ file wherever the config does not set them (``crowd_premium.current_premiums``,
 ``top3_quality.current_hour_discounts``, ``region_exclusion.currently_excluded``). One row
 per shop and setting: the last recorded value wins, and configs sharing a state file read
 only their own shop's rows.
+
+The same command keeps the plan's keyword rows with their forecasts (``planned``, one set
+per shop and night): the reports show what those keywords did, and the next runs compare
+(``bidopt.track``).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import pandas as pd
 
 from bidopt.config import Config
 from bidopt.errors import DataError, OutputError, Problem
+from bidopt.schema import KEYWORD_ACTIONS
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS in_force (
@@ -39,6 +44,26 @@ INSERT INTO in_force VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (shop, kind, campaign, item, name) DO UPDATE SET
     value = excluded.value, night = excluded.night, source = excluded.source
 WHERE excluded.night >= in_force.night"""
+PLANNED_SCHEMA = """
+CREATE TABLE IF NOT EXISTS planned (
+    shop TEXT NOT NULL,
+    night TEXT NOT NULL,       -- the planned night (the file's date)
+    campaign TEXT NOT NULL,
+    item TEXT NOT NULL,
+    keyword TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    action TEXT NOT NULL,      -- 'set_bid', 'add_keyword', 'pause_keyword'
+    current REAL,
+    proposed REAL NOT NULL,
+    exp_clicks REAL,           -- NULL in files written before the forecast columns
+    exp_cost REAL,
+    exp_gmv REAL,
+    source TEXT NOT NULL,
+    PRIMARY KEY (shop, night, campaign, item, keyword, platform)
+)"""
+PLANNED_COLUMNS = ["shop", "night", "campaign", "item", "keyword", "platform", "action",
+                   "current", "proposed", "exp_clicks", "exp_cost", "exp_gmv", "source"]
+PLANNED_NIGHTS = 10  # read_records: the recorded nights a run may compare
 RECORDED = {"set_crowd_premium": "crowd_premium", "exclude_region": "region",
             "include_region": "region", "set_hour_discount": "hour_discount",
             "pause_keyword": "paused"}
@@ -94,18 +119,52 @@ def record_plan(path: Path, recs_file: Path, shop: str) -> dict[str, int]:
     records = setting_keys(rows).assign(
         value=proposed, night=rows["date"].astype(str), source=str(recs_file.resolve()))
     records.insert(0, "shop", shop)
+    planned = planned_rows(frame, shop, recs_file)
     try:
         with closing(sqlite3.connect(path)) as con, con:  # one transaction: all or nothing
             con.execute(SCHEMA)
+            con.execute(PLANNED_SCHEMA)
             before = con.total_changes
             con.executemany(UPSERT, records.itertuples(index=False, name=None))
             written = con.total_changes - before
+            # the night's rows are the file's: recording it again (or an edited copy)
+            # replaces them; other nights' rows stay as they were
+            con.executemany("DELETE FROM planned WHERE shop = ? AND night = ?",
+                            [(shop, night) for night in planned["night"].unique()])
+            con.executemany(f"INSERT OR REPLACE INTO planned VALUES "
+                            f"({', '.join('?' * len(PLANNED_COLUMNS))})",
+                            planned.astype(object).where(planned.notna(), None)
+                            .itertuples(index=False, name=None))
     except sqlite3.Error as exc:
         raise OutputError(f"cannot record the plan in {path}: {exc}") from exc
     counts = records["kind"].value_counts().to_dict()
     if written < len(records):
         counts["kept"] = len(records) - written
+    counts["keyword_changes"] = len(planned)
+    if len(planned) and planned["exp_cost"].isna().all():
+        counts["no_forecast"] = len(planned)
     return counts
+
+
+def planned_rows(frame: pd.DataFrame, shop: str, recs_file: Path) -> pd.DataFrame:
+    """The keyword changes of a plan (``KEYWORD_ACTIONS``) in the columns of the ``planned``
+    table, kept so that the next runs can hold them against the reports. Rows that change
+    nothing are left out: ``keep`` rows, and in files written before them, a rejected pause
+    (proposed not 0) or bid (proposed = current). A file without the ``exp_*`` columns
+    (written before them) gives empty forecasts."""
+    rows = frame[frame["action"].isin(KEYWORD_ACTIONS)]
+    number = {c: pd.to_numeric(rows[c], errors="coerce") if c in rows else
+              pd.Series(np.nan, index=rows.index)
+              for c in ("current", "proposed", "exp_clicks", "exp_cost", "exp_gmv")}
+    changes = ((rows["action"] == "add_keyword")
+               | ((rows["action"] == "pause_keyword") & (number["proposed"] == 0))
+               | ((rows["action"] == "set_bid") & (number["proposed"] != number["current"])))
+    text = {c: rows[c].astype(object).where(rows[c].notna(), "").astype(str)
+            for c in ("campaign", "item", "keyword", "platform")}
+    out = pd.DataFrame({"shop": shop, "night": rows["date"].astype(str), **text,
+                        "action": rows["action"].astype(str), **number,
+                        "source": str(recs_file.resolve())}, index=rows.index)
+    return out[changes].reindex(columns=PLANNED_COLUMNS).reset_index(drop=True)
 
 
 def _read_recommendations(path: Path) -> pd.DataFrame:
@@ -166,16 +225,34 @@ def _as_written(value) -> str | float:
 
 def read_state(path: Path, shop: str) -> pd.DataFrame:
     """Every setting recorded for ``shop``, or an empty frame when there is none yet."""
+    return read_records(path, shop)[0]
+
+
+def read_records(path: Path, shop: str, before: dt.date | None = None
+                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The settings (``read_state``) and the keyword changes recorded for ``shop`` (the
+    ``planned`` table) in one read of the file: the latter of the last ``PLANNED_NIGHTS``
+    recorded nights before ``before`` (none without it), empty in a file written before
+    that table."""
     columns = ["shop", "kind", "campaign", "item", "name", "value", "night", "source"]
+    planned = pd.DataFrame(columns=PLANNED_COLUMNS)
     if not path.is_file():
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=columns), planned
     try:
         with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as con:
-            return pd.read_sql_query("SELECT * FROM in_force WHERE shop = ?", con,
-                                     params=(shop,))
+            state = pd.read_sql_query("SELECT * FROM in_force WHERE shop = ?", con,
+                                      params=(shop,))
+            has_plans = con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                                    "AND name = 'planned'").fetchone()
+            if before is not None and has_plans:
+                planned = pd.read_sql_query(
+                    "SELECT * FROM planned WHERE shop = ? AND night IN (SELECT DISTINCT night "
+                    "FROM planned WHERE shop = ? AND night < ? ORDER BY night DESC LIMIT ?)",
+                    con, params=(shop, shop, before.isoformat(), PLANNED_NIGHTS))
     except (sqlite3.Error, pd.errors.DatabaseError) as exc:
         raise DataError([Problem(file=str(path), message=f"not a bidopt state file: {exc}",
                                  expected="a file written by `bidopt applied`")]) from None
+    return state, planned
 
 
 # RunContext.in_force(kind): the columns of each kind of setting recorded by `bidopt applied`.

@@ -213,6 +213,59 @@ def _excel_scientific(digits: str) -> str:
     return f"{mantissa}E+{int(exponent):02d}"
 
 
+def track_record_block(track: pd.DataFrame) -> list[str]:
+    """The last uploaded plans' keyword changes against their reports (``bidopt.track``):
+    one line per night and kind of change, forecast / reported over the changes in force,
+    with the rows and reported orders a reader needs to judge one noisy day. A night whose
+    changes match no report row prints nothing; one with no keyword report rows at all
+    says so (its changes cannot be judged)."""
+    if track is None or track.empty:
+        return []
+    matched = track.groupby("night", sort=False)["matched"].transform("sum")
+    shown = track[~track["reported"].astype(bool) | (matched > 0)]
+    if shown.empty:
+        return []
+    header = ["night", "change", "in force", "not in force", "no row", "clicks", "cost",
+              "GMV", "ROI", "orders"]
+    table, missing = [], []
+    for night, rows in shown.groupby("night", sort=False):
+        if not bool(rows["reported"].iloc[0]):
+            missing.append(f"  {night}  no keyword report rows that day: its "
+                           f"{int(rows['rows'].sum()):,} uploaded changes are not compared")
+            continue
+        for row in rows.itertuples():
+            counts = [str(night), row.kind, f"{int(row.in_force):,}",
+                      f"{int(row.not_in_force):,}", f"{int(row.no_row):,}"]
+            if row.kind == "paused":
+                table.append(counts + [""] * 5)
+                continue
+            table.append(counts + [
+                f"{_count(row.exp_clicks)} / {_count(row.clicks)}",
+                f"{_money(row.exp_cost)} / {_money(row.cost)}",
+                f"{_money(row.exp_gmv)} / {_money(row.gmv)}",
+                f"{_roi(row.exp_roi)} / {_roi(row.roi)}", _count(row.orders)])
+    lines = ["last nights' uploaded changes against their reports (forecast / reported, "
+             "over the changes in force):"]
+    if table:
+        widths = [max(_width(c) for c in column) for column in zip(header, *table, strict=True)]
+        for cells in [header, *table]:
+            text = [_cell(c, w) if i < 2 else f"{c:>{w}}"
+                    for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
+            lines.append(("  " + "  ".join(text)).rstrip())
+    lines += missing
+    if table:
+        lines += textwrap.wrap(
+            "not in force: the report's bid is not the plan's (upload failed or edited), or a "
+            "paused keyword still shows; no row: no report row that day (a bid change "
+            "counts 0 reported, a pause is in force); one day is noisy: mind the orders",
+            width=96, initial_indent="  ", subsequent_indent="  ")
+    return lines
+
+
+def _count(value: float) -> str:
+    return f"{value:,.0f}" if value is not None and math.isfinite(value) else "-"
+
+
 def run_notes(result: RunResult, *, verbose: bool = False) -> list[str]:
     """What the run warns about: stale or short reports, overlapping files, pins and names
     that match nothing, ... (the first five input warnings unless ``verbose``), and names
@@ -257,6 +310,8 @@ def format_summary(result: RunResult, config: Config, *, verbose: bool = False) 
         f"objective ({objective_label(ctx.config)}, net of {decision.change_cost:.3g} per change): "
         f"{decision.objective:,.2f}; " + _bound_words(decision),
     ]
+    if block := track_record_block(result.track_record):
+        lines += ["", *block]
     lines += [f"note: {n}" for n in run_notes(result, verbose=verbose)]
     if result.output is not None:
         rows, taken = len(result.recommendations), len(decision.actions)

@@ -1,0 +1,113 @@
+"""Did the last uploaded plans do what they said? Their keyword changes against the reports.
+
+``bidopt applied`` keeps each plan's keyword rows with their forecasts (``state.planned``).
+A later run finds those nights in its reports and compares, per night and kind of change,
+the forecast at the proposed bid with what the report shows, over the rows whose change is
+in force: a bid edited or an upload that failed would otherwise pass for a wrong forecast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+KEYS = ["campaign", "item", "keyword", "platform"]
+KINDS = ("raised", "cut", "added", "paused")
+NIGHTS = 3  # the nights compared: the newest recorded nights with report rows
+BID_TOLERANCE = 0.005  # half a cent: a reported bid further from the plan's is not the plan's
+FORECAST = ["exp_clicks", "exp_cost", "exp_gmv"]
+REPORTED = ["clicks", "cost", "gmv", "orders"]
+COLUMNS = ["night", "kind", "reported", "rows", "in_force", "not_in_force", "matched",
+           "no_row", *FORECAST, *REPORTED, "exp_roi", "roi"]
+
+
+def change_kind(planned: pd.DataFrame) -> pd.Series:
+    """``raised``, ``cut``, ``added`` or ``paused`` for each recorded keyword change."""
+    current = pd.to_numeric(planned["current"], errors="coerce")
+    proposed = pd.to_numeric(planned["proposed"], errors="coerce")
+    kind = np.select([planned["action"] == "add_keyword", planned["action"] == "pause_keyword",
+                      proposed > current], ["added", "paused", "raised"], "cut")
+    return pd.Series(kind, index=planned.index)
+
+
+def track_record(planned: pd.DataFrame, daily: pd.DataFrame, night: dt.date,
+                 nights: int = NIGHTS) -> pd.DataFrame:
+    """One row per recorded night and kind of change (``COLUMNS``), newest night first.
+
+    ``planned``: rows of the state file's ``planned`` table; ``daily``: the keyword report
+    rows read (one per date and keyword x platform). Compared are the ``nights`` newest
+    recorded nights before ``night`` whose date has keyword report rows; a recorded night
+    between them (or after the last report day) with no rows at all is listed with
+    ``reported`` False and nothing compared. Per change:
+
+    - a report row that day whose bid is more than half a cent from ``proposed`` (the
+      upload failed or the bid was edited since), or a pause whose keyword shows
+      impressions or spend, is not in force (``not_in_force``); a report without bids
+      cannot show it, and its rows count as in force;
+    - a raised, cut or added keyword without a report row that day (no impressions) is in
+      force with nothing reported (``no_row``), a paused one is in force;
+    - ``matched``: the rows that have a report row that day.
+
+    Sums (forecast ``exp_*`` and reported ``clicks, cost, gmv, orders``) are over the rows
+    in force, for every kind but ``paused`` (a pause forecasts nothing).
+    """
+    if planned.empty or daily.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    report_days = {d.date().isoformat() for d in pd.to_datetime(daily["date"].unique())}
+    first_day = min(report_days)
+    chosen, shown = [], 0
+    for recorded in sorted(planned["night"].astype(str).unique(), reverse=True):
+        if recorded >= night.isoformat() or shown == nights:
+            continue
+        if recorded in report_days:
+            chosen.append((recorded, True))
+            shown += 1
+        elif recorded > first_day:  # inside or after the reports' days: they are missing
+            chosen.append((recorded, False))
+    frames = [_night(planned[planned["night"].astype(str) == recorded], daily, recorded,
+                     reported) for recorded, reported in chosen]
+    if not frames:
+        return pd.DataFrame(columns=COLUMNS)
+    return pd.concat(frames, ignore_index=True).reindex(columns=COLUMNS)
+
+
+def _night(planned: pd.DataFrame, daily: pd.DataFrame, night: str, reported: bool
+           ) -> pd.DataFrame:
+    rows = planned.assign(kind=change_kind(planned))
+    if not reported:
+        counts = rows.groupby("kind").size().reindex(list(KINDS)).dropna()
+        return pd.DataFrame({"night": night, "kind": counts.index, "reported": False,
+                             "rows": counts.to_numpy(int)})
+    day = daily[pd.to_datetime(daily["date"]) == pd.Timestamp(night)]
+    report = day.set_index(pd.MultiIndex.from_frame(day[KEYS].astype(str)))
+    found = report.reindex(pd.MultiIndex.from_frame(rows[KEYS].astype(str)))
+    has_row = found["date"].notna().to_numpy()
+    bid = found["bid"].to_numpy(float) if "bid" in found else np.full(len(rows), np.nan)
+    proposed = pd.to_numeric(rows["proposed"], errors="coerce").to_numpy(float)
+    paused = (rows["kind"] == "paused").to_numpy()
+    shows = has_row & ((found["impressions"].fillna(0).to_numpy(float) > 0)
+                       | (found["cost"].fillna(0).to_numpy(float) > 0))
+    off_bid = has_row & ~paused & (np.abs(bid - proposed) > BID_TOLERANCE + 1e-9)
+    not_in_force = np.where(paused, shows, off_bid)
+    rows = rows.assign(
+        matched=has_row, not_in_force=not_in_force, in_force=~not_in_force,
+        no_row=~has_row,
+        **{c: found[c].fillna(0).to_numpy(float) for c in REPORTED},
+        **{c: pd.to_numeric(rows[c], errors="coerce") for c in FORECAST})
+    on = rows[rows["in_force"]]
+    out = pd.DataFrame({
+        "rows": rows.groupby("kind").size(),
+        "in_force": rows.groupby("kind")["in_force"].sum(),
+        "not_in_force": rows.groupby("kind")["not_in_force"].sum(),
+        "matched": rows.groupby("kind")["matched"].sum(),
+        "no_row": on.groupby("kind")["no_row"].sum(),
+    }).join(on.groupby("kind")[FORECAST + REPORTED].sum(min_count=1))
+    out = out.reindex([k for k in KINDS if k in out.index])
+    out.loc[out.index == "paused", FORECAST + REPORTED] = np.nan
+    counts = ["rows", "in_force", "not_in_force", "matched", "no_row"]
+    out[counts] = out[counts].fillna(0).astype(int)
+    out["exp_roi"] = out["exp_gmv"] / out["exp_cost"].where(out["exp_cost"] > 0)
+    out["roi"] = out["gmv"] / out["cost"].where(out["cost"] > 0)
+    return out.rename_axis("kind").reset_index().assign(night=night, reported=True)
