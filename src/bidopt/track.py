@@ -39,8 +39,8 @@ def track_record(planned: pd.DataFrame, daily: pd.DataFrame, night: dt.date,
     ``planned``: rows of the state file's ``planned`` table; ``daily``: the keyword report
     rows read (one per date and keyword x platform). Compared are the ``nights`` newest
     recorded nights before ``night`` whose date has keyword report rows; a recorded night
-    between them (or after the last report day) with no rows at all is listed with
-    ``reported`` False and nothing compared. Per change:
+    between them (or after the last report day) with no rows at all is listed (at most
+    ``nights`` of them) with ``reported`` False and nothing compared. Per change:
 
     - a report row that day whose bid is more than half a cent from ``proposed`` (the
       upload failed or the bid was edited since), or a pause whose keyword shows
@@ -57,15 +57,16 @@ def track_record(planned: pd.DataFrame, daily: pd.DataFrame, night: dt.date,
         return pd.DataFrame(columns=COLUMNS)
     report_days = {d.date().isoformat() for d in pd.to_datetime(daily["date"].unique())}
     first_day = min(report_days)
-    chosen, shown = [], 0
+    chosen, shown, missing = [], 0, 0
     for recorded in sorted(planned["night"].astype(str).unique(), reverse=True):
         if recorded >= night.isoformat() or shown == nights:
             continue
         if recorded in report_days:
             chosen.append((recorded, True))
             shown += 1
-        elif recorded > first_day:  # inside or after the reports' days: they are missing
+        elif recorded > first_day and missing < nights:  # within or after the reports' days
             chosen.append((recorded, False))
+            missing += 1
     frames = [_night(planned[planned["night"].astype(str) == recorded], daily, recorded,
                      reported) for recorded, reported in chosen]
     if not frames:

@@ -1,0 +1,242 @@
+"""Did last night's plan do what it said? A user's nights: run, upload (a few bids edited
+on the platform afterwards), `bidopt applied`, the next day's reports, the next run's
+summary block and ``RunResult.track_record`` against a direct computation from the CSV
+and that day's rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import sqlite3
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from bidopt.cli import cli
+from bidopt.config import load_config
+from bidopt.loop import plan_night
+from bidopt.plugins import build_registry, get_plugin_manager
+from bidopt.simulate import SimulatedShop, next_day_reports, simulate_shop, write_shop
+from bidopt.state import SCHEMA, read_records
+from conftest import write_config
+
+KEYS = ["campaign", "item", "keyword", "platform"]
+REPORTS = ("keyword_report", "crowd_report", "region_report", "hour_report")
+FIRST, SECOND, THIRD = (dt.date(2026, 11, 25) + dt.timedelta(days=d) for d in range(3))
+HEADER = "last nights' uploaded changes against their reports"
+
+
+def run_cli(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def read_recs(path) -> pd.DataFrame:
+    return pd.read_csv(path, encoding="utf-8-sig", dtype={c: str for c in KEYS})
+
+
+def planned_rows(state) -> pd.DataFrame:
+    with sqlite3.connect(state) as con:
+        return pd.read_sql_query("SELECT * FROM planned", con)
+
+
+@pytest.fixture(scope="module")
+def nights(tmp_path_factory):
+    """Night 1 planned, uploaded with 3 bids edited afterwards (one more by less than half
+    a cent) and one pause undone, recorded; its day drawn at the bids in force; night 2
+    run on the reports that now hold it."""
+    work = tmp_path_factory.mktemp("track")
+    shop = simulate_shop(seed=5, size="small", end_date=FIRST - dt.timedelta(days=1))
+    files = write_shop(shop, work / "shop")
+    config = write_config(work, files)
+    first = work / "recs-1.csv"
+    result = run_cli("run", "--config", str(config), "--date", str(FIRST), "--out", str(first))
+    assert result.exit_code == 0, result.output
+    assert HEADER not in result.output, "nothing recorded yet: no block"
+    result = run_cli("applied", "--config", str(config), str(first))
+    assert result.exit_code == 0, result.output
+    recs = read_recs(first)
+    changes = recs[recs["action"].isin(["set_bid", "add_keyword", "pause_keyword"])]
+    assert f"{len(changes):,} keyword changes" in result.output
+
+    # the upload, as the platform then holds it
+    market = shop.market
+    bought = pd.MultiIndex.from_frame(market.keywords[KEYS].astype(str))
+    rows = bought.get_indexer(pd.MultiIndex.from_frame(recs[KEYS].astype(str)))
+    bids = market.keywords["bid"].to_numpy(float).copy()  # the last report day's bids
+    paused = np.zeros(len(bids), bool)
+    proposed = recs["proposed"].to_numpy(float)
+    set_bid = ((recs["action"] == "set_bid") & (rows >= 0)).to_numpy()
+    pause = ((recs["action"] == "pause_keyword") & (rows >= 0)).to_numpy()
+    bids[rows[set_bid]] = proposed[set_bid]
+    paused[rows[pause]] = True
+    edited = rows[set_bid][:3]
+    bids[edited] += 0.10  # changed again on the platform after the upload
+    bids[rows[set_bid][3]] += 0.004  # within half a cent: still the plan's bid
+    undone = rows[pause][:1]
+    paused[undone] = False  # this pause did not take
+    day = next_day_reports(market, FIRST, bids, paused=paused, seed=11)
+    write_shop(SimulatedShop(**{n: pd.concat([getattr(shop, n), getattr(day, n)],
+                                             ignore_index=True) for n in REPORTS},
+                             items=shop.items, candidates=shop.candidates, market=market),
+               work / "shop")
+    second = work / "recs-2.csv"
+    printed = run_cli("run", "--config", str(config), "--date", str(SECOND), "--out",
+                      str(second))
+    assert printed.exit_code == 0, printed.output
+    registry = build_registry(get_plugin_manager(entry_points=False))
+    direct = plan_night(load_config(config), registry, date=SECOND)
+    return dict(work=work, files=files, config=config, first=first, second=second,
+                recs=recs, day=day.keyword_report, printed=printed.output,
+                track=direct.track_record, edited=len(edited), undone=len(undone))
+
+
+def expected(recs: pd.DataFrame, day: pd.DataFrame) -> pd.DataFrame:
+    """The comparison computed directly from the CSV and the day's keyword rows."""
+    rows = recs[recs["action"].isin(["set_bid", "add_keyword", "pause_keyword"])].copy()
+    rows["kind"] = np.select(
+        [rows["action"] == "add_keyword", rows["action"] == "pause_keyword",
+         rows["proposed"] > rows["current"]], ["added", "paused", "raised"], "cut")
+    report = day.astype({k: str for k in KEYS})[[*KEYS, "bid", "impressions", "clicks",
+                                                 "cost", "gmv", "orders"]]
+    rows = rows.merge(report, on=KEYS, how="left", indicator=True)
+    rows["has_row"] = rows["_merge"] == "both"
+    shows = (rows["impressions"] > 0) | (rows["cost"] > 0)
+    rows["off"] = np.where(rows["kind"] == "paused", rows["has_row"] & shows,
+                           rows["has_row"] & ((rows["bid"] - rows["proposed"]).abs() > 0.005))
+    rows[["clicks", "cost", "gmv", "orders"]] = rows[["clicks", "cost", "gmv",
+                                                      "orders"]].fillna(0)
+    on = rows[~rows["off"]]
+    out = pd.DataFrame({
+        "rows": rows.groupby("kind").size(),
+        "not_in_force": rows.groupby("kind")["off"].sum(),
+        "no_row": on.groupby("kind")["has_row"].apply(lambda s: int((~s).sum())),
+    }).join(on.groupby("kind")[["exp_clicks", "exp_cost", "exp_gmv", "clicks", "cost",
+                                "gmv", "orders"]].sum())
+    out["in_force"] = out["rows"] - out["not_in_force"]
+    return out
+
+
+def test_the_next_night_compares_the_uploaded_changes_with_their_day(nights):
+    want = expected(nights["recs"], nights["day"])
+    track = nights["track"]
+    assert set(track["night"]) == {str(FIRST)} and track["reported"].all()
+    got = track.set_index("kind")
+    assert sorted(got.index) == sorted(want.index)
+    for column in ("rows", "in_force", "not_in_force", "no_row"):
+        assert got[column].astype(int).to_dict() == want[column].astype(int).to_dict(), column
+    moved = [k for k in want.index if k != "paused"]
+    for column in ("exp_clicks", "exp_cost", "exp_gmv", "clicks", "cost", "gmv", "orders"):
+        assert np.allclose(got.loc[moved, column].astype(float),
+                           want.loc[moved, column].astype(float)), column
+    assert np.allclose(got.loc[moved, "roi"].astype(float),
+                       (want.loc[moved, "gmv"] / want.loc[moved, "cost"]).astype(float))
+    assert np.allclose(got.loc[moved, "exp_roi"].astype(float),
+                       (want.loc[moved, "exp_gmv"] / want.loc[moved, "exp_cost"]).astype(float))
+    # what the edits on the platform did: exactly those bids are not in force
+    assert int(got.loc[moved, "not_in_force"].sum()) == nights["edited"]
+    if "paused" in got.index:
+        assert got.loc["paused", "not_in_force"] <= nights["undone"]
+
+    printed = nights["printed"]
+    assert f"{HEADER} (forecast / reported" in printed
+    lines = printed.splitlines()
+    for kind, row in want.iterrows():
+        line = next(x for x in lines if x.startswith(f"  {FIRST}  {kind}"))
+        cells = line.split()
+        assert cells[2:5] == [f"{int(row.in_force):,}", f"{int(row.not_in_force):,}",
+                              f"{int(row.no_row):,}"], line
+        if kind == "paused":
+            assert len(cells) == 5, line
+            continue
+        assert f"{row.exp_clicks:,.0f} / {row.clicks:,.0f}" in line
+        assert f"{row.exp_cost:,.2f} / {row.cost:,.2f}" in line
+        assert f"{row.exp_gmv:,.2f} / {row.gmv:,.2f}" in line
+        roi = f"{row.gmv / row.cost:.2f}" if row.cost else "-"
+        assert f"{row.exp_gmv / row.exp_cost:.2f} / {roi}" in line
+        assert cells[-1] == f"{row.orders:,.0f}", line
+    assert printed.index(HEADER) < printed.index(f"wrote {nights['second']}")
+
+
+def test_recording_again_replaces_and_a_later_night_is_kept(nights, tmp_path):
+    state = tmp_path / "state.sqlite"
+    config = write_config(tmp_path, nights["files"], state_file=str(state))
+    for _ in range(2):
+        assert run_cli("applied", "--config", str(config), str(nights["first"])).exit_code == 0
+    once = planned_rows(state)
+    changes = nights["recs"]["action"].isin(["set_bid", "add_keyword", "pause_keyword"])
+    assert len(once) == changes.sum(), "recorded twice: the night's rows once"
+    assert set(once["night"]) == {str(FIRST)}
+    # the same night, an edited copy with fewer rows: it replaces that night's rows
+    fewer = nights["recs"].drop(nights["recs"][changes].index[:5])
+    fewer.to_csv(tmp_path / "edited.csv", index=False, encoding="utf-8-sig")
+    assert run_cli("applied", "--config", str(config), str(tmp_path / "edited.csv")
+                   ).exit_code == 0
+    assert len(planned_rows(state)) == changes.sum() - 5
+    # a later night, then the earlier file again: both nights stay as recorded
+    assert run_cli("applied", "--config", str(config), str(nights["second"])).exit_code == 0
+    assert run_cli("applied", "--config", str(config), str(nights["first"])).exit_code == 0
+    rows = planned_rows(state)
+    second = read_recs(nights["second"])
+    assert rows.groupby("night").size().to_dict() == {
+        str(FIRST): changes.sum(),
+        str(SECOND): second["action"].isin(["set_bid", "add_keyword", "pause_keyword"]).sum()}
+    one = rows[rows["night"] == str(FIRST)].merge(
+        nights["recs"][changes].astype({k: str for k in KEYS}), on=KEYS, suffixes=("", "_csv"))
+    assert len(one) == changes.sum()
+    for column in ("proposed", "current", "exp_clicks", "exp_cost", "exp_gmv"):
+        assert np.allclose(one[column], one[f"{column}_csv"]), column
+
+
+def test_a_night_without_reports_is_noted_and_quiet_prints_no_block(nights, tmp_path):
+    state = tmp_path / "state.sqlite"
+    shutil.copy(nights["work"] / "bidopt-state.sqlite", state)
+    config = write_config(tmp_path, nights["files"], state_file=str(state))
+    quiet = run_cli("run", "--config", str(config), "--date", str(SECOND), "--dry-run",
+                    "--quiet")
+    assert quiet.exit_code == 0, quiet.output
+    assert HEADER not in quiet.output and "uploaded changes" not in quiet.output
+    # night 2 uploaded and recorded, but its day never reached the reports
+    assert run_cli("applied", "--config", str(config), str(nights["second"])).exit_code == 0
+    result = run_cli("run", "--config", str(config), "--date", str(THIRD), "--dry-run")
+    assert result.exit_code == 0, result.output
+    n_second = read_recs(nights["second"])["action"].isin(
+        ["set_bid", "add_keyword", "pause_keyword"]).sum()
+    assert (f"  {SECOND}  no keyword report rows that day: its {n_second:,} uploaded changes "
+            "are not compared") in result.output
+    assert f"  {FIRST}  raised" in result.output, "the night before is still compared"
+    registry = build_registry(get_plugin_manager(entry_points=False))
+    track = plan_night(load_config(config), registry, date=THIRD).track_record
+    assert list(track["night"].drop_duplicates()) == [str(SECOND), str(FIRST)]
+    missing = track[track["night"] == str(SECOND)]
+    assert not missing["reported"].any() and missing["rows"].sum() == n_second
+
+
+def test_a_state_file_from_before_and_a_file_without_forecasts(nights, tmp_path):
+    state = tmp_path / "state.sqlite"
+    with sqlite3.connect(state) as con:  # as `bidopt applied` wrote it before: settings only
+        con.execute(SCHEMA)
+        con.execute("INSERT INTO in_force VALUES ('test-shop', 'region', 'c', '', 'r', 0, "
+                    f"'{FIRST}', 'x.csv')")
+    config = write_config(tmp_path, nights["files"], state_file=str(state))
+    result = run_cli("run", "--config", str(config), "--date", str(SECOND), "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert HEADER not in result.output
+    settings, planned = read_records(state, "test-shop", before=SECOND)
+    assert len(settings) == 1 and planned.empty
+
+    # a recommendations file written before the forecast columns
+    old = read_recs(nights["first"]).drop(columns=["exp_clicks", "exp_cost", "exp_gmv",
+                                                   "exp_roi", "d_clicks", "d_cost", "d_gmv"])
+    old.to_csv(tmp_path / "old.csv", index=False, encoding="utf-8-sig")
+    recorded = run_cli("applied", "--config", str(config), str(tmp_path / "old.csv"))
+    assert recorded.exit_code == 0, recorded.output
+    assert "no forecast columns" in recorded.output
+    assert planned_rows(state)["exp_cost"].isna().all()
+    result = run_cli("run", "--config", str(config), "--date", str(SECOND), "--dry-run")
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if x.startswith(f"  {FIRST}  raised"))
+    assert " - / " in line, "no forecast: shown as '-', the reported side still there"
+    fresh = run_cli("applied", "--config", str(config), str(nights["first"]))
+    assert "no forecast columns" not in fresh.output
