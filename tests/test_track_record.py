@@ -77,6 +77,11 @@ def nights(tmp_path_factory):
     undone = rows[pause][:1]
     paused[undone] = False  # this pause did not take
     day = next_day_reports(market, FIRST, bids, paused=paused, seed=11)
+    # an export leaves out keywords without impressions: two raised or cut ones here
+    unshown = pd.MultiIndex.from_frame(market.keywords[KEYS].iloc[rows[set_bid][5:7]]
+                                       .astype(str))
+    day.keyword_report = day.keyword_report[~pd.MultiIndex.from_frame(
+        day.keyword_report[KEYS].astype(str)).isin(unshown)]
     write_shop(SimulatedShop(**{n: pd.concat([getattr(shop, n), getattr(day, n)],
                                              ignore_index=True) for n in REPORTS},
                              items=shop.items, candidates=shop.candidates, market=market),
@@ -89,7 +94,8 @@ def nights(tmp_path_factory):
     direct = plan_night(load_config(config), registry, date=SECOND)
     return dict(work=work, files=files, config=config, first=first, second=second,
                 recs=recs, day=day.keyword_report, printed=printed.output,
-                track=direct.track_record, edited=len(edited), undone=len(undone))
+                track=direct.track_record, edited=len(edited), undone=len(undone),
+                unshown=len(unshown))
 
 
 def expected(recs: pd.DataFrame, day: pd.DataFrame) -> pd.DataFrame:
@@ -136,6 +142,8 @@ def test_the_next_night_compares_the_uploaded_changes_with_their_day(nights):
                        (want.loc[moved, "exp_gmv"] / want.loc[moved, "exp_cost"]).astype(float))
     # what the edits on the platform did: exactly those bids are not in force
     assert int(got.loc[moved, "not_in_force"].sum()) == nights["edited"]
+    assert int(got.loc[moved, "no_row"].sum()) == nights["unshown"] == 2, \
+        "in force with nothing reported: counted as 0"
     if "paused" in got.index:
         assert got.loc["paused", "not_in_force"] <= nights["undone"]
 
