@@ -248,3 +248,33 @@ def test_a_state_file_from_before_and_a_file_without_forecasts(nights, tmp_path)
     assert " - / " in line, "no forecast: shown as '-', the reported side still there"
     fresh = run_cli("applied", "--config", str(config), str(nights["first"]))
     assert "no forecast columns" not in fresh.output
+
+
+def test_two_nights_are_also_shown_together_per_kind():
+    """One day of a few dozen orders is noisy: with two nights compared, a line per kind
+    sums them (changes in force, forecast and reported) and its ROIs are of those sums."""
+    from bidopt.summary import track_record_block
+    from bidopt.track import COLUMNS
+
+    def row(night, kind, in_force, exp_cost, cost, exp_gmv, gmv, orders):
+        return {"night": night, "kind": kind, "reported": True, "rows": in_force + 1,
+                "in_force": in_force, "not_in_force": 1, "matched": in_force + 1, "no_row": 0,
+                "exp_clicks": 10.0 * in_force, "exp_cost": exp_cost, "exp_gmv": exp_gmv,
+                "clicks": 11.0 * in_force, "cost": cost, "gmv": gmv, "orders": orders,
+                "exp_roi": exp_gmv / exp_cost, "roi": gmv / cost}
+
+    track = pd.DataFrame([row("2026-11-26", "raised", 100, 1000.0, 1300.0, 3000.0, 2600.0, 20),
+                          row("2026-11-26", "cut", 40, 800.0, 790.0, 1500.0, 1600.0, 9),
+                          row("2026-11-25", "raised", 200, 2000.0, 2400.0, 6000.0, 6200.0, 41)],
+                         columns=COLUMNS)
+    lines = track_record_block(track)
+    pooled = [line.split() for line in lines if line.startswith("  2 nights")]
+    assert [cells[2] for cells in pooled] == ["raised", "cut"]
+    raised = " ".join(pooled[0])
+    assert raised.startswith("2 nights raised 300 2 0 3,000 / 3,300 3,000.00 / 3,700.00 "
+                             "9,000.00 / 8,800.00 3.00 / 2.38 61"), raised
+    assert " ".join(pooled[1]).startswith("2 nights cut 40 1 0 400 / 440 800.00 / 790.00")
+    # one night alone has no such line
+    one = track_record_block(track[track["night"] == "2026-11-26"])
+    assert any(line.startswith("  2026-11-26  raised") for line in one)
+    assert not [line for line in one if line.split()[1:2] == ["nights"]]

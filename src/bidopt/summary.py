@@ -233,17 +233,17 @@ def track_record_block(track: pd.DataFrame) -> list[str]:
             missing.append(f"  {night}  no keyword report rows that day: its "
                            f"{int(rows['rows'].sum()):,} uploaded changes are not compared")
             continue
-        for row in rows.itertuples():
-            counts = [str(night), row.kind, f"{int(row.in_force):,}",
-                      f"{int(row.not_in_force):,}", f"{int(row.no_row):,}"]
-            if row.kind == "paused":
-                table.append(counts + [""] * 5)
-                continue
-            table.append(counts + [
-                f"{_count(row.exp_clicks)} / {_count(row.clicks)}",
-                f"{_money(row.exp_cost)} / {_money(row.cost)}",
-                f"{_money(row.exp_gmv)} / {_money(row.gmv)}",
-                f"{_roi(row.exp_roi)} / {_roi(row.roi)}", _count(row.orders)])
+        table += [_track_line(str(night), row) for row in rows.itertuples()]
+    reported = shown[shown["reported"].astype(bool) & (shown["kind"] != "paused")]
+    if reported["night"].nunique() > 1:  # one day is noisy: the nights together read better
+        counts = ["in_force", "not_in_force", "no_row"]
+        pooled = reported.groupby("kind", sort=False)[
+            counts + ["exp_clicks", "exp_cost", "exp_gmv", "clicks", "cost", "gmv", "orders"]
+        ].sum(min_count=1)
+        pooled["exp_roi"] = pooled["exp_gmv"] / pooled["exp_cost"].where(pooled["exp_cost"] > 0)
+        pooled["roi"] = pooled["gmv"] / pooled["cost"].where(pooled["cost"] > 0)
+        label = f"{reported['night'].nunique()} nights"
+        table += [_track_line(label, row) for row in pooled.reset_index().itertuples()]
     lines = ["last nights' uploaded changes against their reports (forecast / reported, "
              "over the changes in force):"]
     if table:
@@ -260,6 +260,18 @@ def track_record_block(track: pd.DataFrame) -> list[str]:
             "counts 0 reported, a pause is in force); one day is noisy: mind the orders",
             width=96, initial_indent="  ", subsequent_indent="  ")
     return lines
+
+
+def _track_line(night: str, row) -> list[str]:
+    """One row of the track-record table: counts, then forecast / reported (pauses: counts)."""
+    counts = [night, row.kind, f"{int(row.in_force):,}", f"{int(row.not_in_force):,}",
+              f"{int(row.no_row):,}"]
+    if row.kind == "paused":
+        return counts + [""] * 5
+    return counts + [f"{_count(row.exp_clicks)} / {_count(row.clicks)}",
+                     f"{_money(row.exp_cost)} / {_money(row.cost)}",
+                     f"{_money(row.exp_gmv)} / {_money(row.gmv)}",
+                     f"{_roi(row.exp_roi)} / {_roi(row.roi)}", _count(row.orders)]
 
 
 def _count(value: float) -> str:
