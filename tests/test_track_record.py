@@ -278,3 +278,25 @@ def test_two_nights_are_also_shown_together_per_kind():
     one = track_record_block(track[track["night"] == "2026-11-26"])
     assert any(line.startswith("  2026-11-26  raised") for line in one)
     assert not [line for line in one if line.split()[1:2] == ["nights"]]
+
+
+def test_only_the_newest_recorded_nights_are_kept(nights, tmp_path):
+    """A plan is recorded every night, and a large shop's runs to 100,000+ rows: the state
+    file keeps the newest PLANNED_NIGHTS nights of keyword changes, not a year of them."""
+    from bidopt.state import PLANNED_NIGHTS
+
+    state = tmp_path / "state.sqlite"
+    config = write_config(tmp_path, nights["files"], state_file=str(state))
+    recs = nights["recs"]
+    for offset in range(PLANNED_NIGHTS + 2):
+        night = FIRST + dt.timedelta(days=offset)
+        path = tmp_path / f"recs-{night}.csv"
+        recs.assign(date=night.isoformat()).to_csv(path, index=False, encoding="utf-8-sig")
+        assert run_cli("applied", "--config", str(config), str(path)).exit_code == 0
+    kept = planned_rows(state).groupby("night").size()
+    assert list(kept.index) == [(FIRST + dt.timedelta(days=d)).isoformat()
+                                for d in range(2, PLANNED_NIGHTS + 2)]
+    assert (kept == recs["action"].isin(["set_bid", "add_keyword", "pause_keyword"]).sum()).all()
+    # the settings (premiums, regions, pauses in force) are not pruned with them
+    with sqlite3.connect(state) as con:
+        assert con.execute("SELECT COUNT(*) FROM in_force").fetchone()[0] > 0

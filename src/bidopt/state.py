@@ -63,7 +63,7 @@ CREATE TABLE IF NOT EXISTS planned (
 )"""
 PLANNED_COLUMNS = ["shop", "night", "campaign", "item", "keyword", "platform", "action",
                    "current", "proposed", "exp_clicks", "exp_cost", "exp_gmv", "source"]
-PLANNED_NIGHTS = 10  # read_records: the recorded nights a run may compare
+PLANNED_NIGHTS = 10  # the recorded nights kept, and that a run may compare
 RECORDED = {"set_crowd_premium": "crowd_premium", "exclude_region": "region",
             "include_region": "region", "set_hour_discount": "hour_discount",
             "pause_keyword": "paused"}
@@ -135,6 +135,11 @@ def record_plan(path: Path, recs_file: Path, shop: str) -> dict[str, int]:
                             f"({', '.join('?' * len(PLANNED_COLUMNS))})",
                             planned.astype(object).where(planned.notna(), None)
                             .itertuples(index=False, name=None))
+            # a large shop's plan is 100,000+ rows a night: keep only the nights a run
+            # may still compare (the newest PLANNED_NIGHTS)
+            con.execute("DELETE FROM planned WHERE shop = ? AND night NOT IN (SELECT DISTINCT "
+                        "night FROM planned WHERE shop = ? ORDER BY night DESC LIMIT ?)",
+                        (shop, shop, PLANNED_NIGHTS))
     except sqlite3.Error as exc:
         raise OutputError(f"cannot record the plan in {path}: {exc}") from exc
     counts = records["kind"].value_counts().to_dict()
