@@ -63,7 +63,7 @@ CREATE TABLE IF NOT EXISTS planned (
 )"""
 PLANNED_COLUMNS = ["shop", "night", "campaign", "item", "keyword", "platform", "action",
                    "current", "proposed", "exp_clicks", "exp_cost", "exp_gmv", "source"]
-PLANNED_NIGHTS = 10  # the recorded nights kept, and that a run may compare
+PLANNED_NIGHTS = 5  # the recorded nights kept (a run compares the newest 3 with reports)
 RECORDED = {"set_crowd_premium": "crowd_premium", "exclude_region": "region",
             "include_region": "region", "set_hour_discount": "hour_discount",
             "pause_keyword": "paused"}
