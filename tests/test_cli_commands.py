@@ -247,3 +247,32 @@ def test_the_next_commands_printed_can_be_pasted_for_folders_with_spaces(tmp_pat
     assert shlex.split(result.output.split("next: ")[1]) == [
         "bidopt", "validate", "--config", str(target)]
     assert len(load_config(target).sources.reports) == 1
+
+
+def test_a_report_pattern_that_also_takes_the_items_and_candidates_is_named(shop_files,
+                                                                            tmp_path):
+    """``shop/*.csv`` takes items.csv and candidates.csv as reports too: each then failed
+    with seven 'required column is missing' lines that did not say why. init refuses the
+    pattern, and a run on a config that has it stops with one line per file (exit 3)."""
+    folder = shop_files["items"].parent
+    pattern = str(folder / "*.csv")
+    common = ["--items", str(shop_files["items"]), "--candidates", str(shop_files["candidates"])]
+    target = tmp_path / "shop.yaml"
+    result = invoke("init", "--roi-floor", "2", "--budget", "0", "--out", str(target),
+                    "--reports", pattern, *common)
+    assert result.exit_code == 2 and not target.exists()
+    message = " ".join(result.output.split())
+    assert (f"the pattern also matches {shop_files['candidates']} (the candidates file) and "
+            f"{shop_files['items']} (the items file): name the reports only") in message
+
+    result = invoke("init", "--roi-floor", "2", "--budget", "0", "--out", str(target),
+                    "--reports", str(folder / "*_report.csv"), *common)
+    assert result.exit_code == 0, result.output
+    text = target.read_text(encoding="utf-8").replace("*_report.csv", "*.csv")
+    target.write_text(text, encoding="utf-8")
+    result = invoke("run", "--config", str(target), "--date", NIGHT, "--dry-run")
+    assert result.exit_code == 3, result.output
+    lines = [line for line in result.output.splitlines() if "matched as a report" in line]
+    assert len(lines) == 2 and "required column" not in result.output
+    assert any(f"{shop_files['items']}: matched as a report, but it is the items file" in line
+               for line in lines)

@@ -379,6 +379,19 @@ def init(roi_floor, budget, reports, items, candidates, out, force):
     if missing:
         raise click.BadParameter("no such file (or no file matches the pattern): "
                                  + ", ".join(missing), param_hint="--reports/--items/--candidates")
+    from bidopt.loop import (
+        NAME_THE_REPORTS,
+        SourceOverrides,
+        expand_reports,
+        reports_that_are_other_inputs,
+    )
+
+    clashes = reports_that_are_other_inputs(SourceOverrides(expand_reports(list(reports)), items,
+                                                            candidates))
+    if clashes:
+        named = " and ".join(f"{path} (the {kind} file)" for path, kind in clashes)
+        raise click.BadParameter(f"the pattern also matches {named}: {NAME_THE_REPORTS}",
+                                 param_hint="--reports")
     text = starter_config(roi_floor, budget or None, list(reports), items, candidates, out.parent,
                           out.name)
     try:

@@ -133,7 +133,7 @@ def _download_order(path: str) -> tuple:
     return (str(p.parent), match["stem"], p.suffix, int(match["n"] or 1))
 
 
-def _expand(paths: list[Path]) -> list[Path]:
+def expand_reports(paths: list[Path]) -> list[Path]:
     """Report paths with glob patterns (``exports/kw_*.csv``: one export per day) replaced by
     the files they match, in name order (re-downloads after their original); a pattern
     matching nothing stays, to be reported. Excel's lock files (``~$kw.xlsx``, there while
@@ -152,17 +152,38 @@ def resolve_sources(config: Config, overrides: SourceOverrides | None) -> Source
     (``--reports`` replaces the reports and keeps the config's items and candidates); a
     config with no files and no command-line files uses the sample shop."""
     given = overrides or SourceOverrides([], None, None)
-    given = SourceOverrides(_expand(list(given.reports)), given.items, given.candidates)
+    given = SourceOverrides(expand_reports(list(given.reports)), given.items, given.candidates)
     sources = config.sources
     if sources.is_empty:
         if not (given.reports or given.items or given.candidates):
             return sample_files()
-        return given
-    return SourceOverrides(
-        given.reports or _expand([config.resolve(p) for p in sources.reports]),
-        given.items or (config.resolve(sources.items) if sources.items else None),
-        given.candidates or (config.resolve(sources.candidates) if sources.candidates else None),
-    )
+        resolved = given
+    else:
+        resolved = SourceOverrides(
+            given.reports or expand_reports([config.resolve(p) for p in sources.reports]),
+            given.items or (config.resolve(sources.items) if sources.items else None),
+            given.candidates or (config.resolve(sources.candidates) if sources.candidates
+                                 else None),
+        )
+    clashes = reports_that_are_other_inputs(resolved)
+    if clashes:
+        raise DataError([Problem(file=os.path.normpath(path), message="matched as a report, "
+                                 f"but it is the {kind} file: {NAME_THE_REPORTS}")
+                         for path, kind in clashes])
+    return resolved
+
+
+NAME_THE_REPORTS = "name the reports only (e.g. shop/*_report.csv)"
+
+
+def reports_that_are_other_inputs(sources: SourceOverrides) -> list[tuple[Path, str]]:
+    """Report files that are the items or candidates file, with that kind: a pattern such
+    as ``shop/*.csv`` takes them too, and each then fails as a report with a list of
+    missing columns that does not say why."""
+    others = {Path(os.path.abspath(p)): kind for kind, p in
+              (("items", sources.items), ("candidates", sources.candidates)) if p is not None}
+    return [(path, others[Path(os.path.abspath(path))]) for path in sources.reports
+            if Path(os.path.abspath(path)) in others]
 
 
 def _read(registry: Registry, path: Path, kind: str) -> pd.DataFrame:
