@@ -25,7 +25,7 @@ import pandas as pd
 
 from bidopt.config import Config
 from bidopt.errors import DataError, OutputError, Problem
-from bidopt.schema import KEYWORD_ACTIONS
+from bidopt.schema import GRAIN_KEYS, KEYWORD_ACTIONS
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS in_force (
@@ -165,7 +165,7 @@ def planned_rows(frame: pd.DataFrame, shop: str, recs_file: Path) -> pd.DataFram
                | ((rows["action"] == "pause_keyword") & (number["proposed"] == 0))
                | ((rows["action"] == "set_bid") & (number["proposed"] != number["current"])))
     text = {c: rows[c].astype(object).where(rows[c].notna(), "").astype(str)
-            for c in ("campaign", "item", "keyword", "platform")}
+            for c in GRAIN_KEYS["keywords"]}
     out = pd.DataFrame({"shop": shop, "night": rows["date"].astype(str), **text,
                         "action": rows["action"].astype(str), **number,
                         "source": str(recs_file.resolve())}, index=rows.index)
@@ -173,22 +173,12 @@ def planned_rows(frame: pd.DataFrame, shop: str, recs_file: Path) -> pd.DataFram
 
 
 def _read_recommendations(path: Path) -> pd.DataFrame:
-    """The recommendations CSV or workbook as text cells (NaN where empty)."""
-    from bidopt.io.readers import detect_encoding
+    """The recommendations CSV or workbook as text cells (NaN where empty), read as the
+    reports are read (encoding detected; a workbook's numbers as written, an ID a reviewer
+    retyped as a number back to its digits)."""
+    from bidopt.io.readers import read_raw_table
 
-    if not path.is_file():
-        raise DataError([Problem(file=str(path), message="file not found")])
-    with path.open("rb") as handle:
-        head = handle.read(1 << 20)
-    if head.startswith(b"PK\x03\x04"):  # a zip: the workbook of output.format xlsx
-        frame = _read_workbook(path)
-    else:
-        try:
-            frame = pd.read_csv(path, dtype=str, encoding=detect_encoding(head),
-                                keep_default_na=False, na_values=[""])
-        except (UnicodeDecodeError, pd.errors.ParserError) as exc:
-            raise DataError([Problem(file=str(path),
-                                     message=f"cannot be read as CSV: {exc}")]) from None
+    frame = read_raw_table(path).replace("", np.nan)
     missing = [c for c in NEEDED if c not in frame.columns]
     if missing:
         raise DataError([Problem(
@@ -196,36 +186,6 @@ def _read_recommendations(path: Path) -> pd.DataFrame:
             f"{', '.join(map(repr, missing))}",
             expected="the CSV or workbook `bidopt run` wrote")])
     return frame
-
-
-def _read_workbook(path: Path) -> pd.DataFrame:
-    """The ``recommendations`` sheet (else the first) as the CSV reads: text cells, the
-    numbers as written, an ID a reviewer retyped as a number back to its digits."""
-    from openpyxl import load_workbook
-
-    try:
-        with path.open("rb") as handle:  # a handle: openpyxl refuses a name not .xlsx
-            book = load_workbook(handle, read_only=True, data_only=True)
-            sheet = (book["recommendations"] if "recommendations" in book.sheetnames
-                     else book.worksheets[0])
-            rows = [[_as_written(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-            book.close()
-    except Exception as exc:  # a damaged zip or sheet fails in many ways, all the same here
-        raise DataError([Problem(file=str(path),
-                                 message=f"cannot be read as a workbook: {exc}")]) from None
-    header = [str(v) for v in rows[0]] if rows else []
-    return pd.DataFrame([r for r in rows[1:] if any(isinstance(v, str) for v in r)],
-                        columns=header, dtype=object)
-
-
-def _as_written(value) -> str | float:
-    if value is None or value == "":
-        return np.nan
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def read_state(path: Path, shop: str) -> pd.DataFrame:
