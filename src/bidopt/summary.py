@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from bidopt.track import over_nights
+
 if TYPE_CHECKING:
     from bidopt.config import Config
     from bidopt.decide import Decision
@@ -234,16 +236,8 @@ def track_record_block(track: pd.DataFrame) -> list[str]:
                            f"{int(rows['rows'].sum()):,} uploaded changes are not compared")
             continue
         table += [_track_line(str(night), row) for row in rows.itertuples()]
-    reported = shown[shown["reported"].astype(bool) & (shown["kind"] != "paused")]
-    if reported["night"].nunique() > 1:  # one day is noisy: the nights together read better
-        counts = ["in_force", "not_in_force", "no_row"]
-        pooled = reported.groupby("kind", sort=False)[
-            counts + ["exp_clicks", "exp_cost", "exp_gmv", "clicks", "cost", "gmv", "orders"]
-        ].sum(min_count=1)
-        pooled["exp_roi"] = pooled["exp_gmv"] / pooled["exp_cost"].where(pooled["exp_cost"] > 0)
-        pooled["roi"] = pooled["gmv"] / pooled["cost"].where(pooled["cost"] > 0)
-        label = f"{reported['night'].nunique()} nights"
-        table += [_track_line(label, row) for row in pooled.reset_index().itertuples()]
+    table += [_track_line(f"{row.night} nights", row)
+              for row in over_nights(shown).itertuples()]
     lines = ["last nights' uploaded changes against their reports (forecast / reported, "
              "over the changes in force):"]
     if table:

@@ -13,7 +13,9 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-KEYS = ["campaign", "item", "keyword", "platform"]
+from bidopt.schema import GRAIN_KEYS
+
+KEYS = list(GRAIN_KEYS["keywords"])
 KINDS = ("raised", "cut", "added", "paused")
 NIGHTS = 3  # the nights compared: the newest recorded nights with report rows
 BID_TOLERANCE = 0.005  # half a cent: a reported bid further from the plan's is not the plan's
@@ -55,7 +57,8 @@ def track_record(planned: pd.DataFrame, daily: pd.DataFrame, night: dt.date,
     """
     if planned.empty or daily.empty:
         return pd.DataFrame(columns=COLUMNS)
-    report_days = {d.date().isoformat() for d in pd.to_datetime(daily["date"].unique())}
+    dates = pd.to_datetime(daily["date"])
+    report_days = {d.date().isoformat() for d in dates.unique()}
     first_day = min(report_days)
     chosen, shown, missing = [], 0, 0
     for recorded in sorted(planned["night"].astype(str).unique(), reverse=True):
@@ -67,21 +70,44 @@ def track_record(planned: pd.DataFrame, daily: pd.DataFrame, night: dt.date,
         elif recorded > first_day and missing < nights:  # within or after the reports' days
             chosen.append((recorded, False))
             missing += 1
-    frames = [_night(planned[planned["night"].astype(str) == recorded], daily, recorded,
-                     reported) for recorded, reported in chosen]
+    frames = [_night(planned[planned["night"].astype(str) == recorded],
+                     daily[dates == pd.Timestamp(recorded)], recorded, reported)
+              for recorded, reported in chosen]
     if not frames:
         return pd.DataFrame(columns=COLUMNS)
     return pd.concat(frames, ignore_index=True).reindex(columns=COLUMNS)
 
 
-def _night(planned: pd.DataFrame, daily: pd.DataFrame, night: str, reported: bool
+def over_nights(track: pd.DataFrame) -> pd.DataFrame:
+    """The reported nights of ``track`` summed per kind of change but pauses (one day of a
+    few dozen orders is noisy; the nights together read better), in ``COLUMNS`` with
+    ``night`` the number of nights; empty unless more than one night was compared."""
+    reported = track[track["reported"].astype(bool) & (track["kind"] != "paused")]
+    nights = reported["night"].nunique()
+    if nights < 2:
+        return pd.DataFrame(columns=COLUMNS)
+    counts = ["rows", "in_force", "not_in_force", "matched", "no_row"]
+    summed = reported.groupby("kind", sort=False).agg(
+        {**{c: "sum" for c in counts}, **{c: lambda v: v.sum(min_count=1)
+                                           for c in FORECAST + REPORTED}})
+    return _with_roi(summed).reset_index().assign(night=nights, reported=True
+                                                  ).reindex(columns=COLUMNS)
+
+
+def _with_roi(sums: pd.DataFrame) -> pd.DataFrame:
+    """ROI of the forecast and of the report, from the sums (NaN without cost)."""
+    return sums.assign(exp_roi=sums["exp_gmv"] / sums["exp_cost"].where(sums["exp_cost"] > 0),
+                       roi=sums["gmv"] / sums["cost"].where(sums["cost"] > 0))
+
+
+def _night(planned: pd.DataFrame, day: pd.DataFrame, night: str, reported: bool
            ) -> pd.DataFrame:
+    """One recorded night's changes against ``day``, that date's keyword report rows."""
     rows = planned.assign(kind=change_kind(planned))
     if not reported:
         counts = rows.groupby("kind").size().reindex(list(KINDS)).dropna()
         return pd.DataFrame({"night": night, "kind": counts.index, "reported": False,
                              "rows": counts.to_numpy(int)})
-    day = daily[pd.to_datetime(daily["date"]) == pd.Timestamp(night)]
     report = day.set_index(pd.MultiIndex.from_frame(day[KEYS].astype(str)))
     found = report.reindex(pd.MultiIndex.from_frame(rows[KEYS].astype(str)))
     has_row = found["date"].notna().to_numpy()
@@ -109,6 +135,4 @@ def _night(planned: pd.DataFrame, daily: pd.DataFrame, night: str, reported: boo
     out.loc[out.index == "paused", FORECAST + REPORTED] = np.nan
     counts = ["rows", "in_force", "not_in_force", "matched", "no_row"]
     out[counts] = out[counts].fillna(0).astype(int)
-    out["exp_roi"] = out["exp_gmv"] / out["exp_cost"].where(out["exp_cost"] > 0)
-    out["roi"] = out["gmv"] / out["cost"].where(out["cost"] > 0)
-    return out.rename_axis("kind").reset_index().assign(night=night, reported=True)
+    return _with_roi(out).rename_axis("kind").reset_index().assign(night=night, reported=True)
