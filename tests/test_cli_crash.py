@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 import warnings
 from pathlib import Path
 
@@ -252,3 +253,84 @@ def test_a_plugin_hook_that_raises_is_a_plugin_failure_naming_it(shop_files, tmp
     assert message.format(candidates=shop_files["candidates"]) in done.stderr
     assert "internal error" not in done.stderr and list(reports.iterdir()) == []
     assert out.read_text(encoding="utf-8") == LAST_GOOD
+
+
+def _crash_in_plugins(monkeypatch):
+    """``bidopt plugins`` hits a bug: the quickest way to a crash report in process."""
+    import bidopt.plugins
+
+    def broken(registry):
+        raise RuntimeError("planned a bid below zero")
+
+    monkeypatch.setattr(bidopt.plugins, "list_plugins", broken)
+
+
+def test_only_the_newest_crash_reports_are_kept_and_nothing_else_is_removed(
+        tmp_path, monkeypatch, capsys, in_process):
+    """A nightly job that crashes every night: writing a report removes bidopt's older
+    ones beyond CRASH_REPORTS_KEPT, and nothing else in the folder, whatever its name."""
+    from bidopt.cli import CRASH_REPORTS_KEPT
+
+    _crash_in_plugins(monkeypatch)
+    day = 24 * 3600
+    now = time.time()
+
+    def aged(path: Path, days: float, **kwargs) -> Path:
+        os.utime(path, (now - days * day, now - days * day), **kwargs)
+        return path
+
+    old = []  # oldest first: a report a night
+    for n in range(CRASH_REPORTS_KEPT + 5):
+        path = tmp_path / f"bidopt-crash-202610{n + 1:02d}-010203-{4000 + n}.txt"
+        path.write_text("an old report", encoding="utf-8")
+        old.append(aged(path, 30 - n))
+    others = [tmp_path / name for name in (
+        "bidopt-crash-20261101-010203-1.txt.bak", "bidopt-crash-20261101-010203-1.log",
+        "old-bidopt-crash-20261101-010203-1.txt", "bidopt-crash-2026111-010203-1.txt",
+        "bidopt-crash-20261101-010203-.txt", "bidopt-crash-notes.txt", "bidopt-state.sqlite")]
+    for path in others:
+        path.write_text("not a crash report", encoding="utf-8")
+        aged(path, 400)
+    folder = tmp_path / "bidopt-crash-20250101-000000-1.txt"
+    folder.mkdir()
+    aged(folder, 400)
+    target = tmp_path / "elsewhere.txt"
+    target.write_text("a symlink's target", encoding="utf-8")
+    link = tmp_path / "bidopt-crash-20250101-000000-2.txt"
+    link.symlink_to(target)
+    aged(link, 400, follow_symlinks=False)
+
+    assert in_process("plugins") == 70
+    line = capsys.readouterr().err.strip()
+    new = Path(re.search(r"\(details: (\S+)\)", line)[1])
+    assert new.is_file() and new not in old
+    reports = sorted(p for p in tmp_path.iterdir()
+                     if re.fullmatch(r"bidopt-crash-\d{8}-\d{6}-\d+\.txt", p.name)
+                     and p.is_file() and not p.is_symlink())
+    assert len(reports) == CRASH_REPORTS_KEPT
+    assert set(reports) == {new, *old[-(CRASH_REPORTS_KEPT - 1):]}, "the newest are kept"
+    for path in [*others, folder, link, target]:
+        assert os.path.lexists(path), path.name
+
+
+def test_old_crash_reports_that_cannot_be_removed_do_not_hide_the_crash(
+        tmp_path, monkeypatch, capsys, in_process):
+    from bidopt.cli import CRASH_REPORTS_KEPT
+
+    _crash_in_plugins(monkeypatch)
+    for n in range(CRASH_REPORTS_KEPT + 2):
+        (tmp_path / f"bidopt-crash-20261101-010203-{n + 1}.txt").write_text("old", "utf-8")
+    removing = []
+
+    def refused(path, *args, **kwargs):
+        removing.append(path)
+        raise PermissionError(13, "Permission denied", path)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "unlink", refused)
+        assert in_process("plugins") == 70
+    line = capsys.readouterr().err.strip()
+    assert "\n" not in line and line.startswith("bidopt: internal error: RuntimeError: "
+                                                "planned a bid below zero (details: ")
+    assert len(removing) == 3, "it tried"
+    assert len(list(tmp_path.iterdir())) == CRASH_REPORTS_KEPT + 3

@@ -8,6 +8,7 @@ import datetime as dt
 import glob
 import json
 import os
+import re
 import shlex
 import signal
 import sys
@@ -38,6 +39,12 @@ VALIDATE_EXIT_CODES_HELP = "\n".join(
 # an unexpected exception (a bug) is reported in a file put here (default: the temporary folder)
 CRASH_DIR_ENV = "BIDOPT_CRASH_DIR"
 DEBUG_ENV = "BIDOPT_DEBUG"  # 1: print a bug's traceback too, as -v does
+CRASH_REPORTS_KEPT = 20
+"""The crash reports kept in their folder: writing one removes bidopt's older ones beyond
+this many. A nightly cron job that hits the same bug every night would otherwise pile up a
+report a night; 20 keep the last few weeks of such a job, or a burst of different crashes,
+for a bug report."""
+CRASH_REPORT_NAME = re.compile(r"bidopt-crash-[0-9]{8}-[0-9]{6}-[0-9]+\.txt")  # as written below
 
 
 class Verbosity:
@@ -664,7 +671,8 @@ def _debug_asked(args: list[str]) -> bool:
 def _write_crash_report(details: str) -> Path:
     """Write the traceback and what it ran on (the command line, versions, plugins) to a new
     file in ``$BIDOPT_CRASH_DIR`` or the temporary folder, named by time and pid so that no
-    report replaces another, and readable by this user only (it names the shop's paths)."""
+    report replaces another, and readable by this user only (it names the shop's paths).
+    Older reports beyond ``CRASH_REPORTS_KEPT`` are removed from that folder."""
     import importlib.metadata
     import platform
     import tempfile
@@ -699,7 +707,36 @@ def _write_crash_report(details: str) -> Path:
         with contextlib.suppress(OSError):
             path.unlink()
         raise
+    _remove_old_crash_reports(path)
     return path
+
+
+def _remove_old_crash_reports(written: Path) -> None:
+    """Keep the newest ``CRASH_REPORTS_KEPT`` of this user's crash reports in the folder of
+    ``written`` (the one just written, always kept): only regular files named exactly as
+    ``_write_crash_report`` names them, newest by modification time. Best effort: a report
+    that cannot be removed, or a folder that cannot be listed, is left as it is, silently
+    (the crash being reported matters, not the tidying)."""
+    try:
+        uid = os.getuid() if hasattr(os, "getuid") else None
+        reports = []
+        with os.scandir(written.parent) as entries:
+            for entry in entries:
+                if (entry.name == written.name or not CRASH_REPORT_NAME.fullmatch(entry.name)
+                        or not entry.is_file(follow_symlinks=False)):
+                    continue
+                try:
+                    info = entry.stat(follow_symlinks=False)
+                except OSError:  # removed meanwhile, e.g. by another run's crash
+                    continue
+                if uid is None or info.st_uid == uid:  # not another user's, in a shared /tmp
+                    reports.append((info.st_mtime_ns, entry.name, entry.path))
+        reports.sort(reverse=True)
+        for *_, old in reports[CRASH_REPORTS_KEPT - 1:]:
+            with contextlib.suppress(OSError):
+                os.unlink(old)
+    except Exception:  # never in the way of the crash being reported
+        pass
 
 
 def _stop(signum, frame) -> None:
