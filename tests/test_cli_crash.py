@@ -334,3 +334,28 @@ def test_old_crash_reports_that_cannot_be_removed_do_not_hide_the_crash(
                                                 "planned a bid below zero (details: ")
     assert len(removing) == 3, "it tried"
     assert len(list(tmp_path.iterdir())) == CRASH_REPORTS_KEPT + 3
+
+
+@pytest.mark.parametrize("args, traceback", [
+    (["-vc", "shop.yaml"], True),  # -v and -c combined, as click reads them
+    (["-vcshop.yaml"], True),
+    (["-c", "shop.yaml", "-v"], True),
+    (["-qc", "shop.yaml"], False),
+    (["-cv"], False),  # a config named "v"
+    (["-c", "-v"], False),  # a config named "-v"
+    (["--config=-v", "--date", "2026-11-25"], False),
+])
+def test_verbose_among_combined_short_flags_prints_the_traceback(monkeypatch, capsys,
+                                                                 in_process, args, traceback):
+    """The crash handler reads -v from the command line as click parsed it: within a group of
+    short flags too, and not where it is an option's value."""
+    import bidopt.config
+
+    def broken(path):
+        raise RuntimeError("planned a bid below zero")
+
+    monkeypatch.setattr(bidopt.config, "load_config", broken)
+    assert in_process("run", *args) == 70
+    err = capsys.readouterr().err
+    assert ("Traceback (most recent call last)" in err) is traceback, err
+    assert ONE_LINE.fullmatch(err.splitlines()[-1]), err

@@ -665,7 +665,29 @@ def _debug_asked(args: list[str]) -> bool:
     """``-v``/``--verbose`` on the command line (read from it: the command's own options are
     gone once its exception reached ``main``), or ``BIDOPT_DEBUG`` set to 1, true, yes or on."""
     wanted = os.environ.get(DEBUG_ENV, "").strip().lower() in ("1", "true", "yes", "on")
-    return wanted or not {"-v", "--verbose"}.isdisjoint(args)
+    return wanted or _verbose_given(args)
+
+
+def _verbose_given(args: list[str]) -> bool:
+    """Whether the command line sets ``--verbose``, parsed again by click's own parser as the
+    command parsed it: ``-v`` among other short flags (``-vc shop.yaml``) counts, a ``-v`` that
+    is an option's value (``-c -v``, ``-cv``: a config named ``v``) or an argument after
+    ``--`` does not. False for a command line click would not parse."""
+    command, rest, ctx = cli, list(args), None
+    try:
+        while True:
+            ctx = click.Context(command, parent=ctx, info_name=command.name,
+                                resilient_parsing=True)
+            options, rest, _ = command.make_parser(ctx).parse_args(rest)
+            if not isinstance(command, click.Group):
+                return bool(options.get("verbose"))
+            if not rest:
+                return False
+            _, command, rest = command.resolve_command(ctx, rest)
+            if command is None:
+                return False
+    except Exception:  # a crash is reported whatever the command line holds
+        return False
 
 
 def _write_crash_report(details: str) -> Path:
