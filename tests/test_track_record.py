@@ -300,3 +300,83 @@ def test_only_the_newest_recorded_nights_are_kept(nights, tmp_path):
     # the settings (premiums, regions, pauses in force) are not pruned with them
     with sqlite3.connect(state) as con:
         assert con.execute("SELECT COUNT(*) FROM in_force").fetchone()[0] > 0
+
+
+# the table `planned` as `bidopt applied` wrote it before planned_night and planned_change:
+# the shop, the night and the file's path on every row
+OLD_PLANNED_SCHEMA = """
+CREATE TABLE planned (
+    shop TEXT NOT NULL,
+    night TEXT NOT NULL,
+    campaign TEXT NOT NULL,
+    item TEXT NOT NULL,
+    keyword TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    action TEXT NOT NULL,
+    current REAL,
+    proposed REAL NOT NULL,
+    exp_clicks REAL,
+    exp_cost REAL,
+    exp_gmv REAL,
+    source TEXT NOT NULL,
+    PRIMARY KEY (shop, night, campaign, item, keyword, platform)
+)"""
+
+
+def test_a_night_s_file_and_shop_are_stored_once_not_on_every_row(nights):
+    """A large shop's plan is 200,000 rows a night: the per-row table holds only what
+    varies per row; `planned` still shows the columns it always had."""
+    from bidopt.state import PLANNED_COLUMNS
+
+    with sqlite3.connect(nights["work"] / "bidopt-state.sqlite") as con:
+        per_row = [r[1] for r in con.execute("PRAGMA table_info(planned_change)")]
+        night = con.execute("SELECT shop, night, source FROM planned_night").fetchall()
+        kind = con.execute("SELECT type FROM sqlite_master WHERE name = 'planned'").fetchone()
+    assert per_row == ["plan", "campaign", "item", "keyword", "platform", "action", "current",
+                       "proposed", "exp_clicks", "exp_cost", "exp_gmv"]
+    assert night == [("test-shop", str(FIRST), str(nights["first"].resolve()))]
+    assert kind == ("view",)
+    rows = planned_rows(nights["work"] / "bidopt-state.sqlite")
+    assert list(rows.columns) == PLANNED_COLUMNS and len(rows) == nights["track"]["rows"].sum()
+    assert set(rows["source"]) == {str(nights["first"].resolve())}
+
+
+def test_a_state_file_written_with_one_planned_table_is_read_and_moved(nights, tmp_path):
+    """A state file written before planned_night (one table `planned`, the shop, night and
+    path on every row) gives the same records and track record; the next `bidopt applied`
+    moves its rows into the new tables and keeps them."""
+    from bidopt.state import planned_rows as plan_rows
+
+    new = nights["work"] / "bidopt-state.sqlite"
+    old = tmp_path / "state.sqlite"
+    with sqlite3.connect(new) as con:
+        in_force = con.execute("SELECT * FROM in_force").fetchall()
+    rows = plan_rows(read_recs(nights["first"]), "test-shop", nights["first"])
+    with sqlite3.connect(old) as con:  # as `bidopt applied` wrote it
+        con.execute(SCHEMA)
+        con.execute(OLD_PLANNED_SCHEMA)
+        con.executemany("INSERT INTO in_force VALUES (?, ?, ?, ?, ?, ?, ?, ?)", in_force)
+        con.executemany(f"INSERT OR REPLACE INTO planned VALUES ({', '.join('?' * 13)})",
+                        rows.astype(object).where(rows.notna(), None)
+                        .itertuples(index=False, name=None))
+    for got, want in zip(read_records(old, "test-shop", before=SECOND),
+                         read_records(new, "test-shop", before=SECOND), strict=True):
+        pd.testing.assert_frame_equal(got, want)
+    config = write_config(tmp_path, nights["files"], state_file=str(old))
+    registry = build_registry(get_plugin_manager(entry_points=False))
+    track = plan_night(load_config(config), registry, date=SECOND).track_record
+    pd.testing.assert_frame_equal(track, nights["track"])
+
+    # the next night recorded: the old table's rows are moved, not lost
+    assert run_cli("applied", "--config", str(config), str(nights["second"])).exit_code == 0
+    with sqlite3.connect(old) as con:
+        assert con.execute("SELECT type FROM sqlite_master WHERE name = 'planned'"
+                           ).fetchone() == ("view",)
+        assert sorted(con.execute("SELECT night, source FROM planned_night")) == [
+            (str(FIRST), str(nights["first"].resolve())),
+            (str(SECOND), str(nights["second"].resolve()))]
+    _, planned = read_records(old, "test-shop", before=THIRD)
+    _, want = read_records(new, "test-shop", before=SECOND)
+    pd.testing.assert_frame_equal(planned[planned["night"] == str(FIRST)], want)
+    assert (planned["night"] == str(SECOND)).sum() == read_recs(nights["second"])[
+        "action"].isin(["set_bid", "add_keyword", "pause_keyword"]).sum()

@@ -44,10 +44,21 @@ INSERT INTO in_force VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (shop, kind, campaign, item, name) DO UPDATE SET
     value = excluded.value, night = excluded.night, source = excluded.source
 WHERE excluded.night >= in_force.night"""
+# A plan's keyword changes (200,000 rows a night for a large shop): what every row of a
+# recorded night shares (shop, night, the file) once in `planned_night`, what varies in
+# `planned_change`, stored in key order (WITHOUT ROWID: no second copy of the key in an
+# index). The view `planned` shows them in the columns of the table `planned` that files
+# written before hold (read as they are; `bidopt applied` moves its rows into these tables).
 PLANNED_SCHEMA = """
-CREATE TABLE IF NOT EXISTS planned (
+CREATE TABLE IF NOT EXISTS planned_night (
+    id INTEGER PRIMARY KEY,
     shop TEXT NOT NULL,
     night TEXT NOT NULL,       -- the planned night (the file's date)
+    source TEXT NOT NULL,      -- the recommendations file recorded
+    UNIQUE (shop, night)
+);
+CREATE TABLE IF NOT EXISTS planned_change (
+    plan INTEGER NOT NULL,     -- planned_night.id
     campaign TEXT NOT NULL,
     item TEXT NOT NULL,
     keyword TEXT NOT NULL,
@@ -58,9 +69,22 @@ CREATE TABLE IF NOT EXISTS planned (
     exp_clicks REAL,           -- NULL in files written before the forecast columns
     exp_cost REAL,
     exp_gmv REAL,
-    source TEXT NOT NULL,
-    PRIMARY KEY (shop, night, campaign, item, keyword, platform)
-)"""
+    PRIMARY KEY (plan, campaign, item, keyword, platform)
+) WITHOUT ROWID"""
+PLANNED_VIEW = """
+CREATE VIEW IF NOT EXISTS planned AS
+SELECT n.shop, n.night, c.campaign, c.item, c.keyword, c.platform, c.action, c.current,
+       c.proposed, c.exp_clicks, c.exp_cost, c.exp_gmv, n.source
+FROM planned_change AS c JOIN planned_night AS n ON n.id = c.plan"""
+# the rows of a state file written before planned_night, from its table `planned` (same columns)
+MOVE_PLANNED = """
+INSERT OR IGNORE INTO planned_night (shop, night, source)
+    SELECT shop, night, MAX(source) FROM planned GROUP BY shop, night;
+INSERT OR REPLACE INTO planned_change
+    SELECT n.id, p.campaign, p.item, p.keyword, p.platform, p.action, p.current, p.proposed,
+           p.exp_clicks, p.exp_cost, p.exp_gmv
+    FROM planned AS p JOIN planned_night AS n ON n.shop = p.shop AND n.night = p.night;
+DROP TABLE planned"""
 PLANNED_COLUMNS = ["shop", "night", "campaign", "item", "keyword", "platform", "action",
                    "current", "proposed", "exp_clicks", "exp_cost", "exp_gmv", "source"]
 PLANNED_NIGHTS = 5  # the recorded nights kept (a run compares the newest 3 with reports)
@@ -120,26 +144,34 @@ def record_plan(path: Path, recs_file: Path, shop: str) -> dict[str, int]:
         value=proposed, night=rows["date"].astype(str), source=str(recs_file.resolve()))
     records.insert(0, "shop", shop)
     planned = planned_rows(frame, shop, recs_file)
+    changes = planned.drop(columns=["shop", "night", "source"])
+    changes = changes.astype(object).where(changes.notna(), None)
     try:
         with closing(sqlite3.connect(path)) as con, con:  # one transaction: all or nothing
+            con.execute("BEGIN")  # the tables created or moved too
             con.execute(SCHEMA)
-            con.execute(PLANNED_SCHEMA)
+            _planned_tables(con)
             before = con.total_changes
             con.executemany(UPSERT, records.itertuples(index=False, name=None))
             written = con.total_changes - before
             # the night's rows are the file's: recording it again (or an edited copy)
             # replaces them; other nights' rows stay as they were
-            con.executemany("DELETE FROM planned WHERE shop = ? AND night = ?",
-                            [(shop, night) for night in planned["night"].unique()])
-            con.executemany(f"INSERT OR REPLACE INTO planned VALUES "
-                            f"({', '.join('?' * len(PLANNED_COLUMNS))})",
-                            planned.astype(object).where(planned.notna(), None)
-                            .itertuples(index=False, name=None))
+            for night, night_rows in changes.groupby(planned["night"], sort=False):
+                con.execute("INSERT INTO planned_night (shop, night, source) VALUES (?, ?, ?) "
+                            "ON CONFLICT (shop, night) DO UPDATE SET source = excluded.source",
+                            (shop, night, str(recs_file.resolve())))
+                plan = con.execute("SELECT id FROM planned_night WHERE shop = ? AND night = ?",
+                                   (shop, night)).fetchone()[0]
+                con.execute("DELETE FROM planned_change WHERE plan = ?", (plan,))
+                con.executemany(f"INSERT OR REPLACE INTO planned_change VALUES "
+                                f"(?, {', '.join('?' * night_rows.shape[1])})",
+                                ((plan, *row) for row in night_rows.itertuples(index=False)))
             # a large shop's plan is 100,000+ rows a night: keep only the nights a run
             # may still compare (the newest PLANNED_NIGHTS)
-            con.execute("DELETE FROM planned WHERE shop = ? AND night NOT IN (SELECT DISTINCT "
-                        "night FROM planned WHERE shop = ? ORDER BY night DESC LIMIT ?)",
-                        (shop, shop, PLANNED_NIGHTS))
+            dropped = con.execute("SELECT id FROM planned_night WHERE shop = ? ORDER BY night "
+                                  "DESC LIMIT -1 OFFSET ?", (shop, PLANNED_NIGHTS)).fetchall()
+            con.executemany("DELETE FROM planned_change WHERE plan = ?", dropped)
+            con.executemany("DELETE FROM planned_night WHERE id = ?", dropped)
     except sqlite3.Error as exc:
         raise OutputError(f"cannot record the plan in {path}: {exc}") from exc
     counts = records["kind"].value_counts().to_dict()
@@ -151,9 +183,22 @@ def record_plan(path: Path, recs_file: Path, shop: str) -> dict[str, int]:
     return counts
 
 
+def _planned_tables(con: sqlite3.Connection) -> None:
+    """Create the tables of recorded keyword changes and their view ``planned``, moving the
+    rows of a file written before them (a table ``planned``) into them."""
+    old = con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'planned'"
+                      ).fetchone()
+    for statement in PLANNED_SCHEMA.split(";"):
+        con.execute(statement)
+    if old:
+        for statement in MOVE_PLANNED.split(";"):
+            con.execute(statement)
+    con.execute(PLANNED_VIEW)
+
+
 def planned_rows(frame: pd.DataFrame, shop: str, recs_file: Path) -> pd.DataFrame:
     """The keyword changes of a plan (``KEYWORD_ACTIONS``) in the columns of the ``planned``
-    table, kept so that the next runs can hold them against the reports. Rows that change
+    view, kept so that the next runs can hold them against the reports. Rows that change
     nothing are left out: ``keep`` rows, and in files written before them, a rejected pause
     (proposed not 0) or bid (proposed = current). A file without the ``exp_*`` columns
     (written before them) gives empty forecasts."""
@@ -207,12 +252,15 @@ def read_records(path: Path, shop: str, before: dt.date | None = None
         with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as con:
             state = pd.read_sql_query("SELECT * FROM in_force WHERE shop = ?", con,
                                       params=(shop,))
-            has_plans = con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
-                                    "AND name = 'planned'").fetchone()
-            if before is not None and has_plans:
+            # a view over planned_night and planned_change, or in a file written before
+            # them, a table with the same columns
+            kind = con.execute("SELECT type FROM sqlite_master WHERE name = 'planned'"
+                               ).fetchone()
+            nights = "planned" if kind == ("table",) else "planned_night"
+            if before is not None and kind is not None:
                 planned = pd.read_sql_query(
-                    "SELECT * FROM planned WHERE shop = ? AND night IN (SELECT DISTINCT night "
-                    "FROM planned WHERE shop = ? AND night < ? ORDER BY night DESC LIMIT ?)",
+                    f"SELECT * FROM planned WHERE shop = ? AND night IN (SELECT DISTINCT night "
+                    f"FROM {nights} WHERE shop = ? AND night < ? ORDER BY night DESC LIMIT ?)",
                     con, params=(shop, shop, before.isoformat(), PLANNED_NIGHTS))
     except (sqlite3.Error, pd.errors.DatabaseError) as exc:
         raise DataError([Problem(file=str(path), message=f"not a bidopt state file: {exc}",
