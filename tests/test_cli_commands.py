@@ -107,6 +107,20 @@ def test_plugins_lists_builtins_with_hooks():
     assert any(p["strategies"] == ["roi_rule"] for p in listed)
 
 
+def test_python_m_bidopt_is_the_bidopt_command():
+    """``python -m bidopt`` for a scheduled task whose PATH lacks the scripts folder."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "bidopt", "plugins", "--json"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert any(p["strategies"] == ["roi_rule"] for p in json.loads(done.stdout))
+    usage = subprocess.run([sys.executable, "-m", "bidopt", "run", "--no-such-option"],
+                           capture_output=True, text=True, timeout=120)
+    assert usage.returncode == 2 and "Usage: bidopt run" in usage.stderr
+
+
 def test_simulate_writes_english_and_chinese_shops(tmp_path):
     english = tmp_path / "en"
     result = invoke("simulate", "--out", str(english), "--seed", "5", "--days", "3")
