@@ -358,6 +358,27 @@ def test_a_partial_last_day_is_named_in_a_note(english_run, shop, tmp_path):
     assert "partial export" not in english_run[0].output  # the whole day: no note
 
 
+def test_clicks_that_cost_nothing_do_not_break_the_price_fit(english_run, shop, tmp_path):
+    """Refunded invalid clicks, or a cost rounded to 0.00, leave report rows with clicks and
+    no cost. Three such rows once made the price fit take log(0) and the run crash; now they
+    carry no price, and the plan is the same shop's plan."""
+    from bidopt.simulate import write_shop
+
+    report = shop.keyword_report.copy()
+    free = report.index[report["clicks"] > 0][[10, 500, 2000]]
+    report.loc[free, "cost"] = 0.0
+    files = write_shop(shop, tmp_path / "shop")
+    report.to_csv(files["keyword_report"], index=False)
+    out = tmp_path / "recs.csv"
+    result = run_cli("run", "--config", str(write_config(tmp_path, files)), "--date", NIGHT,
+                     "--out", str(out))
+    assert result.exit_code == 0, result.output
+    plan, before = read_recs(out), read_recs(english_run[1])
+    for column in ("exp_cost", "exp_gmv"):
+        assert np.isfinite(plan[column]).all()
+        assert plan[column].sum() == pytest.approx(before[column].sum(), rel=0.03), column
+
+
 def test_a_short_history_is_named_in_a_note(shop, tmp_path):
     """Three report days where the config looks back 14: the run plans, and says so."""
     from bidopt.simulate import write_shop

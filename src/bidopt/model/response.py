@@ -143,8 +143,10 @@ class ResponseModel(BaseEstimator):
         dates = pd.to_datetime(df["date"]).to_numpy()
         age = (dates.max() - dates) / np.timedelta64(1, "D")
         w_day = np.ones(n_rows) if not self.half_life else 0.5 ** (age / float(self.half_life))
+        # a day's price per click; none where its clicks cost nothing (refunded invalid
+        # clicks, a cost rounded to 0.00): log(0) would poison the price fit
         with np.errstate(divide="ignore", invalid="ignore"):
-            cpc_row = np.where(clk > 0, cost / clk, np.nan)
+            cpc_row = np.where((clk > 0) & (cost > 0), cost / clk, np.nan)
         valid_bid = np.isfinite(bid) & (bid > 0)
         # ad score = bid x quality score: express every day's bid in today's quality terms
         qs_shift = quality_shift(ent, n_ent, dates, numeric(df, "quality_score", np.nan))
