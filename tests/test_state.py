@@ -166,7 +166,7 @@ def test_a_paused_keyword_switched_back_on_is_planned_again():
     paused = pd.DataFrame([{**keys, "keyword": k, "night": "2026-11-21"} for k in ("off", "back")])
     kept, notes = _still_paused(state, daily, paused)
     assert kept["keyword"].tolist() == ["back", "other"]
-    assert notes == ["1 keywords recorded as paused (state file) have shown nothing since: left "
+    assert notes == ["1 keyword recorded as paused (state file) has shown nothing since: left "
                      "out of tonight's plan and of the spend before"]
 
 

@@ -221,6 +221,43 @@ def test_a_night_without_reports_is_noted_and_quiet_prints_no_block(nights, tmp_
     assert not missing["reported"].any() and missing["rows"].sum() == n_second
 
 
+def test_a_report_day_exported_before_it_ended_is_marked_partial(nights, tmp_path):
+    """The uploaded night's day exported at breakfast holds a third of its traffic: its
+    changes are shown as a partial day, not as forecasts that missed by two thirds, and
+    the nights summed leave it out."""
+    files = {name: shutil.copy(path, tmp_path / path.name) for name, path in nights["files"].items()}
+    report = pd.read_csv(files["keyword_report"], encoding="utf-8-sig", dtype={k: str for k in KEYS})
+    day = report["date"] == str(FIRST)
+    counts = ["impressions", "clicks", "orders", "carts", "favorites"]
+    report[counts] = report[counts].astype(float)
+    report.loc[day, counts] = (report.loc[day, counts] * 0.3).round()
+    # what a third of the day's clicks cost and brought
+    report.loc[day, ["cost", "gmv"]] = (report.loc[day, ["cost", "gmv"]] * 0.3).round(2)
+    report.loc[day & (report["clicks"] == 0), "cost"] = 0.0
+    report.loc[day & (report["orders"] == 0), "gmv"] = 0.0
+    report.to_csv(files["keyword_report"], index=False, encoding="utf-8-sig")
+    state = tmp_path / "state.sqlite"
+    shutil.copy(nights["work"] / "bidopt-state.sqlite", state)
+    config = write_config(tmp_path, files, state_file=str(state))
+    result = run_cli("run", "--config", str(config), "--date", str(SECOND), "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert f"  {FIRST} partial  raised" in result.output
+    assert ("partial: the report holds less than half a usual day"
+            in " ".join(result.output.split()))
+    registry = build_registry(get_plugin_manager(entry_points=False))
+    track = plan_night(load_config(config), registry, date=SECOND).track_record
+    assert track["partial"].all()
+    # the complete day is not marked
+    assert not nights["track"]["partial"].any()
+    from bidopt.track import over_nights
+    complete = [nights["track"].assign(night=night) for night in ("2026-11-22", "2026-11-23")]
+    summed = over_nights(pd.concat([track, *complete], ignore_index=True)).set_index("kind")
+    assert summed["night"].eq(2).all()
+    alone = nights["track"].set_index("kind")
+    assert np.allclose(summed.loc["raised", ["exp_cost", "cost"]].astype(float),
+                       2 * alone.loc["raised", ["exp_cost", "cost"]].astype(float))
+
+
 def test_a_state_file_from_before_and_a_file_without_forecasts(nights, tmp_path):
     state = tmp_path / "state.sqlite"
     with sqlite3.connect(state) as con:  # as `bidopt applied` wrote it before: settings only

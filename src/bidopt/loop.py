@@ -391,9 +391,11 @@ def _still_paused(state: pd.DataFrame, daily: pd.DataFrame,
     off = ~pd.isna(night) & (pd.isna(last) | (last < night))
     if not off.any():
         return state, []
+    n = int(off.sum())
     return state[~off].reset_index(drop=True), [
-        f"{int(off.sum())} keywords recorded as paused (state file) have shown nothing since: "
-        "left out of tonight's plan and of the spend before"]
+        f"{n} {'keyword' if n == 1 else 'keywords'} recorded as paused (state file) "
+        f"{'has' if n == 1 else 'have'} shown nothing since: left out of tonight's plan and "
+        "of the spend before"]
 
 
 def recommendations_frame(decision: Decision, date: dt.date, include_rejected: bool) -> pd.DataFrame:

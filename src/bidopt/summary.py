@@ -235,7 +235,9 @@ def track_record_block(track: pd.DataFrame) -> list[str]:
             missing.append(f"  {night}  no keyword report rows that day: its "
                            f"{int(rows['rows'].sum()):,} uploaded changes are not compared")
             continue
-        table += [_track_line(str(night), row) for row in rows.itertuples()]
+        partial = bool(rows["partial"].eq(True).iloc[0])
+        table += [_track_line(f"{night} partial" if partial else str(night), row)
+                  for row in rows.itertuples()]
     table += [_track_line(f"{row.night} nights", row)
               for row in over_nights(shown).itertuples()]
     lines = ["last nights' uploaded changes against their reports (forecast / reported, "
@@ -251,7 +253,10 @@ def track_record_block(track: pd.DataFrame) -> list[str]:
         lines += textwrap.wrap(
             "not in force: the report's bid is not the plan's (upload failed or edited), or a "
             "paused keyword still shows; no row: no report row that day (a bid change "
-            "counts 0 reported, a pause is in force); one day is noisy: mind the orders",
+            "counts 0 reported, a pause is in force); one day is noisy: mind the orders"
+            + ("; partial: the report holds less than half a usual day (exported before the "
+               "day ended), not in the nights summed" if shown["partial"].eq(True).any()
+               else ""),
             width=96, initial_indent="  ", subsequent_indent="  ")
     return lines
 

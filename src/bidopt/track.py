@@ -13,6 +13,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from bidopt.context import PARTIAL_DAY_SHARE
 from bidopt.schema import GRAIN_KEYS
 
 KEYS = list(GRAIN_KEYS["keywords"])
@@ -21,8 +22,8 @@ NIGHTS = 3  # the nights compared: the newest recorded nights with report rows
 BID_TOLERANCE = 0.005  # half a cent: a reported bid further from the plan's is not the plan's
 FORECAST = ["exp_clicks", "exp_cost", "exp_gmv"]
 REPORTED = ["clicks", "cost", "gmv", "orders"]
-COLUMNS = ["night", "kind", "reported", "rows", "in_force", "not_in_force", "matched",
-           "no_row", *FORECAST, *REPORTED, "exp_roi", "roi"]
+COLUMNS = ["night", "kind", "reported", "partial", "rows", "in_force", "not_in_force",
+           "matched", "no_row", *FORECAST, *REPORTED, "exp_roi", "roi"]
 
 
 def change_kind(planned: pd.DataFrame) -> pd.Series:
@@ -50,7 +51,9 @@ def track_record(planned: pd.DataFrame, daily: pd.DataFrame, night: dt.date,
       cannot show it, and its rows count as in force;
     - a raised, cut or added keyword without a report row that day (no impressions) is in
       force with nothing reported (``no_row``), a paused one is in force;
-    - ``matched``: the rows that have a report row that day.
+    - ``matched``: the rows that have a report row that day;
+    - ``partial``: the day holds less than half the shop's usual impressions
+      (:func:`partial_days`), an export taken before it was complete.
 
     Sums (forecast ``exp_*`` and reported ``clicks, cost, gmv, orders``) are over the rows
     in force, for every kind but ``paused`` (a pause forecasts nothing).
@@ -75,14 +78,33 @@ def track_record(planned: pd.DataFrame, daily: pd.DataFrame, night: dt.date,
               for recorded, reported in chosen]
     if not frames:
         return pd.DataFrame(columns=COLUMNS)
-    return pd.concat(frames, ignore_index=True).reindex(columns=COLUMNS)
+    track = pd.concat(frames, ignore_index=True)
+    track["partial"] = track["night"].isin(partial_days(daily["impressions"], dates))
+    return track.reindex(columns=COLUMNS)
+
+
+def partial_days(impressions: pd.Series, dates: pd.Series) -> set[str]:
+    """Report days (ISO dates) with less than ``PARTIAL_DAY_SHARE`` of the shop's median
+    day of impressions: an export taken before the day was complete. Its changes would read
+    as forecasts that missed by half."""
+    by_day = impressions.groupby(dates.to_numpy()).sum()
+    if len(by_day) < 4:
+        return set()
+    low = set()
+    for day, value in by_day.items():
+        usual = by_day.drop(index=day).median()
+        if usual >= 100 and value < PARTIAL_DAY_SHARE * usual:
+            low.add(pd.Timestamp(day).date().isoformat())
+    return low
 
 
 def over_nights(track: pd.DataFrame) -> pd.DataFrame:
     """The reported nights of ``track`` summed per kind of change but pauses (one day of a
     few dozen orders is noisy; the nights together read better), in ``COLUMNS`` with
-    ``night`` the number of nights; empty unless more than one night was compared."""
-    reported = track[track["reported"].astype(bool) & (track["kind"] != "paused")]
+    ``night`` the number of nights; empty unless more than one night was compared. Partial
+    report days are left out: half a day would pull the sums down."""
+    reported = track[track["reported"].astype(bool) & ~track["partial"].eq(True)
+                     & (track["kind"] != "paused")]
     nights = reported["night"].nunique()
     if nights < 2:
         return pd.DataFrame(columns=COLUMNS)
@@ -90,7 +112,7 @@ def over_nights(track: pd.DataFrame) -> pd.DataFrame:
     summed = reported.groupby("kind", sort=False).agg(
         {**{c: "sum" for c in counts}, **{c: lambda v: v.sum(min_count=1)
                                            for c in FORECAST + REPORTED}})
-    return _with_roi(summed).reset_index().assign(night=nights, reported=True
+    return _with_roi(summed).reset_index().assign(night=nights, reported=True, partial=False
                                                   ).reindex(columns=COLUMNS)
 
 
