@@ -371,6 +371,14 @@ def test_cost_without_clicks_is_a_warning_with_its_rows(tmp_path: Path) -> None:
     assert [(p.row, p.column, p.severity) for p in problems] == [(2, "花费", "warning")]
 
 
+def test_gmv_without_orders_is_a_warning_with_its_rows(tmp_path: Path) -> None:
+    text = ("日期,推广计划,关键词,展现量,点击量,花费,成交笔数,成交金额\n"
+            "2024-01-01,A,k,10,1,0.5,0,88\n2024-01-01,A,j,10,1,0.5,1,66\n")
+    _, problems = load(tmp_path, text)
+    assert [(p.row, p.column, p.severity) for p in problems] == [(2, "成交金额", "warning")]
+    assert "GMV 88 on a row without orders" in problems[0].message
+
+
 def test_google_phone_and_tablet_rows_are_one_mobile_row_not_duplicates(tmp_path: Path) -> None:
     text = ("Day,Campaign,Ad group,Keyword,Match type,Device,Max. CPC,Impr.,Clicks,Cost,"
             "Conversions,Conv. value\n"

@@ -338,3 +338,21 @@ def test_candidate_rank_grows_with_competition_even_on_few_words():
     comp = rng.uniform(5, 100, 200)
     _, slope, _ = _rank_by_competition(0.5 * np.log(comp) + rng.normal(0, 0.3, 200), comp)
     assert 0.4 < slope < 0.65
+
+
+def test_crowd_multipliers_stay_finite_when_an_item_shows_gmv_without_orders():
+    """An item whose keyword rows carry GMV but no orders (a report glitch the reader warns
+    about) has no order value: its crowds fall back to the shop's, not to inf x 0 = NaN."""
+    from bidopt.model.effects import fit_crowd_effects
+
+    metrics = {"impressions": [1000, 1000], "clicks": [50, 50], "cost": [20.0, 20.0],
+               "orders": [0, 3], "gmv": [120.0, 300.0], "carts": [0, 0], "favorites": [0, 0]}
+    keywords = pd.DataFrame({"campaign": "c", "item": ["a", "b"], **metrics})
+    crowds = pd.DataFrame({"campaign": "c", "item": ["a", "a", "b", "b"],
+                           "crowd": ["x", "y", "x", "y"], "impressions": [400, 300, 400, 300],
+                           "clicks": [20, 10, 20, 10], "cost": [8.0, 4.0, 8.0, 4.0],
+                           "orders": [0, 0, 2, 1], "gmv": [60.0, 0.0, 200.0, 100.0],
+                           "carts": 0, "favorites": 0})
+    with np.errstate(invalid="raise"):
+        fitted = fit_crowd_effects(crowds, keywords, 0.8)
+    assert np.isfinite(fitted.filter(like="_mult").to_numpy(float)).all()

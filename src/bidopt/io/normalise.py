@@ -409,6 +409,15 @@ def _check_report(
             expected="cost only where there are clicks",
             severity="warning",
         )
+    if "orders" in sources and "gmv" in sources:
+        gmv, orders = frame["gmv"].to_numpy(), frame["orders"].to_numpy()
+        log.rows(
+            (gmv > 0) & (orders == 0),
+            sources["gmv"].header,
+            lambda p: f"GMV {gmv[p]:g} on a row without orders",
+            expected="GMV only where there are orders",
+            severity="warning",
+        )
     keys = [d for d in DIMENSIONS if d in sources]
     if "date" in keys:
         _check_duplicates(frame, keys, log, "row", extra)

@@ -59,6 +59,8 @@ def _multipliers(
         cvr = b["orders_base"] / b["clicks_base"]
         aov = b["gmv_base"] / b["orders_base"]
         cpc = b["cost_base"] / b["clicks_base"]
+    # a parent with GMV but no orders (or cost but no clicks) gives an infinite rate: unknown
+    ctr, cvr, aov, cpc = (r.replace([np.inf, -np.inf], np.nan) for r in (ctr, cvr, aov, cpc))
     shop = {m: seg[m].sum() for m in METRICS}
     ctr = ctr.fillna(shop["clicks"] / max(shop["impressions"], 1e-9)).to_numpy()
     cvr = cvr.fillna(shop["orders"] / max(shop["clicks"], 1e-9)).to_numpy()
