@@ -20,7 +20,10 @@ def _start_until_heavy_imports(args: list[str]) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-c", "from bidopt.cli import main; main()", *args],
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env,
+        # as a terminal or cron starts it: a test run started in the background of a shell
+        # without job control inherits SIGINT ignored, and Python then never sees Ctrl-C
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     for line in proc.stderr:
         if line.startswith("import time:") and line.rstrip().endswith("numpy._core"):
             return proc
