@@ -258,3 +258,19 @@ def test_rejects_malformed_input() -> None:
     inst["valid"][0] = False
     with pytest.raises(ValueError):
         solve(**inst)
+
+
+def test_the_bound_holds_when_a_floor_is_met_only_within_rounding():
+    """A campaign whose every keyword is paused keeps a float residue of spend (1e-8) with no
+    GMV: its floor is met within rounding only, its multiplier runs away, and the bound was
+    once priced at -3e19 below a plan worth 1.4. It must stay at or above the plan, and at or
+    below the best the levels hold with no limit at all (2.0 here)."""
+    values = np.array([[-0.3, 0.0], [-0.3, 0.0], [1.0, 2.0]])
+    costs = np.array([[2e-8, 5.0], [1e-8, 4.0], [0.5, 1.0]])
+    gmv = np.array([[0.0, 1.0], [0.0, 1.0], [2.0, 3.0]])
+    solution = solve(values, costs, gmv, np.ones_like(values, bool), np.array([0, 0, 1]),
+                     np.array([2.0, 2.0]), np.array([np.inf, np.inf]),
+                     baseline=np.array([1, 1, 0]))
+    assert solution.feasible and list(solution.choice) == [0, 0, 1]
+    assert solution.objective == pytest.approx(1.4)
+    assert solution.objective <= solution.upper_bound <= 2.0 + 1e-9

@@ -265,19 +265,24 @@ def _bound(
 ) -> float:
     """Lagrangian dual value (float64) at the multipliers found: a valid upper bound.
 
-    Two candidates per campaign (both ends of its last bracket) are priced in one pass and the
-    smaller is kept, which is allowed because campaigns decouple at a fixed nu.  Campaigns that
+    Three candidates per campaign (both ends of its last bracket, and no price on its limits)
+    are priced in one pass and the smallest is kept, which is allowed because campaigns
+    decouple at a fixed nu.  Campaigns that
     cannot meet their limits count at their fixed plan's value.
     """
     p = search.problem
     grp = p.group
-    lam = np.stack([plan.lam_hi, plan.lam_lo])
-    mu = np.stack([plan.mu_hi, plan.mu_lo])
+    roi_slack, budget_slack = _limit_slack(p)
+    # the third candidate, no price on the campaign's limits, bounds a campaign whose
+    # multipliers ran away (its limits met only within rounding)
+    lam = np.stack([plan.lam_hi, plan.lam_lo, np.zeros_like(plan.lam_hi)])
+    mu = np.stack([plan.mu_hi, plan.mu_lo, np.zeros_like(plan.mu_hi)])
     rho = lam * p.roi_floor + mu + nu
     terms = dual_rows(p, lam[:, grp], rho[:, grp])
     k = p.n_campaigns
-    per = np.stack([np.bincount(grp, terms[t], k) for t in range(2)])
+    per = np.stack([np.bincount(grp, terms[t], k) for t in range(len(lam))])
     per += np.where(mu > 0, mu * np.where(np.isfinite(p.budget), p.budget, 0.0), 0.0)
+    per += lam * roi_slack + np.where(mu > 0, mu * budget_slack, 0.0)
     best = per.min(axis=0)
     fixed_rows = stuck[grp]
     fixed_v = p.pick(p.values, choice[fixed_rows], np.flatnonzero(fixed_rows))
@@ -286,6 +291,19 @@ def _bound(
     if np.isfinite(p.shop_budget):
         upper += nu * p.shop_budget
     return float(upper)
+
+
+def _limit_slack(p: Problem) -> tuple[np.ndarray, np.ndarray]:
+    """Per campaign, the most any plan may miss its floor and its budget by and still count
+    as meeting them (``slack_tolerance`` of the largest sums its levels allow). The bound
+    allows the same: priced without it, a limit met with 1e-8 to spare under a multiplier of
+    1e8 (a campaign whose every keyword is paused) put the bound below the plan's value."""
+    k, grp = p.n_campaigns, p.group
+    floor = p.roi_floor[grp][:, None]
+    scale = np.where(p.valid, np.maximum(np.abs(p.gmv), floor * np.abs(p.costs)), 0.0)
+    spend = np.where(p.valid, np.abs(p.costs), 0.0)
+    return (slack_tolerance(np.bincount(grp, scale.max(axis=1), k)),
+            slack_tolerance(np.bincount(grp, spend.max(axis=1), k)))
 
 
 def _prefer_baseline(problem: Problem, choice: np.ndarray, rows: np.ndarray) -> np.ndarray:
