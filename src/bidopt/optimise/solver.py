@@ -15,6 +15,7 @@ import numpy as np
 from bidopt.optimise.lagrangian import CampaignPlan, Search
 from bidopt.optimise.polish import POLISH_MAX_N, POLISH_ROWS, polish
 from bidopt.optimise.problem import (
+    CHUNK,
     Problem,
     Solution,
     campaign_frame,
@@ -267,8 +268,9 @@ def _bound(
 
     Three candidates per campaign (both ends of its last bracket, and no price on its limits)
     are priced in one pass and the smallest is kept, which is allowed because campaigns
-    decouple at a fixed nu.  Campaigns that
-    cannot meet their limits count at their fixed plan's value.
+    decouple at a fixed nu. Each limit is priced with the rounding allowance plans are
+    checked with (:func:`_limit_slack`). Campaigns that cannot meet their limits count at
+    their fixed plan's value.
     """
     p = search.problem
     grp = p.group
@@ -299,11 +301,16 @@ def _limit_slack(p: Problem) -> tuple[np.ndarray, np.ndarray]:
     allows the same: priced without it, a limit met with 1e-8 to spare under a multiplier of
     1e8 (a campaign whose every keyword is paused) put the bound below the plan's value."""
     k, grp = p.n_campaigns, p.group
-    floor = p.roi_floor[grp][:, None]
-    scale = np.where(p.valid, np.maximum(np.abs(p.gmv), floor * np.abs(p.costs)), 0.0)
-    spend = np.where(p.valid, np.abs(p.costs), 0.0)
-    return (slack_tolerance(np.bincount(grp, scale.max(axis=1), k)),
-            slack_tolerance(np.bincount(grp, spend.max(axis=1), k)))
+    floor = p.roi_floor[grp]
+    scale, spend = np.empty(p.n), np.empty(p.n)
+    for s in range(0, p.n, CHUNK):  # in blocks: (n, L) temporaries cost 300 MB each at 1M
+        e = min(s + CHUNK, p.n)
+        cost = np.where(p.valid[s:e], np.abs(p.costs[s:e]), 0.0)
+        spend[s:e] = cost.max(axis=1)
+        cost *= floor[s:e, None]
+        scale[s:e] = np.maximum(np.where(p.valid[s:e], np.abs(p.gmv[s:e]), 0.0), cost).max(axis=1)
+    return (slack_tolerance(np.bincount(grp, scale, k)),
+            slack_tolerance(np.bincount(grp, spend, k)))
 
 
 def _prefer_baseline(problem: Problem, choice: np.ndarray, rows: np.ndarray) -> np.ndarray:
