@@ -294,6 +294,8 @@ def _read_delimited(path: Path) -> pd.DataFrame:
                 )
             ]
         ) from exc
+    if not isinstance(frame.index, pd.RangeIndex):
+        frame = _without_extra_values(path, frame, header_index)
     frame.columns = [str(c).lstrip("\ufeff").strip() for c in frame.columns]
     _check_not_cut_off(path, options["encoding"], delimiter, len(frame.columns), len(frame),
                        header_index)
@@ -303,6 +305,29 @@ def _read_delimited(path: Path) -> pd.DataFrame:
     frame.attrs["header_row"] = header_index + 1
     frame.attrs["encoding"] = encoding
     return frame
+
+
+def _without_extra_values(path: Path, frame: pd.DataFrame, header_index: int) -> pd.DataFrame:
+    """Rows with more values than the header has names. pandas takes the first values of
+    such rows as an index and shifts every column by that many places (the dates land
+    under 'campaign'). Empty extra values (a delimiter at the end of every row, as some
+    tools write) are dropped; a filled one is a value that held the delimiter unquoted."""
+    names = list(frame.columns)
+    extra = frame.index.nlevels
+    cells = frame.reset_index().set_axis(range(len(names) + extra), axis=1)
+    tail = cells.iloc[:, len(names):].fillna("").astype(str)
+    filled = tail.apply(lambda c: c.str.strip() != "").any(axis=1).to_numpy()
+    if filled.any():
+        first = int(np.flatnonzero(filled)[0])
+        raise DataError([Problem(
+            file=str(path), row=header_index + 2 + first,
+            message=(f"this row has more values than the header's {len(names)} columns: "
+                     "a value holds the delimiter without quotes"),
+            expected='one value per column; quote values with a delimiter in them, e.g. '
+                     '"Nov 20, 2026" or "1,234.50"',
+        )])
+    frame = cells.iloc[:, : len(names)].set_axis(names, axis=1)
+    return frame.fillna("")
 
 
 def _check_not_cut_off(path: Path, encoding: str, delimiter: str, width: int, rows: int,
