@@ -111,7 +111,8 @@ def normalise_table(raw: pd.DataFrame, kind: str, file: str, *,
     row_numbers = np.asarray(raw.attrs.get("row_numbers", np.arange(len(cells)) + first_data_row))
     keep = ~_blank_rows(cells)
     if kind == "report":
-        keep &= ~_summary_rows(cells, sources, problems, file, row_numbers, keep)
+        keep &= ~_summary_rows(cells, sources, problems, file, row_numbers, keep,
+                               raw.attrs.get("sheets"))
     if not keep.all():
         cells, row_numbers = cells[keep].reset_index(drop=True), row_numbers[keep]
     if len(cells) == 0:
@@ -182,10 +183,12 @@ def _summary_rows(
     file: str,
     row_numbers: np.ndarray,
     filled: np.ndarray,
+    sheets: np.ndarray | None = None,
 ) -> np.ndarray:
     """Footer rows such as Google Ads' "Total: Account" or ZTC's 合计, and note lines at the
     end with text in the first cell only ("数据更新时间：..."), skipped with a warning that
-    names them (blank rows among them, ``~filled``, are skipped without a word)."""
+    names them (blank rows among them, ``~filled``, are skipped without a word), with their
+    sheet where a workbook's rows come from several."""
     first = cells[0].str.strip().str.lower()
     mask = first.str.startswith(_TOTAL_LABELS)
     if "date" in sources and sources["date"].position != 0:
@@ -195,7 +198,9 @@ def _summary_rows(
     if notes:  # a trailing block of notes, not data rows missing their cells
         mask[len(mask) - notes:] = True
     if (mask & filled).any():
-        rows = ", ".join(str(r) for r in row_numbers[mask & filled][:MAX_LISTED_ROWS])
+        skipped = np.flatnonzero(mask & filled)[:MAX_LISTED_ROWS]
+        rows = ", ".join(str(row_numbers[i]) if sheets is None
+                         else f"{row_numbers[i]} on sheet '{sheets[i]}'" for i in skipped)
         problems.append(
             Problem(file=file, message=f"summary rows skipped (rows {rows})", severity="warning")
         )
