@@ -438,10 +438,15 @@ def applied(config_path, recommendations):
     RECOMMENDATIONS (the CSV or workbook `bidopt run` wrote, edited or not).
     """
     from bidopt.config import load_config
+    from bidopt.errors import OutputError
     from bidopt.state import record_plan, state_path
 
     config = load_config(config_path)
     path = state_path(config)
+    try:  # a state_file in a folder not made yet, as output.path's folders are made
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot record the plan in {path}: {exc}") from exc
     counts = record_plan(path, recommendations, config.shop)
     what = (f"{counts.get('crowd_premium', 0):,} crowd premiums, "
             f"{counts.get('hour_discount', 0):,} hour discounts, "
