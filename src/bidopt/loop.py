@@ -244,7 +244,9 @@ def load_inputs(registry: Registry, sources: SourceOverrides, progress: Progress
     history = split_report_grains(frames.pop("report"))  # hands the frames over
     release_memory()
     if history["keywords"].empty:
-        raise DataError("no keyword rows in the reports: a keyword report is required")
+        empty = [p.file for p in problems if p.message.startswith("the file has no data rows")]
+        raise DataError("no keyword rows in the reports: a keyword report is required"
+                        + (f" ({', '.join(empty)}: a header and no data rows)" if empty else ""))
 
     def first(kind: str) -> pd.DataFrame:
         return pd.concat(frames[kind], ignore_index=True) if frames[kind] else pd.DataFrame()
