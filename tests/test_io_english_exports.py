@@ -157,7 +157,7 @@ def test_rows_with_unreadable_dates_are_not_called_duplicates(tmp_path: Path) ->
     _, problems = load(tmp_path, text)
     found = errors(problems)
     assert [p.row for p in found] == [2, 3]
-    assert all("is not a date" in p.message for p in found)
+    assert all("could be month/day or day/month" in p.message for p in found)
 
 
 

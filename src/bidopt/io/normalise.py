@@ -218,6 +218,34 @@ CODED_COLUMNS = {
 """Columns read by a parser of their own: (parser, problem for a bad cell, what is expected)."""
 
 
+_DAY_AND_MONTH = r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{4}\s*$"
+
+
+def _ambiguous_dates(column: pd.Series, bad: np.ndarray, date_order: str, header: str,
+                     log: ProblemLog) -> np.ndarray:
+    """Dates such as 12/1/2026 in a column where no day above 12 tells whether the month or
+    the day comes first: problems saying so, naming the setting that decides, rather
+    than "is not a date". Returns ``bad`` without them."""
+    if date_order != "auto" or not bad.any():
+        return bad
+    positions = np.flatnonzero(bad)
+    parts = column.iloc[positions].str.extract(_DAY_AND_MONTH).astype(float)
+    ambiguous = (parts.notna().all(axis=1) & parts.ge(1).all(axis=1)
+                 & parts.le(12).all(axis=1)).to_numpy()
+    if not ambiguous.any():
+        return bad
+    mask = np.zeros(len(bad), dtype=bool)
+    mask[positions[ambiguous]] = True
+    log.rows(mask, header, lambda p: (
+        f"'{column.iat[p]}' could be month/day or day/month: no date in the column has a day "
+        "above 12 to tell"),
+        expected="sources.date_order in the config: month_first (US: 12/1/2026 is "
+                 "December 1) or day_first (UK, EU: 12/1/2026 is 12 January)")
+    rest = bad.copy()
+    rest[positions[ambiguous]] = False
+    return rest
+
+
 def _parse_columns(
     cells: pd.DataFrame, kind: str, sources: dict[str, SourceColumn], log: ProblemLog,
     date_order: str = "auto",
@@ -233,6 +261,8 @@ def _parse_columns(
         if name in CODED_COLUMNS:
             parse, problem, expected = CODED_COLUMNS[name]
             values, bad = parse(column, date_order) if name == "date" else parse(column)
+            if name == "date":
+                bad = _ambiguous_dates(column, bad, date_order, header, log)
             log.rows(bad, header, lambda p, c=column, m=problem: m.format(c.iat[p]),
                      expected=expected)
         elif name in {"item", "keyword", "crowd", "region"} and name not in KIND_REQUIRED[kind]:
