@@ -218,7 +218,7 @@ CODED_COLUMNS = {
 """Columns read by a parser of their own: (parser, problem for a bad cell, what is expected)."""
 
 
-_DAY_AND_MONTH = r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{4}\s*$"
+_DAY_AND_MONTH = r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{4}(?:[ T].*)?$"
 
 
 def _ambiguous_dates(column: pd.Series, bad: np.ndarray, date_order: str, header: str,

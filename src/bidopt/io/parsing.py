@@ -112,6 +112,7 @@ def parse_dates(column: pd.Series, order: str = "auto") -> tuple[np.ndarray, np.
     return values[codes], bad[codes]
 
 
+_TIME_OF_DAY = re.compile(r"(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp]\.?[Mm]\.?)?)$")
 _MONTH_NAME_FORMATS = ("%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %Y")
 
 
@@ -122,6 +123,7 @@ def _english_dates(text: pd.Series, order: str = "auto") -> pd.Series:
     ``text`` holds a column's distinct values, so one '25/11/2026' decides for all; a column
     that never tells stays unparsed rather than guessed."""
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    text = text.str.replace(_TIME_OF_DAY, "", regex=True)  # 11/20/2026 0:00 as Excel saves it
     for fmt in _MONTH_NAME_FORMATS:
         todo = out.isna()
         if not todo.any():
