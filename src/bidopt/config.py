@@ -457,6 +457,9 @@ def _describe(error: dict, model: type[BaseModel], prefix: tuple = ()) -> str:
         return f"'{where}' is required"
     message = error["msg"].removeprefix("Value error, ")
     given = error.get("input")
+    if loc[:1] == ("strategies",) and len(loc) == 2 and error["type"] == "dict_type":
+        return (f"'{where}': a strategy's options are a mapping, not {given!r}: write "
+                f"'{loc[1]}: {{}}' to run it with its defaults, or leave it out to turn it off")
     if isinstance(given, dict | list):  # a whole section: its validator names the value
         return f"'{where}': {message}"
     return f"'{where}': {message} (got {given!r})"

@@ -1,0 +1,19 @@
+"""Config mistakes a shop operator makes, named with what to write instead."""
+
+from __future__ import annotations
+
+import pytest
+
+from bidopt.config import parse_config
+from bidopt.errors import ConfigError
+
+
+@pytest.mark.parametrize("value", [True, False, 20])
+def test_a_strategy_switched_on_or_off_with_a_flag_says_what_to_write(value) -> None:
+    data = {"constraints": {"roi_floor": 2.0}, "strategies": {"pc_floor": value}}
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data)
+    (message,) = caught.value.messages
+    assert "'strategies.pc_floor'" in message
+    assert "'pc_floor: {}'" in message and "leave it out" in message
+    assert "valid dictionary" not in message
