@@ -17,3 +17,9 @@ def test_a_strategy_switched_on_or_off_with_a_flag_says_what_to_write(value) -> 
     assert "'strategies.pc_floor'" in message
     assert "'pc_floor: {}'" in message and "leave it out" in message
     assert "valid dictionary" not in message
+
+
+def test_one_report_file_written_without_a_list_is_read(tmp_path) -> None:
+    config = parse_config({"constraints": {"roi_floor": 2.0},
+                           "sources": {"reports": "exports/kw_*.csv"}}, base_dir=tmp_path)
+    assert [str(p) for p in config.sources.reports] == ["exports/kw_*.csv"]

@@ -61,6 +61,12 @@ class Sources(_Section):
         "auto", description="How to read dates like 03/12/2026: month_first (US), day_first "
         "(UK, EU), or auto (only where a day above 12 in the file shows the order).")
 
+    @field_validator("reports", mode="before")
+    @classmethod
+    def _one_report(cls, value: Any) -> Any:
+        """``reports: kw.csv`` is a list of that one file (or pattern)."""
+        return [value] if isinstance(value, str) else value
+
     @property
     def is_empty(self) -> bool:
         return not self.reports and self.items is None and self.candidates is None
