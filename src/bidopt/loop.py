@@ -33,6 +33,7 @@ from bidopt.errors import BidoptError, ConfigError, DataError, OutputError, Plug
 from bidopt.explain import rejected_rows
 from bidopt.grid import platform_rules, snap
 from bidopt.io import atomic_output, normalise_table, split_report_grains
+from bidopt.io.headers import KIND_REQUIRED, map_headers
 from bidopt.io.overlap import drop_repeated_days
 from bidopt.isolation import collect_proposals
 from bidopt.model import ResponseModel
@@ -208,6 +209,17 @@ def _read(registry: Registry, path: Path, kind: str) -> pd.DataFrame:
     return raw
 
 
+def _other_input_kind(headers: list[str]) -> str | None:
+    """'items' or 'candidates' where a report's headers are those of that kind of file and
+    hold no date: a pattern such as exports/*.csv took the items or candidates file too."""
+    if "date" in map_headers(headers, "report", "")[0]:
+        return None
+    for kind in ("items", "candidates"):
+        if all(c in map_headers(headers, kind, "")[0] for c in KIND_REQUIRED[kind]):
+            return kind
+    return None
+
+
 def load_inputs(registry: Registry, sources: SourceOverrides, progress: Progress, *,
                 date_order: str = "auto") -> Inputs:
     """Read and validate every input; all problems of all files are raised together.
@@ -228,6 +240,11 @@ def load_inputs(registry: Registry, sources: SourceOverrides, progress: Progress
             problems.extend(exc.problems)
             continue
         table, found = normalise_table(raw, kind, str(path), date_order=date_order)
+        if kind == "report" and (other := _other_input_kind(list(raw.columns))):
+            found = [Problem(file=str(path), message=f"matched as a report, but it looks like "
+                             f"the {other} file (it has {', '.join(KIND_REQUIRED[other])} and "
+                             f"no date): give it as sources.{other} (or --{other}) and "
+                             f"{NAME_THE_REPORTS}")]
         del raw  # the file's text, several times the size of its parsed table
         release_memory()
         problems.extend(found)
