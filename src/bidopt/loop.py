@@ -191,6 +191,10 @@ def _read(registry: Registry, path: Path, kind: str) -> pd.DataFrame:
     if not path.exists():
         message = "no file matches this pattern" if glob.has_magic(str(path)) else "file not found"
         raise DataError([Problem(file=str(path), message=message)])
+    if path.is_dir():  # no reader takes a folder: say so rather than "no reader for this file type"
+        raise DataError([Problem(file=str(path), message="is a folder, not a file",
+                                 expected=f"a file, or a pattern such as {path / '*.csv'}"
+                                 if kind == "report" else f"the {kind} file")])
     try:
         raw = registry.pm.hook.bidopt_read_source(path=path, kind=kind)
     except BidoptError:
