@@ -38,7 +38,7 @@ from bidopt.io.overlap import drop_repeated_days
 from bidopt.isolation import collect_proposals
 from bidopt.model import ResponseModel
 from bidopt.plugins import Registry, plugin_in_traceback
-from bidopt.schema import RECOMMENDATION_COLUMNS
+from bidopt.schema import ALL, RECOMMENDATION_COLUMNS
 from bidopt.seasonality import DayFactors, ordinary_days
 from bidopt.state import read_records, state_path, with_state
 from bidopt.track import COLUMNS as TRACK_COLUMNS
@@ -213,6 +213,34 @@ def _read(registry: Registry, path: Path, kind: str) -> pd.DataFrame:
     return raw
 
 
+_SCIENTIFIC = re.compile(r"^\d(?:\.\d+)?E\+\d+$", re.IGNORECASE)
+
+
+def _items_not_listed(keywords: pd.DataFrame, items: pd.DataFrame, file: str) -> list[Problem]:
+    """The keyword report's items that the items file does not list: their price, cost, 30-day
+    sales and ring are unknown to the strategies. None listed at all is a mismatch of names
+    (宝贝名称 in one file, 宝贝ID in the other) or IDs Excel turned into 6.23457E+11."""
+    reported = sorted(set(keywords["item"].astype(str).unique()) - {ALL, ""})
+    listed = set(items["item"].astype(str).unique())
+    missing = [item for item in reported if item not in listed]
+    if not missing or not listed:
+        return []
+    example = missing[0]
+    if len(missing) < len(reported):
+        message = (f"{len(missing):,} of the {len(reported):,} items in the keyword report are "
+                   f"not in this file (e.g. '{example}'): their price, cost and 30-day sales "
+                   "are unknown")
+    else:
+        message = (f"none of the {len(reported):,} items in the keyword report is in this file "
+                   f"(the report names items such as '{example}', this file "
+                   f"'{sorted(listed)[0]}'): its prices, costs and 30-day sales are not used")
+    scientific = [item for item in missing if _SCIENTIFIC.match(item)]
+    if scientific:
+        message += (f"; the report's '{scientific[0]}' is an ID that Excel showed in scientific "
+                    "notation and saved so: export the report again without saving it from Excel")
+    return [Problem(file=file, message=message, severity="warning")]
+
+
 def _other_input_kind(headers: list[str]) -> str | None:
     """'items' or 'candidates' where a report's headers are those of that kind of file and
     hold no date: a pattern such as exports/*.csv took the items or candidates file too."""
@@ -271,6 +299,9 @@ def load_inputs(registry: Registry, sources: SourceOverrides, progress: Progress
 
     def first(kind: str) -> pd.DataFrame:
         return pd.concat(frames[kind], ignore_index=True) if frames[kind] else pd.DataFrame()
+
+    if frames["items"]:
+        problems += _items_not_listed(history["keywords"], first("items"), str(sources.items))
 
     return Inputs(history, first("items"), first("candidates"),
                   [p for p in problems if p.severity != "error"], rows,
