@@ -36,8 +36,8 @@ def test_ids_excel_wrote_in_scientific_notation_are_named(shop_files, tmp_path):
     items["item"] = items["item"].map(ids).astype(str)
     report["item"] = report["item"].map(lambda item: f"{ids[item]:.5E}")
     result = _validate(tmp_path, shop_files, items, report)
-    assert result.exit_code == 0, result.output
-    assert "scientific notation" in result.output
+    assert result.exit_code == 3, result.output
+    assert "is an ID that Excel showed in scientific notation" in result.output
 
 
 def test_some_items_missing_from_the_items_file_are_counted(shop_files, tmp_path):

@@ -213,13 +213,10 @@ def _read(registry: Registry, path: Path, kind: str) -> pd.DataFrame:
     return raw
 
 
-_SCIENTIFIC = re.compile(r"^\d(?:\.\d+)?E\+\d+$", re.IGNORECASE)
-
-
 def _items_not_listed(keywords: pd.DataFrame, items: pd.DataFrame, file: str) -> list[Problem]:
     """The keyword report's items that the items file does not list: their price, cost, 30-day
     sales and ring are unknown to the strategies. None listed at all is a mismatch of names
-    (宝贝名称 in one file, 宝贝ID in the other) or IDs Excel turned into 6.23457E+11."""
+    (宝贝名称 in one file, 宝贝ID in the other)."""
     reported = sorted(set(keywords["item"].astype(str).unique()) - {ALL, ""})
     listed = set(items["item"].astype(str).unique())
     missing = [item for item in reported if item not in listed]
@@ -234,10 +231,6 @@ def _items_not_listed(keywords: pd.DataFrame, items: pd.DataFrame, file: str) ->
         message = (f"none of the {len(reported):,} items in the keyword report is in this file "
                    f"(the report names items such as '{example}', this file "
                    f"'{sorted(listed)[0]}'): its prices, costs and 30-day sales are not used")
-    scientific = [item for item in missing if _SCIENTIFIC.match(item)]
-    if scientific:
-        message += (f"; the report's '{scientific[0]}' is an ID that Excel showed in scientific "
-                    "notation and saved so: export the report again without saving it from Excel")
     return [Problem(file=file, message=message, severity="warning")]
 
 

@@ -125,6 +125,7 @@ def normalise_table(raw: pd.DataFrame, kind: str, file: str, *,
     sheets = raw.attrs.get("sheets")
     log = ProblemLog(file, row_numbers, None if sheets is None else np.asarray(sheets)[keep])
     frame = _parse_columns(cells, kind, sources, log, date_order)
+    _check_scientific_ids(frame, sources, log)
     if kind == "report":
         match_type = side_column(headers, MATCH_TYPE_KEYS)
         if (match_type is not None and "keyword" in sources
@@ -456,6 +457,30 @@ def _check_report(
     keys = [d for d in DIMENSIONS if d in sources]
     if "date" in keys:
         _check_duplicates(frame, keys, log, "row", extra)
+
+
+# A long number Excel displays in scientific notation and writes so when it saves a CSV:
+# 623456789012 becomes 6.23457E+11, its last digits gone.
+_SCIENTIFIC_ID = r"^\d\.\d+E\+\d{2}$"
+
+
+def _check_scientific_ids(frame: pd.DataFrame, sources: dict[str, SourceColumn],
+                          log: ProblemLog) -> None:
+    """Campaign and item IDs (宝贝ID, 计划ID) that Excel saved in scientific notation: their
+    last digits are lost and different items may now share one, which otherwise shows as
+    'duplicate row' errors, or as items the items file does not list."""
+    for name in ("campaign", "item"):
+        if name not in sources or name not in frame:
+            continue
+        codes, uniques = pd.factorize(frame[name].astype(str))
+        mangled = pd.Series(uniques, dtype=str).str.match(_SCIENTIFIC_ID, case=False).to_numpy()
+        if mangled.any():
+            column = frame[name]
+            log.rows(mangled[codes], sources[name].header, lambda p, c=column, n=name: (
+                f"'{c.iat[p]}' is an ID that Excel showed in scientific notation and saved so: "
+                f"its last digits are lost, and different {n}s may now share it"),
+                expected="the export as downloaded, not saved from Excel, or saved with the "
+                         "column formatted as Text")
 
 
 def _check_items(frame: pd.DataFrame, sources: dict[str, SourceColumn], log: ProblemLog) -> None:
