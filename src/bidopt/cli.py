@@ -100,14 +100,21 @@ def _load(config_path: Path):
     return config, registry
 
 
-def _output_clash(config, path: Path, reports, items, candidates) -> str | None:
-    """Why ``path`` cannot hold the plan without breaking a night, or None: it is one of
-    the run's input files (``--out exports/items.csv`` replaced the items file), or a report
-    pattern matches it (the next night would read the plan as a report and fail)."""
+def _output_clash(config, path: Path, reports, items, candidates,
+                  config_path: Path | None = None) -> str | None:
+    """Why ``path`` cannot hold the plan without breaking a night, or None: it is the config
+    or its state file, one of the run's input files (``--out exports/items.csv`` replaced
+    the items file), or a report pattern matches it (the next night would read the plan as
+    a report and fail)."""
     from bidopt.loop import resolve_sources
+    from bidopt.state import state_path
 
     sources = resolve_sources(config, _overrides(reports, items, candidates))
     target = path.resolve()
+    if config_path is not None and Path(config_path).resolve() == target:
+        return f"{path} is the config of this run"
+    if state_path(config).resolve() == target:
+        return f"{path} is the config's state_file"
     if any(p is not None and Path(p).resolve() == target
            for p in (*sources.reports, sources.items, sources.candidates)):
         return f"{path} is an input file of this run"
@@ -185,7 +192,7 @@ def run(config_path, reports, items, candidates, night, out, dry_run, strict, al
     if path is not None:
         check_output_path(path)
         check_output_format(config, registry, str(config_path))
-        if problem := _output_clash(config, path, reports, items, candidates):
+        if problem := _output_clash(config, path, reports, items, candidates, config_path):
             if out is not None:
                 raise click.BadParameter(f"{problem}; write the plan elsewhere",
                                          param_hint="--out")
@@ -287,7 +294,7 @@ def validate(config_path, reports, items, candidates, night, allow_stale):
         check_output_path(path)
     except OutputError as exc:
         raise ConfigError(f"'output.path': {exc}", str(config_path)) from exc
-    if problem := _output_clash(config, path, reports, items, candidates):
+    if problem := _output_clash(config, path, reports, items, candidates, config_path):
         raise ConfigError(f"'output.path': {problem}; write the plan elsewhere",
                           str(config_path))
     sources = resolve_sources(config, _overrides(reports, items, candidates))
