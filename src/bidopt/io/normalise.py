@@ -192,8 +192,14 @@ def _summary_rows(
     sheet where a workbook's rows come from several."""
     first = cells[0].str.strip().str.lower()
     mask = first.str.startswith(_TOTAL_LABELS)
-    if "date" in sources and sources["date"].position != 0:
-        mask &= ~cells[sources["date"].position].str.strip().str.match(r"^\d")
+    if "date" in sources:
+        undated = ~cells[sources["date"].position].str.strip().str.match(r"^\d")
+        if sources["date"].position != 0:
+            mask &= undated
+        if "campaign" in sources and sources["campaign"].position != 0:
+            # 合计 under 推广计划 and no date: a total row whose first cell is the empty 日期
+            label = cells[sources["campaign"].position].str.strip().str.lower()
+            mask |= label.str.startswith(_TOTAL_LABELS) & undated
     mask = mask.to_numpy().copy()
     notes = _trailing_notes(cells)
     if notes:  # a trailing block of notes, not data rows missing their cells
