@@ -23,3 +23,12 @@ def test_one_report_file_written_without_a_list_is_read(tmp_path) -> None:
     config = parse_config({"constraints": {"roi_floor": 2.0},
                            "sources": {"reports": "exports/kw_*.csv"}}, base_dir=tmp_path)
     assert [str(p) for p in config.sources.reports] == ["exports/kw_*.csv"]
+
+
+def test_a_folder_given_as_the_config_is_named_as_a_folder(tmp_path) -> None:
+    from bidopt.config import load_config
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path)
+    assert "is a folder, not a config file" in str(caught.value)
+    assert "Errno" not in str(caught.value)

@@ -527,6 +527,9 @@ def load_config(path: Path) -> Config:
         raw = Path(path).read_bytes()
     except FileNotFoundError:
         raise ConfigError("config file not found", str(path)) from None
+    except IsADirectoryError:
+        raise ConfigError(f"is a folder, not a config file: give the YAML file in it (e.g. "
+                          f"{Path(path) / 'bidopt.yaml'})", str(path)) from None
     except OSError as exc:
         raise ConfigError(f"cannot read the config: {exc}", str(path)) from None
     try:
