@@ -27,6 +27,7 @@ from bidopt.io.headers import (
     side_column,
 )
 from bidopt.io.parsing import (
+    EMPTY_NUMBER_TEXT,
     constant_text,
     parse_dates,
     parse_dimension,
@@ -143,7 +144,7 @@ def normalise_table(raw: pd.DataFrame, kind: str, file: str, *,
             _check_one_day_per_row(frame, cells[end_date], sources, log, date_order)
         problems += cross_check_ratios(frame, cells, headers, row_numbers, file)
     elif kind == "items":
-        _check_items(frame, sources, log)
+        _check_items(frame, sources, log, cells)
     else:
         _check_candidates(frame, sources, log)
     return frame, problems + log.finish()
@@ -489,11 +490,15 @@ def _check_scientific_ids(frame: pd.DataFrame, sources: dict[str, SourceColumn],
                          "column formatted as Text")
 
 
-def _check_items(frame: pd.DataFrame, sources: dict[str, SourceColumn], log: ProblemLog) -> None:
+def _check_items(frame: pd.DataFrame, sources: dict[str, SourceColumn], log: ProblemLog,
+                 cells: pd.DataFrame) -> None:
     if "price" in sources:
         price = frame["price"].to_numpy()
+        # a price that is not a number is named as such already, not again as missing
+        text = cells[sources["price"].position].str.strip().str.lower()
+        unread = np.isnan(price) & ~text.isin(EMPTY_NUMBER_TEXT).to_numpy()
         log.rows(
-            ~(price > 0),
+            ~(price > 0) & ~unread,
             sources["price"].header,
             lambda p: (
                 "missing price" if np.isnan(price[p]) else f"price {price[p]:g} is not positive"
