@@ -81,6 +81,13 @@ def normalise_table(raw: pd.DataFrame, kind: str, file: str, *,
         raise ValueError(f"unknown file kind {kind!r}; expected one of {sorted(KIND_COLUMNS)}")
     headers = [str(h) for h in raw.columns]
     sources, problems = map_headers(headers, kind, file)
+    if others := raw.attrs.get("other_sheets"):
+        names = ", ".join(f"'{name}'" for name in others)
+        problems.append(Problem(
+            file=file, severity="warning",
+            message=f"sheet{'s' if len(others) > 1 else ''} {names} not read: another header "
+                    "than the sheet read (one kind of report per workbook)",
+            expected="each report (keyword, crowd, region, hour) in a file of its own"))
     missing = [c for c in KIND_REQUIRED[kind] if c not in sources]
     for name in missing:
         aliases = ", ".join(COLUMN_ALIASES.get(name, ())[:4])

@@ -435,13 +435,15 @@ def _read_excel(path: Path) -> pd.DataFrame:
 
     workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
-        sheets = _report_sheets(workbook)
+        sheets, others = _report_sheets(workbook)
         frames = [_rows_frame(path, _sheet_rows(sheet)) for sheet in sheets]
     finally:
         workbook.close()
     if len(frames) == 1:
+        frames[0].attrs["other_sheets"] = others
         return frames[0]
     frame = pd.concat(frames, ignore_index=True)
+    frame.attrs["other_sheets"] = others
     frame.attrs["header_row"] = frames[0].attrs["header_row"]
     # each sheet counts its own rows (a title line may sit above one sheet's header only)
     frame.attrs["row_numbers"] = np.concatenate(
@@ -524,7 +526,9 @@ def _report_sheets(workbook) -> list:
     """The sheets holding the report: the one whose header names the most known columns
     (exports may put a notes sheet first; then one with any data; then the active one), and
     every other sheet with that same header, in tab order (a workbook may hold one sheet per
-    day or per platform, and reading only one of them lost the rest without a word)."""
+    day or per platform, and reading only one of them lost the rest without a word); and the
+    titles of the sheets left out that have a report header of their own (a crowd report
+    beside the keyword report), for the normaliser to name."""
     sheets = list(workbook.worksheets)
     active = workbook.active if workbook.active in sheets else sheets[0]
     scored = []
@@ -536,8 +540,9 @@ def _report_sheets(workbook) -> list:
         scored.append(((known, any(any(row) for row in head), sheet is active), header, sheet))
     score, header, best = max(scored, key=lambda s: s[0])
     if score[0] < 2:  # no sheet has a header this reader knows: do not guess at more
-        return [best]
-    return [sheet for _, other, sheet in scored if other == header]
+        return [best], []
+    return ([sheet for _, other, sheet in scored if other == header],
+            [sheet.title for known, other, sheet in scored if other != header and known[0] >= 2])
 
 
 # --- Parquet -----------------------------------------------------------------------------
