@@ -51,3 +51,26 @@ def test_a_matching_items_file_says_nothing(shop_files, tmp_path):
     items = pd.read_csv(shop_files["items"], dtype=str)
     result = _validate(tmp_path, shop_files, items)
     assert result.exit_code == 0 and "items in the keyword report" not in result.output
+
+
+def test_candidates_for_items_the_report_does_not_hold_are_a_warning(shop_files, tmp_path):
+    candidates = pd.read_csv(shop_files["candidates"], dtype=str)
+    candidates["item"] = "sku-" + candidates["item"]
+    files = dict(shop_files)
+    files["candidates"] = tmp_path / "candidates.csv"
+    candidates.to_csv(files["candidates"], index=False)
+    config = write_config(tmp_path, files)
+    result = CliRunner().invoke(cli, ["validate", "--config", str(config), "--date", NIGHT])
+    assert result.exit_code == 0, result.output
+    assert "items its candidates are for is in the keyword report" in result.output
+    assert "no candidate keyword can be added" in result.output
+
+
+def test_candidates_without_an_item_column_say_nothing(shop_files, tmp_path):
+    candidates = pd.read_csv(shop_files["candidates"], dtype=str).drop(columns="item")
+    files = dict(shop_files)
+    files["candidates"] = tmp_path / "candidates.csv"
+    candidates.drop_duplicates("keyword").to_csv(files["candidates"], index=False)
+    config = write_config(tmp_path, files)
+    result = CliRunner().invoke(cli, ["validate", "--config", str(config), "--date", NIGHT])
+    assert result.exit_code == 0 and "candidates are for" not in result.output, result.output

@@ -234,6 +234,20 @@ def _items_not_listed(keywords: pd.DataFrame, items: pd.DataFrame, file: str) ->
     return [Problem(file=file, message=message, severity="warning")]
 
 
+def _candidates_for_no_item(keywords: pd.DataFrame, candidates: pd.DataFrame,
+                            file: str) -> list[Problem]:
+    """Keyword candidates that name items, none of which the keyword report holds: no
+    candidate can be added to an item (item names one way here, IDs the other)."""
+    named = sorted(set(candidates["item"].astype(str).unique()) - {ALL, ""})
+    reported = set(keywords["item"].astype(str).unique()) - {ALL, ""}
+    if not named or not reported or reported.intersection(named):
+        return []
+    return [Problem(file=file, severity="warning", message=(
+        f"none of the {len(named):,} items its candidates are for is in the keyword report "
+        f"(this file names items such as '{named[0]}', the report '{sorted(reported)[0]}'): "
+        "no candidate keyword can be added to an item"))]
+
+
 def _other_input_kind(headers: list[str]) -> str | None:
     """'items' or 'candidates' where a report's headers are those of that kind of file and
     hold no date: a pattern such as exports/*.csv took the items or candidates file too."""
@@ -295,6 +309,9 @@ def load_inputs(registry: Registry, sources: SourceOverrides, progress: Progress
 
     if frames["items"]:
         problems += _items_not_listed(history["keywords"], first("items"), str(sources.items))
+    if frames["candidates"]:
+        problems += _candidates_for_no_item(history["keywords"], first("candidates"),
+                                            str(sources.candidates))
 
     return Inputs(history, first("items"), first("candidates"),
                   [p for p in problems if p.severity != "error"], rows,
