@@ -343,7 +343,8 @@ def _window(history: dict[str, pd.DataFrame], date: dt.date, days: int,
     dates = history["keywords"]["date"]
     usable = dates[dates < planned]
     if usable.empty:
-        raise DataError(f"the reports hold no day before the planned night {date}")
+        raise DataError(f"the reports hold no day before the planned night {date} (their "
+                        f"days: {dates.min().date()} .. {dates.max().date()}): check --date")
     last = usable.max()
     later = sorted({day for frame in history.values() if len(frame)
                     for day in frame["date"][frame["date"] >= planned].unique()})
