@@ -338,8 +338,12 @@ def _stale_note(history, date: dt.date, days: int, *, given: bool, allow: bool) 
     from bidopt.loop import stale_reports
 
     dates = history["date"][history["date"] < pd.Timestamp(date)]
-    if dates.empty:
-        return None
+    if dates.empty:  # `run` stops on that night, --allow-stale or not
+        note = (f"the reports hold no day before the planned night {date} (their days: "
+                f"{history['date'].min().date()} .. {history['date'].max().date()}):")
+        if given:
+            return f"error: {note} `bidopt run` stops on them (exit 3); check --date"
+        return f"{note} `bidopt run` on that night stops (exit 3)"
     note, stale = stale_reports(dates.max(), date, days)
     if not stale or allow:
         return note
