@@ -49,6 +49,8 @@ from bidopt.schema import (
 REPORT_SPLITS = ("item", "keyword", "crowd", "region", "hour")
 # Counts: an empty or "-" cell means zero.
 COUNT_COLUMNS = frozenset(METRICS) | {"sales_30d", "search_volume"}
+# Counts of whole things: 1.234 there is one thousand two hundred and thirty-four.
+WHOLE_COLUMNS = frozenset({"impressions", "clicks"})
 _TOTAL_LABELS = ("total", "合计", "总计", "汇总", "小计", "grand total", "subtotal")
 
 
@@ -292,7 +294,8 @@ def _parse_columns(
                     expected=f"a {name} on every row",
                 )
         else:
-            values, empty, bad = parse_numbers(column, percent_header=source.percent)
+            values, empty, bad = parse_numbers(column, percent_header=source.percent,
+                                               whole=name in WHOLE_COLUMNS)
             values = values * source.scale if source.scale != 1.0 else values
             if name in COUNT_COLUMNS:
                 values = np.where(empty, 0.0, values)

@@ -27,6 +27,7 @@ _NUMBER_NOISE = re.compile(r"[,'’]")
 # Values no thousands separator can write: a comma before the last one or two digits
 # ("14,71", "0,5 %") or a dot-grouped number with a comma decimal ("1.234,56").
 _DECIMAL_COMMA = re.compile(r"^[^.,]*\d,\d{1,2}\s*[%)]?\s*$|\d\.\d{3},\d+\s*[%)]?\s*$")
+_DOT_GROUPED = re.compile(r"^\d{1,3}(?:\.\d{3})+$")  # 1.234 or 12.345.678: thousands
 _HOUR = re.compile(r"^(\d{1,2})(?:\.0+)?(?:\s*(?:[:：]\d{2}.*|[点时].*|h|hr))?$", re.IGNORECASE)
 _EXCEL_SERIAL = re.compile(r"^\d{5}(?:\.0+)?$")
 _PLATFORMS = {k.lower(): v for k, v in PLATFORM_ALIASES.items()}
@@ -49,7 +50,7 @@ def constant_text(value: str, n: int) -> pd.Series:
 
 
 def parse_numbers(
-    column: pd.Series, *, percent_header: bool = False
+    column: pd.Series, *, percent_header: bool = False, whole: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Parse export numbers: ``1,234.5``, ``12.5%``, ``¥3.20``, ``(4.00)``, ``CNY 5``, and
     decimal commas (``14,71``, ``1.234,56``: spreadsheets in European locales).
@@ -59,12 +60,16 @@ def parse_numbers(
     two hundred and thirty-four. Returns ``(values, empty, bad)``: float64 values (NaN where
     the cell is empty or bad), a mask of empty cells (``""``, ``-``...) and a mask of cells
     that are not numbers. ``percent_header`` divides every value by 100 (the header said
-    ``(%)``).
+    ``(%)``). ``whole`` columns count whole things (impressions, clicks): there ``1.234``
+    is 1234 with the dots European exports group thousands with, never 1.234 impressions.
     """
     codes, text = _distinct(column)
     # full-width digits and signs (１２３，５) read as their ASCII forms; currency marks go
     # before the decimal-comma test so that "38,09 €" is read like "38,09"
     text = text.str.normalize("NFKC").str.replace(_CURRENCY, "", regex=True)
+    if whole:
+        grouped = text.str.match(_DOT_GROUPED)
+        text = text.where(~grouped, text.str.replace(".", "", regex=False))
     comma = text.str.contains(_DECIMAL_COMMA).to_numpy()
     if comma.any():
         text = text.where(~comma, text.str.replace(".", "", regex=False)
