@@ -138,14 +138,18 @@ def expand_reports(paths: list[Path]) -> list[Path]:
     """Report paths with glob patterns (``exports/kw_*.csv``: one export per day) replaced by
     the files they match, in name order (re-downloads after their original); a pattern
     matching nothing stays, to be reported. Excel's lock files (``~$kw.xlsx``, there while
-    the workbook is open) are not reports and are left out of a pattern's matches."""
+    the workbook is open) are not reports and are left out of a pattern's matches. A file
+    given twice (by two patterns, or a pattern and its name) is read once."""
     out: list[Path] = []
     for path in paths:
         matches = glob.glob(str(path)) if glob.has_magic(str(path)) else []
         matches = sorted((m for m in matches if not Path(m).name.startswith("~$")),
                          key=_download_order)
         out += [Path(m) for m in matches] or [Path(path)]
-    return out
+    once: dict[str, Path] = {}
+    for path in out:
+        once.setdefault(os.path.abspath(path), path)
+    return list(once.values())
 
 
 def resolve_sources(config: Config, overrides: SourceOverrides | None) -> SourceOverrides:
