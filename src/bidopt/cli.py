@@ -276,6 +276,7 @@ def validate(config_path, reports, items, candidates, night, allow_stale):
     from bidopt.context import unknown_campaign_notes
     from bidopt.errors import DataError, OutputError
     from bidopt.loop import (
+        SAMPLE_NOTE,
         check_output_format,
         check_output_path,
         load_inputs,
@@ -315,7 +316,8 @@ def validate(config_path, reports, items, candidates, night, allow_stale):
         if stale.startswith("error: "):
             click.echo(f"{stale}\n1 error(s) found", err=True)
             sys.exit(ExitCode.BAD_INPUT)
-    warnings = [*map(str, inputs.warnings), *([stale] if stale else []),
+    warnings = [*([SAMPLE_NOTE] if bundled else []), *map(str, inputs.warnings),
+                *([stale] if stale else []),
                 *unknown_campaign_notes(config, sorted(history["campaign"].unique())),
                 *_unmatched_pins(config, history, inputs.candidates)]
     for warning in warnings:

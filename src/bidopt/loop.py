@@ -113,6 +113,10 @@ class SourceOverrides:
     candidates: Path | None = None
 
 
+SAMPLE_NOTE = ("the config names no input files (sources): this is the bundled sample shop, "
+               "simulated data, not your shop's; set sources.reports or pass --reports")
+
+
 def sample_files() -> SourceOverrides:
     """The bundled sample shop (made by ``bidopt simulate``, seed 7)."""
     folder = Path(str(resources.files("bidopt") / "sample_data"))
@@ -509,6 +513,8 @@ def plan_night(config: Config, registry: Registry, *, date: dt.date,
     track = track_record(planned, inputs.history["keywords"], date)
     ctx = build_context(config, inputs, date, progress, paused, refuse_stale)
     ctx.warnings[:0] = in_force
+    if files == sample_files():
+        ctx.warnings.insert(0, SAMPLE_NOTE)
     ctx._state = state  # read once: RunContext.in_force answers from it
 
     def stage(message: str) -> None:  # each strategy starts with the memory of the last freed
