@@ -103,6 +103,50 @@ def test_files_that_are_not_what_they_should_be_are_named(tmp_path):
         read_state(state, "shop")
 
 
+def test_a_plan_a_reviewer_saved_from_excel_is_recorded_as_bidopt_wrote_it(tmp_path):
+    """Excel re-saves the night as 2026/11/25, a reviewer retypes an action, and the names
+    the writer quoted against formulas ('+red +shoes) come back with the quote: recorded as
+    they stood they made a second night, skipped the change without a word, and kept a
+    pause the next run could not find."""
+    from bidopt.state import read_records
+
+    night = dt.date.fromisoformat(NIGHT)
+    edited = recs_file(tmp_path / "edited.csv", [
+        {"date": f"{night.year}/{night.month}/{night.day}", "action": "Pause_Keyword",
+         "item": "i1", "keyword": "'+red +shoes", "platform": "mobile", "current": 0.8},
+        {"date": f"{night.year}/{night.month}/{night.day}", "action": "set bid",
+         "item": "i1", "keyword": "'-sale", "platform": "mobile", "current": 0.5,
+         "proposed": 0.6}])
+    state = tmp_path / "state.sqlite"
+    record_plan(state, edited, "shop")
+    settings, planned = read_records(state, "shop", before=night + dt.timedelta(days=1))
+    assert settings["night"].tolist() == [NIGHT]
+    assert settings["name"].str.split("\x1f").str[0].tolist() == ["+red +shoes"]
+    assert sorted(planned["keyword"]) == ["+red +shoes", "-sale"]
+    assert set(planned["night"]) == {NIGHT} and set(planned["action"]) == {
+        "pause_keyword", "set_bid"}
+
+
+def test_an_edited_plan_that_cannot_be_read_names_its_rows(tmp_path):
+    """A proposed bid typed with a decimal comma, an action bidopt does not write and a date
+    that is no date: each named with its row, nothing recorded (a proposed bid that was not
+    a number once ended in a database error, exit 7)."""
+    bad = recs_file(tmp_path / "bad.csv", [
+        {"action": "set_bid", "item": "i1", "keyword": "k", "platform": "mobile",
+         "current": 1.0, "proposed": "1,2x"},
+        {"action": "raise_bid", "item": "i1", "keyword": "j", "platform": "mobile"},
+        {"date": "tomorrow", "action": "exclude_region", "region": "新疆"}])
+    state = tmp_path / "state.sqlite"
+    with pytest.raises(DataError) as caught:
+        record_plan(state, bad, "shop")
+    named = {(p.row, p.column) for p in caught.value.problems}
+    assert named == {(2, "proposed"), (3, "action"), (4, "date")}
+    assert not state.exists()
+    config = write_config(tmp_path, None, state_file=str(state))
+    result = CliRunner().invoke(cli, ["applied", "--config", str(config), str(bad)])
+    assert result.exit_code == 3 and "row 2, column 'proposed'" in result.output
+
+
 def test_the_next_night_starts_from_the_premiums_recorded_after_upload(shop_files, tmp_path):
     """run -> applied -> run: the second night's premium proposals start from what the
     first night set, and the summary says where those figures came from."""

@@ -25,7 +25,7 @@ import pandas as pd
 
 from bidopt.config import Config
 from bidopt.errors import DataError, OutputError, Problem
-from bidopt.schema import GRAIN_KEYS, KEYWORD_ACTIONS
+from bidopt.schema import ACTIONS, GRAIN_KEYS, KEYWORD_ACTIONS
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS in_force (
@@ -132,12 +132,6 @@ def record_plan(path: Path, recs_file: Path, shop: str) -> dict[str, int]:
     frame = _read_recommendations(recs_file)
     rows = frame[frame["action"].isin(list(RECORDED))]
     proposed = pd.to_numeric(rows["proposed"], errors="coerce")
-    bad = proposed.isna()
-    if bad.any():
-        first = int(bad.to_numpy().nonzero()[0][0])
-        raise DataError([Problem(file=str(recs_file), row=int(rows.index[first]) + 2,
-                                 column="proposed", message="not a number",
-                                 expected="the value bidopt wrote")])
     rows, proposed = (x[(rows["action"] != "pause_keyword") | (proposed == 0)]
                       for x in (rows, proposed))
     records = setting_keys(rows).assign(
@@ -230,6 +224,48 @@ def _read_recommendations(path: Path) -> pd.DataFrame:
             file=str(path), message=f"not a bidopt recommendations file: no column "
             f"{', '.join(map(repr, missing))}",
             expected="the CSV or workbook `bidopt run` wrote")])
+    return _as_written(frame, path)
+
+
+LISTED_ROWS = 5  # rows named per kind of problem in an edited plan
+
+
+def _as_written(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The plan's cells as bidopt wrote them, after a reviewer edited and saved it: names the
+    writer quoted so that Excel would not run them as formulas ('+red +shoes) without the
+    quote, dates Excel saved its own way (2026/12/5) as YYYY-MM-DD, actions retyped
+    (Pause_Keyword) in bidopt's spelling. A date, an action or a proposed value that still
+    cannot be read is an error naming its row: recorded as it stood, it would be a second
+    night, a change skipped without a word, or a failed write."""
+    from bidopt.io.parsing import parse_dates
+    from bidopt.io.writer import FORMULA_PREFIXES
+
+    given = frame[["date", "action", "proposed"]].copy()
+    for column in ("campaign", "item", "keyword", "crowd", "region"):
+        text = frame[column].astype(object).where(frame[column].notna(), None).astype("string")
+        quoted = (text.str.startswith("'") & text.str[1:].str.startswith(FORMULA_PREFIXES)
+                  ).fillna(False).to_numpy(bool)
+        frame.loc[quoted, column] = text[quoted].str[1:].to_numpy(object)
+    dates, bad_date = parse_dates(frame["date"].fillna("").astype(str))
+    frame["date"] = pd.Series(dates, index=frame.index).dt.strftime("%Y-%m-%d")
+    action = frame["action"].astype("string").str.strip().str.lower().str.replace(
+        r"[\s-]+", "_", regex=True)
+    frame["action"] = action.astype(object).where(action.notna(), np.nan)
+    known = action.isin([*ACTIONS, "keep"]).fillna(False).to_numpy(bool)
+    proposed = pd.to_numeric(frame["proposed"], errors="coerce").isna().to_numpy()
+    problems = []
+    for bad, column, message, expected in (
+            (bad_date, "date", "not a date", "the night's date, YYYY-MM-DD"),
+            (~known, "action", "not an action bidopt writes",
+             f"one of {', '.join((*ACTIONS, 'keep'))}"),
+            (known & proposed & (action != "keep").fillna(True).to_numpy(bool), "proposed",
+             "not a number", "the value bidopt wrote, or your edit of it")):
+        for row in np.flatnonzero(bad)[:LISTED_ROWS]:
+            problems.append(Problem(file=str(path), row=int(frame.index[row]) + 2,
+                                    column=column, message=f"{given.iloc[row][column]!r}: "
+                                    f"{message}", expected=expected))
+    if problems:
+        raise DataError(problems)
     return frame
 
 
