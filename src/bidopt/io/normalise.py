@@ -230,7 +230,7 @@ CODED_COLUMNS = {
              "when a day above 12 in the column shows the order, or with sources.date_order: "
              "month_first or day_first in the config)"),
     "platform": (parse_platforms, "unrecognised platform '{}'", "mobile/无线 or pc/计算机"),
-    "hour": (parse_hours, "'{}' is not an hour of the day", "a whole number from 0 to 23"),
+    "hour": (parse_hours, "'{}' is not an hour of the day", "a whole number from 0 to 23 (or 1 to 24)"),
 }
 """Columns read by a parser of their own: (parser, problem for a bad cell, what is expected)."""
 

@@ -173,11 +173,17 @@ def parse_platforms(column: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 
 def parse_hours(column: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Parse hours ``0``..``23`` (also ``07``, ``7:00-8:00``, ``7点``) to '0'..'23' or 'all'."""
+    """Parse hours ``0``..``23`` (also ``07``, ``7:00-8:00``, ``7点``) to '0'..'23' or 'all'.
+
+    A column numbered ``1``..``24`` (it holds 24 and no 0: each hour named by its end, as
+    some exports count) is read as ``0``..``23``.
+    """
     codes, text = _distinct(column)
     text = text.str.strip()
     is_all = text.str.lower().isin(_ALL_TEXT)
     number = pd.to_numeric(text.str.extract(_HOUR, expand=False), errors="coerce")
+    if (number == 24).any() and not (number == 0).any() and number.dropna().between(1, 24).all():
+        number = number - 1
     bad = (~is_all & ~number.between(0, 23)).to_numpy()
     values = np.where(
         is_all.to_numpy(), ALL, number.fillna(-1).astype(int).astype(str).to_numpy(dtype=object)
