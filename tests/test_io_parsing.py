@@ -46,9 +46,10 @@ def test_dates_platforms_hours() -> None:
     hours, bad = parse_hours(pd.Series(["0", "07", "7:00-8:00", "23", "24", "-1", "全部"]))
     assert hours.tolist() == ["0", "7", "7", "23", "", "", "all"]
     assert bad.tolist() == [False, False, False, False, True, True, False]
-    # numbered 1..24 (24 and no 0): each hour named by its end
-    hours, bad = parse_hours(pd.Series(["1", "2", "12", "24", "24", "全部"]))
-    assert hours.tolist() == ["0", "1", "11", "23", "23", "all"] and not bad.any()
+    # numbered 1..24 (24, no 0, most of the day): each hour named by its end
+    day = [str(h) for h in range(1, 25)]
+    hours, bad = parse_hours(pd.Series([*day, "24", "全部"]))
+    assert hours.tolist() == [str(h) for h in range(24)] + ["23", "all"] and not bad.any()
 
 
 def test_full_width_unit_headers(tmp_path: Path) -> None:

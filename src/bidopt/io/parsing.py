@@ -175,14 +175,16 @@ def parse_platforms(column: pd.Series) -> tuple[pd.Series, np.ndarray]:
 def parse_hours(column: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Parse hours ``0``..``23`` (also ``07``, ``7:00-8:00``, ``7点``) to '0'..'23' or 'all'.
 
-    A column numbered ``1``..``24`` (it holds 24 and no 0: each hour named by its end, as
-    some exports count) is read as ``0``..``23``.
+    A column numbered ``1``..``24`` (it holds 24, no 0 and at least half the day's hours:
+    each hour named by its end, as some exports count) is read as ``0``..``23``; a lone 24
+    among a few hours stays an error.
     """
     codes, text = _distinct(column)
     text = text.str.strip()
     is_all = text.str.lower().isin(_ALL_TEXT)
     number = pd.to_numeric(text.str.extract(_HOUR, expand=False), errors="coerce")
-    if (number == 24).any() and not (number == 0).any() and number.dropna().between(1, 24).all():
+    seen = number.dropna()
+    if (seen == 24).any() and seen.between(1, 24).all() and seen.nunique() >= 12:
         number = number - 1
     bad = (~is_all & ~number.between(0, 23)).to_numpy()
     values = np.where(
