@@ -453,24 +453,19 @@ def _check_report(
             lambda p: f"negative bid {bid[p]:g}",
             expected="0 or more",
         )
-    if "clicks" in sources and "cost" in sources:
-        cost, clicks = frame["cost"].to_numpy(), frame["clicks"].to_numpy()
-        log.rows(
-            (cost > 0) & (clicks == 0),
-            sources["cost"].header,
-            lambda p: f"cost {cost[p]:g} on a row without clicks (pay per click)",
-            expected="cost only where there are clicks",
-            severity="warning",
-        )
-    if "orders" in sources and "gmv" in sources:
-        gmv, orders = frame["gmv"].to_numpy(), frame["orders"].to_numpy()
-        log.rows(
-            (gmv > 0) & (orders == 0),
-            sources["gmv"].header,
-            lambda p: f"GMV {gmv[p]:g} on a row without orders",
-            expected="GMV only where there are orders",
-            severity="warning",
-        )
+    # money without what it is paid for or brought by: a glitch worth a look, not a stop
+    for money, count, label, why in (("cost", "clicks", "cost", " (pay per click)"),
+                                     ("gmv", "orders", "GMV", "")):
+        if money in sources and count in sources:
+            amount = frame[money].to_numpy()
+            log.rows(
+                (amount > 0) & (frame[count].to_numpy() == 0),
+                sources[money].header,
+                lambda p, a=amount, m=label, c=count, w=why: (
+                    f"{m} {a[p]:g} on a row without {c}{w}"),
+                expected=f"{label} only where there are {count}",
+                severity="warning",
+            )
     keys = [d for d in DIMENSIONS if d in sources]
     if "date" in keys:
         _check_duplicates(frame, keys, log, "row", extra)
