@@ -187,6 +187,18 @@ def _trailing_notes(cells: pd.DataFrame) -> int:
     return count
 
 
+def _starts_with_total(column: pd.Series) -> np.ndarray:
+    """Cells that start with a total's label (Total, 合计, ...), judged per distinct value:
+    a column of millions of rows holds a few thousand."""
+    codes, values = pd.factorize(column, use_na_sentinel=False)
+    text = pd.Series(values, dtype=str).str.strip().str.lower()
+    return text.str.startswith(_TOTAL_LABELS).fillna(False).to_numpy(bool)[codes]
+
+
+def _undated(column: pd.Series) -> np.ndarray:
+    return ~column.str.strip().str.match(r"^\d").fillna(False).to_numpy(bool)
+
+
 def _summary_rows(
     cells: pd.DataFrame,
     sources: dict[str, SourceColumn],
@@ -200,17 +212,16 @@ def _summary_rows(
     end with text in the first cell only ("数据更新时间：..."), skipped with a warning that
     names them (blank rows among them, ``~filled``, are skipped without a word), with their
     sheet where a workbook's rows come from several."""
-    first = cells[0].str.strip().str.lower()
-    mask = first.str.startswith(_TOTAL_LABELS)
+    mask = _starts_with_total(cells[0])
     if "date" in sources:
-        undated = ~cells[sources["date"].position].str.strip().str.match(r"^\d")
-        if sources["date"].position != 0:
-            mask &= undated
+        dates = cells[sources["date"].position]
+        if sources["date"].position != 0 and mask.any():  # a total row has no date
+            rows = np.flatnonzero(mask)
+            mask[rows] = _undated(dates.iloc[rows])
         if "campaign" in sources and sources["campaign"].position != 0:
             # 合计 under 推广计划 and no date: a total row whose first cell is the empty 日期
-            label = cells[sources["campaign"].position].str.strip().str.lower()
-            mask |= label.str.startswith(_TOTAL_LABELS) & undated
-    mask = mask.to_numpy().copy()
+            rows = np.flatnonzero(_starts_with_total(cells[sources["campaign"].position]))
+            mask[rows[_undated(dates.iloc[rows])]] = True
     notes = _trailing_notes(cells)
     if notes:  # a trailing block of notes, not data rows missing their cells
         mask[len(mask) - notes:] = True
