@@ -169,7 +169,9 @@ def cli() -> None:
 @click.option("--allow-stale", is_flag=True,
               help="Plan even when the reports end before the night's look-back window "
                    "(history.days; otherwise exit 3).")
-@click.option("-q", "--quiet", is_flag=True, help="Print only errors, warnings and the output path.")
+@click.option("-q", "--quiet", is_flag=True,
+              help="Print only errors, warnings, the run's notes (on stderr) and the output "
+                   "path.")
 @click.option("-v", "--verbose", is_flag=True, help="Print progress and every warning.")
 def run(config_path, reports, items, candidates, night, out, dry_run, strict, allow_stale, quiet,
         verbose):

@@ -1,0 +1,57 @@
+"""What the README shows a user must be true of the commands and the config."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import click
+import yaml
+
+from bidopt.cli import cli
+from bidopt.config import check_strategies, parse_config
+from bidopt.plugins import build_registry, get_plugin_manager
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+
+
+def _options(command: click.Command) -> set[str]:
+    return {name for param in command.params for name in getattr(param, "opts", [])}
+
+
+def test_every_option_the_readme_shows_exists():
+    shown = 0
+    for block in _blocks("bash"):
+        for line in block.splitlines():
+            line = line.split("  #")[0].strip()
+            if not line.startswith("bidopt "):
+                continue
+            words = [w.strip("[]") for w in shlex.split(line)[1:]]
+            command: click.Command = cli
+            while isinstance(command, click.Group) and words and words[0] in command.commands:
+                command = command.commands[words.pop(0)]
+            assert not isinstance(command, click.Group), line
+            for word in words:
+                if word.startswith("-"):
+                    assert word in _options(command), f"{word} is no option of: {line}"
+                    shown += 1
+    assert shown > 10
+
+
+def test_the_readme_config_is_valid():
+    registry = build_registry(get_plugin_manager(entry_points=False))
+    for block in _blocks("yaml"):
+        config = parse_config(yaml.safe_load(block))
+        check_strategies(config, registry.strategies)
+
+
+def test_quiet_says_that_the_notes_are_printed():
+    """`run --quiet` prints the run's notes (stale or short reports, settings in force): its
+    help said errors, warnings and the path only."""
+    quiet = next(p for p in cli.commands["run"].params if "--quiet" in p.opts)
+    assert "notes" in quiet.help
