@@ -55,3 +55,16 @@ def test_quiet_says_that_the_notes_are_printed():
     help said errors, warnings and the path only."""
     quiet = next(p for p in cli.commands["run"].params if "--quiet" in p.opts)
     assert "notes" in quiet.help
+
+
+def test_run_help_does_not_promise_nothing_written_on_an_interrupt():
+    """An interrupt once the new plan is in place (while the summary prints) exits 130 with
+    "interrupted after writing ..." (README, exit codes): run's epilog said "nothing
+    written" unconditionally. Commands that write no plan keep the plain line."""
+    def line_130(command: str) -> str:
+        text = cli.commands[command].epilog
+        return next(line for line in text.splitlines() if line.split()[:1] == ["130"])
+
+    assert line_130("run").endswith("nothing written unless the message says so")
+    assert line_130("validate").endswith("nothing written")
+    assert line_130("factors").endswith("nothing written")

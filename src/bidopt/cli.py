@@ -31,11 +31,12 @@ Exit codes:
   6  partial run: a plugin failed and its proposals were dropped
   7  the output could not be written (or another run is writing it)
   70 internal error (a bug): a crash report is written, its path printed
-  130 interrupted (Ctrl-C or SIGTERM); nothing written
+  130 interrupted (Ctrl-C or SIGTERM); nothing written unless the message says so
 """
 VALIDATE_EXIT_CODES_HELP = "\n".join(
     line for line in EXIT_CODES_HELP.splitlines() if line.split()[:1] not in (["6"], ["7"])
-).replace(" (or failed during a --strict run)", "") + "\n"
+).replace(" (or failed during a --strict run)", "").replace(" unless the message says so",
+                                                              "") + "\n"
 # an unexpected exception (a bug) is reported in a file put here (default: the temporary folder)
 CRASH_DIR_ENV = "BIDOPT_CRASH_DIR"
 DEBUG_ENV = "BIDOPT_DEBUG"  # 1: print a bug's traceback too, as -v does
