@@ -68,3 +68,25 @@ def test_run_help_does_not_promise_nothing_written_on_an_interrupt():
     assert line_130("run").endswith("nothing written unless the message says so")
     assert line_130("validate").endswith("nothing written")
     assert line_130("factors").endswith("nothing written")
+
+
+def test_applied_help_lists_no_plugin_exit_code(tmp_path, monkeypatch):
+    """`bidopt applied` loads no plugin, so it never exits 5: its epilog listed 5."""
+    from click.testing import CliRunner
+
+    import bidopt.plugins
+
+    def broken(*args, **kwargs):
+        raise AssertionError("applied loaded the plugins")
+
+    monkeypatch.setattr(bidopt.plugins, "get_plugin_manager", broken)
+    config = tmp_path / "shop.yaml"
+    config.write_text("constraints: {roi_floor: 2.0}\n", encoding="utf-8")
+    plan = tmp_path / "plan.csv"
+    plan.write_text("date,campaign,item,keyword,crowd,region,platform,hour,action,current,"
+                    "proposed,change_pct,strategy,reason\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["applied", "--config", str(config), str(plan)])
+    assert result.exit_code == 0, result.output
+    codes = [line.split()[0] for line in cli.commands["applied"].epilog.splitlines()
+             if line.strip() and line.split()[0].isdigit()]
+    assert "5" not in codes and "7" in codes

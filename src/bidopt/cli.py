@@ -438,8 +438,8 @@ def _ask(text: str, default: float) -> float:
                                "--roi-floor and --budget (0: no budget)") from None
 
 
-@cli.command(epilog=VALIDATE_EXIT_CODES_HELP.replace("  70 ", "  7  the state file could not "
-                                                     "be written\n  70 "))
+@cli.command(epilog=VALIDATE_EXIT_CODES_HELP.replace("  5  a plugin failed to load\n", "")  # loads none
+             .replace("  70 ", "  7  the state file could not be written\n  70 "))
 @click.option("-c", "--config", "config_path", required=True, type=click.Path(path_type=Path),
               help="YAML config of the shop (its state_file is written).")
 @click.argument("recommendations", type=click.Path(path_type=Path))
