@@ -50,7 +50,7 @@ def test_init_refuses_to_overwrite(tmp_path):
     target = tmp_path / "bidopt.yaml"
     target.write_text("keep me", encoding="utf-8")
     result = invoke("init", "--roi-floor", "2", "--budget", "0", "--out", str(target))
-    assert result.exit_code != 0 and "--force" in result.output
+    assert result.exit_code == 7 and "--force" in result.output  # as README's exit codes say
     assert target.read_text(encoding="utf-8") == "keep me"
 
 

@@ -386,8 +386,10 @@ def init(roi_floor, budget, reports, items, candidates, out, force):
     if out.is_dir():
         raise click.BadParameter(f"{out} is a folder; give the config's file name, e.g. "
                                  f"{out / 'bidopt.yaml'}", param_hint="--out")
-    if out.exists() and not force:
-        raise click.ClickException(f"{out} exists; use --force to overwrite it")
+    from bidopt.errors import OutputError
+
+    if out.exists() and not force:  # exit 7, as simulate's: documented, unlike click's 1
+        raise OutputError(f"{out} exists; use --force to overwrite it")
     if roi_floor is None:
         roi_floor = _ask("ROI floor (GMV / spend)", 2.0)
     if budget is None:
@@ -421,7 +423,7 @@ def init(roi_floor, budget, reports, items, candidates, out, force):
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from None
+        raise OutputError(f"cannot write {out}: {exc.strerror or exc}") from None
     click.echo(f"wrote {out}; next: bidopt validate --config {shlex.quote(str(out))}")
 
 
