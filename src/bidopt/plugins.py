@@ -150,28 +150,50 @@ def register_plugin(pm: pluggy.PluginManager, plugin: object, name: str) -> None
         raise PluginError(f"plugin '{name}' cannot be registered: {exc}") from None
 
 
-def _load_entry_points(pm: pluggy.PluginManager, versions: dict[str, str]) -> None:
+def _load_entry_points(pm: pluggy.PluginManager, versions: dict[str, str],
+                       failures: list[PluginError]) -> None:
+    """Register every installed plugin; one that fails to load or is refused goes to
+    ``failures`` and the others are still registered, so that ``bidopt plugins`` can list
+    them (``build_registry`` raises the first failure for a run)."""
     for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
         if pm.get_plugin(ep.name) is not None or pm.is_blocked(ep.name):
             continue
         try:
-            plugin = ep.load()
-        except Exception as exc:  # a broken third-party install must say which one
-            raise PluginError(f"plugin '{ep.name}' failed to load: {exc}") from exc
-        register_plugin(pm, plugin, ep.name)
+            try:
+                plugin = ep.load()
+            except Exception as exc:  # a broken third-party install must say which one
+                package = (f"{ep.dist.name} {ep.dist.version}" if ep.dist is not None
+                           else "its package")
+                uninstall = ep.dist.name if ep.dist is not None else "<package>"
+                raise PluginError(
+                    f"plugin '{ep.name}' failed to load: {type(exc).__name__}: {exc} "
+                    f"(entry point {ep.name} = {ep.value} of {package}); reinstall the "
+                    f"package with its dependencies, or uninstall it (pip uninstall "
+                    f"{uninstall}); {DISABLE_ENV}=1 runs bidopt without third-party plugins"
+                ) from exc
+            register_plugin(pm, plugin, ep.name)
+        except PluginError as exc:
+            failures.append(exc)
+            continue
         if ep.dist is not None:
             versions[ep.name] = ep.dist.version
 
 
 def get_plugin_manager(*, entry_points: bool | None = None) -> pluggy.PluginManager:
-    """A plugin manager with the hook specs, third-party plugins and the built-ins."""
+    """A plugin manager with the hook specs, third-party plugins and the built-ins.
+
+    A third-party plugin that fails to load or is refused is left out and kept in
+    ``pm.bidopt_load_failures``: :func:`build_registry` raises the first (or, given
+    ``errors``, lists them all after the plugins that did load)."""
     pm = pluggy.PluginManager("bidopt")
     pm.add_hookspecs(hookspecs)
     pm.bidopt_versions = {}  # type: ignore[attr-defined]
+    pm.bidopt_load_failures = []  # type: ignore[attr-defined]
     if entry_points is None:
         entry_points = not plugins_disabled()
     if entry_points:
-        _load_entry_points(pm, pm.bidopt_versions)  # type: ignore[attr-defined]
+        _load_entry_points(pm, pm.bidopt_versions,  # type: ignore[attr-defined]
+                           pm.bidopt_load_failures)  # type: ignore[attr-defined]
     for module_name in DEFAULT_PLUGINS:
         pm.register(importlib.import_module(module_name), name=module_name)
     try:
@@ -188,6 +210,10 @@ def build_registry(pm: pluggy.PluginManager, errors: list[str] | None = None) ->
     and the other plugins are still collected, so that the listing shows what is installed.
     """
     registry = Registry(pm=pm, versions=dict(getattr(pm, "bidopt_versions", {})))
+    for failure in getattr(pm, "bidopt_load_failures", []):  # plugins refused at load
+        if errors is None:
+            raise failure
+        errors.append(str(failure))
     for impl in pm.hook.bidopt_register_strategies.get_hookimpls():
         owner = impl.plugin_name
 

@@ -1,0 +1,66 @@
+"""Mistakes a plugin author makes, each met with a message naming the plugin and the fix."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+
+import pytest
+from click.testing import CliRunner
+
+from bidopt import PluginError
+from bidopt.cli import cli
+from bidopt.errors import ExitCode
+from bidopt.plugins import DISABLE_ENV
+from bidopt.testing import make_registry
+
+
+@pytest.fixture
+def install(tmp_path, monkeypatch):
+    """Install a one-module plugin as a real distribution; ``target`` is the entry point's
+    value (the module by default)."""
+    monkeypatch.delenv(DISABLE_ENV, raising=False)
+    site = tmp_path / "site"
+    site.mkdir()
+    modules: list[str] = []
+
+    def install(dist: str, module: str, source: str, target: str | None = None) -> None:
+        (site / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
+        info = site / f"{dist.replace('-', '_')}-0.4.0.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.4.0\n", encoding="utf-8")
+        (info / "entry_points.txt").write_text(f"[bidopt]\n{dist} = {target or module}\n",
+                                               encoding="utf-8")
+        modules.append(module)
+
+    monkeypatch.syspath_prepend(str(site))
+    yield install
+    for module in modules:
+        sys.modules.pop(module, None)
+
+
+GOOD_PLUGIN = """
+    import bidopt
+
+    @bidopt.hookimpl
+    def bidopt_register_strategies(register):
+        register(bidopt.Strategy(name="acme_good", propose=lambda context, params: None))
+"""
+
+
+def test_bidopt_plugins_lists_the_others_when_one_fails_to_import(install):
+    """One broken install hid every plugin from `bidopt plugins`, the command a user runs to
+    find out what is installed: it printed only the error."""
+    install("acme-good", "acme_good_plugin", GOOD_PLUGIN)
+    install("acme-broken", "acme_broken_plugin", "import a_module_that_is_not_there\n")
+    result = CliRunner().invoke(cli, ["plugins"])
+    assert result.exit_code == ExitCode.PLUGIN_FAILURE, result.output
+    assert "acme-good 0.4.0 (third-party)" in result.stdout
+    assert "strategy acme_good" in result.stdout
+    assert "bidopt.strategies.roi_rule" in result.stdout
+    assert "plugin 'acme-broken' failed to load" in result.stderr
+    assert "pip uninstall acme-broken" in result.stderr
+    # a run still refuses to start
+    with pytest.raises(PluginError, match="acme-broken"):
+        make_registry(entry_points=True)
