@@ -64,3 +64,24 @@ def test_bidopt_plugins_lists_the_others_when_one_fails_to_import(install):
     # a run still refuses to start
     with pytest.raises(PluginError, match="acme-broken"):
         make_registry(entry_points=True)
+
+
+def test_an_entry_point_naming_the_hook_function_is_refused(install):
+    """`acme = "acme_fn_plugin:bidopt_register_strategies"` registered the function as a
+    plugin with no hooks: `bidopt plugins` showed it with an empty hook list, and the
+    config called its strategy unknown."""
+    install("acme-fn", "acme_fn_plugin", GOOD_PLUGIN,
+            target="acme_fn_plugin:bidopt_register_strategies")
+    result = CliRunner().invoke(cli, ["plugins"])
+    assert result.exit_code == ExitCode.PLUGIN_FAILURE, result.output
+    assert "plugin 'acme-fn' implements no bidopt hook" in result.stderr
+    assert 'acme-fn = "acme_fn_plugin"' in result.stderr
+
+
+def test_a_module_without_any_hook_is_refused():
+    import types
+
+    empty = types.ModuleType("acme_empty")
+    empty.bidopt_helper = lambda: None
+    with pytest.raises(PluginError, match="'acme_empty' implements no bidopt hook.*@hookimpl"):
+        make_registry([empty])

@@ -131,6 +131,24 @@ def _check_hooks(name: str, plugin: object) -> None:
                 f"called with {attr}({', '.join(given)}), by these names (take any of them)")
 
 
+def _check_has_hooks(name: str, plugin: object) -> None:
+    """A plugin without a single hook is a mistake, most often an entry point that names
+    the hook function (``acme = "acme_bidopt.plugin:bidopt_register_strategies"``) rather
+    than its module: pluggy would register it, and bidopt would never call anything."""
+    if any(getattr(getattr(plugin, attr, None), _MARK, None) is not None for attr in HOOK_NAMES):
+        return
+    if inspect.ismodule(plugin):
+        what = f"module {plugin.__name__} holds no function marked @bidopt.hookimpl"
+        fix = "mark its hook functions with @hookimpl (from bidopt import hookimpl)"
+    else:
+        module = getattr(plugin, "__module__", None) or type(plugin).__module__
+        kind = "function" if inspect.isroutine(plugin) else type(plugin).__name__
+        what = f"it is the {kind} {getattr(plugin, '__name__', repr(plugin))}, not a module"
+        fix = (f"name the module (or class) that holds the @hookimpl functions in the "
+               f"entry point, e.g. {name} = \"{module}\"")
+    raise PluginError(f"plugin '{name}' implements no bidopt hook ({what}); {fix}")
+
+
 def register_plugin(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
     """Register a third-party plugin after checking its hook version and hook functions.
 
@@ -144,6 +162,7 @@ def register_plugin(pm: pluggy.PluginManager, plugin: object, name: str) -> None
                               f"made with no arguments: {exc}") from exc
     _check_hook_version(name, plugin)
     _check_hooks(name, plugin)
+    _check_has_hooks(name, plugin)
     try:
         pm.register(plugin, name=name)
     except (pluggy.PluginValidationError, ValueError) as exc:
