@@ -5,14 +5,15 @@ from __future__ import annotations
 import sys
 import textwrap
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from bidopt import PluginError
+from bidopt import PluginError, hookimpl
 from bidopt.cli import cli
 from bidopt.errors import ExitCode
 from bidopt.plugins import DISABLE_ENV
-from bidopt.testing import make_registry
+from bidopt.testing import make_config, make_registry, run_night
 
 
 @pytest.fixture
@@ -85,3 +86,19 @@ def test_a_module_without_any_hook_is_refused():
     empty.bidopt_helper = lambda: None
     with pytest.raises(PluginError, match="'acme_empty' implements no bidopt hook.*@hookimpl"):
         make_registry([empty])
+
+
+class SeriesReader:
+    @hookimpl
+    def bidopt_read_source(self, path, kind):
+        if not str(path).endswith("keyword_report.csv"):
+            return None
+        return pd.read_csv(path, dtype=str).iloc[0]  # one row, as a Series
+
+
+def test_a_reader_returning_no_dataframe_is_a_failure_of_its_plugin(shop_files):
+    """A reader returning a Series ended in 'internal error: AttributeError: 'Series' object
+    has no attribute 'columns' ... this is a bug' (exit 70), naming bidopt, not the plugin."""
+    with pytest.raises(PluginError, match=r"reader of plugin 'SeriesReader' returned Series "
+                                          r"for .*keyword_report\.csv, not a pandas DataFrame"):
+        run_night(make_config(shop_files), plugins=[SeriesReader], strategies={})

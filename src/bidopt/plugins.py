@@ -8,11 +8,13 @@ the ``bidopt`` entry-point group.
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
 import importlib.metadata
 import inspect
 import os
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pluggy
@@ -167,6 +169,29 @@ def register_plugin(pm: pluggy.PluginManager, plugin: object, name: str) -> None
         pm.register(plugin, name=name)
     except (pluggy.PluginValidationError, ValueError) as exc:
         raise PluginError(f"plugin '{name}' cannot be registered: {exc}") from None
+    for impl in pm.hook.bidopt_read_source.get_hookimpls():
+        if impl.plugin is plugin:
+            impl.function = _checked_reader(impl.function, impl.argnames, name)
+
+
+def _checked_reader(read: Callable, argnames: tuple[str, ...], name: str) -> Callable:
+    """A reader whose answer is checked: anything but a DataFrame or None (a Series, a
+    list of rows) would surface as an internal error of bidopt far from the reader."""
+
+    @functools.wraps(read)
+    def checked(*args: object) -> object:
+        import pandas as pd
+
+        table = read(*args)
+        if table is None or isinstance(table, pd.DataFrame):
+            return table
+        path = dict(zip(argnames, args, strict=False)).get("path", "the file")
+        raise PluginError(
+            f"the reader of plugin '{name}' returned {type(table).__name__} for {path}, "
+            "not a pandas DataFrame; return the file's cells as a DataFrame, or None when "
+            "the file is not yours")
+
+    return checked
 
 
 def _load_entry_points(pm: pluggy.PluginManager, versions: dict[str, str],
