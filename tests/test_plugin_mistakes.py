@@ -102,3 +102,21 @@ def test_a_reader_returning_no_dataframe_is_a_failure_of_its_plugin(shop_files):
     with pytest.raises(PluginError, match=r"reader of plugin 'SeriesReader' returned Series "
                                           r"for .*keyword_report\.csv, not a pandas DataFrame"):
         run_night(make_config(shop_files), plugins=[SeriesReader], strategies={})
+
+
+class StringFormats:
+    @hookimpl
+    def bidopt_output_formats(self):
+        return "jsonl"
+
+    @hookimpl
+    def bidopt_write_output(self, recommendations, path, format, options):
+        return None
+
+
+def test_output_formats_given_as_a_string_are_refused():
+    """`return "jsonl"` declared the formats 'j', 'l', 'n', 'o', 's'; the config check then
+    said no plugin writes 'jsonl', listing the letters."""
+    with pytest.raises(PluginError, match=r"'StringFormats': bidopt_output_formats\(\) "
+                                          r"returned 'jsonl'; it must return a list"):
+        make_registry([StringFormats])

@@ -302,6 +302,16 @@ def build_registry(pm: pluggy.PluginManager, errors: list[str] | None = None) ->
                 raise failure from exc
             errors.append(str(failure))
             continue
+        if not isinstance(formats, list | tuple | set | frozenset) or not all(
+                isinstance(fmt, str) and fmt for fmt in formats):
+            # a bare string would be taken letter by letter: formats 'j', 's', 'o', 'n'
+            failure = PluginError(
+                f"plugin '{impl.plugin_name}': bidopt_output_formats() returned {formats!r}; "
+                "it must return a list of format names, e.g. ['jsonl']")
+            if errors is None:
+                raise failure
+            errors.append(str(failure))
+            continue
         for fmt in formats:
             owner = registry.formats.setdefault(fmt, impl.plugin_name)
             if owner != impl.plugin_name:
