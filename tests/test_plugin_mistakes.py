@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from bidopt import PluginError, hookimpl
 from bidopt.cli import cli
 from bidopt.errors import ExitCode
+from bidopt.isolation import check_proposals
 from bidopt.plugins import DISABLE_ENV
 from bidopt.testing import make_config, make_registry, run_night
 
@@ -120,3 +121,16 @@ def test_output_formats_given_as_a_string_are_refused():
     with pytest.raises(PluginError, match=r"'StringFormats': bidopt_output_formats\(\) "
                                           r"returned 'jsonl'; it must return a list"):
         make_registry([StringFormats])
+
+
+def test_missing_proposal_columns_name_the_columns_returned():
+    """'proposals lack the columns proposed' did not say that the strategy returned its bid
+    as 'new_bid' and its keyword as 'kw'."""
+    frame = pd.DataFrame({"campaign": ["c"], "item": ["i"], "kw": ["k"], "platform": ["mobile"],
+                          "action": ["set_bid"], "new_bid": [1.0], "reason": ["r"]})
+    with pytest.raises(PluginError, match="lack the columns proposed; it returned columns "
+                                          "bidopt does not know: 'kw', 'new_bid'"):
+        check_proposals(frame, make_config())
+    frame = frame.rename(columns={"new_bid": "proposed"})
+    with pytest.raises(PluginError, match="'set_bid' proposals lack the columns keyword; .*'kw'"):
+        check_proposals(frame, make_config())

@@ -225,9 +225,12 @@ def check_proposals(frame: object, config: Config) -> pd.DataFrame:
     if frame.columns.duplicated().any():
         raise PluginError(f"duplicate columns: {sorted(set(frame.columns[frame.columns.duplicated()]))}")
     frame = frame.reset_index(drop=True)
+    unknown_columns = _unknown_columns(frame)  # one under another name: 'new_bid', 'kw'
+    returned_note = (f"; it returned columns bidopt does not know: {unknown_columns}"
+                     if unknown_columns else "")
     missing = [c for c in REQUIRED_PROPOSAL_COLUMNS if c not in frame.columns]
     if missing:
-        raise PluginError(f"proposals lack the columns {', '.join(missing)}")
+        raise PluginError(f"proposals lack the columns {', '.join(missing)}{returned_note}")
     action = frame["action"].map(lambda v: v if isinstance(v, str) else repr(v)).to_numpy(str)
     unknown = sorted(str(a) for a in set(action) - set(ACTIONS))
     if unknown:
@@ -235,7 +238,8 @@ def check_proposals(frame: object, config: Config) -> pd.DataFrame:
     for act in sorted(set(action)):
         lacking = [c for c in ACTION_KEYS[act] if c not in frame.columns]
         if lacking:
-            raise PluginError(f"'{act}' proposals lack the columns {', '.join(lacking)}")
+            raise PluginError(
+                f"'{act}' proposals lack the columns {', '.join(lacking)}{returned_note}")
     everywhere = np.ones(len(frame), dtype=bool)
     _text(frame, "campaign", everywhere)
     if not frame["reason"].map(lambda v: isinstance(v, str)).all():
@@ -293,19 +297,20 @@ def _own_view(ctx: RunContext) -> RunContext:
     return view
 
 
+def _unknown_columns(raw: pd.DataFrame) -> str:
+    """The returned columns that are no proposal column, with a "did you mean" ("" if none)."""
+    hints = []
+    for column in (str(c) for c in raw.columns if c not in PROPOSAL_COLUMNS):
+        close = difflib.get_close_matches(column, PROPOSAL_COLUMNS, n=1, cutoff=0.6)
+        hints.append(f"'{column}' (did you mean '{close[0]}'?)" if close else f"'{column}'")
+    return ", ".join(hints)
+
+
 def _ignored_columns(raw: pd.DataFrame) -> list[str]:
     """A note on returned columns that are no proposal column (dropped): a misspelt
     ``group`` or ``current`` would otherwise change the plan without a word."""
-    if raw.empty:
-        return []
-    extra = [str(c) for c in raw.columns if c not in PROPOSAL_COLUMNS]
-    if not extra:
-        return []
-    hints = []
-    for column in extra:
-        close = difflib.get_close_matches(column, PROPOSAL_COLUMNS, n=1, cutoff=0.6)
-        hints.append(f"'{column}' (did you mean '{close[0]}'?)" if close else f"'{column}'")
-    return [f"returned columns that are no proposal column, ignored: {', '.join(hints)}"]
+    extra = "" if raw.empty else _unknown_columns(raw)
+    return [f"returned columns that are no proposal column, ignored: {extra}"] if extra else []
 
 
 def _shown(frame: pd.DataFrame, columns: list[str]) -> str:
