@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from bidopt import PluginError, hookimpl
+from bidopt import PluginError, Strategy, hookimpl
 from bidopt.cli import cli
 from bidopt.errors import ExitCode
 from bidopt.isolation import check_proposals
@@ -134,3 +134,19 @@ def test_missing_proposal_columns_name_the_columns_returned():
     frame = frame.rename(columns={"new_bid": "proposed"})
     with pytest.raises(PluginError, match="'set_bid' proposals lack the columns keyword; .*'kw'"):
         check_proposals(frame, make_config())
+
+
+def _registers(name: str) -> type:
+    class Plugin:
+        @hookimpl
+        def bidopt_register_strategies(self, register):
+            register(Strategy(name="acme_rule", propose=lambda context, params: None))
+
+    Plugin.__name__ = name
+    return Plugin
+
+
+def test_two_third_party_plugins_with_one_strategy_name_say_what_to_do():
+    with pytest.raises(PluginError, match="registered twice: by 'acme_one' and by 'acme_two'; "
+                                          ".*uninstall one of the two packages"):
+        make_registry([_registers("acme_one"), _registers("acme_two")])

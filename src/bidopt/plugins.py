@@ -272,7 +272,9 @@ def build_registry(pm: pluggy.PluginManager, errors: list[str] | None = None) ->
                     owner if owner in DEFAULT_PLUGINS else None)
                 hint = (f": '{strategy.name}' is a built-in strategy of bidopt; give "
                         f"the strategy of '{owner if builtin == first else first}' "
-                        "another name") if builtin else ""
+                        "another name") if builtin else (
+                    "; bidopt cannot tell which one a config means: uninstall one of the "
+                    "two packages, or rename the strategy in one")
                 raise PluginError(
                     f"strategy '{strategy.name}' is registered twice: by "
                     f"'{first}' and by '{owner}'{hint}"
