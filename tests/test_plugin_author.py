@@ -287,7 +287,7 @@ def test_a_params_model_that_would_ignore_a_typo_is_refused_at_registration(make
         def bidopt_register_strategies(self, register):
             register(Strategy(name="acme", propose=lambda context, params: None, params=make()))
 
-    with pytest.raises(PluginError, match="plugin 'Acme' failed to register strategies: "
+    with pytest.raises(PluginError, match="plugin 'Acme' failed to register strategies: TypeError: "
                        "strategy 'acme': " + __import__("re").escape(message)):
         make_registry([Acme])
 

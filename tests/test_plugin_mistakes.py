@@ -150,3 +150,17 @@ def test_two_third_party_plugins_with_one_strategy_name_say_what_to_do():
     with pytest.raises(PluginError, match="registered twice: by 'acme_one' and by 'acme_two'; "
                                           ".*uninstall one of the two packages"):
         make_registry([_registers("acme_one"), _registers("acme_two")])
+
+
+class RaisesInRegister:
+    @hookimpl
+    def bidopt_register_strategies(self, register):
+        settings = {}
+        register(Strategy(name=settings["name"], propose=lambda context, params: None))
+
+
+def test_a_register_hook_that_raises_names_the_exception():
+    """'plugin ... failed to register strategies: 'name'' did not say it was a KeyError."""
+    with pytest.raises(PluginError, match="plugin 'RaisesInRegister' failed to register "
+                                          "strategies: KeyError: 'name'"):
+        make_registry([RaisesInRegister])

@@ -289,7 +289,8 @@ def build_registry(pm: pluggy.PluginManager, errors: list[str] | None = None) ->
                 raise
             except Exception as exc:
                 raise PluginError(
-                    f"plugin '{owner}' failed to register strategies: {exc}") from exc
+                    f"plugin '{owner}' failed to register strategies: "
+                    f"{type(exc).__name__}: {exc}") from exc
         except PluginError as exc:
             if errors is None:
                 raise
