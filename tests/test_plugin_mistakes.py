@@ -164,3 +164,18 @@ def test_a_register_hook_that_raises_names_the_exception():
     with pytest.raises(PluginError, match="plugin 'RaisesInRegister' failed to register "
                                           "strategies: KeyError: 'name'"):
         make_registry([RaisesInRegister])
+
+
+class RegistersTwice:
+    @hookimpl
+    def bidopt_register_strategies(self, register):
+        for _ in range(2):
+            register(Strategy(name="acme_rule", propose=lambda context, params: None))
+
+
+def test_one_plugin_registering_a_name_twice_is_told_so():
+    """'registered twice: by 'RegistersTwice' and by 'RegistersTwice'; ... uninstall one of
+    the two packages' sent the author after a second package that does not exist."""
+    with pytest.raises(PluginError, match="plugin 'RegistersTwice' registers the strategy "
+                                          "'acme_rule' twice: .*register\\(\\) twice"):
+        make_registry([RegistersTwice])

@@ -268,6 +268,11 @@ def build_registry(pm: pluggy.PluginManager, errors: list[str] | None = None) ->
                 )
             if strategy.name in registry.strategies:
                 first = registry.strategy_owner[strategy.name]
+                if first == owner:
+                    raise PluginError(
+                        f"plugin '{owner}' registers the strategy '{strategy.name}' twice: "
+                        "its bidopt_register_strategies calls register() twice with that "
+                        "name; give each strategy its own name")
                 builtin = first if first in DEFAULT_PLUGINS else (
                     owner if owner in DEFAULT_PLUGINS else None)
                 hint = (f": '{strategy.name}' is a built-in strategy of bidopt; give "
