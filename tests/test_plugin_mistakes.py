@@ -179,3 +179,36 @@ def test_one_plugin_registering_a_name_twice_is_told_so():
     with pytest.raises(PluginError, match="plugin 'RegistersTwice' registers the strategy "
                                           "'acme_rule' twice: .*register\\(\\) twice"):
         make_registry([RegistersTwice])
+
+
+def test_a_lone_module_plugin_is_located_in_its_own_file(tmp_path, monkeypatch, shop_files):
+    """A plugin installed as one module lies in site-packages next to pandas: the failure
+    named pandas' line ('at base.py:3823 in get_loc'), not the plugin's."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "acme_lib_of_others.py").write_text(
+        "def lookup(table, key):\n    return table[key]\n", encoding="utf-8")
+    (site / "acme_lone.py").write_text(textwrap.dedent("""
+        import bidopt
+        import acme_lib_of_others
+
+
+        def propose(context, params):
+            return acme_lib_of_others.lookup({}, "bids")
+
+
+        @bidopt.hookimpl
+        def bidopt_register_strategies(register):
+            register(bidopt.Strategy(name="acme_lone", propose=propose))
+    """), encoding="utf-8")
+    monkeypatch.syspath_prepend(str(site))
+    import acme_lone
+
+    try:
+        result = run_night(make_config(shop_files), plugins=[acme_lone],
+                           strategies={"acme_lone": {}})
+    finally:
+        sys.modules.pop("acme_lone", None)
+        sys.modules.pop("acme_lib_of_others", None)
+    (failure,) = result.plugin_failures
+    assert "raised KeyError: 'bids' (at acme_lone.py:7 in propose)" in failure

@@ -349,9 +349,12 @@ def unusable_notes(checked: pd.DataFrame, ctx: RunContext) -> list[str]:
 
 
 def _home(func: Callable) -> Path | None:
-    """The folder of the package ``func`` comes from (its module's folder for a lone module)."""
+    """The folder of the package ``func`` comes from, or the file of a lone module (a
+    plugin installed as one module lies in site-packages, next to pandas and numpy)."""
     module = inspect.getmodule(func)
     top = sys.modules.get(module.__name__.partition(".")[0]) if module else None
+    if top is not None and not hasattr(top, "__path__") and getattr(top, "__file__", None):
+        return Path(top.__file__).resolve()
     where = getattr(top, "__file__", None) or getattr(module, "__file__", None)
     return Path(where).resolve().parent if where else None
 
