@@ -217,7 +217,8 @@ def test_a_writer_that_raises_leaves_no_half_file(shop_files, tmp_path):
     out = tmp_path / "recs.half"
     out.write_text(LAST_GOOD, encoding="utf-8")
     config = make_config(shop_files, output={"format": "half"})
-    with pytest.raises(OutputError, match="writer for 'half' .*HalfWriter.*disk on fire"):
+    with pytest.raises(OutputError,
+                       match="writer for 'half' .*HalfWriter.*RuntimeError: disk on fire"):
         run_night(config, plugins=[HalfWriter], out=out)
     assert out.read_text(encoding="utf-8") == LAST_GOOD
     assert sorted(p.name for p in tmp_path.iterdir()) == ["recs.half"], "no temporary file left"
@@ -226,6 +227,36 @@ def test_a_writer_that_raises_leaves_no_half_file(shop_files, tmp_path):
     with pytest.raises(OutputError):
         run_night(config, plugins=[HalfWriter], out=fresh)
     assert not fresh.exists()
+
+
+class SilentWriter:
+    """Says it wrote its format, or declines it, and writes nothing."""
+
+    @hookimpl
+    def bidopt_output_formats(self):
+        return ["silent", "shy"]
+
+    @hookimpl
+    def bidopt_write_output(self, recommendations, path, format, options):
+        return True if format == "silent" else None
+
+
+@pytest.mark.parametrize(("fmt", "says"), [
+    ("silent", "the writer for 'silent' (plugin 'SilentWriter') wrote nothing; the last plan "
+               "is kept"),
+    ("shy", "no plugin wrote the output format 'shy': the writer for 'shy' (plugin "
+            "'SilentWriter') declined it"),
+])
+def test_a_writer_that_writes_nothing_keeps_the_last_plan(shop_files, tmp_path, fmt, says):
+    """An empty file is never a plan: it replaced the last good one, with exit 0."""
+    out = tmp_path / f"recs.{fmt}"
+    out.write_text(LAST_GOOD, encoding="utf-8")
+    config = make_config(shop_files, output={"format": fmt})
+    with pytest.raises(OutputError) as caught:
+        run_night(config, plugins=[SilentWriter], out=out)
+    assert says in str(caught.value)
+    assert out.read_text(encoding="utf-8") == LAST_GOOD
+    assert sorted(p.name for p in tmp_path.iterdir()) == [out.name], "no temporary file left"
 
 
 # -- entry points ----------------------------------------------------------------------

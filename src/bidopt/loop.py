@@ -597,15 +597,21 @@ def write_recommendations(result: RunResult, registry: Registry, config: Config,
                 options={**config.output.model_dump(exclude={"options"}),
                          **config.output.options},
             )
+            writer = f"the writer for '{fmt}' (plugin '{registry.formats[fmt]}')"
             if not handled:
-                raise OutputError(f"no plugin wrote the output format '{fmt}'")
+                raise OutputError(f"no plugin wrote the output format '{fmt}': {writer} "
+                                  "declined it")
+            # an empty file is never a plan: it must not replace the last good one
+            if not tmp.is_file() or tmp.stat().st_size == 0:
+                raise OutputError(f"{writer} wrote nothing; the last plan is kept")
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc}") from exc
     except OutputError as exc:  # name the file the user asked for, not the temporary one
         raise OutputError(str(exc).replace(str(tmp), str(path))) from exc
     except Exception as exc:  # a writer plugin's bug must still end in one clear message
         raise OutputError(
-            f"the writer for '{fmt}' (plugin '{registry.formats[fmt]}') failed: {exc}"
+            f"the writer for '{fmt}' (plugin '{registry.formats[fmt]}') failed: "
+            f"{type(exc).__name__}: {exc}"
         ) from exc
     result.output = path
     return path
