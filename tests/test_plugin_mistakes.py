@@ -105,6 +105,28 @@ def test_a_reader_returning_no_dataframe_is_a_failure_of_its_plugin(shop_files):
         run_night(make_config(shop_files), plugins=[SeriesReader], strategies={})
 
 
+class IndexingReader:
+    """Reads the keyword report but turns its date column into the index: the file is fine,
+    the reader lost a column."""
+
+    @hookimpl
+    def bidopt_read_source(self, path, kind):
+        if not str(path).endswith("keyword_report.csv"):
+            return None
+        return pd.read_csv(path, dtype=str).set_index("date")
+
+
+def test_a_reader_that_loses_a_column_is_named_beside_the_file_s_problems(shop_files):
+    """'required column date is missing' read as if the user's file were wrong."""
+    from bidopt.errors import DataError
+
+    with pytest.raises(DataError) as caught:
+        run_night(make_config(shop_files), plugins=[IndexingReader], strategies={})
+    messages = [p.message for p in caught.value.problems]
+    assert any("'date'" in m and "missing" in m for m in messages)
+    assert any("read by plugin 'IndexingReader'" in m for m in messages), messages
+
+
 class StringFormats:
     @hookimpl
     def bidopt_output_formats(self):

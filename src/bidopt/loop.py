@@ -292,6 +292,10 @@ def load_inputs(registry: Registry, sources: SourceOverrides, progress: Progress
                              f"the {other} file (it has {', '.join(KIND_REQUIRED[other])} and "
                              f"no date): give it as sources.{other} (or --{other}) and "
                              f"{NAME_THE_REPORTS}")]
+        if (reader := raw.attrs.get("read_by")) and any(p.severity == "error" for p in found):
+            found.append(Problem(file=str(path), message=(  # listed with the errors
+                f"this file was read by plugin '{reader}': the problems above may be its "
+                "reader's (a column lost or renamed), not the file's")))
         del raw  # the file's text, several times the size of its parsed table
         release_memory()
         problems.extend(found)

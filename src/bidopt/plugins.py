@@ -183,6 +183,8 @@ def _checked_reader(read: Callable, argnames: tuple[str, ...], name: str) -> Cal
         import pandas as pd
 
         table = read(*args)
+        if isinstance(table, pd.DataFrame):
+            table.attrs["read_by"] = name  # named where the file's columns fall short
         if table is None or isinstance(table, pd.DataFrame):
             return table
         path = dict(zip(argnames, args, strict=False)).get("path", "the file")
