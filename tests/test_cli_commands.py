@@ -290,3 +290,16 @@ def test_a_report_pattern_that_also_takes_the_items_and_candidates_is_named(shop
     assert len(lines) == 2 and "required column" not in result.output
     assert any(f"{shop_files['items']}: matched as a report, but it is the items file" in line
                for line in lines)
+
+
+def test_every_command_s_help_lists_its_exit_codes():
+    """A script around a nightly job branches on the exit code: every command says its own."""
+    from bidopt.cli import config_group
+
+    commands = [(name, command) for name, command in cli.commands.items() if name != "config"]
+    commands += [(f"config {name}", command) for name, command in config_group.commands.items()]
+    for name, _ in commands:
+        text = invoke(*name.split(), "--help").output
+        assert "Exit codes:" in text and "  0  success" in text, name
+    assert "  7  the config exists (use --force)" in invoke("init", "--help").output
+    assert "  5  a plugin failed to load" in invoke("plugins", "--help").output

@@ -33,6 +33,15 @@ Exit codes:
   70 internal error (a bug): a crash report is written, its path printed
   130 interrupted (Ctrl-C or SIGTERM); nothing written unless the message says so
 """
+def _exit_codes(*lines: str) -> str:
+    """The exit-code epilog of a smaller command: 0, 2 and 70 as every command has them,
+    with its own lines between."""
+    return "\n".join(["\b", "Exit codes:", "  0  success", "  2  bad command line",
+                      *(f"  {line}" for line in lines),
+                      "  70 internal error (a bug): a crash report is written, its path printed",
+                      "  130 interrupted (Ctrl-C or SIGTERM)", ""])
+
+
 VALIDATE_EXIT_CODES_HELP = "\n".join(
     line for line in EXIT_CODES_HELP.splitlines() if line.split()[:1] not in (["6"], ["7"])
 ).replace(" (or failed during a --strict run)", "").replace(" unless the message says so",
@@ -372,7 +381,7 @@ def _unmatched_pins(config, history, candidates) -> list[str]:
     return unmatched_pin_notes(pins[~found], candidates, tonight=False)
 
 
-@cli.command()
+@cli.command(epilog=_exit_codes("7  the config exists (use --force) or cannot be written"))
 @click.option("--roi-floor", type=float, help="Lowest acceptable ROI (GMV / spend), e.g. 2.0.")
 @click.option("--budget", type=float, help="Daily budget per campaign (0: none; asked if omitted).")
 @_init_sources_options
@@ -536,7 +545,7 @@ def config_group() -> None:
     """Inspect the config format."""
 
 
-@config_group.command(name="schema")
+@config_group.command(name="schema", epilog=_exit_codes("5  a plugin failed to load"))
 def config_schema() -> None:
     """Print the JSON Schema of the config (for YAML completion in editors), with the
     options of every installed strategy."""
@@ -549,7 +558,7 @@ def config_schema() -> None:
     click.echo(json.dumps(config_json_schema(strategies), indent=2, ensure_ascii=False))
 
 
-@cli.command()
+@cli.command(epilog=_exit_codes("5  a plugin failed to load (the others are listed first)"))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def plugins(as_json):
     """List every loaded plugin: name, version, hooks, built-in or third-party."""
@@ -578,7 +587,8 @@ def plugins(as_json):
         sys.exit(ExitCode.PLUGIN_FAILURE)
 
 
-@cli.command()
+@cli.command(epilog=_exit_codes("7  the folder already holds a shop (use --force) or cannot be "
+                                "written"))
 @click.option("--out", required=True, type=click.Path(path_type=Path, file_okay=False),
               help="Folder to write.")
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
