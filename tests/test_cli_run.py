@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -377,6 +378,28 @@ def test_clicks_that_cost_nothing_do_not_break_the_price_fit(english_run, shop, 
     for column in ("exp_cost", "exp_gmv"):
         assert np.isfinite(plan[column]).all()
         assert plan[column].sum() == pytest.approx(before[column].sum(), rel=0.03), column
+
+
+def test_a_shop_whose_reports_hold_no_orders_plans_without_noise(shop, tmp_path):
+    """No orders at all (a new shop, or an export without its order columns filled): the run
+    says so, prints no numpy warning, and its bound is not below its own plan (it once
+    printed 'divide by zero encountered in log' and 'within -0.19% of the optimum')."""
+    from bidopt.simulate import write_shop
+
+    files = write_shop(shop, tmp_path / "shop")
+    for name in ("keyword_report", "crowd_report", "region_report", "hour_report"):
+        report = getattr(shop, name).assign(orders=0, gmv=0.0)
+        report.to_csv(files[name], index=False)
+    config = write_config(tmp_path, files)
+    with warnings.catch_warnings():  # bidopt prints a RuntimeWarning as a warning line
+        warnings.simplefilter("error", RuntimeWarning)
+        result = run_cli("run", "--config", str(config), "--date", NIGHT, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "no orders in the window" in result.output
+    line = next(x for x in result.output.splitlines() if x.startswith("objective"))
+    objective, bound = (float(re.search(pattern, line)[1].replace(",", "")) for pattern in
+                        (r"\): (-?[\d,]+\.\d+);", r"proven bound (-?[\d,]+\.\d+)"))
+    assert bound >= objective, line
 
 
 def test_a_short_history_is_named_in_a_note(shop, tmp_path):

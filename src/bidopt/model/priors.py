@@ -84,6 +84,11 @@ def calibrate_candidates(table: pd.DataFrame, params: pd.DataFrame, candidates: 
             ok_cvr = np.isfinite(cvr_m) & (cvr_m > 0)
             rank_level, rank_slope, comp_mean = _rank_by_competition(
                 rank_at, mk["competition"].to_numpy()[rows])
+            # a shop whose window holds no orders has keyword conversion 0: the offset is
+            # -inf (log 0), and its candidates are forecast to convert nothing either
+            with np.errstate(divide="ignore"):
+                off_cvr = (float(np.nanmedian(np.log(p["cvr"].to_numpy()[ok_cvr]
+                                                     / cvr_m[ok_cvr]))) if ok_cvr.any() else 0.0)
             cal[str(plat)] = {
                 "off_V": float(np.nanmedian(res_v)),
                 "var_V": float(np.nanvar(res_v)) + 0.05,
@@ -92,7 +97,7 @@ def calibrate_candidates(table: pd.DataFrame, params: pd.DataFrame, candidates: 
                 "rank_slope": rank_slope,
                 "comp_mean": comp_mean,
                 "rho_at_cpc": _money_level(np.minimum(rho_at, 0.0), p["clicks_seen"].to_numpy()),
-                "off_cvr": float(np.nanmedian(np.log(p["cvr"].to_numpy()[ok_cvr] / cvr_m[ok_cvr]))) if ok_cvr.any() else 0.0,
+                "off_cvr": off_cvr,
                 "matched": int(rows.sum()),
             }
         else:  # no overlap: scale pooled volume by the candidate's size among candidates
