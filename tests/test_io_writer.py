@@ -167,3 +167,11 @@ def test_no_roi_is_shown_for_a_spend_that_shows_as_zero(tmp_path):
     write_recommendations_csv(frame, path)
     lines = path.read_text(encoding="utf-8-sig").splitlines()
     assert lines[1:] == ["a,0.00,0.02,", "b,2.00,6.00,3.00"]
+
+
+def test_a_quoted_formula_cell_reads_back_as_its_text():
+    """`bidopt applied` reads back what the writer quoted: '+red +shoes is +red +shoes."""
+    from bidopt.io.writer import escape_formula, unescape_formula
+
+    names = pd.Series(["+red +shoes", "-sale", "=SUM(A1)", "@home", "plain", "'quoted"])
+    assert unescape_formula(escape_formula(names)).tolist() == names.tolist()

@@ -238,14 +238,11 @@ def _as_written(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     cannot be read is an error naming its row: recorded as it stood, it would be a second
     night, a change skipped without a word, or a failed write."""
     from bidopt.io.parsing import parse_dates
-    from bidopt.io.writer import FORMULA_PREFIXES
+    from bidopt.io.writer import unescape_formula
 
     given = frame[["date", "action", "proposed"]].copy()
     for column in ("campaign", "item", "keyword", "crowd", "region"):
-        text = frame[column].astype(object).where(frame[column].notna(), None).astype("string")
-        quoted = (text.str.startswith("'") & text.str[1:].str.startswith(FORMULA_PREFIXES)
-                  ).fillna(False).to_numpy(bool)
-        frame.loc[quoted, column] = text[quoted].str[1:].to_numpy(object)
+        frame[column] = unescape_formula(frame[column])
     dates, bad_date = parse_dates(frame["date"].fillna("").astype(str))
     frame["date"] = pd.Series(dates, index=frame.index).dt.strftime("%Y-%m-%d")
     action = frame["action"].astype("string").str.strip().str.lower().str.replace(

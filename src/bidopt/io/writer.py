@@ -53,6 +53,15 @@ def escape_formula(column: pd.Series) -> pd.Series:
     return text.where(~risky, "'" + text)
 
 
+def unescape_formula(column: pd.Series) -> pd.Series:
+    """``escape_formula`` undone: a cell it quoted ('+red +shoes) back to its text; missing
+    cells stay missing, other cells as they are."""
+    text = column.astype("string")
+    quoted = (text.str.startswith("'") & text.str[1:].str.startswith(FORMULA_PREFIXES)
+              ).fillna(False).to_numpy(bool)
+    return column.mask(quoted, text.str[1:].astype(object))
+
+
 def _format_float(column: pd.Series, decimals: int | None, exact: bool = False) -> pd.Series:
     values = pd.to_numeric(column, errors="coerce").astype(float)
     missing = ~np.isfinite(values.to_numpy())
