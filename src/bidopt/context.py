@@ -140,6 +140,13 @@ def phase_override_notes(config: Config, day: dt.date, campaigns: list[str]) -> 
 PARTIAL_DAY_SHARE = 0.5  # of a campaign's median day of impressions
 
 
+def share_of_usual_day(by_day: pd.DataFrame, day) -> pd.Series:
+    """Per row of ``by_day`` (impressions, one column per date): ``day``'s impressions over
+    the median of its other days; NaN below 100 a usual day (too few to judge)."""
+    usual = by_day.drop(columns=day).median(axis=1)
+    return by_day[day] / usual.where(usual >= 100)
+
+
 def partial_day_notes(daily: pd.DataFrame) -> list[str]:
     """Campaigns whose last report day holds far fewer impressions than their usual day: an
     export taken before the day's data was complete, or a file that lost rows, which the
@@ -151,8 +158,7 @@ def partial_day_notes(daily: pd.DataFrame) -> list[str]:
     if by_day.shape[1] < 4:
         return []
     last = by_day.columns.max()
-    usual = by_day.drop(columns=last).median(axis=1)
-    share = by_day[last] / usual.where(usual >= 100)  # too few to judge below that
+    share = share_of_usual_day(by_day, last)
     low = share[share < PARTIAL_DAY_SHARE].sort_values()
     if low.empty:
         return []

@@ -13,7 +13,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from bidopt.context import PARTIAL_DAY_SHARE
+from bidopt.context import PARTIAL_DAY_SHARE, share_of_usual_day
 from bidopt.schema import GRAIN_KEYS
 
 KEYS = list(GRAIN_KEYS["keywords"])
@@ -87,15 +87,11 @@ def partial_days(impressions: pd.Series, dates: pd.Series) -> set[str]:
     """Report days (ISO dates) with less than ``PARTIAL_DAY_SHARE`` of the shop's median
     day of impressions: an export taken before the day was complete. Its changes would read
     as forecasts that missed by half."""
-    by_day = impressions.groupby(dates.to_numpy()).sum()
-    if len(by_day) < 4:
+    by_day = impressions.groupby(dates.to_numpy()).sum().to_frame().T  # one row: the shop
+    if by_day.shape[1] < 4:
         return set()
-    low = set()
-    for day, value in by_day.items():
-        usual = by_day.drop(index=day).median()
-        if usual >= 100 and value < PARTIAL_DAY_SHARE * usual:
-            low.add(pd.Timestamp(day).date().isoformat())
-    return low
+    return {pd.Timestamp(day).date().isoformat() for day in by_day.columns
+            if share_of_usual_day(by_day, day).iloc[0] < PARTIAL_DAY_SHARE}
 
 
 def over_nights(track: pd.DataFrame) -> pd.DataFrame:
