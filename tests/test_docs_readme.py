@@ -45,7 +45,9 @@ def test_every_option_the_readme_shows_exists():
 
 def test_the_readme_config_is_valid():
     registry = build_registry(get_plugin_manager(entry_points=False))
-    for block in _blocks("yaml"):
+    blocks = _blocks("yaml")
+    assert blocks, "the README shows a config"
+    for block in blocks:
         config = parse_config(yaml.safe_load(block))
         check_strategies(config, registry.strategies)
 
