@@ -221,11 +221,11 @@ def _read(registry: Registry, path: Path, kind: str) -> pd.DataFrame:
     return raw
 
 
-def _items_not_listed(keywords: pd.DataFrame, items: pd.DataFrame, file: str) -> list[Problem]:
-    """The keyword report's items that the items file does not list: their price, cost, 30-day
-    sales and ring are unknown to the strategies. None listed at all is a mismatch of names
-    (宝贝名称 in one file, 宝贝ID in the other)."""
-    reported = sorted(set(keywords["item"].astype(str).unique()) - {ALL, ""})
+def _items_not_listed(reported: set[str], items: pd.DataFrame, file: str) -> list[Problem]:
+    """The keyword report's items (``reported``) that the items file does not list: their
+    price, cost, 30-day sales and ring are unknown to the strategies. None listed at all is a
+    mismatch of names (宝贝名称 in one file, 宝贝ID in the other)."""
+    reported = sorted(reported)
     listed = set(items["item"].astype(str).unique())
     missing = [item for item in reported if item not in listed]
     if not missing or not listed:
@@ -242,12 +242,12 @@ def _items_not_listed(keywords: pd.DataFrame, items: pd.DataFrame, file: str) ->
     return [Problem(file=file, message=message, severity="warning")]
 
 
-def _candidates_for_no_item(keywords: pd.DataFrame, candidates: pd.DataFrame,
+def _candidates_for_no_item(reported: set[str], candidates: pd.DataFrame,
                             file: str) -> list[Problem]:
-    """Keyword candidates that name items, none of which the keyword report holds: no
-    candidate can be added to an item (item names one way here, IDs the other)."""
+    """Keyword candidates that name items, none of which the keyword report holds
+    (``reported``): no candidate can be added to an item (item names one way here, IDs the
+    other)."""
     named = sorted(set(candidates["item"].astype(str).unique()) - {ALL, ""})
-    reported = set(keywords["item"].astype(str).unique()) - {ALL, ""}
     if not named or not reported or reported.intersection(named):
         return []
     return [Problem(file=file, severity="warning", message=(
@@ -319,13 +319,15 @@ def load_inputs(registry: Registry, sources: SourceOverrides, progress: Progress
     def first(kind: str) -> pd.DataFrame:
         return pd.concat(frames[kind], ignore_index=True) if frames[kind] else pd.DataFrame()
 
+    items, candidates = first("items"), first("candidates")
+    # the report's items, once: its item column runs to millions of rows
+    reported = {str(item) for item in history["keywords"]["item"].unique()} - {ALL, ""}
     if frames["items"]:
-        problems += _items_not_listed(history["keywords"], first("items"), str(sources.items))
+        problems += _items_not_listed(reported, items, str(sources.items))
     if frames["candidates"]:
-        problems += _candidates_for_no_item(history["keywords"], first("candidates"),
-                                            str(sources.candidates))
+        problems += _candidates_for_no_item(reported, candidates, str(sources.candidates))
 
-    return Inputs(history, first("items"), first("candidates"),
+    return Inputs(history, items, candidates,
                   [p for p in problems if p.severity != "error"], rows,
                   [Path(p) for p, _ in jobs])
 
