@@ -190,6 +190,26 @@ def test_unknown_output_format_is_a_config_error(workspace):
     assert result.exit_code == ExitCode.BAD_CONFIG and "xlsx-magic" in result.output
 
 
+def test_unknown_strategies_and_output_format_are_named_together(workspace):
+    """A config with a misspelt strategy, a strategy option that does not exist and a format
+    no plugin writes names all three at once, in run and validate alike: fixing one and
+    running again should not reveal the next."""
+    folder, report, out = workspace
+    path = write_report(folder, report)
+    config = {"constraints": {"roi_floor": 2.0}, "output": {"format": "pdf"},
+              "strategies": {"long_tial": {}, "top3_quality": {"max_bid": 3}}}
+    needles = ("did you mean 'long_tail'", "'strategies.top3_quality.max_bid'",
+               "no plugin writes 'pdf'")
+    assert_failed(run_on(folder, path, out, config), out, ExitCode.BAD_CONFIG, *needles)
+    config_path = write_yaml(folder, config)
+    result = invoke("validate", "--config", str(config_path), "--reports", str(path))
+    assert result.exit_code == ExitCode.BAD_CONFIG
+    assert all(needle in result.output for needle in needles), result.output
+    dry = invoke("run", "--config", str(config_path), "--reports", str(path), "--dry-run")
+    assert dry.exit_code == ExitCode.BAD_CONFIG  # writes nothing, so the format is not judged
+    assert "long_tail" in dry.output and "pdf" not in dry.output
+
+
 def test_a_night_before_all_history_is_a_clear_input_error(workspace):
     folder, report, out = workspace
     path = write_report(folder, report)

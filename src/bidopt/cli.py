@@ -110,6 +110,25 @@ def _load(config_path: Path):
     return config, registry
 
 
+def _check_against_plugins(config, registry, config_path: Path, *, output: bool = True) -> None:
+    """The config's strategies and (with ``output``) its output format against the installed
+    plugins, every problem in one error: a user fixing a config sees all of them at once."""
+    from bidopt.config import check_strategies
+    from bidopt.loop import check_output_format
+
+    checks = [lambda: check_strategies(config, registry.strategies, str(config_path))]
+    if output:
+        checks.append(lambda: check_output_format(config, registry, str(config_path)))
+    problems: list[str] = []
+    for check in checks:
+        try:
+            check()
+        except ConfigError as exc:
+            problems += exc.messages
+    if problems:
+        raise ConfigError(problems, str(config_path))
+
+
 def _output_clash(config, path: Path, reports, items, candidates,
                   config_path: Path | None = None) -> str | None:
     """Why ``path`` cannot hold the plan without breaking a night, or None: it is the config
@@ -186,10 +205,8 @@ def cli() -> None:
 def run(config_path, reports, items, candidates, night, out, dry_run, strict, allow_stale, quiet,
         verbose):
     """Plan one night: read the reports, forecast, propose, decide, write the CSV."""
-    from bidopt.config import check_strategies
     from bidopt.io import output_lock
     from bidopt.loop import (
-        check_output_format,
         check_output_path,
         output_path,
         plan_night,
@@ -198,12 +215,11 @@ def run(config_path, reports, items, candidates, night, out, dry_run, strict, al
     if quiet and verbose:
         raise click.UsageError("--quiet and --verbose cannot be used together")
     config, registry = _load(config_path)
-    check_strategies(config, registry.strategies, str(config_path))  # errors name the file
+    _check_against_plugins(config, registry, config_path, output=not dry_run)
     date = night.date() if night else dt.date.today()
     path = None if dry_run else output_path(config, date, out)
     if path is not None:
         check_output_path(path)
-        check_output_format(config, registry, str(config_path))
         if problem := _output_clash(config, path, reports, items, candidates, config_path):
             if out is not None:
                 raise click.BadParameter(f"{problem}; write the plan elsewhere",
@@ -284,12 +300,10 @@ def _print_run(result, config, path: Path | None, quiet: bool, verbose: bool) ->
 def validate(config_path, reports, items, candidates, night, allow_stale):
     """Check the config and every input file; write nothing. Lists the problems found (up
     to 20 rows per column; warnings only when there is no error)."""
-    from bidopt.config import check_strategies
     from bidopt.context import unknown_campaign_notes
     from bidopt.errors import DataError, OutputError
     from bidopt.loop import (
         SAMPLE_NOTE,
-        check_output_format,
         check_output_path,
         load_inputs,
         output_path,
@@ -299,8 +313,7 @@ def validate(config_path, reports, items, candidates, night, allow_stale):
     from bidopt.state import read_state, state_path
 
     config, registry = _load(config_path)
-    check_strategies(config, registry.strategies, str(config_path))
-    check_output_format(config, registry, str(config_path))
+    _check_against_plugins(config, registry, config_path)
     date = night.date() if night else dt.date.today()
     path = output_path(config, date, None)
     try:  # what `run` checks before any work: it must not pass here and fail there
