@@ -11,7 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bidopt.io import normalise_table, read_raw_table
-from bidopt.io.parsing import parse_dates, parse_hours, parse_numbers, parse_platforms
+from bidopt.io.parsing import (
+    date_ranges,
+    parse_dates,
+    parse_hours,
+    parse_numbers,
+    parse_platforms,
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -50,6 +56,21 @@ def test_dates_platforms_hours() -> None:
     day = [str(h) for h in range(1, 25)]
     hours, bad = parse_hours(pd.Series([*day, "24", "全部"]))
     assert hours.tolist() == [str(h) for h in range(24)] + ["23", "all"] and not bad.any()
+
+
+def test_a_period_is_not_a_date() -> None:
+    """Two dates with a mark between, as a total row's date holds the report's period: not
+    read as its first day (the part after a space was dropped as a time)."""
+    periods = ["2026-11-01~2026-11-14", "2026-11-01 至 2026-11-14", "2026-11-01 - 2026-11-14",
+               "2026/11/01-2026/11/14", "2026-11-01-2026-11-14", "20261101-20261114",
+               "2026年11月1日-2026年11月14日", "Nov 1, 2026 - Nov 14, 2026",
+               "11/01/2026 to 11/02/2026", "2026-11-01 00:00:00 ~ 2026-11-14 23:59:59"]
+    days = ["2026-11-01", "11-01-2026", "Nov 20, 2026 12:00 AM", "45292"]
+    others = ["合计", "", "a~b", "1 - 2"]
+    column = pd.Series(periods + days + others)
+    assert date_ranges(column).tolist() == [True] * len(periods) + [False] * 8
+    _, bad = parse_dates(column, "month_first")
+    assert bad.tolist() == [True] * len(periods) + [False] * 4 + [True] * 4
 
 
 def test_full_width_unit_headers(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ from bidopt.io.headers import (
 from bidopt.io.parsing import (
     EMPTY_NUMBER_TEXT,
     constant_text,
+    date_ranges,
     parse_dates,
     parse_dimension,
     parse_hours,
@@ -199,6 +200,14 @@ def _undated(column: pd.Series) -> np.ndarray:
     return ~column.str.strip().str.match(r"^\d").fillna(False).to_numpy(bool)
 
 
+def _with_a_total(cells: pd.DataFrame) -> np.ndarray:
+    """Rows with a total's label in any cell."""
+    found = np.zeros(len(cells), dtype=bool)
+    for position in cells.columns:
+        found |= _starts_with_total(cells[position])
+    return found
+
+
 def _summary_rows(
     cells: pd.DataFrame,
     sources: dict[str, SourceColumn],
@@ -208,9 +217,10 @@ def _summary_rows(
     filled: np.ndarray,
     sheets: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Footer rows such as Google Ads' "Total: Account" or ZTC's 合计, and note lines at the
-    end with text in the first cell only ("数据更新时间：..."), skipped with a warning that
-    names them (blank rows among them, ``~filled``, are skipped without a word), with their
+    """Footer rows such as Google Ads' "Total: Account" or ZTC's 合计, with no date or with
+    the report's period as their date (2026-11-01~2026-11-14), and note lines at the end
+    with text in the first cell only ("数据更新时间：..."), skipped with a warning that names
+    them (blank rows among them, ``~filled``, are skipped without a word), with their
     sheet where a workbook's rows come from several."""
     mask = _starts_with_total(cells[0])
     if "date" in sources:
@@ -222,6 +232,10 @@ def _summary_rows(
             # 合计 under 推广计划 and no date: a total row whose first cell is the empty 日期
             rows = np.flatnonzero(_starts_with_total(cells[sources["campaign"].position]))
             mask[rows[_undated(dates.iloc[rows])]] = True
+        # 合计 or Total with the report's period as its date (2026-11-01~2026-11-14)
+        rows = np.flatnonzero(date_ranges(dates) & ~mask)
+        if rows.size:
+            mask[rows[_with_a_total(cells.iloc[rows])]] = True
     notes = _trailing_notes(cells)
     if notes:  # a trailing block of notes, not data rows missing their cells
         mask[len(mask) - notes:] = True
@@ -247,6 +261,22 @@ CODED_COLUMNS = {
 
 
 _DAY_AND_MONTH = r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{4}(?:[ T].*)?$"
+
+
+def _periods(column: pd.Series, bad: np.ndarray, header: str, log: ProblemLog) -> np.ndarray:
+    """Dates such as 2026-11-01~2026-11-14 on a row with no total's label: problems saying
+    the row covers a period, not one day. Returns ``bad`` without them."""
+    if not bad.any():
+        return bad
+    positions = np.flatnonzero(bad)
+    period = np.zeros(len(bad), dtype=bool)
+    period[positions[date_ranges(column.iloc[positions])]] = True
+    if not period.any():
+        return bad
+    log.rows(period, header, lambda p: f"'{column.iat[p]}' is a period, not one day",
+             expected="one row per day: export the report by day (time unit: daily); a total "
+                      "row (合计, Total) with the period as its date is skipped")
+    return bad & ~period
 
 
 def _ambiguous_dates(column: pd.Series, bad: np.ndarray, date_order: str, header: str,
@@ -290,6 +320,7 @@ def _parse_columns(
             parse, problem, expected = CODED_COLUMNS[name]
             values, bad = parse(column, date_order) if name == "date" else parse(column)
             if name == "date":
+                bad = _periods(column, bad, header, log)
                 bad = _ambiguous_dates(column, bad, date_order, header, log)
             log.rows(bad, header, lambda p, c=column, m=problem: m.format(c.iat[p]),
                      expected=expected)

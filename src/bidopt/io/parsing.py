@@ -95,9 +95,17 @@ def parse_dates(column: pd.Series, order: str = "auto") -> tuple[np.ndarray, np.
     English forms of Amazon and Google Ads exports (see ``_english_dates``; ``order`` says
     how to read 03/12/2026).
 
-    A time part after the date is dropped. Returns ``(datetime64[ns] values, bad)``.
+    A time part after the date is dropped. A period (``date_ranges``) is not a date.
+    Returns ``(datetime64[ns] values, bad)``.
     """
     codes, text = _distinct(column)
+    values = _parse_distinct_dates(text, order)
+    values[_ranges(text)] = np.datetime64("NaT")
+    bad = np.isnat(values)
+    return values[codes], bad[codes]
+
+
+def _parse_distinct_dates(text: pd.Series, order: str) -> np.ndarray:
     text = text.str.strip()
     serial = text.str.match(_EXCEL_SERIAL).to_numpy()
     day = text.str.split(r"[ T]", n=1, regex=True).str[0].fillna("")
@@ -113,8 +121,41 @@ def parse_dates(column: pd.Series, order: str = "auto") -> tuple[np.ndarray, np.
         values[serial] = np.datetime64("1899-12-30", "ns") + (days * 86400e9).astype(
             "timedelta64[ns]"
         )
-    bad = np.isnat(values)
-    return values[codes], bad[codes]
+    return values
+
+
+# Two dates and a mark between: "2026-11-01~2026-11-14", "2026-11-01 至 2026-11-14",
+# "Nov 1, 2026 - Nov 14, 2026", "2026/11/01-2026/11/14", "11/01/2026 to 11/14/2026".
+_RANGE_MARK = re.compile(r"[~～〜至到—–]|\s-\s|\bto\b|[\d日]-\d{4}", flags=re.IGNORECASE)
+_DATE_RANGE = re.compile(r"^\s*(\S.*?)\s*(?:[~～〜至到—–]|\s-\s|\bto\b|(?<=[\d日])-(?=\d{4}))"
+                         r"\s*(\S.*?)\s*$", flags=re.IGNORECASE)
+
+
+def date_ranges(column: pd.Series) -> np.ndarray:
+    """Cells holding a period rather than a day, two dates with a mark between (see
+    ``_DATE_RANGE``), as the 日期 or Date cell of a total row does; judged per distinct
+    value."""
+    codes, text = _distinct(column)
+    return _ranges(text)[codes]
+
+
+def _ranges(text: pd.Series) -> np.ndarray:
+    """Which of the distinct values ``text`` are periods: both sides of the mark a date,
+    in either order of day and month."""
+    out = np.zeros(len(text), dtype=bool)
+    marked = np.flatnonzero(text.str.contains(_RANGE_MARK).fillna(False).to_numpy(bool))
+    if not marked.size:
+        return out
+    sides = text.iloc[marked].str.extract(_DATE_RANGE)
+    split = sides.notna().all(axis=1).to_numpy()
+    if not split.any():
+        return out
+    halves = pd.concat([sides.loc[split, 0], sides.loc[split, 1]], ignore_index=True)
+    dated = (~np.isnat(_parse_distinct_dates(halves, "month_first"))
+             | ~np.isnat(_parse_distinct_dates(halves, "day_first")))
+    n = int(split.sum())
+    out[marked[split]] = dated[:n] & dated[n:]
+    return out
 
 
 _TIME_OF_DAY = re.compile(r"(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp]\.?[Mm]\.?)?)$")
