@@ -4,6 +4,7 @@ no output written (the last good file is never replaced)."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +14,7 @@ from click.testing import CliRunner
 
 from bidopt.cli import cli
 from bidopt.errors import ExitCode
-from conftest import NIGHT
+from conftest import NIGHT, write_config
 
 LAST_GOOD = "last good recommendations\n"
 
@@ -382,3 +383,141 @@ def test_an_interrupt_once_the_output_is_in_place_does_not_say_nothing_was_writt
     assert out.read_text(encoding="utf-8-sig") != LAST_GOOD  # the new plan is in place
     assert "nothing was written" not in done.stderr
     assert f"interrupted after writing {out}" in done.stderr
+
+
+@pytest.mark.parametrize("name, says", [("shop.yaml", "is the config of this run"),
+                                        ("bidopt-state.sqlite", "is the config's state_file")])
+def test_the_plan_is_not_written_over_the_config_or_its_state(shop_files, tmp_path, name, says):
+    config = write_config(tmp_path, shop_files, strategies={"roi_rule": {}})
+    target = tmp_path / name
+    target.write_bytes(before := (config.read_bytes() if name == "shop.yaml" else b"state"))
+    result = CliRunner().invoke(cli, ["run", "--config", str(config), "--date", NIGHT,
+                                      "--out", str(target), "-q"])
+    assert result.exit_code == 2, result.output
+    assert says in result.output
+    assert target.read_bytes() == before
+
+
+def test_output_path_naming_the_config_is_a_config_error(shop_files, tmp_path):
+    config = write_config(tmp_path, shop_files, output={"path": "shop.yaml"})
+    before = config.read_bytes()
+    for command in ("run", "validate"):
+        result = CliRunner().invoke(cli, [command, "--config", str(config), "--date", NIGHT])
+        assert result.exit_code == 4, result.output
+        assert "is the config of this run" in result.output
+    assert config.read_bytes() == before
+
+
+@pytest.mark.parametrize(("option", "says"), [
+    ("--reports", "is a folder, not a file (expected a file, or a pattern such as "),
+    ("--items", "is a folder, not a file (expected the items file)"),
+])
+def test_a_folder_given_as_an_input_file_is_named_as_a_folder(shop_files, tmp_path, option,
+                                                              says):
+    (tmp_path / "exports").mkdir()
+    config = write_config(tmp_path, shop_files)
+    result = CliRunner().invoke(cli, ["validate", "--config", str(config), "--date", NIGHT,
+                                      option, str(tmp_path / "exports")])
+    assert result.exit_code == 3, result.output
+    assert says in " ".join(result.output.split())
+    assert "no reader for this file type" not in result.output
+    if option == "--reports":
+        assert "exports/*.csv" in result.output
+
+
+def test_items_and_candidates_files_taken_as_reports_are_named_once_each(shop_files, tmp_path):
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    for name in ("keyword_report", "items", "candidates"):
+        shutil.copy(shop_files[name], exports / shop_files[name].name)
+    config = write_config(tmp_path, None, sources={"reports": ["exports/*.csv"]})
+    result = CliRunner().invoke(cli, ["validate", "--config", str(config), "--date", NIGHT])
+    assert result.exit_code == 3, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(lines) == 2, result.output
+    items = next(line for line in lines if shop_files["items"].name in line)
+    assert "looks like the items file" in items and "sources.items" in items
+    candidates = next(line for line in lines if shop_files["candidates"].name in line)
+    assert "looks like the candidates file" in candidates
+    assert "required column" not in result.output
+
+
+EARLY = "2026-11-01"  # the shop's reports run 2026-11-11 .. 2026-11-24
+
+
+def test_run_names_the_days_the_reports_hold(shop_files, tmp_path):
+    config = write_config(tmp_path, shop_files)
+    result = CliRunner().invoke(cli, ["run", "--config", str(config), "--date", EARLY,
+                                      "--dry-run"])
+    assert result.exit_code == 3, result.output
+    assert "no day before the planned night 2026-11-01" in result.output
+    assert "2026-11-11 .. 2026-11-24" in result.output
+
+
+def test_validate_on_that_night_fails_as_run_does(shop_files, tmp_path):
+    config = write_config(tmp_path, shop_files)
+    for extra in ([], ["--allow-stale"]):
+        result = CliRunner().invoke(cli, ["validate", "--config", str(config), "--date", EARLY,
+                                          *extra])
+        assert result.exit_code == 3, result.output
+        assert "no day before the planned night 2026-11-01" in result.output
+        assert "ok: config valid" not in result.output
+
+
+def _validate(tmp_path, shop_files, **frames: pd.DataFrame):
+    """`bidopt validate` on the shop, its files of each kind given (items, keyword_report,
+    candidates) replaced by the frame."""
+    files = dict(shop_files)
+    for kind, frame in frames.items():
+        files[kind] = tmp_path / f"{kind}.csv"
+        frame.to_csv(files[kind], index=False)
+    config = write_config(tmp_path, files)
+    return CliRunner().invoke(cli, ["validate", "--config", str(config), "--date", NIGHT])
+
+
+def test_items_named_otherwise_than_in_the_report_are_a_warning(shop_files, tmp_path):
+    items = pd.read_csv(shop_files["items"], dtype=str)
+    items["item"] = [f"{623456789012 + i}" for i in range(len(items))]
+    result = _validate(tmp_path, shop_files, items=items)
+    assert result.exit_code == 0, result.output
+    assert f"none of the {len(items)} items in the keyword report is in this file" in result.output
+    assert "'623456789012'" in result.output
+
+
+def test_ids_excel_wrote_in_scientific_notation_are_named(shop_files, tmp_path):
+    items = pd.read_csv(shop_files["items"], dtype=str)
+    report = pd.read_csv(shop_files["keyword_report"], dtype=str)
+    ids = {item: 623456789012 + i * 1_000_000 for i, item in enumerate(items["item"])}
+    items["item"] = items["item"].map(ids).astype(str)
+    report["item"] = report["item"].map(lambda item: f"{ids[item]:.5E}")
+    result = _validate(tmp_path, shop_files, items=items, keyword_report=report)
+    assert result.exit_code == 3, result.output
+    assert "is an ID that Excel showed in scientific notation" in result.output
+
+
+def test_some_items_missing_from_the_items_file_are_counted(shop_files, tmp_path):
+    items = pd.read_csv(shop_files["items"], dtype=str)
+    result = _validate(tmp_path, shop_files, items=items.iloc[2:])
+    assert result.exit_code == 0, result.output
+    assert f"2 of the {len(items)} items in the keyword report are not in this file" in result.output
+
+
+def test_a_matching_items_file_says_nothing(shop_files, tmp_path):
+    items = pd.read_csv(shop_files["items"], dtype=str)
+    result = _validate(tmp_path, shop_files, items=items)
+    assert result.exit_code == 0 and "items in the keyword report" not in result.output
+
+
+def test_candidates_for_items_the_report_does_not_hold_are_a_warning(shop_files, tmp_path):
+    candidates = pd.read_csv(shop_files["candidates"], dtype=str)
+    candidates["item"] = "sku-" + candidates["item"]
+    result = _validate(tmp_path, shop_files, candidates=candidates)
+    assert result.exit_code == 0, result.output
+    assert "items its candidates are for is in the keyword report" in result.output
+    assert "no candidate keyword can be added" in result.output
+
+
+def test_candidates_without_an_item_column_say_nothing(shop_files, tmp_path):
+    candidates = pd.read_csv(shop_files["candidates"], dtype=str).drop(columns="item")
+    result = _validate(tmp_path, shop_files, candidates=candidates.drop_duplicates("keyword"))
+    assert result.exit_code == 0 and "candidates are for" not in result.output, result.output

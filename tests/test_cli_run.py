@@ -554,3 +554,23 @@ def test_the_wrote_line_separates_rejected_rows_from_actions(shop_files, tmp_pat
             "that change nothing)") in result.output
     total = next(r for r in summary_rows(result.output) if r[0] == "TOTAL")
     assert int(total[2]) == actions
+
+
+def test_a_config_without_sources_names_the_sample_shop(tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(cli, ["init", "--roi-floor", "2", "--budget", "800",
+                                 "--out", str(tmp_path / "acme.yaml")])
+    assert result.exit_code == 0, result.output
+    config = str(tmp_path / "acme.yaml")
+    for command in (["validate"], ["run", "--dry-run"]):
+        result = runner.invoke(cli, [*command, "--config", config, "--date", "2026-11-25"])
+        assert result.exit_code == 0, result.output
+        assert "bundled sample shop, simulated data" in result.output
+        assert "set sources.reports" in result.output
+
+
+def test_a_config_with_reports_says_nothing_of_the_sample(shop_files, tmp_path):
+    config = write_config(tmp_path, shop_files)
+    result = CliRunner().invoke(cli, ["run", "--config", str(config), "--date", NIGHT,
+                                      "--dry-run"])
+    assert result.exit_code == 0 and "sample shop" not in result.output, result.output

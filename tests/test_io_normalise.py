@@ -14,6 +14,11 @@ from bidopt.io import normalise_table, read_raw_table, split_report_grains
 from bidopt.io.normalise import MAX_LISTED_ROWS
 from bidopt.schema import ALL, CANDIDATE_COLUMNS, ITEM_COLUMNS, REPORT_COLUMNS
 
+ZTC_HEADER = "日期,推广计划,推广单元,关键词,投放平台,出价,展现量,点击量,花费,成交笔数,成交金额"
+ZTC_ROWS = ["2026-11-23,计划A,宝贝1,连衣裙,无线,1.2,100,5,3.5,1,99",
+            "2026-11-23,Total 计划,宝贝1,连衣裙,无线,0.9,80,4,2.5,0,0"]
+ZTC_ID_HEADER = ZTC_HEADER.replace("推广单元", "宝贝ID")  # items named by their 宝贝ID
+
 
 def csv_file(tmp_path: Path, text: str, name: str = "in.csv", encoding: str = "utf-8") -> Path:
     path = tmp_path / name
@@ -402,3 +407,115 @@ def test_a_row_spanning_several_days_is_an_error(tmp_path: Path) -> None:
     _, problems = load(tmp_path, text)
     (problem,) = errors(problems)
     assert "2026-11-20 .. 2026-12-03, not one day" in problem.message and problem.row == 2
+
+
+def test_each_bad_price_is_named_once(tmp_path: Path) -> None:
+    path = tmp_path / "items.csv"
+    path.write_text("item,price\nfoo,abc\nbar,\nbaz,-\nqux,0\nok,9.9\n", encoding="utf-8")
+    _, problems = normalise_table(read_raw_table(path), "items", str(path))
+    found = [(p.row, p.message) for p in problems if p.severity == "error"]
+    assert found == [(2, "'abc' is not a number"), (3, "missing price"), (4, "missing price"),
+                     (5, "price 0 is not positive")]
+
+
+def test_ids_in_scientific_notation_are_named_before_the_duplicates_they_make(tmp_path: Path):
+    path = tmp_path / "kw.csv"
+    rows = ["2026-11-23,计划A,6.23457E+11,连衣裙,无线,1.2,100,5,3.5,1,99",
+            "2026-11-23,计划A,6.23457E+11,连衣裙,无线,0.9,80,4,2.5,0,0",
+            "2026-11-23,计划A,623456789999,连衣裙,无线,0.9,80,4,2.5,0,0"]
+    path.write_text("\n".join([ZTC_ID_HEADER, *rows]) + "\n", encoding="utf-8")
+    _, problems = normalise_table(read_raw_table(path), "report", str(path))
+    named = [p for p in problems if "scientific notation" in p.message]
+    assert [(p.row, p.column, p.severity) for p in named] == [(2, "宝贝ID", "error"),
+                                                              (3, "宝贝ID", "error")]
+    assert "'6.23457E+11'" in named[0].message
+
+
+def test_plain_ids_and_names_are_not_taken_for_scientific_notation(tmp_path: Path):
+    path = tmp_path / "kw.csv"
+    rows = ["2026-11-23,1E+10 计划,623456789012,连衣裙,无线,1.2,100,5,3.5,1,99",
+            "2026-11-23,计划A,T恤-0001,2.5E+10,无线,1.2,100,5,3.5,1,99"]
+    path.write_text("\n".join([ZTC_ID_HEADER, *rows]) + "\n", encoding="utf-8")
+    _, problems = normalise_table(read_raw_table(path), "report", str(path))
+    assert [p for p in problems if p.severity == "error"] == []
+
+
+def test_a_total_row_under_the_header_with_no_date_is_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "kw.csv"
+    total = ",合计,,,,,180,9,6.0,1,99"
+    path.write_text("\n".join([ZTC_HEADER, total, *ZTC_ROWS]) + "\n", encoding="gbk")
+    frame, problems = normalise_table(read_raw_table(path), "report", str(path))
+    assert [p for p in problems if p.severity == "error"] == []
+    assert "summary rows skipped (rows 2)" in [p.message for p in problems]
+    # a campaign whose name starts like a total label, on a dated row, is data
+    assert frame["campaign"].tolist() == ["计划A", "Total 计划"]
+    assert frame["cost"].sum() == 6.0
+
+
+PERIODS = ["2026-11-01~2026-11-14", "2026-11-01 至 2026-11-14", "2026-11-01 - 2026-11-14",
+           "2026/11/01-2026/11/14", "2026-11-01 ～ 2026-11-14"]
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "utf-8"])
+@pytest.mark.parametrize("period", PERIODS)
+def test_a_total_row_dated_with_the_report_period_is_skipped(
+        tmp_path: Path, period: str, encoding: str) -> None:
+    """直通车 ends some exports with 合计 and the report's period as its 日期; read as data
+    (2026-11-01 至 ... as 2026-11-01) it would count the period's spend twice."""
+    path = tmp_path / "kw.csv"
+    total = f"{period},合计,,,,,180,9,6.0,1,99"
+    path.write_text("\n".join([ZTC_HEADER, *ZTC_ROWS, total]) + "\n", encoding=encoding)
+    frame, problems = normalise_table(read_raw_table(path), "report", str(path))
+    assert [p for p in problems if p.severity == "error"] == []
+    assert "summary rows skipped (rows 4)" in [p.message for p in problems]
+    assert len(frame) == 2 and frame["cost"].sum() == 6.0
+
+
+@pytest.mark.parametrize("footer", [
+    "2026-11-01~2026-11-14,,,总计,,,180,9,6.0,1,99",           # the label under 关键词
+    "2026-11-01 至 2026-11-14,汇总: 全部计划,,,,,180,9,6.0,1,99",
+])
+def test_a_period_row_with_a_total_label_in_any_cell_is_skipped(tmp_path: Path,
+                                                                footer: str) -> None:
+    path = tmp_path / "kw.csv"
+    path.write_text("\n".join([ZTC_HEADER, *ZTC_ROWS, footer]) + "\n", encoding="gbk")
+    frame, problems = normalise_table(read_raw_table(path), "report", str(path))
+    assert [p for p in problems if p.severity == "error"] == []
+    assert "summary rows skipped (rows 4)" in [p.message for p in problems]
+    assert len(frame) == 2
+
+
+@pytest.mark.parametrize(("header", "data", "total"), [
+    ("Campaign,Day,Keyword,Impr.,Clicks,Cost,Conversions,Conv. value",
+     "Shoes,2026-11-01,running shoes,100,5,4.50,1,80",
+     "Total: Account,2026-11-01 - 2026-11-14,,100,5,4.50,1,80"),
+    ("Date,Campaign Name,Targeting,Impressions,Clicks,Spend,7 Day Total Orders (#),"
+     "7 Day Total Sales",
+     "11/13/2026,Shoes,running shoes,100,5,4.50,1,80",
+     "11/01/2026 - 11/14/2026,Total,,100,5,4.50,1,80"),
+    ("Date,Campaign Name,Targeting,Impressions,Clicks,Spend,7 Day Total Orders (#),"
+     "7 Day Total Sales",
+     "Nov 1 2026,Shoes,running shoes,100,5,4.50,1,80",
+     '"Nov 1, 2026 - Nov 14, 2026",Total,,100,5,4.50,1,80'),
+])
+def test_an_english_total_with_a_period_is_skipped(tmp_path: Path, header: str, data: str,
+                                                   total: str) -> None:
+    path = tmp_path / "report.csv"
+    path.write_text("\n".join([header, data, total]) + "\n", encoding="utf-8")
+    frame, problems = normalise_table(read_raw_table(path), "report", str(path))
+    assert [p for p in problems if p.severity == "error"] == []
+    assert "summary rows skipped (rows 3)" in [p.message for p in problems]
+    assert len(frame) == 1 and frame["cost"].sum() == 4.5
+
+
+@pytest.mark.parametrize("period", PERIODS)
+def test_a_period_on_a_row_without_a_total_label_is_an_error(tmp_path: Path,
+                                                              period: str) -> None:
+    path = tmp_path / "kw.csv"
+    row = f"{period},计划A,宝贝2,半身裙,无线,1.0,60,3,2.0,0,0"
+    path.write_text("\n".join([ZTC_HEADER, *ZTC_ROWS, row]) + "\n", encoding="gbk")
+    frame, problems = normalise_table(read_raw_table(path), "report", str(path))
+    (error,) = [p for p in problems if p.severity == "error"]
+    assert (error.file, error.row, error.column) == (str(path), 4, "日期")
+    assert error.message == f"'{period}' is a period, not one day"
+    assert not any("summary rows" in p.message for p in problems)

@@ -141,3 +141,85 @@ def test_currency_marks_after_a_decimal_comma_and_full_width_digits_are_read() -
     np.testing.assert_allclose(values, [38.09, 1234.56, 12.5, 38.09, 1234.5, 12.0, 3.2, 123.0,
                                         1234.5])
     assert not bad.any()
+
+
+ENGLISH_HEADER = "date,campaign,item,keyword,platform,bid,impressions,clicks,cost,orders,gmv"
+
+
+def _report(tmp_path: Path, dates: list[str]) -> Path:
+    """A keyword report with one row on each of ``dates``."""
+    path = tmp_path / "kw.csv"
+    rows = [f'"{d}",Campaign A,Item 1,red shoes,mobile,1.20,100,5,3.50,1,99.00' for d in dates]
+    path.write_text("\n".join([ENGLISH_HEADER, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_an_undecided_day_order_is_named_with_the_setting_that_decides(tmp_path: Path):
+    path = _report(tmp_path, [f"12/{day}/2026" for day in range(1, 6)])
+    frame, problems = normalise_table(read_raw_table(path), "report", str(path))
+    errors = [p for p in problems if p.severity == "error"]
+    assert [(p.row, p.column) for p in errors] == [(r, "date") for r in range(2, 7)]
+    assert "'12/1/2026' could be month/day or day/month" in errors[0].message
+    assert all("is not a date" not in p.message for p in errors)
+    assert all("sources.date_order" in p.expected for p in errors)
+
+
+def test_a_day_order_set_in_the_config_reads_them(tmp_path: Path) -> None:
+    path = _report(tmp_path, [f"12/{day}/2026" for day in range(1, 3)])
+    frame, problems = normalise_table(read_raw_table(path), "report", str(path),
+                                      date_order="month_first")
+    assert not [p for p in problems if p.severity == "error"]
+    assert [d.day for d in frame["date"]] == [1, 2]
+
+
+def test_other_bad_dates_are_still_named_as_not_dates(tmp_path: Path) -> None:
+    path = _report(tmp_path, ["12/1/2026", "yesterday"])
+    _, problems = normalise_table(read_raw_table(path), "report", str(path))
+    messages = sorted(p.message for p in problems if p.severity == "error")
+    assert len(messages) == 2
+    assert "'yesterday' is not a date" in messages[1]
+
+
+@pytest.mark.parametrize("dates", [
+    ["11/20/2026 0:00", "11/21/2026 0:00"],
+    ["20/11/2026 00:00:00", "21/11/2026 00:00:00"],
+    ["Nov 20, 2026 12:00 AM", "Nov 21, 2026 12:00 AM"],
+])
+def test_a_time_after_the_date_is_dropped(tmp_path: Path, dates: list[str]) -> None:
+    path = _report(tmp_path, dates)
+    frame, problems = normalise_table(read_raw_table(path), "report", str(path))
+    assert not [p for p in problems if p.severity == "error"], problems
+    assert list(frame["date"]) == [pd.Timestamp("2026-11-20"), pd.Timestamp("2026-11-21")]
+
+
+def test_an_undecided_order_with_a_time_is_named_as_undecided(tmp_path: Path) -> None:
+    path = _report(tmp_path, [f"12/{d}/2026 0:00" for d in (1, 2)])
+    _, problems = normalise_table(read_raw_table(path), "report", str(path))
+    errors = [p for p in problems if p.severity == "error"]
+    assert len(errors) == 2
+    assert all("could be month/day or day/month" in p.message for p in errors)
+
+
+def test_dot_grouped_impressions_and_clicks_are_thousands(tmp_path: Path) -> None:
+    path = tmp_path / "kw.csv"
+    rows = ["21.11.2026;Kampagne A;Gruppe 1;laufschuhe;mobile;1,20;2.495;29;31,90;1;89,50",
+            "21.11.2026;Kampagne A;Gruppe 1;wanderschuhe;mobile;0,80;1.234.567;1.002;1.234,56;3;"
+            "240,00",
+            "21.11.2026;Kampagne A;Gruppe 1;sandalen;mobile;0,50;812;4;2,10;0;0"]
+    header = ENGLISH_HEADER.replace(",", ";")
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    frame, problems = normalise_table(read_raw_table(path), "report", str(path))
+    assert [p for p in problems if p.severity == "error"] == []
+    assert frame["impressions"].tolist() == [2495, 1234567, 812]
+    assert frame["clicks"].tolist() == [29, 1002, 4]
+    assert frame["cost"].tolist() == [31.9, 1234.56, 2.1]
+
+
+def test_fractional_conversions_keep_their_dot(tmp_path: Path) -> None:
+    path = tmp_path / "kw.csv"
+    path.write_text("Day,Campaign,Ad group,Keyword,Impr.,Clicks,Cost,Conversions,Conv. value\n"
+                    "2026-11-21,Brand,Shoes,running shoes,650,4,3.53,1.500,11.39\n",
+                    encoding="utf-8")
+    frame, problems = normalise_table(read_raw_table(path), "report", str(path))
+    assert [p for p in problems if p.severity == "error"] == []
+    assert frame["orders"].tolist() == [1.5]

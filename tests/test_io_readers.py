@@ -8,9 +8,12 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
+from bidopt.cli import cli
 from bidopt.errors import DataError
 from bidopt.io import normalise_table, read_raw_table
+from conftest import NIGHT, write_config
 
 ZTC_HEADER = "日期,推广计划,推广单元,关键词,投放平台,出价,展现量,点击量,花费,成交笔数,成交金额"
 ZTC_ROWS = [
@@ -409,10 +412,6 @@ def test_a_re_download_wins_over_its_original_and_lock_files_are_skipped(shop, t
 
 def test_a_header_only_export_among_others_does_not_stop_the_night(shop_files, tmp_path):
     """A day without activity exports a header alone; it is named, and the other days plan."""
-    from click.testing import CliRunner
-
-    from bidopt.cli import cli
-
     exports = tmp_path / "exports"
     exports.mkdir()
     text = shop_files["keyword_report"].read_text(encoding="utf-8")
@@ -427,3 +426,105 @@ def test_a_header_only_export_among_others_does_not_stop_the_night(shop_files, t
     (exports / "kw_1.csv").write_text(text.splitlines()[0] + "\n", encoding="utf-8")
     result = CliRunner().invoke(cli, ["validate", "--config", str(config)])
     assert result.exit_code == 3 and "no keyword rows in the reports" in result.output
+
+
+ENGLISH_HEADER = "date,campaign,item,keyword,platform,bid,impressions,clicks,cost,orders,gmv"
+ENGLISH_ROWS = [
+    "2026-11-20,Campaign A,Item 1,red shoes,mobile,1.20,100,5,3.50,1,99.00",
+    "2026-11-20,Campaign A,Item 1,red shoes,pc,0.05,10,0,0,0,0",
+]
+
+
+def test_a_delimiter_at_the_end_of_every_row_does_not_shift_the_columns(tmp_path: Path):
+    path = tmp_path / "kw.csv"
+    path.write_text("\n".join([ENGLISH_HEADER, *(row + "," for row in ENGLISH_ROWS)]) + "\n", encoding="utf-8")
+    raw = read_raw_table(path)
+    assert list(raw.columns) == ENGLISH_HEADER.split(",")
+    assert raw["date"].tolist() == ["2026-11-20"] * 2
+    assert raw["campaign"].tolist() == ["Campaign A"] * 2
+    frame, problems = normalise_table(raw, "report", str(path))
+    assert [p for p in problems if p.severity == "error"] == []
+    assert frame["cost"].tolist() == [3.5, 0.0]
+    assert frame["platform"].tolist() == ["mobile", "pc"]
+
+
+def test_a_value_holding_the_delimiter_unquoted_names_its_row(tmp_path: Path):
+    path = tmp_path / "gads.csv"
+    path.write_text(
+        "Search keyword report\n"
+        "Day,Campaign,Ad group,Search keyword,Impr.,Clicks,Cost,Conversions,Conv. value\n"
+        "Nov 20, 2026,Brand,Shoes,running shoes,650,4,3.53,0.2,11.39\n"
+        "Nov 21, 2026,Brand,Shoes,running shoes,610,3,2.53,0,0\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DataError) as caught:
+        read_raw_table(path)
+    problem = caught.value.problems[0]
+    assert problem.row == 3
+    assert "more values than the header" in problem.message
+    assert "quote" in problem.expected
+
+
+def test_a_header_only_keyword_report_alone_is_named(tmp_path):
+    report = tmp_path / "kw.csv"
+    report.write_text("date,campaign,item,keyword,platform,bid,impressions,clicks,cost,"
+                      "orders,gmv\n", encoding="utf-8")
+    config = write_config(tmp_path, None, sources={"reports": ["kw.csv"]})
+    result = CliRunner().invoke(cli, ["validate", "--config", str(config), "--date", NIGHT])
+    assert result.exit_code == 3, result.output
+    assert "no keyword rows in the reports" in result.output
+    assert f"{report}: a header and no data rows" in result.output
+
+
+def test_a_report_given_twice_is_read_once(shop_files, tmp_path):
+    config = write_config(tmp_path, shop_files)
+    report = str(shop_files["keyword_report"])
+    pattern = str(shop_files["keyword_report"].parent / "*_report.csv")
+    runner = CliRunner()
+    once = runner.invoke(cli, ["validate", "--config", str(config), "--date", NIGHT,
+                               "--reports", pattern])
+    twice = runner.invoke(cli, ["validate", "--config", str(config), "--date", NIGHT,
+                                "--reports", pattern, "--reports", report])
+    assert once.exit_code == twice.exit_code == 0, twice.output
+    assert "are also in" not in twice.output
+    summary = [line for line in twice.output.splitlines() if line.startswith("ok:")]
+    assert summary == [line for line in once.output.splitlines() if line.startswith("ok:")]
+
+
+def test_summary_rows_skipped_on_several_sheets_name_their_sheets(tmp_path: Path) -> None:
+    path = tmp_path / "kw.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "说明"
+    book.active.append(["本报表由直通车导出"])
+    for platform in ["无线", "计算机"]:
+        sheet = book.create_sheet(platform)
+        sheet.append(["关键词报表"])
+        sheet.append(ZTC_HEADER.split(","))
+        sheet.append(["2026-11-23", "计划A", "宝贝1", "连衣裙", platform, 1.2, 100, 5, 3.5, 1, 99])
+        sheet.append(["合计", "", "", "", "", "", 100, 5, 3.5, 1, 99])
+    book.save(path)
+    frame, problems = normalise_table(read_raw_table(path), "report", str(path))
+    assert len(frame) == 2 and frame["cost"].sum() == 7.0
+    (warning,) = [p for p in problems if "summary rows" in p.message]
+    assert "4 on sheet '无线'" in warning.message
+    assert "4 on sheet '计算机'" in warning.message
+
+
+def test_sheets_holding_another_report_are_named_as_not_read(tmp_path: Path) -> None:
+    path = tmp_path / "reports.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "关键词"
+    book.active.append(ZTC_HEADER.split(","))
+    book.active.append(["2026-11-23", "计划A", "宝贝1", "连衣裙", "无线", 1.2, 100, 5, 3.5, 1, 99])
+    crowd = book.create_sheet("人群")
+    crowd.append(["日期", "推广计划", "推广单元", "人群", "展现量", "点击量", "花费", "成交笔数",
+                  "成交金额"])
+    crowd.append(["2026-11-23", "计划A", "宝贝1", "女性25-34岁", 50, 2, 1.5, 0, 0])
+    notes = book.create_sheet("说明")
+    notes.append(["本报表由直通车导出"])
+    book.save(path)
+    frame, problems = normalise_table(read_raw_table(path), "report", str(path))
+    assert len(frame) == 1
+    (warning,) = [p for p in problems if "not read" in p.message]
+    assert warning.severity == "warning"
+    assert "'人群'" in warning.message and "说明" not in warning.message

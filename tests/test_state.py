@@ -232,3 +232,19 @@ def test_a_recorded_setting_the_options_refuse_names_the_state_file(shop_files, 
     with pytest.raises(ConfigError, match="settings recorded in .*state.sqlite"):
         plan_night(config, build_registry(get_plugin_manager(entry_points=False)),
                    date=dt.date.fromisoformat(NEXT), sources=sources)
+
+
+def test_applied_makes_the_state_file_s_folder(shop_files, tmp_path):
+    config = write_config(tmp_path, shop_files, state_file="state/acme.sqlite",
+                          strategies={"roi_rule": {}})
+    plan = tmp_path / "plan.csv"
+    runner = CliRunner()
+    result = runner.invoke(cli, ["run", "--config", str(config), "--date", NIGHT,
+                                 "--out", str(plan), "-q"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["applied", "--config", str(config), str(plan)])
+    assert result.exit_code == 0, result.output
+    state = tmp_path / "state" / "acme.sqlite"
+    assert f"in {state}" in result.output
+    with sqlite3.connect(state) as con:
+        assert con.execute("SELECT COUNT(*) FROM planned").fetchone()[0] > 0
