@@ -150,7 +150,8 @@ def on_truth(market: Market, bids: pd.DataFrame, margins: pd.Series | None = Non
 def run_case(label: str, market: Market, files: dict[str, Path], floor: float,
              strategies: str, optimiser: dict[str, float] | None = None,
              budgets: dict[str, float] | None = None, night: dt.date = NIGHT,
-             calendar: list[dict] | None = None, objective: str = "gmv") -> Case:
+             calendar: list[dict] | None = None, objective: str = "gmv",
+             history_days: int = 14) -> Case:
     """bidopt, the baselines and the oracle on one shop at one floor, all judged on truth.
 
     ``optimiser`` overrides bidopt's optimiser settings (e.g. ``roi_margin_pct``); ``budgets``
@@ -158,7 +159,8 @@ def run_case(label: str, market: Market, files: dict[str, Path], floor: float,
     judged against ``floor`` and those budgets on ``market`` (a day view on promotion nights).
     """
     data: dict = {"shop": label, "constraints": {"roi_floor": floor},
-                  "objective": {"target": objective}, "calendar": calendar or []}
+                  "objective": {"target": objective}, "calendar": calendar or [],
+                  "history": {"days": history_days}}
     if budgets:
         data["constraints"]["campaigns"] = {name: {"daily_budget": round(b, 2)}
                                             for name, b in budgets.items()}
@@ -405,7 +407,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=None,
                         help="Give each campaign a daily budget of this multiple of its average "
                              "daily spend in the history (e.g. 1.2); budgets are judged on truth.")
-    parser.add_argument("--days", type=int, default=14)
+    parser.add_argument("--days", type=int, default=14,
+                        help="Days of history simulated; above 14, bidopt's history.days is "
+                             "set to read them all.")
     parser.add_argument("--night", type=dt.date.fromisoformat, default=NIGHT,
                         help="The planned night (YYYY-MM-DD); the history ends the day before.")
     parser.add_argument("--seasonal", action="store_true",
@@ -453,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
                 case = run_case(label, market, files, floor, args.strategies, optimiser,
                                 budgets, args.night,
                                 calendar_config() if args.phase_factors else None,
-                                args.objective)
+                                args.objective, max(14, args.days))
                 cases.append(case)
                 print(f"{label} floor {floor}: bidopt plan {case.seconds:.1f}s, "
                       f"case {time.perf_counter() - start:.1f}s", file=sys.stderr)
