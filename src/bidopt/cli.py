@@ -131,10 +131,22 @@ def _check_against_plugins(config, registry, config_path: Path, *, output: bool 
 
 def _output_clash(config, path: Path, reports, items, candidates,
                   config_path: Path | None = None) -> str | None:
-    """Why ``path`` cannot hold the plan without breaking a night, or None: it is the config
-    or its state file, one of the run's input files (``--out exports/items.csv`` replaced
-    the items file), or a report pattern matches it (the next night would read the plan as
-    a report and fail)."""
+    """Why ``path``, or the review file written beside it for a writer plugin's format
+    (``loop.review_output``), cannot hold the plan without breaking a night, or None: it is
+    the config or its state file, one of the run's input files (``--out exports/items.csv``
+    replaced the items file), or a report pattern matches it (the next night would read the
+    plan as a report and fail)."""
+    from bidopt.loop import output_files
+
+    for file in output_files(config, path):
+        if problem := _file_clash(config, file, reports, items, candidates, config_path):
+            return problem if file == path else f"its review file {problem}"
+    return None
+
+
+def _file_clash(config, path: Path, reports, items, candidates,
+                config_path: Path | None = None) -> str | None:
+    """``_output_clash`` for one file written."""
     from bidopt.loop import resolve_sources
     from bidopt.state import state_path
 
@@ -208,6 +220,7 @@ def run(config_path, reports, items, candidates, night, out, dry_run, strict, al
     from bidopt.io import output_lock
     from bidopt.loop import (
         check_output_path,
+        output_files,
         output_path,
         plan_night,
         write_recommendations,
@@ -219,7 +232,8 @@ def run(config_path, reports, items, candidates, night, out, dry_run, strict, al
     date = night.date() if night else dt.date.today()
     path = None if dry_run else output_path(config, date, out)
     if path is not None:
-        check_output_path(path)
+        for file in output_files(config, path):
+            check_output_path(file)
         if problem := _output_clash(config, path, reports, items, candidates, config_path):
             if out is not None:
                 raise click.BadParameter(f"{problem}; write the plan elsewhere",
@@ -253,22 +267,27 @@ def run(config_path, reports, items, candidates, night, out, dry_run, strict, al
             click.echo(f"note: replaced the plan written there at {written}", err=True)
     except KeyboardInterrupt as exc:
         if result is not None and result.output is not None:
-            raise InterruptedAfterWriting(result.output) from exc
+            raise InterruptedAfterWriting(_written(result)) from exc
         raise
     except Exception as exc:  # a bug once the new plan is in place: main must say so
         if result is not None and result.output is not None:
-            exc.bidopt_output = result.output  # type: ignore[attr-defined]
+            exc.bidopt_output = _written(result)  # type: ignore[attr-defined]
         raise
     if result.partial:
         click.echo("the run was partial: proposals of failed plugins were dropped", err=True)
         sys.exit(ExitCode.PARTIAL)
 
 
+def _written(result) -> str:
+    """The files a run put in place: the output, and a writer plugin's review file."""
+    return str(result.output) + (f" and {result.review}" if result.review else "")
+
+
 class InterruptedAfterWriting(KeyboardInterrupt):
     """An interrupt that came once the new output was in place (while printing the summary):
-    the message must not say that nothing was written."""
+    the message must not say that nothing was written. ``path``: the files written."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path | str):
         super().__init__(str(path))
         self.path = path
 
@@ -306,6 +325,7 @@ def validate(config_path, reports, items, candidates, night, allow_stale):
         SAMPLE_NOTE,
         check_output_path,
         load_inputs,
+        output_files,
         output_path,
         resolve_sources,
         sample_files,
@@ -317,7 +337,8 @@ def validate(config_path, reports, items, candidates, night, allow_stale):
     date = night.date() if night else dt.date.today()
     path = output_path(config, date, None)
     try:  # what `run` checks before any work: it must not pass here and fail there
-        check_output_path(path)
+        for file in output_files(config, path):
+            check_output_path(file)
     except OutputError as exc:
         raise ConfigError(f"'output.path': {exc}", str(config_path)) from exc
     if problem := _output_clash(config, path, reports, items, candidates, config_path):

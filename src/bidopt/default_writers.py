@@ -11,10 +11,12 @@ from bidopt.hookspecs import hookimpl
 from bidopt.io.workbook import write_recommendations_xlsx
 from bidopt.io.writer import write_recommendations_csv
 
+FORMATS = ("csv", "xlsx")  # bidopt's own recommendations; any other format is a plugin's
+
 
 @hookimpl
 def bidopt_output_formats() -> list[str]:
-    return ["csv", "xlsx"]
+    return list(FORMATS)
 
 
 @hookimpl(trylast=True)

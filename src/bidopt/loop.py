@@ -3,6 +3,7 @@ decide -> export. Data flows one way; nothing here prints (the CLI does)."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import datetime as dt
 import glob
@@ -29,10 +30,17 @@ from bidopt.context import (
     unknown_campaign_notes,
 )
 from bidopt.decide import Decision, decide
+from bidopt.default_writers import FORMATS as OWN_FORMATS
 from bidopt.errors import BidoptError, ConfigError, DataError, OutputError, PluginError, Problem
 from bidopt.explain import rejected_rows
 from bidopt.grid import platform_rules, snap
-from bidopt.io import atomic_output, normalise_table, split_report_grains
+from bidopt.io import (
+    atomic_output,
+    normalise_table,
+    review_file,
+    split_report_grains,
+    write_recommendations_csv,
+)
 from bidopt.io.headers import KIND_REQUIRED, map_headers
 from bidopt.io.overlap import drop_repeated_days
 from bidopt.isolation import collect_proposals
@@ -93,6 +101,10 @@ class RunResult:
     context: RunContext
     plugin_failures: list[str] = field(default_factory=list)
     output: Path | None = None
+    review: Path | None = None
+    """The review file written beside a writer plugin's output (``review_output``): bidopt's
+    own recommendations CSV of the night, which ``bidopt applied`` records; None for the
+    built-in csv and xlsx formats, whose output is that file."""
     track_record: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=TRACK_COLUMNS))
     """The last uploaded plans' keyword changes against their reports
@@ -588,36 +600,69 @@ def check_output_format(config: Config, registry: Registry, source: str = "confi
         )
 
 
+def review_output(config: Config, path: Path) -> Path | None:
+    """The review file written beside ``path`` when ``output.format`` is a writer plugin's
+    (``bidopt.io.review_file``); None for bidopt's own csv and xlsx."""
+    return None if config.output.format in OWN_FORMATS else review_file(path)
+
+
+def output_files(config: Config, path: Path) -> list[Path]:
+    """Every file a run writes for ``path``: it, and its review file for a plugin's format."""
+    review = review_output(config, path)
+    return [path] if review is None else [path, review]
+
+
 def write_recommendations(result: RunResult, registry: Registry, config: Config, path: Path) -> Path:
-    """Write via the output hook into a temporary file, then rename it into place."""
+    """Write via the output hook into a temporary file, then rename it into place.
+
+    For a writer plugin's format, bidopt's own recommendations CSV is written beside it too
+    (``review_output``): both go to temporary files, and neither is put in place unless
+    both were written, so a failure leaves the last good pair as it was."""
     fmt = config.output.format
     if fmt not in registry.formats:
         raise OutputError(f"no plugin writes the output format '{fmt}' "
                           f"(available: {', '.join(sorted(registry.formats))})")
-    tmp = path
+    review = review_output(config, path)
+    temporary: dict[Path, Path] = {}  # the temporary files, named in messages as the final ones
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_output(path) as tmp:
-            handled = registry.pm.hook.bidopt_write_output(
-                recommendations=result.recommendations, path=tmp, format=fmt,
-                options={**config.output.model_dump(exclude={"options"}),
-                         **config.output.options},
-            )
-            writer = f"the writer for '{fmt}' (plugin '{registry.formats[fmt]}')"
-            if not handled:
-                raise OutputError(f"no plugin wrote the output format '{fmt}': {writer} "
-                                  "declined it")
-            # an empty file is never a plan: it must not replace the last good one
-            if not tmp.is_file() or tmp.stat().st_size == 0:
-                raise OutputError(f"{writer} wrote nothing; the last plan is kept")
-    except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc}") from exc
-    except OutputError as exc:  # name the file the user asked for, not the temporary one
-        raise OutputError(str(exc).replace(str(tmp), str(path))) from exc
-    except Exception as exc:  # a writer plugin's bug must still end in one clear message
-        raise OutputError(
-            f"the writer for '{fmt}' (plugin '{registry.formats[fmt]}') failed: "
-            f"{type(exc).__name__}: {exc}"
-        ) from exc
-    result.output = path
+        # the review file is renamed into place first, once both are written (the inner
+        # context ends first): the file to upload never stands there without its review
+        with atomic_output(path) as tmp, (contextlib.nullcontext() if review is None
+                                          else atomic_output(review)) as review_tmp:
+            temporary = {tmp: path, **({review_tmp: review} if review_tmp else {})}
+            _write_output(result, registry, config, tmp)
+            if review_tmp is not None:
+                write_recommendations_csv(result.recommendations, review_tmp,
+                                          encoding=config.output.encoding)
+    except (OSError, OutputError) as exc:
+        message = str(exc)
+        for tmp, final in temporary.items():  # name the files asked for, not the temporary ones
+            message = message.replace(str(tmp), str(final))
+        if isinstance(exc, OSError):
+            message = f"cannot write {path}: {message}"
+        raise OutputError(message) from exc
+    result.output, result.review = path, review
     return path
+
+
+def _write_output(result: RunResult, registry: Registry, config: Config, tmp: Path) -> None:
+    """The writer plugin of ``output.format`` writes the recommendations to ``tmp``; a
+    writer that declines, writes nothing or fails is an ``OutputError`` naming its plugin."""
+    fmt = config.output.format
+    writer = f"the writer for '{fmt}' (plugin '{registry.formats[fmt]}')"
+    try:
+        handled = registry.pm.hook.bidopt_write_output(
+            recommendations=result.recommendations, path=tmp, format=fmt,
+            options={**config.output.model_dump(exclude={"options"}),
+                     **config.output.options},
+        )
+    except (OSError, OutputError):
+        raise
+    except Exception as exc:  # a writer plugin's bug must still end in one clear message
+        raise OutputError(f"{writer} failed: {type(exc).__name__}: {exc}") from exc
+    if not handled:
+        raise OutputError(f"no plugin wrote the output format '{fmt}': {writer} declined it")
+    # an empty file is never a plan: it must not replace the last good one
+    if not tmp.is_file() or tmp.stat().st_size == 0:
+        raise OutputError(f"{writer} wrote nothing; the last plan is kept")

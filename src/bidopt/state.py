@@ -216,14 +216,23 @@ def _read_recommendations(path: Path) -> pd.DataFrame:
     reports are read (encoding detected; a workbook's numbers as written, an ID a reviewer
     retyped as a number back to its digits)."""
     from bidopt.io.readers import read_raw_table
+    from bidopt.io.writer import review_file
 
     frame = read_raw_table(path).replace("", np.nan)
     missing = [c for c in NEEDED if c not in frame.columns]
     if missing:
+        columns = ', '.join(map(repr, missing))
+        review = review_file(path)
+        if review.is_file():  # a writer plugin's file (a bulk sheet) beside its review file
+            raise DataError([Problem(
+                file=str(path), message=f"not a bidopt recommendations file (no column "
+                f"{columns}) but a writer plugin's output: record its review file, which "
+                f"`bidopt run` wrote beside it, instead: {review}")])
         raise DataError([Problem(
-            file=str(path), message=f"not a bidopt recommendations file: no column "
-            f"{', '.join(map(repr, missing))}",
-            expected="the CSV or workbook `bidopt run` wrote")])
+            file=str(path), message=f"not a bidopt recommendations file: no column {columns}",
+            expected="the CSV or workbook `bidopt run` wrote; for a writer plugin's output "
+            "format (e.g. an Amazon bulk sheet), the review file it wrote beside the "
+            f"plugin's file, named {review.name} for this one")])
     return _as_written(frame, path)
 
 

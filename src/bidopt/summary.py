@@ -282,7 +282,8 @@ def run_notes(result: RunResult, *, verbose: bool = False) -> list[str]:
     that match nothing, ... (the first five input warnings unless ``verbose``), and names
     Excel would change in a CSV written (a workbook keeps them, and gets no such note)."""
     notes = list(result.context.warnings)
-    if result.output is not None and Path(result.output).suffix.lower() == ".csv":
+    written = [Path(p) for p in (result.output, result.review) if p is not None]
+    if any(p.suffix.lower() == ".csv" for p in written):
         notes += excel_number_notes(
             result.recommendations,
             workbook_hint=result.context.config.output.format == "csv")
@@ -330,7 +331,13 @@ def format_summary(result: RunResult, config: Config, *, verbose: bool = False) 
         # change nothing: the row count alone disagrees with the actions counted above
         extra = (f": {taken:,} actions and {rows - taken:,} rejected proposals that change "
                  "nothing" if rows != taken else "")
-        lines.append(f"wrote {result.output} ({rows:,} rows{extra})")
+        if result.review is None:
+            lines.append(f"wrote {result.output} ({rows:,} rows{extra})")
+        else:  # a writer plugin's file, and bidopt's own recommendations beside it
+            lines += [f"wrote {result.output} (output format {config.output.format})",
+                      f"wrote {result.review}, its review file ({rows:,} rows{extra}): every "
+                      "change with its reason and expected effect; after the upload, record "
+                      "it with `bidopt applied`"]
     else:
         lines.append("dry run: nothing written")
     return "\n".join(lines)

@@ -173,6 +173,19 @@ def _unencodable_cells(text: pd.DataFrame, encoding: str) -> str:
     return f" ({column} {text[column].iloc[first]!r} in row {first + 2}{more})"
 
 
+REVIEW_SUFFIX = ".recommendations.csv"
+
+
+def review_file(path: Path) -> Path:
+    """Where the review file of a writer plugin's output goes: beside it, its name with
+    ``.recommendations.csv`` in place of its suffix (``amazon-bulk-2026-12-05.xlsx`` ->
+    ``amazon-bulk-2026-12-05.recommendations.csv``). It is bidopt's own recommendations CSV
+    of the night, which ``bidopt applied`` records (a plugin's file, such as a bulk sheet,
+    holds neither the night nor the reasons and forecasts)."""
+    path = Path(path)
+    return path.with_name(path.stem + REVIEW_SUFFIX)
+
+
 @contextlib.contextmanager
 def atomic_output(path: Path) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; move it into place only on success.
