@@ -1,0 +1,117 @@
+"""A writer plugin's output format gets bidopt's own recommendations CSV beside the plugin's
+file (the review file, ``<name>.recommendations.csv``): both are put in place together, and
+the review file is checked before the run as the output is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from bidopt.cli import cli
+from bidopt.errors import ExitCode
+from bidopt.schema import RECOMMENDATION_COLUMNS
+from conftest import NIGHT, report_paths, write_config
+from test_isolation import install  # noqa: F401  (the fixture)
+
+TSV_WRITER = """
+    import os
+
+    import bidopt
+
+    @bidopt.hookimpl
+    def bidopt_output_formats():
+        return ["acme_tsv"]
+
+    @bidopt.hookimpl
+    def bidopt_write_output(recommendations, path, format, options):
+        if format != "acme_tsv":
+            return None
+        if os.environ.get("ACME_TSV_FAIL"):
+            raise RuntimeError("the upload template is gone")
+        recommendations[["campaign", "keyword", "proposed"]].to_csv(path, sep="\\t",
+                                                                    index=False)
+        return True
+"""
+STRATEGIES = {"roi_rule": {}, "long_tail": {}, "crowd_premium": {}}
+
+
+def bidopt(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+@pytest.fixture
+def tsv_config(shop_files, tmp_path, install):  # noqa: F811
+    install("acme-tsv", "acme_tsv_writer", TSV_WRITER)
+    return write_config(tmp_path, shop_files, strategies=STRATEGIES,
+                        output={"format": "acme_tsv", "path": "plans/plan-{date}.tsv"})
+
+
+def test_a_plugin_format_is_written_with_the_review_file_beside_it(tsv_config, tmp_path):
+    done = bidopt("run", "--config", str(tsv_config), "--date", NIGHT)
+    assert done.exit_code == 0, done.output
+    plan, review = (tmp_path / "plans" / f"plan-{NIGHT}{suffix}"
+                    for suffix in (".tsv", ".recommendations.csv"))
+    assert sorted(p.name for p in plan.parent.iterdir()) == [review.name, plan.name]
+    recs = pd.read_csv(review, encoding="utf-8-sig")
+    assert tuple(recs.columns) == RECOMMENDATION_COLUMNS
+    assert len(pd.read_csv(plan, sep="\t")) == len(recs) > 0
+    assert f"wrote {plan} (output format acme_tsv)\n" in done.stdout
+    assert f"wrote {review}, its review file ({len(recs):,} rows)" in done.stdout
+
+
+def files(folder: Path) -> dict[str, tuple[int, bytes]]:
+    """Each file of ``folder`` by name: its inode (a file put in its place has another one,
+    even with the same bytes: the same night planned again) and its bytes."""
+    return {p.name: (p.stat().st_ino, p.read_bytes()) for p in folder.iterdir()}
+
+
+def test_a_failure_of_either_file_keeps_the_last_pair(tsv_config, tmp_path, monkeypatch):
+    """The plugin failing, or the review file failing after the plugin wrote its file
+    (a full disk): exit 7, and neither file of the last good run is replaced, nor a
+    temporary file left."""
+    assert bidopt("run", "--config", str(tsv_config), "--date", NIGHT).exit_code == 0
+    plans = tmp_path / "plans"
+    good = files(plans)
+    assert len(good) == 2
+
+    with monkeypatch.context() as patch:
+        patch.setenv("ACME_TSV_FAIL", "1")
+        failed = bidopt("run", "--config", str(tsv_config), "--date", NIGHT)
+    assert failed.exit_code == ExitCode.OUTPUT_FAILURE, failed.output
+    assert ("the writer for 'acme_tsv' (plugin 'acme-tsv') failed: RuntimeError: the "
+            "upload template is gone") in failed.stderr
+    assert files(plans) == good
+
+    def disk_full(recommendations, path, **_):
+        Path(path).write_text("date,campaign\n2026-11-25,half a ro", encoding="utf-8")
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr("bidopt.loop.write_recommendations_csv", disk_full)
+        failed = bidopt("run", "--config", str(tsv_config), "--date", NIGHT)
+    assert failed.exit_code == ExitCode.OUTPUT_FAILURE, failed.output
+    assert "No space left on device" in failed.stderr
+    assert files(plans) == good
+
+
+def test_a_review_file_the_reports_pattern_takes_is_refused_before_the_run(
+        shop_files, tmp_path, install):  # noqa: F811
+    """A plan folder that is also the reports' folder: the .tsv is not a report, but its
+    review file is a .csv that the next night would read as one, and fail."""
+    install("acme-tsv", "acme_tsv_writer", TSV_WRITER)
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    for path in report_paths(shop_files):
+        (exports / Path(path).name).write_bytes(Path(path).read_bytes())
+    config = write_config(tmp_path, None, sources={"reports": [f"{exports}/*.csv"]},
+                          output={"format": "acme_tsv", "path": "exports/plan-{date}.tsv"})
+    review = exports / f"plan-{NIGHT}.recommendations.csv"
+    for command in ("run", "validate"):
+        refused = bidopt(command, "--config", str(config), "--date", NIGHT)
+        assert refused.exit_code == ExitCode.BAD_CONFIG, refused.output
+        assert f"'output.path': its review file {review} is among the reports" in " ".join(
+            refused.stderr.split()), refused.stderr
+    assert not list(exports.glob("plan-*"))
