@@ -308,7 +308,9 @@ class Output(_Section):
         "or .xlsx with format xlsx.",
     )
     format: str = Field("csv", description="Output format: csv, or xlsx (an Excel workbook "
-                        "that keeps all-digit IDs exact); plugins may add more.")
+                        "that keeps all-digit IDs exact); plugins may add more, written with "
+                        "bidopt's recommendations CSV beside them (<name>.recommendations.csv, "
+                        "the file `bidopt applied` records).")
     encoding: Literal["utf-8-sig", "utf-8", "gbk", "gb18030"] = Field(
         "utf-8-sig", description="Of the CSV; utf-8-sig (with BOM) opens correctly in Excel."
     )

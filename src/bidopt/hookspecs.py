@@ -76,7 +76,9 @@ def bidopt_write_output(
     columns of ``bidopt.schema.RECOMMENDATION_COLUMNS`` in that order. ``path`` is a
     temporary file next to the final one: bidopt renames it into place only after the
     writer returns, so a writer that fails never leaves a half file behind. Return None
-    when ``format`` is not yours.
+    when ``format`` is not yours. Beside a plugin's file bidopt writes its own
+    recommendations CSV (``bidopt.io.review_file``), which ``bidopt applied`` records; the
+    two are put in place together.
 
     :param options: the ``output`` section of the config (encoding, ...), as a dict.
     """

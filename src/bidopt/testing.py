@@ -163,7 +163,8 @@ def run_night(config: Config | Mapping | str | Path, *, plugins: Iterable[object
     ``config`` is a :class:`~bidopt.config.Config`, a dict, or a YAML file.
     ``strategies`` (name -> parameters) replaces the config's ``strategies`` section.
     With ``out``, the recommendations are written there through the
-    ``bidopt_write_output`` hook in the config's ``output.format`` (``result.output``);
+    ``bidopt_write_output`` hook in the config's ``output.format`` (``result.output``; for
+    a plugin's format also bidopt's review file beside it, ``result.review``);
     otherwise nothing is written. A failing strategy is in ``result.plugin_failures``
     (``strict=True`` raises :class:`~bidopt.errors.PluginError` instead).
     """
