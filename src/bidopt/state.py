@@ -230,9 +230,9 @@ def _read_recommendations(path: Path) -> pd.DataFrame:
                 f"`bidopt run` wrote beside it, instead: {review}")])
         raise DataError([Problem(
             file=str(path), message=f"not a bidopt recommendations file: no column {columns}",
-            expected="the CSV or workbook `bidopt run` wrote; for a writer plugin's output "
-            "format (e.g. an Amazon bulk sheet), the review file it wrote beside the "
-            f"plugin's file, named {review.name} for this one")])
+            expected="the CSV or workbook `bidopt run` wrote; with a writer plugin's output "
+            "format, such as an Amazon bulk sheet, the review file written beside the "
+            f"plugin's file: {review.name} beside this one")])
     return _as_written(frame, path)
 
 
