@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import sys
-import textwrap
 import threading
 import time
 from pathlib import Path
@@ -23,7 +22,6 @@ from click.testing import CliRunner
 from bidopt import PluginError, Strategy, hookimpl
 from bidopt.cli import cli
 from bidopt.errors import ExitCode, OutputError
-from bidopt.plugins import DISABLE_ENV
 from bidopt.testing import make_config, run_night
 from conftest import NIGHT
 
@@ -85,7 +83,8 @@ def test_a_strategy_that_raises_is_dropped_and_named(shop_files):
     result = run_with(shop_files, strategy_plugin("crashy", propose), "crashy")
     assert_dropped(result, "crashy", "ZeroDivisionError", "model blew up")
     # where it raised, for the plugin's author
-    assert "(at test_isolation.py:83 in propose)" in result.plugin_failures[0]
+    line = propose.__code__.co_firstlineno + 1
+    assert f"(at test_isolation.py:{line} in propose)" in result.plugin_failures[0]
 
 
 def test_a_strategy_calling_sys_exit_does_not_end_the_run(shop_files):
@@ -260,29 +259,6 @@ def test_a_writer_that_writes_nothing_keeps_the_last_plan(shop_files, tmp_path, 
 
 
 # -- entry points ----------------------------------------------------------------------
-
-
-@pytest.fixture
-def install(tmp_path, monkeypatch):
-    """Install a one-module plugin as a real distribution with a ``bidopt`` entry point."""
-    monkeypatch.delenv(DISABLE_ENV, raising=False)
-    site = tmp_path / "site"
-    site.mkdir()
-    modules: list[str] = []
-
-    def install(dist: str, module: str, source: str, version: str = "1.2.3") -> None:
-        (site / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
-        info = site / f"{dist.replace('-', '_')}-{version}.dist-info"
-        info.mkdir()
-        (info / "METADATA").write_text(
-            f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n", encoding="utf-8")
-        (info / "entry_points.txt").write_text(f"[bidopt]\n{dist} = {module}\n", encoding="utf-8")
-        modules.append(module)
-
-    monkeypatch.syspath_prepend(str(site))  # also invalidates importlib's caches
-    yield install
-    for module in modules:
-        sys.modules.pop(module, None)
 
 
 CRASHING_PLUGIN = """

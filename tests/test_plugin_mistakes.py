@@ -13,34 +13,7 @@ from bidopt import PluginError, Strategy, hookimpl
 from bidopt.cli import cli
 from bidopt.errors import ExitCode
 from bidopt.isolation import check_proposals
-from bidopt.plugins import DISABLE_ENV
 from bidopt.testing import make_config, make_registry, run_night
-
-
-@pytest.fixture
-def install(tmp_path, monkeypatch):
-    """Install a one-module plugin as a real distribution; ``target`` is the entry point's
-    value (the module by default)."""
-    monkeypatch.delenv(DISABLE_ENV, raising=False)
-    site = tmp_path / "site"
-    site.mkdir()
-    modules: list[str] = []
-
-    def install(dist: str, module: str, source: str, target: str | None = None) -> None:
-        (site / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
-        info = site / f"{dist.replace('-', '_')}-0.4.0.dist-info"
-        info.mkdir()
-        (info / "METADATA").write_text(
-            f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.4.0\n", encoding="utf-8")
-        (info / "entry_points.txt").write_text(f"[bidopt]\n{dist} = {target or module}\n",
-                                               encoding="utf-8")
-        modules.append(module)
-
-    monkeypatch.syspath_prepend(str(site))
-    yield install
-    for module in modules:
-        sys.modules.pop(module, None)
-
 
 GOOD_PLUGIN = """
     import bidopt
@@ -58,7 +31,7 @@ def test_bidopt_plugins_lists_the_others_when_one_fails_to_import(install):
     install("acme-broken", "acme_broken_plugin", "import a_module_that_is_not_there\n")
     result = CliRunner().invoke(cli, ["plugins"])
     assert result.exit_code == ExitCode.PLUGIN_FAILURE, result.output
-    assert "acme-good 0.4.0 (third-party)" in result.stdout
+    assert "acme-good 1.2.3 (third-party)" in result.stdout
     assert "strategy acme_good" in result.stdout
     assert "bidopt.strategies.roi_rule" in result.stdout
     assert "plugin 'acme-broken' failed to load" in result.stderr

@@ -14,7 +14,6 @@ from bidopt.cli import cli
 from bidopt.errors import ExitCode
 from bidopt.schema import RECOMMENDATION_COLUMNS
 from conftest import NIGHT, report_paths, write_config
-from test_isolation import install  # noqa: F401  (the fixture)
 
 TSV_WRITER = """
     import os
@@ -43,7 +42,7 @@ def bidopt(*args: str):
 
 
 @pytest.fixture
-def tsv_config(shop_files, tmp_path, install):  # noqa: F811
+def tsv_config(shop_files, tmp_path, install):
     install("acme-tsv", "acme_tsv_writer", TSV_WRITER)
     return write_config(tmp_path, shop_files, strategies=STRATEGIES,
                         output={"format": "acme_tsv", "path": "plans/plan-{date}.tsv"})
@@ -98,7 +97,7 @@ def test_a_failure_of_either_file_keeps_the_last_pair(tsv_config, tmp_path, monk
 
 
 def test_a_review_file_the_reports_pattern_takes_is_refused_before_the_run(
-        shop_files, tmp_path, install):  # noqa: F811
+        shop_files, tmp_path, install):
     """A plan folder that is also the reports' folder: the .tsv is not a report, but its
     review file is a .csv that the next night would read as one, and fail."""
     install("acme-tsv", "acme_tsv_writer", TSV_WRITER)
