@@ -5,12 +5,15 @@ and is written as atomically as the CSV."""
 from __future__ import annotations
 
 import sqlite3
+import tempfile
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
+import xlsxwriter
 from click.testing import CliRunner
+from xlsxwriter.exceptions import FileCreateError
 
 from bidopt.cli import cli
 from bidopt.errors import ExitCode, OutputError
@@ -122,21 +125,25 @@ def test_a_failed_write_leaves_no_file_and_keeps_the_last_good_one(shop_files, t
     config = write_config(tmp_path, shop_files, output={"format": "xlsx"})
     out = tmp_path / WORKBOOK
 
-    def fill_the_disk(self, filename):
-        Path(filename).write_bytes(b"PK\x03\x04 half a workbook")
-        raise OSError(28, "No space left on device")
+    def fill_the_disk(self):
+        Path(self.filename).write_bytes(b"PK\x03\x04 half a workbook")
+        raise FileCreateError(OSError(28, "No space left on device"))
 
+    scratch = tmp_path / "scratch"  # where the writer streams the sheet's rows
+    scratch.mkdir()
     with monkeypatch.context() as patch:
-        patch.setattr(openpyxl.Workbook, "save", fill_the_disk)
+        patch.setattr(xlsxwriter.Workbook, "close", fill_the_disk)
+        patch.setattr(tempfile, "tempdir", str(scratch))
         failed = invoke("run", "--config", str(config), "--date", NIGHT)
     assert failed.exit_code == ExitCode.OUTPUT_FAILURE, failed.output
     assert f"cannot write {out}" in failed.output and "No space left" in failed.output
     assert not out.exists() and not list(tmp_path.glob(".*.tmp"))
+    assert not list(scratch.iterdir())
 
     assert invoke("run", "--config", str(config), "--date", NIGHT).exit_code == 0
     good = out.read_bytes()
     with monkeypatch.context() as patch:
-        patch.setattr(openpyxl.Workbook, "save", fill_the_disk)
+        patch.setattr(xlsxwriter.Workbook, "close", fill_the_disk)
         failed = invoke("run", "--config", str(config), "--date", NIGHT)
     assert failed.exit_code == ExitCode.OUTPUT_FAILURE, failed.output
     assert out.read_bytes() == good and not list(tmp_path.glob(".*.tmp"))
