@@ -18,7 +18,7 @@ from xlsxwriter.exceptions import FileCreateError
 from bidopt.cli import cli
 from bidopt.errors import ExitCode, OutputError
 from bidopt.io.workbook import write_recommendations_xlsx
-from bidopt.io.writer import FORMULA_PREFIXES
+from bidopt.io.writer import FORMULA_PREFIXES, write_recommendations_csv
 from conftest import NIGHT, write_config
 from test_review_excel import with_item_ids
 
@@ -181,3 +181,19 @@ def test_names_that_look_like_formulas_stay_text(tmp_path):
     ]
     with pytest.raises(OutputError, match="campaign 'a\\\\x07b' in row 2 holds a control"):
         write_recommendations_xlsx(frame.assign(campaign=["a\x07b", "b"]), path)
+
+
+def test_hours_are_numbers_beside_rows_without_an_hour(tmp_path):
+    """Hour discounts in a plan that also moves bids: the hours are numbers in the workbook
+    (format 0) and the other rows' hour cells empty, as in the CSV."""
+    frame = pd.DataFrame({"campaign": ["a", "a"], "hour": [float("nan"), 13.0],
+                          "action": ["set_bid", "set_hour_discount"], "proposed": [1.2, 0.8]})
+    path = tmp_path / "recs.xlsx"
+    write_recommendations_xlsx(frame, path)
+    sheet = openpyxl.load_workbook(path)["recommendations"]
+    assert [(c.value, c.data_type) for c in sheet["B"][1:]] == [(None, "n"), (13, "n")]
+    assert sheet["B3"].number_format == "0"
+    write_recommendations_csv(frame, tmp_path / "recs.csv")
+    csv = pd.read_csv(tmp_path / "recs.csv", encoding="utf-8-sig", dtype=str,
+                      keep_default_na=False)
+    assert csv["hour"].tolist() == ["", "13"]

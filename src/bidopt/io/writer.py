@@ -95,13 +95,13 @@ def format_values(name: str, column: pd.Series) -> pd.Series | None:
     if pd.api.types.is_datetime64_any_dtype(column):
         return column.dt.strftime("%Y-%m-%d").fillna("")
     if pd.api.types.is_integer_dtype(column):
-        return column.astype("Int64").astype(str).replace("<NA>", "")
+        return _whole_numbers(column)
     if pd.api.types.is_float_dtype(column):
         if name in INTEGER_COLUMNS:
             values = column.to_numpy(dtype=float)
             whole = np.isfinite(values) & (np.mod(np.nan_to_num(values), 1) == 0)
             if whole[np.isfinite(values)].all():
-                return column.astype("Int64").astype(str).replace("<NA>", "")
+                return _whole_numbers(column)
         return _format_float(column, DECIMALS.get(name), name in EXACT_COLUMNS)
     if name in DECIMALS or name in INTEGER_COLUMNS:
         # An object column of numbers (None where an action has no value) is numeric too.
@@ -111,6 +111,13 @@ def format_values(name: str, column: pd.Series) -> pd.Series | None:
                 return format_values(name, numbers)
             return _format_float(numbers, DECIMALS.get(name), name in EXACT_COLUMNS)
     return None
+
+
+def _whole_numbers(column: pd.Series) -> pd.Series:
+    """'13' for 13.0, empty where missing (pandas 3 turns a missing Int64 to NaN as text,
+    pandas 2 to '<NA>')."""
+    numbers = column.astype("Int64")
+    return numbers.astype(str).where(numbers.notna(), "")
 
 
 def write_recommendations_csv(
