@@ -114,3 +114,42 @@ def test_a_review_file_the_reports_pattern_takes_is_refused_before_the_run(
         assert f"'output.path': its review file {review} is among the reports" in " ".join(
             refused.stderr.split()), refused.stderr
     assert not list(exports.glob("plan-*"))
+
+
+XLSX_WRITER = """
+    import bidopt
+
+    @bidopt.hookimpl
+    def bidopt_output_formats():
+        return ["acme_sheet"]
+
+    @bidopt.hookimpl
+    def bidopt_write_output(recommendations, path, format, options):
+        if format != "acme_sheet":
+            return None
+        recommendations[["campaign", "keyword", "proposed"]].to_excel(path, index=False,
+                                                                      engine="openpyxl")
+        return True
+"""
+
+
+def test_a_workbook_named_as_a_csv_is_refused_and_the_last_plan_kept(
+        shop_files, tmp_path, install):
+    """`bidopt init` names the plan .csv; setting a workbook format alone would write a
+    workbook under that name, which neither Excel nor an upload page opens."""
+    install("acme-sheet", "acme_sheet_writer", XLSX_WRITER)
+    config = write_config(tmp_path, shop_files, strategies=STRATEGIES,
+                          output={"format": "acme_sheet", "path": "plans/plan-{date}.csv"})
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    (plans / f"plan-{NIGHT}.csv").write_text("last night's plan\n", encoding="utf-8")
+    before = files(plans)
+    done = bidopt("run", "--config", str(config), "--date", NIGHT)
+    assert done.exit_code == ExitCode.OUTPUT_FAILURE, done.output
+    assert "wrote an Excel workbook (a zip file)" in done.output
+    assert "the suffix .xlsx" in done.output
+    assert files(plans) == before
+    renamed = write_config(tmp_path, shop_files, strategies=STRATEGIES,
+                           output={"format": "acme_sheet", "path": "plans/plan-{date}.xlsx"})
+    assert bidopt("run", "--config", str(renamed), "--date", NIGHT).exit_code == 0
+    assert pd.read_excel(plans / f"plan-{NIGHT}.xlsx").shape[0] > 0

@@ -631,7 +631,7 @@ def write_recommendations(result: RunResult, registry: Registry, config: Config,
         with atomic_output(path) as tmp, (contextlib.nullcontext() if review is None
                                           else atomic_output(review)) as review_tmp:
             temporary = {tmp: path, **({review_tmp: review} if review_tmp else {})}
-            _write_output(result, registry, config, tmp)
+            _write_output(result, registry, config, tmp, path)
             if review_tmp is not None:
                 write_recommendations_csv(result.recommendations, review_tmp,
                                           encoding=config.output.encoding)
@@ -646,9 +646,11 @@ def write_recommendations(result: RunResult, registry: Registry, config: Config,
     return path
 
 
-def _write_output(result: RunResult, registry: Registry, config: Config, tmp: Path) -> None:
-    """The writer plugin of ``output.format`` writes the recommendations to ``tmp``; a
-    writer that declines, writes nothing or fails is an ``OutputError`` naming its plugin."""
+def _write_output(result: RunResult, registry: Registry, config: Config, tmp: Path,
+                  path: Path) -> None:
+    """The writer plugin of ``output.format`` writes the recommendations to ``tmp``, to be
+    renamed ``path``; a writer that declines, writes nothing or fails is an
+    ``OutputError`` naming its plugin, and so is a workbook that would be named as text."""
     fmt = config.output.format
     writer = f"the writer for '{fmt}' (plugin '{registry.formats[fmt]}')"
     try:
@@ -666,3 +668,18 @@ def _write_output(result: RunResult, registry: Registry, config: Config, tmp: Pa
     # an empty file is never a plan: it must not replace the last good one
     if not tmp.is_file() or tmp.stat().st_size == 0:
         raise OutputError(f"{writer} wrote nothing; the last plan is kept")
+    if path.suffix.lower() in TEXT_SUFFIXES and _is_zip(tmp):
+        # `bidopt init` names the plan .csv: a bulk sheet set in output.format alone would be
+        # an Excel workbook under that name, which neither Excel nor an upload page opens
+        raise OutputError(f"{writer} wrote an Excel workbook (a zip file), but the plan is to "
+                          f"be named {path.name}: give output.path (or --out) the suffix .xlsx; the last "
+                          "plan is kept")
+
+
+TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
+
+
+def _is_zip(path: Path) -> bool:
+    """Whether ``path`` starts as a zip archive does (an .xlsx workbook is one)."""
+    with open(path, "rb") as file:
+        return file.read(4) == b"PK\x03\x04"
