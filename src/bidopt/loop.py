@@ -672,8 +672,8 @@ def _write_output(result: RunResult, registry: Registry, config: Config, tmp: Pa
         # `bidopt init` names the plan .csv: a bulk sheet set in output.format alone would be
         # an Excel workbook under that name, which neither Excel nor an upload page opens
         raise OutputError(f"{writer} wrote an Excel workbook (a zip file), but the plan is to "
-                          f"be named {path.name}: give output.path (or --out) the suffix .xlsx; the last "
-                          "plan is kept")
+                          f"be named {path.name}: give output.path (or --out) the suffix "
+                          ".xlsx; the last plan is kept")
 
 
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
