@@ -197,3 +197,46 @@ def test_hours_are_numbers_beside_rows_without_an_hour(tmp_path):
     csv = pd.read_csv(tmp_path / "recs.csv", encoding="utf-8-sig", dtype=str,
                       keep_default_na=False)
     assert csv["hour"].tolist() == ["", "13"]
+
+
+def recorded_names(config: Path) -> pd.DataFrame:
+    """The names `bidopt applied` recorded: settings in force and keyword changes."""
+    with sqlite3.connect(config.parent / "bidopt-state.sqlite") as con:
+        return pd.read_sql_query(
+            "SELECT kind AS what, campaign, item, name FROM in_force UNION ALL "
+            "SELECT action, campaign, item, keyword FROM planned ORDER BY 1, 2, 3, 4", con)
+
+
+def test_names_that_read_like_excel_escapes_round_trip(shop_files, tmp_path):
+    """A workbook stores text that reads _x0041_ as _x005F_x0041_ (its escaped underscore):
+    XlsxWriter does in the cells of bidopt's workbook, Excel in its shared strings when a
+    reviewer saves it. openpyxl decodes neither (it only drops x005F_ from shared strings),
+    so `bidopt applied` recorded campaigns no report names (..._x005F_x0041_)."""
+    files = {}
+    for name, path in shop_files.items():
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        if "campaign" in frame:
+            frame["campaign"] = frame["campaign"] + " _x0041_ _x005F_"
+        files[name] = tmp_path / path.name
+        frame.to_csv(files[name], index=False)
+    configs = {fmt: shop_config(tmp_path / fmt, files, fmt) for fmt in ("csv", "xlsx")}
+    for config in configs.values():
+        assert invoke("run", "--config", str(config), "--date", NIGHT).exit_code == 0
+    plan = pd.read_csv(tmp_path / "csv" / f"recommendations-{NIGHT}.csv", encoding="utf-8-sig",
+                       dtype=str, keep_default_na=False)
+    # the plan as Excel saves it: every text in the shared strings, escaped there
+    resaved = shop_config(tmp_path / "resaved", files, "xlsx").parent / "saved-by-excel.xlsx"
+    with pd.ExcelWriter(resaved, engine="xlsxwriter") as book:
+        plan.to_excel(book, sheet_name="recommendations", index=False)
+    plans = {"csv": configs["csv"].parent / f"recommendations-{NIGHT}.csv",
+             "xlsx": configs["xlsx"].parent / WORKBOOK, "resaved": resaved}
+    recorded = {}
+    for fmt, path in plans.items():
+        config = path.parent / "shop.yaml"
+        result = invoke("applied", "--config", str(config), str(path))
+        assert result.exit_code == 0, result.output
+        recorded[fmt] = recorded_names(config)
+    names = set(recorded["csv"]["campaign"])
+    assert names and all(name.endswith(" _x0041_ _x005F_") for name in names)
+    pd.testing.assert_frame_equal(recorded["xlsx"], recorded["csv"])
+    pd.testing.assert_frame_equal(recorded["resaved"], recorded["csv"])

@@ -427,13 +427,53 @@ def _excel_cell(value: object) -> str:
         if value.is_integer() and abs(value) < 1e15:
             return str(int(value))
         return repr(value)
-    return str(value).strip()
+    text = str(value)
+    return (unescape_xml_text(text) if "_x" in text else text).strip()
+
+
+_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def unescape_xml_text(text: str) -> str:
+    """A workbook's text as Excel shows it: the file escapes characters as ``_xHHHH_``
+    (ECMA-376 ST_Xstring): ``_x000D_`` is a carriage return, and text that itself reads
+    ``_x0041_`` is stored as ``_x005F_x0041_`` (``_x005F_`` is the underscore)."""
+    return _ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), text)
+
+
+def _open_workbook(path: Path):
+    """The workbook in openpyxl's read-only mode, with its shared strings as the file holds
+    them. openpyxl decodes no ``_xHHHH_`` escape in text stored in the cells (as XlsxWriter
+    writes bidopt's workbook) and only removes ``x005F_`` from shared strings (as Excel
+    saves them), which turns a name that reads ``_x0041_`` into one that reads ``A`` once
+    decoded: every string is decoded once, here, by ``unescape_xml_text``."""
+    from openpyxl.cell.text import Text
+    from openpyxl.reader.excel import SHARED_STRINGS, ExcelReader
+    from openpyxl.xml.constants import SHEET_MAIN_NS
+    from openpyxl.xml.functions import iterparse
+
+    item = f"{{{SHEET_MAIN_NS}}}si"
+
+    class Reader(ExcelReader):
+        def read_strings(self) -> None:
+            part = self.package.find(SHARED_STRINGS)
+            if part is None:
+                return
+            strings = []
+            with self.archive.open(part.PartName[1:]) as source:
+                for _, node in iterparse(source):
+                    if node.tag == item:
+                        strings.append(Text.from_tree(node).content)
+                        node.clear()
+            self.shared_strings = strings
+
+    reader = Reader(path, read_only=True, data_only=True)
+    reader.read()
+    return reader.wb
 
 
 def _read_excel(path: Path) -> pd.DataFrame:
-    import openpyxl
-
-    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    workbook = _open_workbook(path)
     try:
         sheets, others = _report_sheets(workbook)
         frames = [_rows_frame(path, _sheet_rows(sheet)) for sheet in sheets]
