@@ -73,6 +73,24 @@ def test_amazon_search_term_report_keeps_the_keywords_match_type(tmp_path: Path)
     assert list(frame["keyword"]) == ["[yoga mat]", '"yoga mat"']
 
 
+def test_amazon_targeting_report_reads_without_a_warning(tmp_path: Path) -> None:
+    """The Sponsored Products targeting report as downloaded: every column is one bidopt reads
+    or knows it need not (a column named as ignored was a warning on every night's run)."""
+    text = (
+        "Date,Portfolio name,Currency,Campaign Name,Ad Group Name,Targeting,Match Type,"
+        "Impressions,Top-of-search Impression Share,Clicks,Click-Thru Rate (CTR),"
+        "Cost Per Click (CPC),Spend,Total Advertising Cost of Sales (ACOS) ,"
+        "Total Return on Advertising Spend (ROAS),7 Day Total Sales ,7 Day Total Orders (#),"
+        "7 Day Total Units (#),7 Day Conversion Rate,7 Day Advertised SKU Units (#),"
+        "7 Day Other SKU Units (#),7 Day Advertised SKU Sales ,7 Day Other SKU Sales \n"
+        '"Nov 19, 2026",Not grouped,USD,SP - Jackets,Jacket 13,wool coat,EXACT,672,1.11%,29,'
+        '4.32%,$5.10,$147.97,56.98%,1.76,$259.70,1,1,3.45%,1,0,$259.70,$0.00\n'
+    )
+    frame, problems = load(tmp_path, text)
+    assert problems == []
+    assert frame.loc[0, "cost"] == pytest.approx(147.97) and frame.loc[0, "gmv"] == 259.70
+
+
 def test_amazon_vendor_report_with_14_day_attribution(tmp_path: Path) -> None:
     """Sponsored Products reports of vendor accounts count sales over 14 days."""
     text = (
@@ -114,7 +132,10 @@ def test_keyword_planner_export_takes_the_indexed_competition(tmp_path: Path) ->
         "petite trench coat\tUSD\t880\tLow\t12\t\t",
     ]
     frame, problems = load(tmp_path, "\r\n".join(lines) + "\r\n", "candidates", "utf-16")
-    assert errors(problems) == []
+    # the low range is known, not ignored with a warning; of the two Competition columns,
+    # the warning names the one read
+    assert [(p.column, p.message) for p in problems] == [
+        ("Competition", "column ignored: 'Competition (indexed value)' gives competition")]
     assert list(frame["competition"]) == [87, 12]
     assert frame.loc[0, "market_cpc"] == pytest.approx(2.43)
 

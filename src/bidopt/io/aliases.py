@@ -102,6 +102,8 @@ DERIVED_COLUMNS: tuple[str, ...] = (
     "Total Advertising Cost of Sales (ACOS)",
     "Total Return on Advertising Spend (ROAS)",
     "Search impr. share",
+    "Top-of-search Impression Share",  # Amazon's targeting report
+    "Top of page bid (low range)",  # Keyword Planner, beside the high range (market_cpc)
     "Match type",
     "Match Type",
     "Search keyword match type",
