@@ -147,6 +147,35 @@ def test_an_edited_plan_that_cannot_be_read_names_its_rows(tmp_path):
     assert result.exit_code == 3 and "row 2, column 'proposed'" in result.output
 
 
+def test_a_plan_saved_by_a_us_or_uk_excel_is_read_in_the_configs_date_order(tmp_path):
+    """Excel in the US saves the night 2026-12-03 as 12/3/2026, in the UK as 03/12/2026: on
+    the 1st to the 12th nothing in the file tells which, and `bidopt applied` called it 'not
+    a date' (the review file a reader edits before recording it, as the README asks, could
+    not be recorded). The config's sources.date_order decides, as it does for the reports;
+    without it the error names that setting."""
+    rows = [{"action": "pause_keyword", "item": "i1", "keyword": "k", "platform": "all",
+             "current": 0.8}]
+    runner = CliRunner()
+    for order, saved, night in (("month_first", "12/3/2026", "2026-12-03"),
+                                ("day_first", "03/12/2026", "2026-12-03"),
+                                ("month_first", "03/12/2026", "2026-03-12")):
+        folder = tmp_path / f"{order}-{saved.replace('/', '')}"
+        folder.mkdir()
+        plan = recs_file(folder / "plan.csv", [{**row, "date": saved} for row in rows])
+        config = write_config(folder, None, sources={"date_order": order})
+        result = runner.invoke(cli, ["applied", "--config", str(config), str(plan)])
+        assert result.exit_code == 0, result.output
+        assert read_state(folder / "bidopt-state.sqlite", "test-shop")["night"].tolist() == [
+            night]
+    config = write_config(tmp_path, None)
+    result = runner.invoke(cli, ["applied", "--config", str(config), str(plan)])
+    assert result.exit_code == 3
+    assert ("row 2, column 'date': '03/12/2026': could be month/day or day/month (Excel saved "
+            "the date its own way) (expected sources.date_order in the config: month_first"
+            in result.output)
+    assert not (tmp_path / "bidopt-state.sqlite").exists()
+
+
 def test_the_next_night_starts_from_the_premiums_recorded_after_upload(shop_files, tmp_path):
     """run -> applied -> run: the second night's premium proposals start from what the
     first night set, and the summary says where those figures came from."""

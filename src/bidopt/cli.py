@@ -510,7 +510,8 @@ def applied(config_path, recommendations):
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot record the plan in {path}: {exc}") from exc
-    counts = record_plan(path, recommendations, config.shop)
+    counts = record_plan(path, recommendations, config.shop,
+                         date_order=config.sources.date_order)
     what = (f"{counts.get('crowd_premium', 0):,} crowd premiums, "
             f"{counts.get('hour_discount', 0):,} hour discounts, "
             f"{counts.get('region', 0):,} region settings, "

@@ -118,9 +118,11 @@ def setting_keys(rows: pd.DataFrame) -> pd.DataFrame:
     }, index=rows.index)
 
 
-def record_plan(path: Path, recs_file: Path, shop: str) -> dict[str, int]:
+def record_plan(path: Path, recs_file: Path, shop: str, *,
+                date_order: str = "auto") -> dict[str, int]:
     """Record the premiums, hour discounts, region switches and pauses of an uploaded
-    recommendations file.
+    recommendations file (``date_order``, ``sources.date_order``, reads a date such as
+    12/3/2026 that Excel wrote when it saved the file).
 
     Rejected proposals written with ``include_rejected`` are action ``keep`` rows and record
     nothing; in files written before that, they kept their action with proposed = current
@@ -129,7 +131,7 @@ def record_plan(path: Path, recs_file: Path, shop: str) -> dict[str, int]:
     file recorded by mistake does not roll it back). Returns the number of settings
     recorded per kind, and under ``"kept"`` how many were left as a later night set them.
     """
-    frame = _read_recommendations(recs_file)
+    frame = _read_recommendations(recs_file, date_order)
     rows = frame[frame["action"].isin(list(RECORDED))]
     proposed = pd.to_numeric(rows["proposed"], errors="coerce")
     rows, proposed = (x[(rows["action"] != "pause_keyword") | (proposed == 0)]
@@ -211,7 +213,7 @@ def planned_rows(frame: pd.DataFrame, shop: str, recs_file: Path) -> pd.DataFram
     return out[changes].reindex(columns=PLANNED_COLUMNS).reset_index(drop=True)
 
 
-def _read_recommendations(path: Path) -> pd.DataFrame:
+def _read_recommendations(path: Path, date_order: str = "auto") -> pd.DataFrame:
     """The recommendations CSV or workbook as text cells (NaN where empty), read as the
     reports are read (encoding detected; a workbook's numbers as written, an ID a reviewer
     retyped as a number back to its digits)."""
@@ -233,26 +235,28 @@ def _read_recommendations(path: Path) -> pd.DataFrame:
             expected="the CSV or workbook `bidopt run` wrote; with a writer plugin's output "
             "format, such as an Amazon bulk sheet, the review file written beside the "
             f"plugin's file: {review.name} beside this one")])
-    return _as_written(frame, path)
+    return _as_written(frame, path, date_order)
 
 
 LISTED_ROWS = 5  # rows named per kind of problem in an edited plan
 
 
-def _as_written(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+def _as_written(frame: pd.DataFrame, path: Path, date_order: str = "auto") -> pd.DataFrame:
     """The plan's cells as bidopt wrote them, after a reviewer edited and saved it: names the
     writer quoted so that Excel would not run them as formulas ('+red +shoes) without the
-    quote, dates Excel saved its own way (2026/12/5) as YYYY-MM-DD, actions retyped
-    (Pause_Keyword) in bidopt's spelling. A date, an action or a proposed value that still
+    quote, dates Excel saved its own way (2026/12/5, or 12/5/2026 in ``date_order``) as
+    YYYY-MM-DD, actions retyped (Pause_Keyword) in bidopt's spelling. A date, an action or a proposed value that still
     cannot be read is an error naming its row: recorded as it stood, it would be a second
     night, a change skipped without a word, or a failed write."""
-    from bidopt.io.parsing import parse_dates
+    from bidopt.io.parsing import DATE_ORDER_SETTING, ambiguous_dates, parse_dates
     from bidopt.io.writer import unescape_formula
 
     given = frame[["date", "action", "proposed"]].copy()
     for column in ("campaign", "item", "keyword", "crowd", "region"):
         frame[column] = unescape_formula(frame[column])
-    dates, bad_date = parse_dates(frame["date"].fillna("").astype(str))
+    dates, bad_date = parse_dates(frame["date"].fillna("").astype(str), date_order)
+    # 12/3/2026 as a US or a UK Excel saves the night's date: the config says which
+    ambiguous = bad_date & ambiguous_dates(frame["date"].fillna("").astype(str))
     frame["date"] = pd.Series(dates, index=frame.index).dt.strftime("%Y-%m-%d")
     action = frame["action"].astype("string").str.strip().str.lower().str.replace(
         r"[\s-]+", "_", regex=True)
@@ -261,7 +265,9 @@ def _as_written(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     proposed = pd.to_numeric(frame["proposed"], errors="coerce").isna().to_numpy()
     problems = []
     for bad, column, message, expected in (
-            (bad_date, "date", "not a date", "the night's date, YYYY-MM-DD"),
+            (ambiguous, "date", "could be month/day or day/month (Excel saved the date its "
+             "own way)", DATE_ORDER_SETTING),
+            (bad_date & ~ambiguous, "date", "not a date", "the night's date, YYYY-MM-DD"),
             (~known, "action", "not an action bidopt writes",
              f"one of {', '.join((*ACTIONS, 'keep'))}"),
             (known & proposed & (action != "keep").fillna(True).to_numpy(bool), "proposed",

@@ -27,7 +27,9 @@ from bidopt.io.headers import (
     side_column,
 )
 from bidopt.io.parsing import (
+    DATE_ORDER_SETTING,
     EMPTY_NUMBER_TEXT,
+    ambiguous_dates,
     constant_text,
     date_ranges,
     parse_dates,
@@ -260,9 +262,6 @@ CODED_COLUMNS = {
 """Columns read by a parser of their own: (parser, problem for a bad cell, what is expected)."""
 
 
-_DAY_AND_MONTH = r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{4}(?:[ T].*)?$"
-
-
 def _periods(column: pd.Series, bad: np.ndarray, header: str, log: ProblemLog) -> np.ndarray:
     """Dates such as 2026-11-01~2026-11-14 on a row with no total's label: problems saying
     the row covers a period, not one day. Returns ``bad`` without them."""
@@ -287,18 +286,14 @@ def _ambiguous_dates(column: pd.Series, bad: np.ndarray, date_order: str, header
     if date_order != "auto" or not bad.any():
         return bad
     positions = np.flatnonzero(bad)
-    parts = column.iloc[positions].str.extract(_DAY_AND_MONTH).astype(float)
-    ambiguous = (parts.notna().all(axis=1) & parts.ge(1).all(axis=1)
-                 & parts.le(12).all(axis=1)).to_numpy()
+    ambiguous = ambiguous_dates(column.iloc[positions])
     if not ambiguous.any():
         return bad
     mask = np.zeros(len(bad), dtype=bool)
     mask[positions[ambiguous]] = True
     log.rows(mask, header, lambda p: (
         f"'{column.iat[p]}' could be month/day or day/month: no date in the column has a day "
-        "above 12 to tell"),
-        expected="sources.date_order in the config: month_first (US: 12/1/2026 is "
-                 "December 1) or day_first (UK, EU: 12/1/2026 is 12 January)")
+        "above 12 to tell"), expected=DATE_ORDER_SETTING)
     rest = bad.copy()
     rest[positions[ambiguous]] = False
     return rest

@@ -88,6 +88,19 @@ def parse_numbers(
 
 
 DATE_ORDERS = ("auto", "month_first", "day_first")
+DATE_ORDER_SETTING = ("sources.date_order in the config: month_first (US: 12/1/2026 is "
+                      "December 1) or day_first (UK, EU: 12/1/2026 is 12 January)")
+_DAY_AND_MONTH = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{4}(?:[ T].*)?$")
+
+
+def ambiguous_dates(column: pd.Series) -> np.ndarray:
+    """Cells such as 12/1/2026, where either of the first two numbers could be the month
+    (both 1 to 12); judged per distinct value."""
+    codes, text = _distinct(column)
+    parts = text.str.extract(_DAY_AND_MONTH).astype(float)
+    found = (parts.notna().all(axis=1) & parts.ge(1).all(axis=1)
+             & parts.le(12).all(axis=1)).to_numpy()
+    return found[codes]
 
 
 def parse_dates(column: pd.Series, order: str = "auto") -> tuple[np.ndarray, np.ndarray]:
