@@ -303,3 +303,28 @@ def test_every_command_s_help_lists_its_exit_codes():
         assert "Exit codes:" in text and "  0  success" in text, name
     assert "  7  the config exists (use --force)" in invoke("init", "--help").output
     assert "  5  a plugin failed to load" in invoke("plugins", "--help").output
+
+
+def test_bids_mobile_holds_for_reports_without_a_device_split(shop_files, tmp_path):
+    """Google Ads and Amazon reports have no device column (platform 'all'): their bids take
+    bids.mobile's bounds, which the starter config and the README now say (an Amazon seller
+    looked for a rule of their own and found mobile and pc only)."""
+    report = pd.read_csv(shop_files["keyword_report"])
+    keys = ["date", "campaign", "item", "keyword"]
+    amazon = report.groupby(keys, as_index=False)[["impressions", "clicks", "cost", "orders",
+                                                   "gmv"]].sum()
+    amazon.to_csv(tmp_path / "targeting.csv", index=False)
+    config = tmp_path / "shop.yaml"
+    result = invoke("init", "--roi-floor", "2", "--budget", "0", "--out", str(config),
+                    "--reports", str(tmp_path / "targeting.csv"))
+    assert result.exit_code == 0, result.output
+    text = config.read_text(encoding="utf-8")
+    line = next(line for line in text.splitlines() if line.strip().startswith("mobile:"))
+    assert "without a device split (Google Ads, Amazon)" in line
+    config.write_text(text.replace("mobile: {min: 0.05", "mobile: {min: 0.9"), encoding="utf-8")
+    out = tmp_path / "plan.csv"
+    result = invoke("run", "--config", str(config), "--date", NIGHT, "--out", str(out), "-q")
+    assert result.exit_code == 0, result.output
+    plan = pd.read_csv(out, encoding="utf-8-sig")
+    bids = plan[plan["action"] == "set_bid"]
+    assert len(bids) and set(bids["platform"]) == {"all"} and bids["proposed"].min() >= 0.9

@@ -28,9 +28,9 @@ constraints:
 
 bids:
   max_change_pct: 30       # largest change of one bid in one night
-  mobile: {{min: 0.05, max: 100, step: 0.01}}
+  mobile: {{min: 0.05, max: 100, step: 0.01}}   # also keywords of reports without a device split (Google Ads, Amazon)
   pc: {{min: 0.05, max: 100, step: 0.01}}
-  # pinned:                # bids that must not change
+  # pinned:                # bids that must not change (platform: all without a device split)
   #   - {{campaign: "...", item: "...", keyword: "...", platform: mobile, bid: 1.20}}
 
 objective:
