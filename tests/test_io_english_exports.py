@@ -73,35 +73,36 @@ def test_amazon_search_term_report_keeps_the_keywords_match_type(tmp_path: Path)
     assert list(frame["keyword"]) == ["[yoga mat]", '"yoga mat"']
 
 
-def test_amazon_targeting_report_reads_without_a_warning(tmp_path: Path) -> None:
-    """The Sponsored Products targeting report as downloaded: every column is one bidopt reads
-    or knows it need not (a column named as ignored was a warning on every night's run)."""
-    text = (
-        "Date,Portfolio name,Currency,Campaign Name,Ad Group Name,Targeting,Match Type,"
-        "Impressions,Top-of-search Impression Share,Clicks,Click-Thru Rate (CTR),"
-        "Cost Per Click (CPC),Spend,Total Advertising Cost of Sales (ACOS) ,"
-        "Total Return on Advertising Spend (ROAS),7 Day Total Sales ,7 Day Total Orders (#),"
-        "7 Day Total Units (#),7 Day Conversion Rate,7 Day Advertised SKU Units (#),"
-        "7 Day Other SKU Units (#),7 Day Advertised SKU Sales ,7 Day Other SKU Sales \n"
-        '"Nov 19, 2026",Not grouped,USD,SP - Jackets,Jacket 13,wool coat,EXACT,672,1.11%,29,'
-        '4.32%,$5.10,$147.97,56.98%,1.76,$259.70,1,1,3.45%,1,0,$259.70,$0.00\n'
-    )
-    frame, problems = load(tmp_path, text)
-    assert problems == []
-    assert frame.loc[0, "cost"] == pytest.approx(147.97) and frame.loc[0, "gmv"] == 259.70
+AMAZON_TARGETING_REPORT = (
+    "Date,Portfolio name,Currency,Campaign Name,Ad Group Name,Targeting,Match Type,"
+    "Impressions,Top-of-search Impression Share,Clicks,Click-Thru Rate (CTR),"
+    "Cost Per Click (CPC),Spend,Total Advertising Cost of Sales (ACOS) ,"
+    "Total Return on Advertising Spend (ROAS),7 Day Total Sales ,7 Day Total Orders (#),"
+    "7 Day Total Units (#),7 Day Conversion Rate,7 Day Advertised SKU Units (#),"
+    "7 Day Other SKU Units (#),7 Day Advertised SKU Sales ,7 Day Other SKU Sales \n"
+    '"Nov 19, 2026",Not grouped,USD,SP - Jackets,Jacket 13,wool coat,EXACT,672,1.11%,29,'
+    '4.32%,$5.10,$147.97,56.98%,1.76,$259.70,1,1,3.45%,1,0,$259.70,$0.00\n'
+)
+# Sponsored Products reports of vendor accounts count sales over 14 days.
+AMAZON_VENDOR_REPORT = (
+    "Date,Campaign Name,Ad Group Name,Targeting,Match Type,Impressions,Clicks,Spend,"
+    "14 Day Total Sales ,14 Day Total Orders (#),14 Day Total Units (#),"
+    "14 Day Conversion Rate\n"
+    '"Dec 01, 2026",SP - Shoes,Running,running shoes,EXACT,100,5,$4.50,"$1,080.00",2,3,40.00%\n'
+)
 
 
-def test_amazon_vendor_report_with_14_day_attribution(tmp_path: Path) -> None:
-    """Sponsored Products reports of vendor accounts count sales over 14 days."""
-    text = (
-        "Date,Campaign Name,Ad Group Name,Targeting,Match Type,Impressions,Clicks,Spend,"
-        "14 Day Total Sales ,14 Day Total Orders (#),14 Day Total Units (#),"
-        "14 Day Conversion Rate\n"
-        '"Dec 01, 2026",SP - Shoes,Running,running shoes,EXACT,100,5,$4.50,"$1,080.00",2,3,40.00%\n'
-    )
+@pytest.mark.parametrize(("text", "cost", "gmv", "orders"), [
+    (AMAZON_TARGETING_REPORT, 147.97, 259.70, 1), (AMAZON_VENDOR_REPORT, 4.50, 1080.0, 2)])
+def test_amazon_reports_read_without_a_warning(tmp_path: Path, text: str, cost: float,
+                                               gmv: float, orders: int) -> None:
+    """The targeting report as downloaded, and a vendor's: every column is one bidopt reads or
+    knows it need not (Top-of-search Impression Share was named as ignored, a warning on
+    every night's run)."""
     frame, problems = load(tmp_path, text)
     assert problems == []
-    assert frame.loc[0, "gmv"] == pytest.approx(1080.0) and frame.loc[0, "orders"] == 2
+    assert frame.loc[0, "cost"] == pytest.approx(cost)
+    assert frame.loc[0, "gmv"] == pytest.approx(gmv) and frame.loc[0, "orders"] == orders
 
 
 def test_google_device_tablets_are_mobile(tmp_path: Path) -> None:
