@@ -417,3 +417,27 @@ def test_a_state_file_written_with_one_planned_table_is_read_and_moved(nights, t
     pd.testing.assert_frame_equal(planned[planned["night"] == str(FIRST)], want)
     assert (planned["night"] == str(SECOND)).sum() == read_recs(nights["second"])[
         "action"].isin(["set_bid", "add_keyword", "pause_keyword"]).sum()
+
+
+def test_a_report_without_bids_counts_every_bid_change_as_in_force():
+    """Amazon's reports have no bid column: a raise that failed to upload cannot be told
+    from one in force (the README says so, and to record only the rows uploaded); a pause
+    whose keyword still shows is still caught."""
+    from bidopt.track import track_record
+
+    night = "2026-12-03"
+    planned = pd.DataFrame({
+        "shop": "s", "night": night, "campaign": "SP", "item": "Mats",
+        "keyword": ["[yoga mat]", "yoga mat thick", '"yoga mat"'], "platform": "all",
+        "action": ["set_bid", "set_bid", "pause_keyword"], "current": [1.0, 1.0, 0.8],
+        "proposed": [1.2, 0.8, 0.0], "exp_clicks": [5.0, 3.0, 0.0],
+        "exp_cost": [5.0, 2.0, 0.0], "exp_gmv": [40.0, 10.0, 0.0], "source": "r.csv"})
+    daily = pd.DataFrame({
+        "date": pd.Timestamp(night), "campaign": "SP", "item": "Mats",
+        "keyword": ["[yoga mat]", "yoga mat thick", '"yoga mat"'], "platform": "all",
+        "bid": np.nan, "impressions": [100.0, 80.0, 20.0], "clicks": [4.0, 3.0, 1.0],
+        "cost": [4.4, 2.1, 0.7], "gmv": [30.0, 0.0, 0.0], "orders": [1.0, 0.0, 0.0]})
+    track = track_record(planned, daily, dt.date(2026, 12, 4)).set_index("kind")
+    assert track.loc[["raised", "cut"], "in_force"].tolist() == [1, 1]
+    assert track.loc[["raised", "cut"], "not_in_force"].tolist() == [0, 0]
+    assert track.loc["paused", "not_in_force"] == 1
