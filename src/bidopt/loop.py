@@ -344,6 +344,23 @@ def load_inputs(registry: Registry, sources: SourceOverrides, progress: Progress
                   [Path(p) for p, _ in jobs])
 
 
+def _with_guessed_bids(daily: pd.DataFrame, guessed: pd.DataFrame) -> pd.DataFrame:
+    """The keyword history for the model's fit, each keyword of ``guessed`` (state rows
+    whose bid the reports do not give) bidding its guessed bid on every day it has none.
+
+    The fit learns the price per click against the bid: a history without bids left it no
+    price level, and on a shop whose reports carry no bid column (Amazon's) the plan's
+    'cost before' came to half the spend the reports show. With the guess the fit rests on
+    the bid tonight's 'keep' stands for. Only the fit's copy: the track record must still
+    see that the reports show no bid."""
+    index = pd.MultiIndex.from_frame(guessed[KEYWORD_KEYS])
+    rows = index.get_indexer(pd.MultiIndex.from_frame(daily[KEYWORD_KEYS]))
+    bid = pd.to_numeric(daily["bid"], errors="coerce").to_numpy(float, copy=True)
+    fill = np.isnan(bid) & (rows >= 0)
+    bid[fill] = guessed["bid"].to_numpy(float)[rows[fill]]
+    return daily.assign(bid=bid)
+
+
 def stale_reports(last: pd.Timestamp, date: dt.date, days: int) -> tuple[str | None, bool]:
     """What to say when the latest report day ``last`` is not the day before ``date``, and
     whether it is stale: before the ``days``-day look-back window of the night, so that
@@ -422,11 +439,13 @@ def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progr
         notes += note
     missing_bid = state["bid"].isna()
     low, high, step = platform_rules(config, state["platform"].to_numpy(str))
+    fitted_on = history["keywords"]
     if missing_bid.any():
         # Without a bid column the best guess is a little above the price actually paid.
         cpc = state["cost"] / state["clicks"].where(state["clicks"] > 0)
         guess = np.clip(snap((cpc * 1.2).fillna(0.0).to_numpy(), step), low, high)
         state.loc[missing_bid, "bid"] = guess[missing_bid.to_numpy()]
+        fitted_on = _with_guessed_bids(fitted_on, state[missing_bid])
         notes.append(f"{int(missing_bid.sum())} keywords have no bid in the reports; "
                      "their current bid is taken as 1.2 x their cost per click")
     bid = state["bid"].to_numpy(float)
@@ -438,7 +457,7 @@ def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progr
     release_memory()
     progress(f"fitting the response model on {len(history['keywords']):,} rows")
     model = ResponseModel().fit(
-        history["keywords"], crowds=history["crowds"], regions=history["regions"],
+        fitted_on, crowds=history["crowds"], regions=history["regions"],
         items=inputs.items if len(inputs.items) else None,
         candidates=inputs.candidates if len(inputs.candidates) else None,
     )
