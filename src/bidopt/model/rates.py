@@ -27,29 +27,6 @@ def group_sum(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     return np.bincount(codes, weights=values, minlength=n)
 
 
-def prior_strength(
-    counts: np.ndarray,
-    expected: np.ndarray,
-    lo: float = MIN_STRENGTH,
-    hi: float = MAX_STRENGTH,
-) -> float:
-    """Moment estimate of ``m`` in ``count ~ Poisson(expected * u)``, ``u ~ Gamma(m, m)``.
-
-    ``E[(count - expected)^2] = expected + expected^2 / m``; summing over groups gives one
-    ``1/m`` for the level. Clamped because a level with few groups can give any value.
-    """
-    ok = expected > 0
-    if not ok.any():
-        return hi
-    # expectation-weighted mean of per-group [(n - E)^2 - E] / E^2: big groups do not drown
-    # the spread among small ones (E^2 weights would)
-    excess = np.sum(((counts[ok] - expected[ok]) ** 2 - expected[ok]) / expected[ok])
-    denom = np.sum(expected[ok])
-    if denom <= 0 or excess <= 0:
-        return hi
-    return float(np.clip(denom / excess, lo, hi))
-
-
 def strength_mle(
     counts: np.ndarray,
     expected: np.ndarray,
@@ -61,7 +38,7 @@ def strength_mle(
     """Marginal maximum-likelihood ``m`` of ``count ~ Poisson(expected * u)``, ``u ~ Gamma(m, m)``.
 
     The negative-binomial likelihood uses every group, also the many with a fraction of an
-    expected count, where the moment estimate drowns in noise. ``known_var`` is relative
+    expected count, where a moment estimate drowns in noise. ``known_var`` is relative
     variance of ``expected`` itself (an estimate), which is not the groups' spread.
     ``typical``: centre of the weak hyperprior on ``m`` (None: flat).
     """
