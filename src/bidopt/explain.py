@@ -113,7 +113,8 @@ def judge_proposals(
     others: pd.DataFrame,
     proposals: pd.DataFrame,
 ) -> pd.DataFrame:
-    """Every proposal with ``status`` and ``decision``: accepted, scaled or rejected, and why."""
+    """Every proposal with ``status`` and ``decision``: accepted, scaled, overridden (the
+    optimiser moved the bid the other way or past the target) or rejected, and why."""
     judged = proposals.copy()
     judged["status"] = "rejected"
     judged["decision"] = np.where(
@@ -322,17 +323,15 @@ def review_order(rows: pd.DataFrame) -> pd.DataFrame:
     return rows.loc[order].reset_index(drop=True)
 
 
-EFFECT_COLUMNS = ("d_clicks", "d_cost", "d_gmv")
-"""The expected effect of each row: the forecast at the proposed value minus the forecast
-with the value kept (``exp_*`` - ``base_*``), in the units the plan counts. Summed over a
-campaign's rows they give the summary's 'after' minus 'before', whatever the action: a
-crowd's, region's or hour's ``exp_*`` are levels of a slice of the keywords' traffic and do
-not add up with the keywords' own, their changes do."""
-
-
 def with_effect(actions: pd.DataFrame) -> pd.DataFrame:
     """``actions`` with ``d_clicks``, ``d_cost`` and ``d_gmv`` from its ``exp_*`` and
-    ``base_*`` columns (a keyword added has 0 before)."""
+    ``base_*`` columns (a keyword added has 0 before).
+
+    Each is a row's expected effect: the forecast at the proposed value minus the forecast
+    with the value kept, in the units the plan counts. Summed over a campaign's rows they
+    give the summary's 'after' minus 'before', whatever the action: a crowd's, region's or
+    hour's ``exp_*`` are levels of a slice of the keywords' traffic and do not add up with
+    the keywords' own, their changes do."""
     actions = actions.copy()
     for name in ("clicks", "cost", "gmv"):
         after = pd.to_numeric(actions[f"exp_{name}"], errors="coerce")
