@@ -59,7 +59,8 @@ class Decision:
     actions: pd.DataFrame
     """Changes taken: one row per keyword x platform (or added keyword) whose bid moves."""
     proposals: pd.DataFrame
-    """Every proposal with ``status`` (accepted/scaled/rejected) and ``decision`` text."""
+    """Every proposal with ``status`` (accepted/scaled/overridden/rejected) and ``decision``
+    text."""
     campaigns: pd.DataFrame
     """Per campaign: expected cost, GMV, ROI before and after; floor; budget; feasible."""
     objective: float
@@ -79,8 +80,9 @@ class Decision:
 def _bought_choices(ctx: RunContext) -> Choices:
     """Every bought keyword x platform: its grid, plus a pause column.
 
-    In ``free`` mode every level within the nightly limit is open to the optimiser; in
-    ``proposals`` mode only "keep" is, until a proposal or the guard opens more.
+    In ``free`` mode every level within the nightly limit is open to the optimiser, but for
+    raises of a keyword with fewer than ``min_clicks_to_raise`` clicks; in ``proposals``
+    mode only "keep" is, until a proposal or the guard opens more.
     """
     state = ctx.keywords
     current = state["bid"].to_numpy(float)
