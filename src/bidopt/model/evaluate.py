@@ -27,7 +27,11 @@ MEAN_SCALE = 1.0
 
 
 def evaluate(model: ResponseModel, p: dict[str, np.ndarray], b: np.ndarray, intervals: bool | str) -> Forecast:
-    """Forecast arrays from per-entity parameter columns (dict of (n,) arrays)."""
+    """Forecast arrays from per-entity parameter columns (dict of (n,) arrays).
+
+    ``intervals``: False for the point forecast alone, True to add interval bounds, ``"spec"``
+    to return the outcome distribution per metric (``interval_spec``) instead of a forecast.
+    """
     col = {k: np.asarray(p[k])[:, None] for k in p}
     lb = np.log(b)
     off = model.rank_offset
@@ -75,8 +79,10 @@ def evaluate(model: ResponseModel, p: dict[str, np.ndarray], b: np.ndarray, inte
     return fc
 
 
-def interval_spec(model: ResponseModel, fc: Forecast, var_clicks, var_cpc, col) -> dict:
-    """Per metric ``(mu, count, s2, core, unit / count)`` of the outcome distribution.
+def interval_spec(model: ResponseModel, fc: Forecast, var_clicks, var_cpc, col
+                  ) -> tuple[dict, dict]:
+    """Per metric ``(mu, count, s2, core, unit / count)`` of the outcome distribution, and
+    per metric the relative variance of the parameter posterior alone (``post``).
 
     ``count`` is the expected number of clicks (orders) whose absence makes the metric 0,
     ``s2`` its overdispersion (parameter posterior plus day-to-day variance), ``core`` the
@@ -101,7 +107,8 @@ def interval_spec(model: ResponseModel, fc: Forecast, var_clicks, var_cpc, col) 
 
 
 def apply_intervals(model: ResponseModel, fc: Forecast, var_clicks, var_cpc, col) -> None:
-    """Interval bounds: outcome quantiles (``intervals``) or the expected value's posterior.
+    """Interval bounds: outcome quantiles (``interval_kind`` ``"outcome"``) or the expected
+    value's posterior (``"mean"``).
 
     Outcome: hurdle quantiles (zero-day probability, lognormal positive part, whole
     numbers for counts) with the relative variance scaled by ``interval_scale_``, widened
