@@ -13,12 +13,11 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from bidopt.model.evaluate import AOV_CV2, CPC_CV2
 from bidopt.model.rates import gamma_interval, hierarchical_rate
 from bidopt.schema import ALL
 
 METRICS = ("impressions", "clicks", "cost", "orders", "gmv")
-AOV_CV2 = 0.25
-CPC_CV2 = 0.1  # spread of one click's price around the mean (second prices vary by auction)
 
 
 class RegionEffects(pd.DataFrame):
