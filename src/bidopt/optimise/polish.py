@@ -3,9 +3,10 @@
 The Lagrangian plan, its repair and its fill decide most entities the same way from every
 start; the few whose level differs between the starts (or between the two ends of the final
 brackets) are where discreteness costs value.  With every other entity fixed at the chosen
-plan's level, HiGHS solves the remaining multiple-choice knapsack exactly (or to a time
+plan's level, HiGHS solves the remaining multiple-choice knapsack exactly (or to a node
 limit).  Its plan replaces the chosen one only when it is feasible in the package's own
-float64 check and strictly better, so the polish can never make a plan worse.
+float64 check and strictly better, or when the chosen one is infeasible, so the polish can
+never make a feasible plan worse.
 """
 
 from __future__ import annotations

@@ -180,8 +180,9 @@ def repair(
     Each round ranks, per row, the move with the least value lost per unit of violation
     removed that does not worsen a broken constraint nor overdraw a satisfied one; per campaign
     it accepts moves until the violation is covered.  What is still broken after the rounds
-    falls back to `fallback` (the violation-minimising plan) for that campaign.  `rows`
-    limits the entities that may move (default: all in broken campaigns).
+    falls back to `fallback` (the violation-minimising plan) for that campaign.  The entities
+    of broken campaigns move (every entity while the shop budget is overdrawn); `rows`, when
+    given, limits them further.
     """
     choice = choice.copy()
     allowed = None
