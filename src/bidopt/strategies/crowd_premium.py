@@ -3,15 +3,19 @@ convert and pay most. Spend on high-yield people, the normal price on the rest.
 
 A crowd earns a premium when its value per click (conversion x order value, from the model's
 shrunk crowd multipliers) beats its item's with evidence: the lower end of its interval is
-above 1, on enough clicks. Its premium is the largest one on the grid (5-300% by default) at
-which the crowd's own expected ROI still meets the campaign's floor: within the floor, buy as
-much high-value traffic as possible. The crowd's curve is its item's response to the
-effective bid ``bid x (1 + premium)``, scaled by the crowd's click share and its CPC and
-value multipliers. Optionally the item's mobile base bids are proposed a notch lower, so the
-low-value crowds pay less while the premium crowds keep their reach.
+above 1, on enough clicks. Its premium is the largest one on the grid (5-300% by default)
+within one night's reach of today's (``max_step`` points, and the effective bid raised by
+at most the nightly change limit) at which the crowd's own expected ROI still meets the
+campaign's floor: within the floor, buy as much high-value traffic as possible. The crowd's
+curve is its item's response to the effective bid ``bid x (1 + premium)``, scaled by the
+crowd's click share and its CPC and value multipliers. The base bids (on ``platform``,
+mobile by default) of an item whose premiums rise are proposed lower too
+(``base_bid_cut_pct``, 10% by default; 0 turns it off), so the low-value crowds pay less
+while the premium crowds keep their reach.
 
-Crowd reports do not carry the premium in force; ``current_premiums`` tells the strategy
-what is set today (0 when unknown), and slice forecasts are made at today's base bids.
+Crowd reports do not carry the premium in force; ``current_premiums`` (set in the config, else
+filled from what ``bidopt applied`` recorded in the state file) tells the strategy what is
+set today (0 when unknown), and slice forecasts are made at today's base bids.
 """
 
 from __future__ import annotations
