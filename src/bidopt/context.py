@@ -35,7 +35,9 @@ class RunContext:
     candidates: pd.DataFrame
     model: ResponseModel
     campaigns: pd.DataFrame
-    """One row per campaign: ``roi_floor``, ``daily_budget`` (inf when none)."""
+    """One row per campaign: ``roi_floor``, ``daily_budget`` (inf when none), and in a run
+    how well the history measures its ROI (``roi_se``, ``spend_days``, ``orders``; see
+    :func:`campaign_evidence`)."""
     warnings: list[str] = field(default_factory=list)
     day: DayFactors = field(default_factory=DayFactors)
     """How the planned night differs from an ordinary day (its calendar phase's factors)."""
@@ -137,7 +139,9 @@ def phase_override_notes(config: Config, day: dt.date, campaigns: list[str]) -> 
     return notes
 
 
-PARTIAL_DAY_SHARE = 0.5  # of a campaign's median day of impressions
+# of a usual day's impressions (the median of the other days): a campaign's for the run's
+# partial-day note, the whole shop's for the track record's partial days
+PARTIAL_DAY_SHARE = 0.5
 
 
 def share_of_usual_day(by_day: pd.DataFrame, day) -> pd.Series:
