@@ -81,7 +81,7 @@ def solve(
         if problem.n > FILL_ALL_ROWS:
             plans = [_fill_priced_room(problem, p, plan, nu, fixed) for p in plans]
         if problem.n <= SWAP_ROWS:
-            plans = [swap(problem, plan, rows) for plan in plans]
+            plans = [swap(problem, p, rows) for p in plans]
         best = _polish(problem, _best_plan(problem, plans), starts + plans, fixed)
         choice = _prefer_baseline(problem, best, rows)
     # No plan meets the shop budget: there is no optimum to measure the distance from.
