@@ -65,6 +65,21 @@ def test_amazon_headers_with_trailing_spaces(tmp_path: Path) -> None:
     assert row["gmv"] == pytest.approx(1099.5) and row["orders"] == 3
 
 
+@pytest.mark.parametrize(("header", "period"), [("Week", "week"), ("Month", "month"),
+                                                ("月", "month")])
+def test_a_report_by_week_or_month_says_to_export_it_by_day(tmp_path: Path, header,
+                                                             period) -> None:
+    """Google Ads segments a report by Week or Month when asked to; 'required column date
+    is missing' alone left the user looking for a column that was there under another
+    period."""
+    text = (f"{header},Campaign,Ad group,Keyword,Impr.,Clicks,Cost,Conversions,Conv. value\n"
+            "2026-11-16,C,AG,yoga mat,100,3,1.50,1,20\n")
+    _, problems = load(tmp_path, text)
+    [missing] = [p for p in problems if p.column == "date"]
+    assert f"(the report is by {period}, not by day)" in missing.message
+    assert "export the report by day" in missing.expected
+
+
 def test_the_standard_amazon_columns_bidopt_does_not_use_raise_no_warning(tmp_path: Path) -> None:
     text = ("Date,Campaign Name,Ad Group Name,Targeting,Impressions,Clicks,Click-Thru Rate (CTR),"
             "Spend,7 Day Total Sales,7 Day Total Orders (#),7 Day Total Units (#),"

@@ -96,12 +96,15 @@ def normalise_table(raw: pd.DataFrame, kind: str, file: str, *,
     missing = [c for c in KIND_REQUIRED[kind] if c not in sources]
     for name in missing:
         aliases = ", ".join(COLUMN_ALIASES.get(name, ())[:4])
+        period = _period_column(headers) if name == "date" else None
         problems.append(
             Problem(
                 file=file,
                 column=name,
-                message=f"required column '{name}' is missing",
-                expected=f"a column named {name} or one of: {aliases}",
+                message=f"required column '{name}' is missing"
+                        + (f" (the report is by {period}, not by day)" if period else ""),
+                expected=f"a column named {name} or one of: {aliases}"
+                         + ("; export the report by day (one row per day)" if period else ""),
             )
         )
     if kind == "report" and not any(s in sources for s in REPORT_SPLITS):
@@ -200,6 +203,21 @@ def _starts_with_total(column: pd.Series) -> np.ndarray:
 
 def _undated(column: pd.Series) -> np.ndarray:
     return ~column.str.strip().str.match(r"^\d").fillna(False).to_numpy(bool)
+
+
+_PERIOD_HEADERS = {"week": "week", "month": "month", "quarter": "quarter", "year": "year",
+                   "周": "week", "月": "month", "月份": "month", "季度": "quarter", "年": "year",
+                   "年份": "year"}
+
+
+def _period_column(headers: list[str]) -> str | None:
+    """The period a report without a date column is split by instead (Google Ads' 'Week',
+    'Month'; 直通车's 周, 月), or None."""
+    for header in headers:
+        period = _PERIOD_HEADERS.get(header.strip().lower())
+        if period:
+            return period
+    return None
 
 
 def _with_a_total(cells: pd.DataFrame) -> np.ndarray:
