@@ -12,8 +12,8 @@ TEMPLATE = """\
 shop: {shop}
 
 # Input files, relative to this file; a pattern such as exports/kw_*.csv takes every daily
-# export it matches. CSV (UTF-8 or GBK), .xlsx or .parquet; ZTC Chinese, Google Ads and
-# Amazon headers are all recognised.
+# export it matches. CSV in any encoding Excel or the platform saves (UTF-8, GBK,
+# UTF-16...), .xlsx or .parquet; ZTC Chinese, Google Ads and Amazon headers are recognised.
 # On the command line, `--reports FILE ...`, `--items FILE` and `--candidates FILE` each
 # replace the files of their kind here.
 sources:
