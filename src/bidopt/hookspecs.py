@@ -66,6 +66,21 @@ def bidopt_output_formats() -> list[str]:
     """
 
 
+@hookspec
+def bidopt_check_output(format: str, options: dict) -> list[str] | None:
+    """Problems with the output settings of ``format`` that would make your writer fail:
+    a file an option names that does not exist, a value the writer does not take.
+
+    Called by ``bidopt validate`` and by ``bidopt run`` before it reads any report, so that
+    a nightly run does not plan for minutes and then fail at the writer. Return each
+    problem as a sentence (it is shown as a config error, exit 4), or None when ``format``
+    is not yours or nothing is wrong. Optional: a writer without it is checked when it
+    writes.
+
+    :param options: as ``bidopt_write_output`` gets them.
+    """
+
+
 @hookspec(firstresult=True)
 def bidopt_write_output(
     recommendations: pd.DataFrame, path: Path, format: str, options: dict

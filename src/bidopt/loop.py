@@ -611,12 +611,28 @@ def check_output_path(path: Path) -> None:
 
 
 def check_output_format(config: Config, registry: Registry, source: str = "config") -> None:
-    """Fail before any work when no plugin writes the configured format."""
-    if config.output.format not in registry.formats:
+    """Fail before any work when no plugin writes the configured format, or its writer
+    says its settings would fail (``bidopt_check_output``)."""
+    fmt = config.output.format
+    if fmt not in registry.formats:
         raise ConfigError(
-            f"'output.format': no plugin writes '{config.output.format}' "
+            f"'output.format': no plugin writes '{fmt}' "
             f"(available: {', '.join(sorted(registry.formats))})", source,
         )
+    try:
+        found = registry.pm.hook.bidopt_check_output(format=fmt,
+                                                     options=output_options(config))
+    except Exception as exc:  # a plugin's bug, not the user's config
+        raise PluginError(f"the output check of plugin '{registry.formats[fmt]}' failed: "
+                          f"{type(exc).__name__}: {exc}") from exc
+    problems = [str(p) for answer in found if answer for p in answer]
+    if problems:
+        raise ConfigError([f"'output' ({fmt}): {p}" for p in problems], source)
+
+
+def output_options(config: Config) -> dict:
+    """What a writer plugin gets as ``options``: the output section and its ``options``."""
+    return {**config.output.model_dump(exclude={"options"}), **config.output.options}
 
 
 def review_output(config: Config, path: Path) -> Path | None:
@@ -675,8 +691,7 @@ def _write_output(result: RunResult, registry: Registry, config: Config, tmp: Pa
     try:
         handled = registry.pm.hook.bidopt_write_output(
             recommendations=result.recommendations, path=tmp, format=fmt,
-            options={**config.output.model_dump(exclude={"options"}),
-                     **config.output.options},
+            options=output_options(config),
         )
     except (OSError, OutputError):
         raise

@@ -105,21 +105,43 @@ def test_applied_records_the_review_file_and_names_it_for_the_bulk_sheet(bidopt_
 
 
 def test_a_writer_failure_leaves_the_last_pair_as_it_was(bidopt_shop, tmp_path):
-    """The second night's IDs file is missing: the plugin fails (exit 7), and neither the
-    bulk sheet nor its review file of the last good run is replaced, nor a new one left."""
+    """The second night's IDs file is not a bulk download: the plugin fails (exit 7), and
+    neither the bulk sheet nor its review file of the last good run is replaced, nor a new
+    one left."""
     config = shop_config(tmp_path, bidopt_shop, "amazon_bulk_csv")
     assert bidopt("run", "--config", str(config), "--date", NIGHT).exit_code == 0
     plans = tmp_path / "plans"
     good = {p.name: p.read_bytes() for p in plans.iterdir()}
     assert len(good) == 2
 
+    wrong = tmp_path / "wrong-download.csv"
+    wrong.write_text("Campaign,Clicks\nx,1\n", encoding="utf-8")
     broken = shop_config(tmp_path, bidopt_shop, "amazon_bulk_csv",
-                         options={"amazon_ids": str(tmp_path / "no-such-download.xlsx")})
+                         options={"amazon_ids": str(wrong)})
     failed = bidopt("run", "--config", str(broken), "--date", NIGHT)
     assert failed.exit_code == ExitCode.OUTPUT_FAILURE, failed.output
-    assert "no-such-download.xlsx does not exist" in failed.stderr
+    assert "wrong-download.csv cannot be read" in failed.stderr
     assert {p.name: p.read_bytes() for p in plans.iterdir()} == good, "no file replaced or left"
 
     failed = bidopt("run", "--config", str(broken), "--date", "2026-11-26")
     assert failed.exit_code == ExitCode.OUTPUT_FAILURE, failed.output
     assert {p.name: p.read_bytes() for p in plans.iterdir()} == good, "no half pair of a night"
+
+
+def test_a_missing_ids_file_and_a_wrong_match_type_stop_the_run_before_it_plans(
+        bidopt_shop, tmp_path, monkeypatch):
+    """A nightly run used to plan for minutes and then fail at the writer (exit 7) on an
+    IDs file that was not there; validate said ok. Both now name it before any report is
+    read, with a match type Amazon does not have."""
+    monkeypatch.delenv("BIDOPT_AMAZON_BULK_IDS", raising=False)
+    monkeypatch.chdir(tmp_path)
+    config = shop_config(tmp_path, bidopt_shop, "amazon_bulk_xlsx",
+                         options={"amazon_ids": "downloads/bulk.xlsx",
+                                  "amazon_match_type": "exactly"})
+    needles = ("downloads/bulk.xlsx does not exist", "'exactly' is not one of exact")
+    for command in (["validate"], ["run", "-v"]):
+        done = bidopt(*command, "--config", str(config), "--date", NIGHT)
+        assert done.exit_code == ExitCode.BAD_CONFIG, done.output
+        assert all(needle in done.output for needle in needles), done.output
+        assert "reading" not in done.output  # stopped before the reports
+    assert not (tmp_path / "plans").exists()

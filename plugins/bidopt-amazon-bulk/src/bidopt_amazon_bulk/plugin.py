@@ -19,7 +19,13 @@ import pandas as pd
 from bidopt import hookimpl
 from bidopt.errors import OutputError
 
-from bidopt_amazon_bulk.bulk import read_ids, to_bulk_rows, write_csv, write_xlsx
+from bidopt_amazon_bulk.bulk import (
+    MATCH_TYPES,
+    read_ids,
+    to_bulk_rows,
+    write_csv,
+    write_xlsx,
+)
 
 # The hook contract this plugin was written for; bidopt refuses it if that changes.
 BIDOPT_HOOK_VERSION = 1
@@ -40,6 +46,23 @@ class MissingIds(UserWarning):
 @hookimpl
 def bidopt_output_formats() -> list[str]:
     return sorted(WRITERS)
+
+
+@hookimpl
+def bidopt_check_output(format: str, options: dict) -> list[str] | None:
+    """Before the run: an IDs file that is not there, a match type Amazon does not have."""
+    if format not in WRITERS:
+        return None
+    problems = []
+    ids_file = options.get("amazon_ids") or os.environ.get(IDS_ENV)
+    if ids_file and not Path(ids_file).is_file():
+        problems.append(f"the Amazon IDs file (amazon_ids or {IDS_ENV}) {ids_file} does not "
+                        f"exist (a relative path is read from {Path.cwd()})")
+    match_type = options.get("amazon_match_type") or os.environ.get(MATCH_TYPE_ENV)
+    if match_type and match_type.lower() not in MATCH_TYPES:
+        problems.append(f"amazon_match_type (or {MATCH_TYPE_ENV}) {match_type!r} is not one "
+                        f"of {', '.join(MATCH_TYPES)}")
+    return problems
 
 
 @hookimpl
