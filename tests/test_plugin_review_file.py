@@ -30,9 +30,13 @@ TSV_WRITER = """
             return None
         if os.environ.get("ACME_TSV_FAIL"):
             raise RuntimeError("the upload template is gone")
-        recommendations[["campaign", "keyword", "proposed"]].to_csv(path, sep="\\t",
-                                                                    index=False)
-        return True
+        rows = recommendations
+        if os.environ.get("ACME_TSV_BIDS_ONLY"):  # a format that holds bid changes alone
+            rows = rows[rows["action"] == "set_bid"]
+        rows[["campaign", "keyword", "proposed"]].to_csv(path, sep="\\t", index=False)
+        if os.environ.get("ACME_TSV_LABELS") == "wrong":
+            return ["no such row"]
+        return list(rows.index) if os.environ.get("ACME_TSV_BIDS_ONLY") else True
 """
 STRATEGIES = {"roi_rule": {}, "long_tail": {}, "crowd_premium": {}}
 
@@ -153,3 +157,42 @@ def test_a_workbook_named_as_a_csv_is_refused_and_the_last_plan_kept(
                            output={"format": "acme_sheet", "path": "plans/plan-{date}.xlsx"})
     assert bidopt("run", "--config", str(renamed), "--date", NIGHT).exit_code == 0
     assert pd.read_excel(plans / f"plan-{NIGHT}.xlsx").shape[0] > 0
+
+
+def test_a_writer_that_holds_some_rows_gets_them_marked_and_only_they_are_recorded(
+        tsv_config, tmp_path, monkeypatch):
+    """A format that cannot hold pauses or premiums returns the labels of the rows it
+    wrote: the review file marks every row in_upload_file yes or no, and `bidopt applied`
+    records only the rows marked yes. Before, a pause the upload never carried was recorded
+    as in force, and the next nights left that keyword out of the plan."""
+    monkeypatch.setenv("ACME_TSV_BIDS_ONLY", "1")
+    done = bidopt("run", "--config", str(tsv_config), "--date", NIGHT)
+    assert done.exit_code == 0, done.output
+    plan, review = (tmp_path / "plans" / f"plan-{NIGHT}{suffix}"
+                    for suffix in (".tsv", ".recommendations.csv"))
+    recs = pd.read_csv(review, encoding="utf-8-sig")
+    assert tuple(recs.columns) == (*RECOMMENDATION_COLUMNS, "in_upload_file")
+    held = recs["in_upload_file"] == "yes"
+    assert held.equals(recs["action"] == "set_bid") and held.sum() == len(
+        pd.read_csv(plan, sep="\t"))
+    pauses = recs[recs["action"] == "pause_keyword"]
+    assert len(pauses) and (recs["action"] == "set_crowd_premium").any()
+
+    recorded = bidopt("applied", "--config", str(tsv_config), str(review))
+    assert recorded.exit_code == 0, recorded.output
+    assert "recorded 0 crowd premiums, 0 hour discounts, 0 region settings, 0 paused keywords" \
+        in recorded.stdout
+    assert f"; {held.sum():,} keyword changes for the next runs" in recorded.stdout
+    assert f"note: {(~held).sum():,} rows marked in_upload_file: no" in recorded.stderr
+
+
+def test_a_writer_returning_labels_of_no_row_fails_and_keeps_the_last_pair(
+        tsv_config, tmp_path, monkeypatch):
+    assert bidopt("run", "--config", str(tsv_config), "--date", NIGHT).exit_code == 0
+    good = files(tmp_path / "plans")
+    monkeypatch.setenv("ACME_TSV_LABELS", "wrong")
+    failed = bidopt("run", "--config", str(tsv_config), "--date", NIGHT)
+    assert failed.exit_code == ExitCode.OUTPUT_FAILURE, failed.output
+    assert "returned labels that are no row of the recommendations (1, e.g. 'no such row')" \
+        in failed.stderr
+    assert files(tmp_path / "plans") == good

@@ -519,6 +519,9 @@ def applied(config_path, recommendations):
     click.echo(f"recorded {what} from {recommendations} in {path}; "
                f"{counts.get('keyword_changes', 0):,} keyword changes for the next runs to "
                "hold against their reports")
+    if counts.get("not_in_file"):
+        click.echo(f"note: {counts['not_in_file']:,} rows marked in_upload_file: no (the writer "
+                   "plugin's file could not hold them) were not recorded", err=True)
     if counts.get("no_forecast"):
         click.echo("note: the file has no forecast columns (exp_clicks, exp_cost, exp_gmv: "
                    "written before them): the next runs can say whether its keyword changes "

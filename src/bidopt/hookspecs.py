@@ -84,8 +84,9 @@ def bidopt_check_output(format: str, options: dict) -> list[str] | None:
 @hookspec(firstresult=True)
 def bidopt_write_output(
     recommendations: pd.DataFrame, path: Path, format: str, options: dict
-) -> bool | None:
-    """Write the recommendations to ``path`` in ``format``; return True if handled.
+) -> bool | list | None:
+    """Write the recommendations to ``path`` in ``format``; return True if handled, or the
+    index labels of the rows your file holds where it cannot hold them all.
 
     Called once at the end of a run that is not a dry run. ``recommendations`` has the
     columns of ``bidopt.schema.RECOMMENDATION_COLUMNS`` in that order. ``path`` is a
@@ -93,7 +94,10 @@ def bidopt_write_output(
     writer returns, so a writer that fails never leaves a half file behind. Return None
     when ``format`` is not yours. Beside a plugin's file bidopt writes its own
     recommendations CSV (``bidopt.io.review_file``), which ``bidopt applied`` records; the
-    two are put in place together.
+    two are put in place together. Where you return the labels of the rows written, the
+    review file marks each row ``in_upload_file`` yes or no, and ``bidopt applied`` records
+    only the rows marked yes (a pause your file could not carry is then not recorded as in
+    force).
 
     :param options: the ``output`` section of the config (encoding, ...), as a dict.
     """

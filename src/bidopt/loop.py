@@ -43,6 +43,7 @@ from bidopt.io import (
 )
 from bidopt.io.headers import KIND_REQUIRED, map_headers
 from bidopt.io.overlap import drop_repeated_days
+from bidopt.io.writer import IN_FILE
 from bidopt.isolation import collect_proposals
 from bidopt.model import ResponseModel
 from bidopt.plugins import Registry, plugin_in_traceback
@@ -666,10 +667,10 @@ def write_recommendations(result: RunResult, registry: Registry, config: Config,
         with atomic_output(path) as tmp, (contextlib.nullcontext() if review is None
                                           else atomic_output(review)) as review_tmp:
             temporary = {tmp: path, **({review_tmp: review} if review_tmp else {})}
-            _write_output(result, registry, config, tmp, path)
+            written = _write_output(result, registry, config, tmp, path)
             if review_tmp is not None:
-                write_recommendations_csv(result.recommendations, review_tmp,
-                                          encoding=config.output.encoding)
+                write_recommendations_csv(_with_rows_written(result.recommendations, written),
+                                          review_tmp, encoding=config.output.encoding)
     except (OSError, OutputError) as exc:
         message = str(exc)
         for tmp, final in temporary.items():  # name the files asked for, not the temporary ones
@@ -682,10 +683,12 @@ def write_recommendations(result: RunResult, registry: Registry, config: Config,
 
 
 def _write_output(result: RunResult, registry: Registry, config: Config, tmp: Path,
-                  path: Path) -> None:
+                  path: Path) -> pd.Index | None:
     """The writer plugin of ``output.format`` writes the recommendations to ``tmp``, to be
     renamed ``path``; a writer that declines, writes nothing or fails is an
-    ``OutputError`` naming its plugin, and so is a workbook that would be named as text."""
+    ``OutputError`` naming its plugin, and so is a workbook that would be named as text.
+    Returns the index labels of the rows the file holds, where the writer says (None: all
+    it could)."""
     fmt = config.output.format
     writer = f"the writer for '{fmt}' (plugin '{registry.formats[fmt]}')"
     try:
@@ -697,8 +700,10 @@ def _write_output(result: RunResult, registry: Registry, config: Config, tmp: Pa
         raise
     except Exception as exc:  # a writer plugin's bug must still end in one clear message
         raise OutputError(f"{writer} failed: {type(exc).__name__}: {exc}") from exc
-    if not handled:
+    if handled is None or handled is False:
         raise OutputError(f"no plugin wrote the output format '{fmt}': {writer} declined it")
+    written = None if handled is True else _rows_written(handled, result.recommendations,
+                                                           writer)
     # an empty file is never a plan: it must not replace the last good one
     if not tmp.is_file() or tmp.stat().st_size == 0:
         raise OutputError(f"{writer} wrote nothing; the last plan is kept")
@@ -708,6 +713,29 @@ def _write_output(result: RunResult, registry: Registry, config: Config, tmp: Pa
         raise OutputError(f"{writer} wrote an Excel workbook (a zip file), but the plan is to "
                           f"be named {path.name}: give output.path (or --out) the suffix "
                           ".xlsx; the last plan is kept")
+    return written
+
+
+def _rows_written(answer, recommendations: pd.DataFrame, writer: str) -> pd.Index:
+    """The labels a writer returned for the rows its file holds, checked."""
+    try:
+        labels = pd.Index(answer)
+    except TypeError:
+        raise OutputError(f"{writer} returned {type(answer).__name__}: a writer returns True, "
+                          "None, or the index labels of the rows its file holds") from None
+    unknown = labels.difference(recommendations.index)
+    if len(unknown):
+        raise OutputError(f"{writer} returned labels that are no row of the recommendations "
+                          f"({len(unknown):,}, e.g. {unknown[0]!r})")
+    return labels
+
+
+def _with_rows_written(recommendations: pd.DataFrame, written: pd.Index | None) -> pd.DataFrame:
+    """The review file's rows, with ``IN_FILE`` where the writer said which rows it wrote."""
+    if written is None:
+        return recommendations
+    held = recommendations.index.isin(written)
+    return recommendations.assign(**{IN_FILE: np.where(held, "yes", "no")})
 
 
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")

@@ -132,6 +132,7 @@ def record_plan(path: Path, recs_file: Path, shop: str, *,
     recorded per kind, and under ``"kept"`` how many were left as a later night set them.
     """
     frame = _read_recommendations(recs_file, date_order)
+    frame, not_in_file = _rows_in_file(frame)
     rows = frame[frame["action"].isin(list(RECORDED))]
     proposed = pd.to_numeric(rows["proposed"], errors="coerce")
     rows, proposed = (x[(rows["action"] != "pause_keyword") | (proposed == 0)]
@@ -174,9 +175,22 @@ def record_plan(path: Path, recs_file: Path, shop: str, *,
     if written < len(records):
         counts["kept"] = len(records) - written
     counts["keyword_changes"] = len(planned)
+    if not_in_file:
+        counts["not_in_file"] = not_in_file
     if len(planned) and planned["exp_cost"].isna().all():
         counts["no_forecast"] = len(planned)
     return counts
+
+
+def _rows_in_file(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """The rows of a review file that its writer plugin's file holds (``in_upload_file`` not
+    'no'), and how many were left out: a change the upload never carried is not in force."""
+    from bidopt.io.writer import IN_FILE
+
+    if IN_FILE not in frame.columns:
+        return frame, 0
+    out = frame[IN_FILE].astype("string").str.strip().str.lower().eq("no").fillna(False)
+    return frame[~out.to_numpy(bool)], int(out.sum())
 
 
 def _planned_tables(con: sqlite3.Connection) -> None:

@@ -87,8 +87,9 @@ def test_ids_come_from_a_downloaded_bulk_file(tmp_path):
 
 
 def test_without_unsupported_actions_nothing_is_warned(tmp_path, recwarn):
-    handled = amazon_bulk.bidopt_write_output(recs({}), tmp_path / "x.csv", "amazon_bulk_csv", {})
-    assert handled is True
+    frame = recs({})
+    handled = amazon_bulk.bidopt_write_output(frame, tmp_path / "x.csv", "amazon_bulk_csv", {})
+    assert handled == list(frame.index)  # every row is in the sheet
     assert not [w for w in recwarn if issubclass(w.category, amazon_bulk.SkippedActions)]
     assert amazon_bulk.bidopt_write_output(recs({}), tmp_path / "y.csv", "csv", {}) is None
 

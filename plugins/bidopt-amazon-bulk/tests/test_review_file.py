@@ -57,7 +57,15 @@ def test_a_run_writes_the_bulk_sheet_and_its_review_file(bidopt_shop, tmp_path, 
     else:
         assert tuple(pd.read_csv(bulk, dtype=str, encoding="utf-8-sig").columns) == BULK_COLUMNS
     recs = pd.read_csv(review, encoding="utf-8-sig", dtype=str)
-    assert tuple(recs.columns) == RECOMMENDATION_COLUMNS
+    assert tuple(recs.columns) == (*RECOMMENDATION_COLUMNS, "in_upload_file")
+    # which rows the sheet holds: every one marked yes is a row of the sheet, and the
+    # crowd premiums and pc bids it cannot hold are marked no
+    sheet = (pd.read_excel(bulk, dtype=str) if fmt.endswith("xlsx")
+             else pd.read_csv(bulk, dtype=str, encoding="utf-8-sig"))
+    assert (recs["in_upload_file"] == "yes").sum() == len(sheet) > 0
+    outside = recs[recs["in_upload_file"] == "no"]
+    assert set(outside["action"]) | {"set_crowd_premium"} == {"set_bid", "set_crowd_premium"}
+    assert (outside.loc[outside["action"] == "set_bid", "platform"] == "pc").all()
     assert set(recs["date"]) == {NIGHT} and recs["reason"].notna().all()
     assert f"wrote {bulk} (output format {fmt})" in done.stdout
     assert f"wrote {review}, its review file ({len(recs):,} rows)" in done.stdout
@@ -84,13 +92,18 @@ def test_applied_records_the_review_file_and_names_it_for_the_bulk_sheet(bidopt_
     done = bidopt("applied", "--config", str(config), str(review))
     assert done.exit_code == 0, done.output
     recs = pd.read_csv(review, encoding="utf-8-sig")
-    pauses = recs[(recs["action"] == "pause_keyword") & (recs["proposed"] == 0)]
-    premiums = recs[recs["action"] == "set_crowd_premium"]
-    changes = recs[recs["action"].isin(["set_bid", "add_keyword", "pause_keyword"])]
-    assert len(pauses) and len(premiums) and len(changes)
-    assert (f"recorded {len(premiums):,} crowd premiums, 0 hour discounts, 0 region settings, "
+    uploaded = recs[recs["in_upload_file"] == "yes"]
+    pauses = uploaded[(uploaded["action"] == "pause_keyword") & (uploaded["proposed"] == 0)]
+    changes = uploaded[uploaded["action"].isin(["set_bid", "add_keyword", "pause_keyword"])]
+    outside = recs[recs["in_upload_file"] == "no"]
+    assert len(pauses) and len(changes)
+    assert (recs["action"] == "set_crowd_premium").any(), "premiums the sheet cannot hold"
+    # only what the sheet carried is in force: no crowd premium, no pc bid
+    assert (f"recorded 0 crowd premiums, 0 hour discounts, 0 region settings, "
             f"{len(pauses):,} paused keywords from {review}") in done.stdout
     assert f"; {len(changes):,} keyword changes for the next runs" in done.stdout
+    assert (f"note: {len(outside):,} rows marked in_upload_file: no (the writer plugin's file "
+            "could not hold them) were not recorded") in done.stderr
     with sqlite3.connect(state) as con:
         paused = pd.read_sql_query("SELECT campaign, item FROM in_force WHERE kind = 'paused'",
                                    con)

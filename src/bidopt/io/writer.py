@@ -181,6 +181,9 @@ def _unencodable_cells(text: pd.DataFrame, encoding: str) -> str:
 
 
 REVIEW_SUFFIX = ".recommendations.csv"
+IN_FILE = "in_upload_file"
+"""The review file's column saying whether the plugin's file holds the row (yes / no), where
+the writer says which rows it wrote; ``bidopt applied`` records only the rows marked yes."""
 
 
 def review_file(path: Path) -> Path:

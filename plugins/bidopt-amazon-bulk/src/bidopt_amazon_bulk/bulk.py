@@ -73,6 +73,8 @@ class BulkSheet:
 
     rows: pd.DataFrame
     skipped: Counter = field(default_factory=Counter)
+    sources: list = field(default_factory=list)
+    """The index labels of the recommendations the rows come from, one per row."""
 
     def skipped_text(self) -> str:
         return ", ".join(f"{n} {action}" for action, n in sorted(self.skipped.items()))
@@ -205,6 +207,7 @@ def to_bulk_rows(recommendations: pd.DataFrame, ids: pd.DataFrame | None = None,
     # rejected proposals listed with output.include_rejected (action 'keep') change nothing:
     # not written, and not counted as recommendations left out
     actions = recommendations[recommendations["action"].astype(str) != KEEP].copy()
+    actions["_source"] = actions.index  # carried through the merges below
     for action, n in actions.loc[~actions["action"].isin(EXPRESSIBLE), "action"].value_counts().items():
         skipped[str(action)] += int(n)
     actions = actions[actions["action"].isin(EXPRESSIBLE)]
@@ -285,7 +288,7 @@ def to_bulk_rows(recommendations: pd.DataFrame, ids: pd.DataFrame | None = None,
                            [f"{b:.2f}" if np.isfinite(b) else "" for b in bid])
     rows["Keyword Text"] = actions["text"].to_numpy(str)
     rows["Match Type"] = actions["match_type"].to_numpy(str)
-    return BulkSheet(rows, skipped)
+    return BulkSheet(rows, skipped, actions["_source"].tolist())
 
 
 def write_csv(sheet: BulkSheet, path: Path) -> None:

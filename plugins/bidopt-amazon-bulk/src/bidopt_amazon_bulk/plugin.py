@@ -67,7 +67,7 @@ def bidopt_check_output(format: str, options: dict) -> list[str] | None:
 
 @hookimpl
 def bidopt_write_output(recommendations: pd.DataFrame, path: Path, format: str,
-                        options: dict) -> bool | None:
+                        options: dict) -> list | None:
     if format not in WRITERS:
         return None
     ids_file = options.get("amazon_ids") or os.environ.get(IDS_ENV)
@@ -91,7 +91,7 @@ def bidopt_write_output(recommendations: pd.DataFrame, path: Path, format: str,
             f"{IDS_ENV}",
             MissingIds, stacklevel=2,
         )
-    return True
+    return sheet.sources  # the rows the sheet holds: `bidopt applied` records only those
 
 
 def _read_ids(path: Path) -> pd.DataFrame:
