@@ -141,6 +141,25 @@ def test_keyword_planner_export_takes_the_indexed_competition(tmp_path: Path) ->
     assert frame.loc[0, "market_cpc"] == pytest.approx(2.43)
 
 
+def test_keyword_planner_export_with_every_column_warns_only_of_the_competition_read(
+        tmp_path: Path) -> None:
+    """Keyword Planner's full export: trend, monthly searches, impression shares and its
+    account flags are known columns, not an 'ignored' warning every night."""
+    months = [f"Searches: {m} 2026" for m in ("Sep", "Oct", "Nov")]
+    header = ["Keyword", "Currency", "Segmentation", "Avg. monthly searches",
+              "Three month change", "YoY change", "Competition", "Competition (indexed value)",
+              "Top of page bid (low range)", "Top of page bid (high range)",
+              "Ad impression share", "Organic impression share", "Organic average position",
+              "In account?", "In plan?", *months]
+    row = ["women wool coat", "USD", "", "12100", "0%", "22%", "High", "87", "0.61", "2.43",
+           "", "", "", "", "", "9900", "12100", "14800"]
+    frame, problems = load(tmp_path, "\t".join(header) + "\r\n" + "\t".join(row) + "\r\n",
+                           "candidates", "utf-16")
+    assert [(p.column, p.message) for p in problems] == [
+        ("Competition", "column ignored: 'Competition (indexed value)' gives competition")]
+    assert frame.loc[0, "competition"] == 87
+
+
 @pytest.mark.parametrize(("text", "value"), [
     ("CA$4.50", 4.5), ("MX$1,080.00", 1080.0), ("AU$12.00", 12.0), ("S$4.50", 4.5),
     ("₹1,080.00", 1080.0), ("R$1.080,00", 1080.0), ("4,50 kr", 4.5), ("1 080,00 kr", 1080.0),

@@ -155,6 +155,15 @@ INFORMATIONAL_COLUMNS: tuple[str, ...] = (
     "计划ID",
     "单元ID",
     "关键词ID",
+    # Google Keyword Planner, beside the searches, competition and bids bidopt reads
+    "Segmentation",
+    "Three month change",
+    "YoY change",
+    "Ad impression share",
+    "Organic impression share",
+    "Organic average position",
+    "In account?",
+    "In plan?",
 )
 
 # Values of the platform column as exports write them.

@@ -7,6 +7,7 @@ own lookup built from ``COLUMN_ALIASES`` restricted to that kind's columns.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bidopt.errors import Problem
@@ -80,6 +81,10 @@ _SILENT = {
 }
 
 
+# Keyword Planner's searches of each month ("Searches: Nov 2025"): the average is read
+_MONTHLY_SEARCHES = re.compile(r"^\s*Searches:\s", flags=re.IGNORECASE)
+
+
 def map_headers(
     headers: list[str], kind: str, file: str
 ) -> tuple[dict[str, SourceColumn], list[Problem]]:
@@ -102,7 +107,7 @@ def map_headers(
                     match, scale = base, unit
                     break
         if match is None:
-            if key and key not in _SILENT[kind]:
+            if key and key not in _SILENT[kind] and not _MONTHLY_SEARCHES.match(header):
                 ignored.append((header, "not a column bidopt uses"))
             continue
         canonical, rank = match
