@@ -62,7 +62,10 @@ class Decision:
     """Every proposal with ``status`` (accepted/scaled/overridden/rejected) and ``decision``
     text."""
     campaigns: pd.DataFrame
-    """Per campaign: expected cost, GMV, ROI before and after; floor; budget; feasible."""
+    """Per campaign (``explain.campaign_summary``): its limits as configured and planned
+    and the solver's prices on them,
+    the keywords it keeps, expected clicks, cost, GMV and ROI before and after, which limit
+    binds (``floor_binds``, ``budget_binds``), ``feasible``, and the ``actions`` it gets."""
     objective: float
     """Objective of the plan, net of ``change_cost`` per changed bid or accepted action."""
     change_cost: float

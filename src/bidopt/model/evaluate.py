@@ -26,7 +26,8 @@ MEAN_SCALE = 1.0
 """Factor on the posterior variance of the expected-value intervals."""
 
 
-def evaluate(model: ResponseModel, p: dict[str, np.ndarray], b: np.ndarray, intervals: bool | str) -> Forecast:
+def evaluate(model: ResponseModel, p: dict[str, np.ndarray], b: np.ndarray, intervals: bool | str
+             ) -> Forecast | dict:
     """Forecast arrays from per-entity parameter columns (dict of (n,) arrays).
 
     ``intervals``: False for the point forecast alone, True to add interval bounds, ``"spec"``

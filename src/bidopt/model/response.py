@@ -368,7 +368,8 @@ class ResponseModel(BaseEstimator):
             list(pool.map(run, range(0, n, block)))
         return Forecast(bids=b, **out, low=low, high=high, interval=self.interval)
 
-    def _evaluate(self, p: dict[str, np.ndarray], b: np.ndarray, intervals: bool | str) -> Forecast:
+    def _evaluate(self, p: dict[str, np.ndarray], b: np.ndarray, intervals: bool | str
+                  ) -> Forecast | dict:
         """Forecast arrays from per-entity parameter columns (see ``evaluate``)."""
         return evaluate(self, p, b, intervals)
 
