@@ -63,9 +63,9 @@ class Decision:
     text."""
     campaigns: pd.DataFrame
     """Per campaign (``explain.campaign_summary``): its limits as configured and planned
-    and the solver's prices on them,
-    the keywords it keeps, expected clicks, cost, GMV and ROI before and after, which limit
-    binds (``floor_binds``, ``budget_binds``), ``feasible``, and the ``actions`` it gets."""
+    and the solver's prices on them, the keywords it keeps, expected clicks, cost, GMV and
+    ROI before and after, which limit binds (``floor_binds``, ``budget_binds``),
+    ``feasible``, and the ``actions`` it gets."""
     objective: float
     """Objective of the plan, net of ``change_cost`` per changed bid or accepted action."""
     change_cost: float
