@@ -170,3 +170,21 @@ def test_a_campaign_s_own_limits_that_stand_in_for_the_phase_s_are_named(shop_fi
     assert not any("sets the ROI floor" in n for n in notes)
     later = run_night(config, date=dt.date(2026, 11, 26)).context.warnings
     assert not any("calendar phase" in n for n in later)
+
+
+def test_a_phase_that_lifts_the_budget_names_the_campaigns_that_keep_theirs(shop_files,
+                                                                            tmp_path):
+    """`daily_budget: null` in a phase lifts the shop's budget for its nights; a campaign's
+    own budget still holds, and `bidopt run` says so as it does for a phase's number."""
+    from conftest import NIGHT, write_config
+
+    campaign = sorted(pd.read_csv(shop_files["keyword_report"])["campaign"].unique())[0]
+    burst = {"name": "burst", "start": NIGHT[5:], "end": NIGHT[5:], "daily_budget": None}
+    config = write_config(tmp_path, shop_files, constraints={
+        "roi_floor": 2.0, "daily_budget": 1500, "campaigns": {campaign: {"daily_budget": 2000}}},
+        calendar=[burst])
+    result = CliRunner().invoke(cli, ["run", "--config", str(config), "--date", NIGHT,
+                                      "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert (f"calendar phase 'burst' lifts the daily budget (null), but '{campaign}' (2,000) "
+            "keeps its own from constraints.campaigns tonight") in result.output, result.output

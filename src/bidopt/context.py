@@ -124,16 +124,21 @@ def phase_override_notes(config: Config, day: dt.date, campaigns: list[str]) -> 
     if phase is None:
         return []
     notes = []
+    seen = set(campaigns)
     for key, label in (("roi_floor", "ROI floor"), ("daily_budget", "daily budget")):
         value = getattr(phase, key)
+        # a budget written as null in the phase lifts the shop default for the night; a
+        # campaign's own budget still holds it
+        lifted = value is None and key == "daily_budget" and key in phase.model_fields_set
         own = {name: getattr(limits, key) for name, limits in config.constraints.campaigns.items()
-               if name in set(campaigns) and getattr(limits, key) not in (None, value)}
-        if value is None or not own:
+               if name in seen and getattr(limits, key) not in (None, value)}
+        if (value is None and not lifted) or not own:
             continue
         named = ", ".join(f"'{name}' ({limit:,g})" for name, limit in list(own.items())[:5])
         more = f" and {len(own) - 5} more" if len(own) > 5 else ""
         keeps = "keeps its" if len(own) == 1 else "keep their"
-        notes.append(f"calendar phase '{phase.name}' sets the {label} {value:,g}, but "
+        sets = f"lifts the {label} (null)" if lifted else f"sets the {label} {value:,g}"
+        notes.append(f"calendar phase '{phase.name}' {sets}, but "
                      f"{named}{more} {keeps} own from constraints.campaigns tonight: a phase "
                      "replaces the shop default only")
     return notes
