@@ -328,3 +328,16 @@ def test_bids_mobile_holds_for_reports_without_a_device_split(shop_files, tmp_pa
     plan = pd.read_csv(out, encoding="utf-8-sig")
     bids = plan[plan["action"] == "set_bid"]
     assert len(bids) and set(bids["platform"]) == {"all"} and bids["proposed"].min() >= 0.9
+
+
+def test_config_schema_says_what_a_campaign_s_null_budget_means():
+    """A campaign's `daily_budget: null` takes the shop default (it does not lift the
+    budget, as null does at the top level): the schema an editor shows says so."""
+    from bidopt.config import parse_config
+
+    schema = json.loads(invoke("config", "schema").output)
+    described = schema["$defs"]["CampaignLimits"]["properties"]["daily_budget"]["description"]
+    config = parse_config({"constraints": {"roi_floor": 2.0, "daily_budget": 1500,
+                                           "campaigns": {"A": {"daily_budget": None}}}})
+    assert config.constraints.for_campaign("A") == (2.0, 1500)
+    assert "null = none" not in described and "shop default" in described, described

@@ -77,7 +77,8 @@ class CampaignLimits(_Section):
 
     roi_floor: float | None = Field(None, gt=0, description="Minimum GMV / spend, e.g. 2.0.")
     daily_budget: float | None = Field(
-        None, gt=0, description="Maximum spend per day; null = none."
+        None, gt=0, description="Maximum spend per day; unset or null: the shop default "
+        "(constraints.daily_budget)."
     )
 
 
