@@ -188,3 +188,34 @@ def test_a_phase_that_lifts_the_budget_names_the_campaigns_that_keep_theirs(shop
     assert result.exit_code == 0, result.output
     assert (f"calendar phase 'burst' lifts the daily budget (null), but '{campaign}' (2,000) "
             "keeps its own from constraints.campaigns tonight") in result.output, result.output
+
+
+def test_the_lines_to_paste_pass_validate_when_a_factor_is_out_of_range(shop_files, tmp_path):
+    """A phase with a handful of orders measures a conversion factor below the 0.1 a
+    config accepts: the line `bidopt factors` prints is held at 0.1 (with the measured
+    value beside it), so the config it is pasted into still validates."""
+    from conftest import write_config
+
+    report = pd.read_csv(shop_files["keyword_report"])
+    days = sorted(report["date"].unique())
+    slump = days[-3:]
+    on = report["date"].isin(slump) & (report["orders"] > 0)
+    report.loc[report.index[on][2:], ["orders", "gmv"]] = 0  # 2 orders left in the phase
+    path = tmp_path / "kw.csv"
+    report.to_csv(path, index=False)
+    phase = {"name": "slump", "start": slump[0][5:], "end": slump[-1][5:]}
+    config = write_config(tmp_path, shop_files, calendar=[phase])
+    result = CliRunner().invoke(cli, ["factors", "--config", str(config),
+                                      "--reports", str(path)])
+    assert result.exit_code == 0, result.output
+    measured = measure_factors(report.assign(date=pd.to_datetime(report["date"])),
+                               parse_config(yaml.safe_load(config.read_text("utf-8"))))
+    assert measured.loc[0, "conversion"] < 0.095, measured
+    snippet = result.output[result.output.index("  - name: slump"):]
+    assert "conversion_factor: 0.1   # measured" in snippet, snippet
+    phase.update(yaml.safe_load(snippet)[0])
+    pasted = write_config(tmp_path, {"items": shop_files["items"],
+                                     "candidates": shop_files["candidates"],
+                                     "keyword_report": path}, calendar=[phase])
+    check = CliRunner().invoke(cli, ["validate", "--config", str(pasted)])
+    assert check.exit_code == 0, check.output

@@ -571,13 +571,29 @@ def factors(config_path, ordinary, reports, items, candidates):
         click.echo(f"  {row['phase']:<16} {row['days']:>4}  "
                    + "  ".join(f"{c:>14}" for c in cells))
         keys = ("traffic_factor", "conversion_factor", "cart_factor")
-        lines = [f"    {key}: {row[n]:.2f}\n"
+        lines = [_factor_line(key, row[n])
                  for key, n in zip(keys, names, strict=True) if math.isfinite(row[n])]
         snippet.append(f"  - name: {row['phase']}  # add to its entry in calendar:\n"
                        + "".join(lines))
     click.echo("\nTraffic is measured at the bids of the time: a promotion bought with raised "
                "bids shows that in its traffic factor too.\n")
     click.echo("".join(snippet).rstrip())
+
+
+def _factor_line(key: str, value: float) -> str:
+    """The config line of one measured factor, held within the range a phase accepts (a
+    line outside it would fail validate), with the measured value beside it."""
+    from bidopt.config import Phase
+
+    bounds = Phase.model_fields[key].metadata
+    low = next(b.ge for b in bounds if hasattr(b, "ge"))
+    high = next(b.le for b in bounds if hasattr(b, "le"))
+    shown = round(value, 2)
+    if low <= shown <= high:
+        return f"    {key}: {shown:.2f}\n"
+    held = min(max(shown, low), high)
+    return (f"    {key}: {held:g}   # measured {value:.2f}; a phase's factors are "
+            f"{low:g} .. {high:g}\n")
 
 
 @cli.group(name="config")
