@@ -219,3 +219,18 @@ def test_the_lines_to_paste_pass_validate_when_a_factor_is_out_of_range(shop_fil
                                      "keyword_report": path}, calendar=[phase])
     check = CliRunner().invoke(cli, ["validate", "--config", str(pasted)])
     assert check.exit_code == 0, check.output
+
+
+def test_factors_say_why_a_phase_dated_to_this_year_has_no_day_in_last_year_s_reports(
+        shop_files, tmp_path):
+    """A phase written with its year (2027-11-11) holds no day of last year's reports:
+    `bidopt factors` says that is why, and how to write it for every year."""
+    from conftest import write_config
+
+    phase = {"name": "burst", "start": "2099-11-11", "end": "2099-11-11"}
+    config = write_config(tmp_path, shop_files, calendar=[phase])
+    result = CliRunner().invoke(cli, ["factors", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert ("burst               0  no day of this phase in the reports: its dates "
+            "2099-11-11 .. 2099-11-11 are of that year only (write 11-11 .. 11-11: every year)"
+            ) in result.output, result.output

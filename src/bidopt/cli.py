@@ -564,7 +564,12 @@ def factors(config_path, ordinary, reports, items, candidates):
     snippet = []
     for row in table.to_dict("records"):
         if not row["days"]:
-            click.echo(f"  {row['phase']:<16} {0:>4}  no day of this phase in the reports")
+            spec = next(p for p in config.calendar if p.name == row["phase"])
+            dated = (f": its dates {spec.start} .. {spec.end} are of that year only (write "
+                     f"{spec.start[5:]} .. {spec.end[5:]}: every year)"
+                     ) if len(spec.start) == 10 else ""
+            click.echo(f"  {row['phase']:<16} {0:>4}  no day of this phase in the reports"
+                       + dated)
             continue
         cells = [f"{row[n]:.2f} +- {row[n + '_se']:.2f}" if math.isfinite(row[n]) else "n/a"
                  for n in names]
