@@ -234,3 +234,19 @@ def test_factors_say_why_a_phase_dated_to_this_year_has_no_day_in_last_year_s_re
     assert ("burst               0  no day of this phase in the reports: its dates "
             "2099-11-11 .. 2099-11-11 are of that year only (write 11-11 .. 11-11: every year)"
             ) in result.output, result.output
+
+
+def test_two_phases_of_one_name_are_a_config_error(shop_files, tmp_path):
+    """Double 11's and Double 12's burst both written `name: burst`: `bidopt factors`
+    pooled their days and printed the same factors for each; validate now names the
+    clash."""
+    from conftest import write_config
+
+    phases = [{"name": "burst", "start": "11-11", "end": "11-11"},
+              {"name": "burst", "start": "12-12", "end": "12-12", "roi_floor": 1.5}]
+    config = write_config(tmp_path, shop_files, calendar=phases)
+    for command in ("validate", "factors"):
+        result = CliRunner().invoke(cli, [command, "--config", str(config)])
+        assert result.exit_code == 4, result.output
+        assert ("two calendar phases are named 'burst' (11-11 .. 11-11 and 12-12 .. 12-12): "
+                "give each its own name") in result.output, result.output

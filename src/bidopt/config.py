@@ -388,7 +388,17 @@ class Config(_Section):
     @model_validator(mode="after")
     def _every_phase_can_apply(self) -> Config:
         """The first phase holding a night wins; a phase every day of which an earlier
-        phase already holds would never apply, which is a mistake in the order."""
+        phase already holds would never apply, which is a mistake in the order. Phase names
+        are unique: `bidopt factors`, its --ordinary and the run's notes name phases."""
+        seen: dict[str, Phase] = {}
+        for phase in self.calendar:
+            if phase.name in seen:
+                first = seen[phase.name]
+                raise ValueError(
+                    f"two calendar phases are named '{phase.name}' ({first.start} .. "
+                    f"{first.end} and {phase.start} .. {phase.end}): give each its own name "
+                    "(bidopt factors measures each phase by its name)")
+            seen[phase.name] = phase
         for i, phase in enumerate(self.calendar):
             years = [int(phase.start[:4])] if len(phase.start) == 10 else [2027, 2028]
             if len(phase.end) == 10:
