@@ -250,3 +250,24 @@ def test_two_phases_of_one_name_are_a_config_error(shop_files, tmp_path):
         assert result.exit_code == 4, result.output
         assert ("two calendar phases are named 'burst' (11-11 .. 11-11 and 12-12 .. 12-12): "
                 "give each its own name") in result.output, result.output
+
+
+def test_a_promotion_night_without_factors_says_it_is_forecast_as_an_ordinary_day(
+        shop_files, tmp_path):
+    """Double 12 written with its floor and budget but no factors (none measured: last
+    year's reports ended before it): the run says the night is forecast as an ordinary
+    day, as it names the factors of a phase that has them. A phase that only names
+    ordinary days (exposure) gets no such note."""
+    from conftest import NIGHT, write_config
+
+    day = NIGHT[5:]
+    for phase, noted in (({"name": "double-12", "start": day, "end": day, "roi_floor": 1.5,
+                           "daily_budget": 3000}, True),
+                         ({"name": "exposure", "start": day, "end": day}, False)):
+        config = write_config(tmp_path, shop_files, calendar=[phase])
+        result = CliRunner().invoke(cli, ["run", "--config", str(config), "--date", NIGHT,
+                                          "--dry-run"])
+        assert result.exit_code == 0, result.output
+        note = (f"the planned night's phase '{phase['name']}' has no traffic, conversion or "
+                "cart factors: it is forecast as an ordinary day")
+        assert (note in result.output) == noted, result.output

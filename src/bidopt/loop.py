@@ -433,6 +433,13 @@ def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progr
     if not day.ordinary:
         notes.append(f"the planned night's phase '{phase.name}' scales the forecast: "
                      f"{day.describe()}")
+    elif phase is not None and (phase.model_fields_set & {"roi_floor", "daily_budget",
+                                                           "shop_budget", "objective"}):
+        # a promotion phase (its own limits or objective) whose days are forecast as
+        # ordinary ones: say so, as the factors of one that has them are named
+        notes.append(f"the planned night's phase '{phase.name}' has no traffic, conversion or "
+                     "cart factors: it is forecast as an ordinary day (bidopt factors measures "
+                     "them in past reports)")
     progress("aggregating history")
     state = keyword_state(history["keywords"])
     if paused is not None and len(paused):
