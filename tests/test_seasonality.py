@@ -271,3 +271,19 @@ def test_a_promotion_night_without_factors_says_it_is_forecast_as_an_ordinary_da
         note = (f"the planned night's phase '{phase['name']}' has no traffic, conversion or "
                 "cart factors: it is forecast as an ordinary day")
         assert (note in result.output) == noted, result.output
+
+
+def test_factors_pasted_as_a_new_entry_are_named_as_such(shop_files, tmp_path):
+    """`bidopt factors` prints `- name: burst` and the factors to add to burst's entry;
+    pasted below the calendar as an entry of its own, validate says so instead of
+    'calendar.1.start is required'."""
+    from conftest import write_config
+
+    phases = [{"name": "burst", "start": "11-11", "end": "11-11", "roi_floor": 1.2},
+              {"name": "burst", "traffic_factor": 2.1, "conversion_factor": 2.16}]
+    config = write_config(tmp_path, shop_files, calendar=phases)
+    result = CliRunner().invoke(cli, ["validate", "--config", str(config)])
+    assert result.exit_code == 4, result.output
+    assert ("calendar phase 'burst' is listed again, without start and end: add its other "
+            "lines (conversion_factor, traffic_factor) to its first entry") in result.output, \
+        result.output  # (the test's YAML writer sorts the keys)

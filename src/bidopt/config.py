@@ -385,6 +385,28 @@ class Config(_Section):
     # The YAML line of every key path, to name the line of a problem found later.
     _lines: dict = PrivateAttr(default_factory=dict)
 
+    @field_validator("calendar", mode="before")
+    @classmethod
+    def _no_phase_listed_again_without_dates(cls, value: Any) -> Any:
+        """`bidopt factors` prints `- name: burst` with the factors to add to burst's entry;
+        pasted as an entry of its own it has no dates, and 'start is required' would not
+        say what went wrong."""
+        if not isinstance(value, list):
+            return value
+        named: set[Any] = set()
+        for entry in value:
+            if not isinstance(entry, dict):
+                continue
+            name = entry.get("name")
+            if name in named and "start" not in entry and "end" not in entry:
+                raise ValueError(
+                    f"calendar phase '{name}' is listed again, without start and end: add "
+                    f"its other lines ({', '.join(k for k in entry if k != 'name')}) to its "
+                    "first entry (bidopt factors prints the lines to add to each phase's "
+                    "entry)")
+            named.add(name)
+        return value
+
     @model_validator(mode="after")
     def _every_phase_can_apply(self) -> Config:
         """The first phase holding a night wins; a phase every day of which an earlier
