@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -287,3 +288,15 @@ def test_factors_pasted_as_a_new_entry_are_named_as_such(shop_files, tmp_path):
     assert ("calendar phase 'burst' is listed again, without start and end: add its other "
             "lines (conversion_factor, traffic_factor) to its first entry") in result.output, \
         result.output  # (the test's YAML writer sorts the keys)
+
+
+def test_factors_of_a_config_without_sources_warn_that_they_are_the_sample_shop_s(tmp_path):
+    """configs/double11.yaml names no reports: `bidopt factors --config double11.yaml`
+    without --reports measures the bundled sample shop, and says so as validate and run
+    do, rather than print factors that look like the shop's."""
+    from bidopt.loop import SAMPLE_NOTE
+
+    double11 = Path(__file__).resolve().parents[1] / "configs" / "double11.yaml"
+    result = CliRunner().invoke(cli, ["factors", "--config", str(double11)])
+    assert result.exit_code == 0, result.output
+    assert f"warning: {SAMPLE_NOTE}" in result.output, result.output

@@ -547,7 +547,7 @@ def factors(config_path, ordinary, reports, items, candidates):
     """
     import math
 
-    from bidopt.loop import load_inputs, resolve_sources
+    from bidopt.loop import SAMPLE_NOTE, load_inputs, resolve_sources, sample_files
     from bidopt.seasonality import measure_factors
 
     config, registry = _load(config_path)
@@ -555,6 +555,8 @@ def factors(config_path, ordinary, reports, items, candidates):
         raise ConfigError("the config has no calendar: name the phases to measure "
                           "(see configs/double11.yaml)", str(config_path))
     sources = resolve_sources(config, _overrides(reports, items, candidates))
+    if sources == sample_files():  # factors of simulated data are no shop's
+        click.echo(f"warning: {SAMPLE_NOTE}", err=True)
     inputs = load_inputs(registry, sources, lambda _: None, date_order=config.sources.date_order)
     table = measure_factors(inputs.history["keywords"], config, tuple(ordinary))
     click.echo(f"phases against {table.attrs['ordinary_days']} ordinary days "
