@@ -92,3 +92,13 @@ def test_applied_help_lists_no_plugin_exit_code(tmp_path, monkeypatch):
     codes = [line.split()[0] for line in cli.commands["applied"].epilog.splitlines()
              if line.strip() and line.split()[0].isdigit()]
     assert "5" not in codes and "7" in codes
+
+
+def test_the_readme_s_factors_step_names_the_phases_of_ordinary_days():
+    """configs/double11.yaml's first phase (exposure, September to 10-20) holds the ordinary
+    days before the season: the README's factors step without --ordinary measured every
+    phase against the days after the season only."""
+    text = README.read_text(encoding="utf-8")
+    start = text.index("measured in last year's")
+    assert "--ordinary exposure" in text[start:start + 600]
+    assert "--ordinary" in _options(cli.commands["factors"])
