@@ -222,6 +222,31 @@ def test_the_lines_to_paste_pass_validate_when_a_factor_is_out_of_range(shop_fil
     assert check.exit_code == 0, check.output
 
 
+def test_a_factor_that_cannot_be_measured_says_why_in_the_lines_to_paste(shop_files,
+                                                                          tmp_path):
+    """A phase without a single order prints n/a for its conversion; its line to paste used
+    to be left out without a word."""
+    from conftest import write_config
+
+    report = pd.read_csv(shop_files["keyword_report"])
+    days = sorted(report["date"].unique())
+    slump = days[-3:]
+    report.loc[report["date"].isin(slump), ["orders", "gmv"]] = 0
+    path = tmp_path / "kw.csv"
+    report.to_csv(path, index=False)
+    phase = {"name": "slump", "start": slump[0][5:], "end": slump[-1][5:]}
+    config = write_config(tmp_path, shop_files, calendar=[phase])
+    result = CliRunner().invoke(cli, ["factors", "--config", str(config),
+                                      "--reports", str(path)])
+    assert result.exit_code == 0, result.output
+    snippet = result.output[result.output.index("  - name: slump"):]
+    assert ("# conversion_factor: not measured (n/a): no orders in the phase's days or on "
+            "the ordinary days to compare") in snippet, snippet
+    assert "    traffic_factor: " in snippet and "    cart_factor: " in snippet
+    phase.update(yaml.safe_load(snippet)[0])  # the comment pastes as nothing
+    assert "conversion_factor" not in phase
+
+
 def test_factors_say_why_a_phase_dated_to_this_year_has_no_day_in_last_year_s_reports(
         shop_files, tmp_path):
     """A phase written with its year (2027-11-11) holds no day of last year's reports:

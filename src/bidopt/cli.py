@@ -578,8 +578,11 @@ def factors(config_path, ordinary, reports, items, candidates):
         click.echo(f"  {row['phase']:<16} {row['days']:>4}  "
                    + "  ".join(f"{c:>14}" for c in cells))
         keys = ("traffic_factor", "conversion_factor", "cart_factor")
-        lines = [_factor_line(key, row[n])
-                 for key, n in zip(keys, names, strict=True) if math.isfinite(row[n])]
+        counted = ("impressions", "orders", "carts or favourites")
+        lines = [_factor_line(key, row[n]) if math.isfinite(row[n]) else
+                 f"    # {key}: not measured (n/a): no {what} in the phase's days or on the "
+                 "ordinary days to compare\n"
+                 for key, n, what in zip(keys, names, counted, strict=True)]
         snippet.append(f"  - name: {row['phase']}  # add to its entry in calendar:\n"
                        + "".join(lines))
     click.echo("\nTraffic is measured at the bids of the time: a promotion bought with raised "
