@@ -191,17 +191,16 @@ def test_a_phase_that_lifts_the_budget_names_the_campaigns_that_keep_theirs(shop
             "keeps its own from constraints.campaigns tonight") in result.output, result.output
 
 
-def test_the_lines_to_paste_pass_validate_when_a_factor_is_out_of_range(shop_files, tmp_path):
-    """A phase with a handful of orders measures a conversion factor below the 0.1 a
-    config accepts: the line `bidopt factors` prints is held at 0.1 (with the measured
-    value beside it), so the config it is pasted into still validates."""
+def factors_of_a_slump(shop_files, tmp_path, orders_left: int):
+    """`bidopt factors` on the shop's keyword report with its last 3 days a phase 'slump'
+    that keeps only ``orders_left`` of its rows with orders. Returns the report, its path,
+    the phase, the config and the command's result."""
     from conftest import write_config
 
     report = pd.read_csv(shop_files["keyword_report"])
-    days = sorted(report["date"].unique())
-    slump = days[-3:]
+    slump = sorted(report["date"].unique())[-3:]
     on = report["date"].isin(slump) & (report["orders"] > 0)
-    report.loc[report.index[on][2:], ["orders", "gmv"]] = 0  # 2 orders left in the phase
+    report.loc[report.index[on][orders_left:], ["orders", "gmv"]] = 0
     path = tmp_path / "kw.csv"
     report.to_csv(path, index=False)
     phase = {"name": "slump", "start": slump[0][5:], "end": slump[-1][5:]}
@@ -209,6 +208,16 @@ def test_the_lines_to_paste_pass_validate_when_a_factor_is_out_of_range(shop_fil
     result = CliRunner().invoke(cli, ["factors", "--config", str(config),
                                       "--reports", str(path)])
     assert result.exit_code == 0, result.output
+    return report, path, phase, config, result
+
+
+def test_the_lines_to_paste_pass_validate_when_a_factor_is_out_of_range(shop_files, tmp_path):
+    """A phase with a handful of orders measures a conversion factor below the 0.1 a
+    config accepts: the line `bidopt factors` prints is held at 0.1 (with the measured
+    value beside it), so the config it is pasted into still validates."""
+    from conftest import write_config
+
+    report, path, phase, config, result = factors_of_a_slump(shop_files, tmp_path, 2)
     measured = measure_factors(report.assign(date=pd.to_datetime(report["date"])),
                                parse_config(yaml.safe_load(config.read_text("utf-8"))))
     assert measured.loc[0, "conversion"] < 0.095, measured
@@ -226,19 +235,7 @@ def test_a_factor_that_cannot_be_measured_says_why_in_the_lines_to_paste(shop_fi
                                                                           tmp_path):
     """A phase without a single order prints n/a for its conversion; its line to paste used
     to be left out without a word."""
-    from conftest import write_config
-
-    report = pd.read_csv(shop_files["keyword_report"])
-    days = sorted(report["date"].unique())
-    slump = days[-3:]
-    report.loc[report["date"].isin(slump), ["orders", "gmv"]] = 0
-    path = tmp_path / "kw.csv"
-    report.to_csv(path, index=False)
-    phase = {"name": "slump", "start": slump[0][5:], "end": slump[-1][5:]}
-    config = write_config(tmp_path, shop_files, calendar=[phase])
-    result = CliRunner().invoke(cli, ["factors", "--config", str(config),
-                                      "--reports", str(path)])
-    assert result.exit_code == 0, result.output
+    _, _, phase, _, result = factors_of_a_slump(shop_files, tmp_path, 0)
     snippet = result.output[result.output.index("  - name: slump"):]
     assert ("# conversion_factor: not measured (n/a): no orders in the phase's days or on "
             "the ordinary days to compare") in snippet, snippet
