@@ -271,3 +271,79 @@ def test_a_next_day_is_drawn_at_the_bids_in_force_and_paused_keywords_show_no_ro
     high = next_day_reports(market, day, bids * 2, paused=paused, seed=3).keyword_report
     assert high["clicks"].sum() > report["clicks"].sum()
     assert high["cost"].sum() > 1.5 * report["cost"].sum()
+
+
+# -- daily budgets -------------------------------------------------------------------------
+def _campaign_costs(market, **plan) -> pd.DataFrame:
+    return market.campaign_totals(market.expected(**plan)).set_index("campaign")
+
+
+def test_a_budget_caps_spend_and_a_loose_one_changes_nothing(market):
+    free = _campaign_costs(market)
+    tight = (free["cost"] * 0.7).to_dict()
+    loose = (free["cost"] * 1.01).to_dict()
+    capped = _campaign_costs(market, budgets=tight)
+    assert (capped["cost"] <= pd.Series(tight) * (1 + 1e-9)).all()
+    np.testing.assert_allclose(capped["cost"], pd.Series(tight)[capped.index], rtol=1e-9)
+    pd.testing.assert_frame_equal(_campaign_costs(market, budgets=loose), free, rtol=1e-12)
+    # a budget on one campaign leaves the others alone
+    one = free.index[0]
+    part = _campaign_costs(market, budgets={one: tight[one]})
+    pd.testing.assert_frame_equal(part.drop(one), free.drop(one), rtol=1e-12)
+
+
+def test_a_budget_loses_the_late_hours_orders_at_their_conversion(market):
+    from bidopt.simulate._market import online_hours
+
+    free = _campaign_costs(market)
+    tight = free["cost"] * 0.7
+    capped = _campaign_costs(market, budgets=tight.to_dict())
+    share, cvr = market.hours["share"].to_numpy(), market.hours["cvr_mult"].to_numpy()
+    online = online_hours(np.outer(np.ones(len(free)), share) * free["cost"].to_numpy()[:, None],
+                          tight.to_numpy())
+    # the ads stop in the evening: hours before are fully online, later ones not at all
+    assert (online[:, :12] == 1).all() and (online[:, -1] == 0).all()
+    expected_orders = free["orders"].to_numpy() * (online * share * cvr).sum(axis=1)
+    np.testing.assert_allclose(capped["orders"], expected_orders, rtol=1e-9)
+    # the evening converts better: a 30% spend cut loses more than 30% of the orders
+    assert (capped["orders"] / free["orders"] < 0.7).all()
+    np.testing.assert_allclose(capped["clicks"] / free["clicks"], 0.7, rtol=1e-9)
+
+
+def test_a_budget_with_hour_discounts_counts_the_hours_spend(market):
+    camp = market.campaigns["campaign"].iloc[0]
+    evening = pd.DataFrame({"campaign": camp, "hour": [20, 21, 22], "discount": [200, 200, 200]})
+    free = _campaign_costs(market, hour_discounts=evening)
+    budget = {camp: free.loc[camp, "cost"] * 0.9}
+    capped = _campaign_costs(market, hour_discounts=evening, budgets=budget)
+    assert capped.loc[camp, "cost"] == pytest.approx(budget[camp], rel=1e-9)
+    # hours switched off spend nothing, so a budget they would have crossed now holds
+    off = pd.DataFrame({"campaign": camp, "hour": range(12, 24), "discount": 0})
+    half = _campaign_costs(market, hour_discounts=off)
+    pd.testing.assert_frame_equal(
+        _campaign_costs(market, hour_discounts=off,
+                        budgets={camp: half.loc[camp, "cost"] * 1.001}), half, rtol=1e-12)
+
+
+def test_a_budget_capped_history_stops_at_the_budget_and_its_hour_report_ends_early():
+    plain = simulate_shop(seed=3, days=6)
+    spend = plain.keyword_report.groupby("campaign")["cost"].sum() / 6
+    budgets = (spend * 0.8).to_dict()
+    capped = simulate_shop(seed=3, days=6, budgets=budgets)
+    daily = capped.keyword_report.groupby(["campaign", "date"])["cost"].sum()
+    budget = daily.index.get_level_values("campaign").map(budgets).to_numpy(float)
+    assert (daily.to_numpy() <= budget + 1e-6).all()
+    hit = daily.to_numpy() >= budget * 0.97
+    assert hit.mean() > 0.8
+    # the hour report ends early on those days and adds up to the keyword report
+    hours = capped.hour_report
+    last = hours[hours["clicks"] > 0].groupby(["campaign", "date"])["hour"].max()
+    assert (last.reindex(daily.index)[hit] < 23).mean() > 0.8
+    for name in ("clicks", "orders", "cost"):
+        np.testing.assert_allclose(hours.groupby(["campaign", "date"])[name].sum(),
+                                   capped.keyword_report.groupby(["campaign", "date"])[name].sum())
+    assert capped.crowd_report["clicks"].sum() == capped.keyword_report["clicks"].sum()
+    # a budget no day reaches draws the same reports as none
+    loose = simulate_shop(seed=3, days=6, budgets=(spend * 10).to_dict())
+    for name in ("keyword_report", "crowd_report", "region_report", "hour_report"):
+        pd.testing.assert_frame_equal(getattr(loose, name), getattr(plain, name))

@@ -61,6 +61,7 @@ def simulate_shop(
     n_keywords: int | None = None,
     *,
     seasonal: bool = False,
+    budgets=None,
 ) -> SimulatedShop:
     """Draw a shop and ``days`` days of reports ending at ``end_date`` (default 2026-11-24).
 
@@ -68,7 +69,10 @@ def simulate_shop(
     "large" (40, 3,000, 100,000); every keyword is bought on mobile and PC. ``n_keywords``
     overrides the keyword count (items and campaigns scale with it). ``seasonal`` applies
     the Double 11 / Double 12 calendar to the history (off by default: a stationary history
-    is what bid models are judged on). The same arguments always give the same shop.
+    is what bid models are judged on). ``budgets`` (campaign -> daily budget, optional;
+    see :meth:`Market.budget_array`): a campaign's ads stop for the rest of a day once its
+    spend reaches its budget, so such days show less than the bids would buy. The same
+    arguments always give the same shop.
     """
     if days < 1:
         raise ValueError("days must be at least 1")
@@ -78,7 +82,9 @@ def simulate_shop(
     end = pd.Timestamp(end_date or DEFAULT_END_DATE)
     dates = pd.date_range(end=end, periods=days, freq="D")
     reports = simulate_reports(truth.market, np.random.default_rng(history_seed), dates,
-                               truth.bid_paths, truth.quality_paths, seasonal)
+                               truth.bid_paths, truth.quality_paths, seasonal,
+                               budgets=None if budgets is None
+                               else truth.market.budget_array(budgets))
     return SimulatedShop(
         **reports,
         # the truth numbers categories; the export names them, as a seller's items file does
@@ -91,12 +97,13 @@ def simulate_shop(
 
 def next_day_reports(market: Market, day: dt.date, bids: np.ndarray, *,
                      paused: np.ndarray | None = None, seed: int = 0,
-                     seasonal: bool = False) -> SimulatedShop:
+                     seasonal: bool = False, budgets=None) -> SimulatedShop:
     """One more day of reports from ``market`` with ``bids`` in force (closed-loop runs).
 
     ``bids`` and ``paused`` are aligned with ``market.keywords`` (the bought rows); a paused
     keyword gets no traffic and no keyword report row. Quality scores are today's. The same
-    seed gives the same day for the same bids. Items and candidates are not redrawn: the
+    seed gives the same day for the same bids. ``budgets`` as in :func:`simulate_shop`.
+    Items and candidates are not redrawn: the
     returned shop has empty ``items`` and ``candidates``.
     """
     n = len(market.keywords)
@@ -105,6 +112,7 @@ def next_day_reports(market: Market, day: dt.date, bids: np.ndarray, *,
     quality = market.keywords["quality_score"].to_numpy().reshape(1, n)
     reports = simulate_reports(market, np.random.default_rng(seed),
                                pd.DatetimeIndex([pd.Timestamp(day)]), bids, quality, seasonal,
-                               active)
+                               active, None if budgets is None
+                               else market.budget_array(budgets))
     return SimulatedShop(**reports, items=pd.DataFrame(columns=list(ITEM_COLUMNS)),
                          candidates=pd.DataFrame(columns=list(CANDIDATE_COLUMNS)), market=market)

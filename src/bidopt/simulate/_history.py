@@ -6,6 +6,14 @@ clicks, orders, carts and favourites are binomial draws on the position curve; o
 are gamma sums. Crowd totals are sums of the same draws; region and hour reports split each
 campaign's daily totals by region / hour weights (multinomial for counts, cents for money),
 so every report grain adds up to the keyword report.
+
+With daily budgets, a campaign whose day would spend more than its budget goes offline once
+the budget is spent: its clicks are taken in a random order (every keyword shares the day's
+hour profile and a click's price does not depend on its hour, so a random order is the
+day's order) and those past the budget are dropped with their impressions, carts and
+favourites; orders are dropped by the share of orders the lost hours carry (the evening
+converts better), and GMV with them. The hour report then shows no traffic after the hour
+the budget ran out.
 """
 
 from __future__ import annotations
@@ -16,7 +24,13 @@ import pandas as pd
 from bidopt.schema import METRICS, REPORT_COLUMNS
 from bidopt.simulate._auction import SCORE_JITTER, position_ctr, realised_auction, view_rate
 from bidopt.simulate._calendar import calendar_factors
-from bidopt.simulate._market import MAX_CLICK_RATE, MAX_ORDER_RATE, Market
+from bidopt.simulate._market import (
+    MAX_CLICK_RATE,
+    MAX_ORDER_RATE,
+    Market,
+    online_fractions,
+    online_hours,
+)
 
 COUNTS = ("impressions", "clicks", "orders", "carts", "favorites")
 MONEY = ("cost", "gmv")
@@ -79,11 +93,14 @@ def _cell_frame(dates: np.ndarray, campaigns: np.ndarray, dim: str, labels: np.n
 
 def simulate_reports(market: Market, rng: np.random.Generator, dates: pd.DatetimeIndex,
                      bid_paths: np.ndarray, quality_paths: np.ndarray,
-                     seasonal: bool, active: np.ndarray | None = None) -> dict[str, pd.DataFrame]:
+                     seasonal: bool, active: np.ndarray | None = None,
+                     budgets: np.ndarray | None = None) -> dict[str, pd.DataFrame]:
     """The keyword, crowd, region and hour reports of ``dates`` (a loop over days and crowds).
 
     ``active`` (days x bought rows, optional): False where a keyword is paused that day; it
     gets no searches and no keyword report row, as a paused keyword shows in no export.
+    ``budgets`` (per campaign in the market's order, inf = none; optional): a campaign-day
+    stops when its spend reaches its budget (module notes).
     """
     m = market
     n = m._n_bought
@@ -101,7 +118,9 @@ def simulate_reports(market: Market, rng: np.random.Generator, dates: pd.Datetim
     kw_metrics = {k: np.zeros((days, n)) for k in METRICS}
     avg_rank = np.zeros((days, n))
     crowd_metrics = {k: np.zeros((days, n_items, n_crowds)) for k in METRICS}
+    online = np.ones((days, n_camp))  # share of the day's spend the budget let through
     for d in range(days):
+        cells = []
         today = book.scores * np.exp(rng.normal(0.0, SCORE_JITTER, len(book.scores)))
         scores = today[seg.source]
         bid, quality = bid_paths[d], quality_paths[d].astype(float)
@@ -129,10 +148,14 @@ def simulate_reports(market: Market, rng: np.random.Generator, dates: pd.Datetim
                 "favorites": rng.binomial(clicks, np.minimum(
                     m._fav_rate[rows] * calendar["carts"][d], 0.95)),
             }
+            cells.append(cell)
+            avg_rank[d] += rank * m._crowd_share[item, j]
+        if budgets is not None:
+            online[d] = _cap_day(m, rng, cells, camp, budgets)
+        for j, cell in enumerate(cells):
             for k, v in cell.items():
                 kw_metrics[k][d] += v
                 crowd_metrics[k][d, :, j] = np.bincount(item, weights=v, minlength=n_items)
-            avg_rank[d] += rank * m._crowd_share[item, j]
     for k in MONEY:
         kw_metrics[k] = np.round(kw_metrics[k], 2)
         crowd_metrics[k] = np.round(crowd_metrics[k], 2)
@@ -151,9 +174,65 @@ def simulate_reports(market: Market, rng: np.random.Generator, dates: pd.Datetim
         crowd_report[k] = values if k in MONEY else values.astype(np.int64)
     campaign_totals = {k: np.stack([np.bincount(camp, weights=kw_metrics[k][d], minlength=n_camp)
                                     for d in range(days)]) for k in METRICS}
-    region_report, hour_report = _split_reports(m, rng, date_values, campaign_totals)
+    region_report, hour_report = _split_reports(m, rng, date_values, campaign_totals,
+                                                None if budgets is None else online)
     return {"keyword_report": keyword_report, "crowd_report": crowd_report,
             "region_report": region_report, "hour_report": hour_report}
+
+
+def _cap_day(m: Market, rng: np.random.Generator, cells: list[dict[str, np.ndarray]],
+             camp: np.ndarray, budgets: np.ndarray) -> np.ndarray:
+    """Cut one day's per-crowd cells (in place) at each campaign's budget; returns per
+    campaign the share of its uncapped spend that was bought (1 where the budget held)."""
+    n_camp = len(m._campaign_names)
+    n_rows = len(camp)
+    spend = sum(np.bincount(camp, weights=c["cost"], minlength=n_camp) for c in cells)
+    fraction = np.ones(n_camp)
+    capped = np.flatnonzero(spend > budgets)
+    if not len(capped):
+        return fraction
+    clicks = np.concatenate([c["clicks"] for c in cells]).astype(np.int64)
+    cost = np.concatenate([c["cost"] for c in cells])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        price = np.where(clicks > 0, cost / np.where(clicks > 0, clicks, 1), 0.0)
+    kept = clicks.copy()
+    cell_camp = np.tile(camp, len(cells))
+    for c in capped:
+        where = np.flatnonzero((cell_camp == c) & (clicks > 0))
+        units = np.repeat(where, clicks[where])
+        units = units[rng.permutation(len(units))]
+        stay = np.cumsum(price[units]) <= budgets[c] + 1e-9
+        kept[where] = np.bincount(units[stay], minlength=len(clicks))[where]
+        fraction[c] = price[units[stay]].sum() / spend[c]
+    _, order_share = online_fractions(m._hour_share, m._hour_cvr, fraction)
+    click_share = np.where(spend > 0, fraction, 1.0)
+    # orders kept per click kept: the lost hours' conversion against the day's
+    order_tilt = order_share / np.where(click_share > 0, click_share, 1.0)
+    for j, cell in enumerate(cells):
+        rows = slice(j * n_rows, (j + 1) * n_rows)
+        lost = np.isin(camp, capped)
+        if not lost.any():
+            continue
+        now = cell["clicks"].astype(np.int64)
+        keep = kept[rows]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(now > 0, keep / np.where(now > 0, now, 1), 0.0)
+        share = np.where(lost, share, 1.0)
+        orders = cell["orders"].astype(np.int64)
+        kept_orders = np.minimum(
+            rng.binomial(orders, np.clip(share * order_tilt[camp], 0.0, 1.0)), keep)
+        kept_orders = np.where(lost, kept_orders, orders)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gmv_share = np.where(orders > 0, kept_orders / np.where(orders > 0, orders, 1), 0.0)
+        others = cell["impressions"] - now
+        cell["impressions"] = np.where(lost, keep + rng.binomial(others, share), cell["impressions"])
+        for name in ("carts", "favorites"):
+            cell[name] = np.where(lost, rng.binomial(cell[name], share), cell[name])
+        cell["cost"] = np.where(lost, keep * price[rows], cell["cost"])
+        cell["gmv"] = np.where(lost, cell["gmv"] * gmv_share, cell["gmv"])
+        cell["orders"] = kept_orders
+        cell["clicks"] = np.where(lost, keep, now)
+    return fraction
 
 
 def _keyword_frame(m: Market, dates: np.ndarray, bid_paths: np.ndarray,
@@ -174,8 +253,11 @@ def _keyword_frame(m: Market, dates: np.ndarray, bid_paths: np.ndarray,
 
 
 def _split_reports(m: Market, rng: np.random.Generator, dates: np.ndarray,
-                   totals: dict[str, np.ndarray]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Region and hour reports: each campaign-day's totals split over regions and hours."""
+                   totals: dict[str, np.ndarray], online: np.ndarray | None = None
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Region and hour reports: each campaign-day's totals split over regions and hours;
+    ``online`` (days x campaigns): the share of the day's spend bought before a budget
+    stopped the ads, so that the hours after it show nothing."""
     days, n_camp = totals["clicks"].shape
     reach = np.where(m._excluded, 0.0, m._region_share)
     region_w = {"impressions": reach, "clicks": reach * m._region_ctr,
@@ -187,7 +269,12 @@ def _split_reports(m: Market, rng: np.random.Generator, dates: np.ndarray,
     for d in range(days):
         day = {k: v[d] for k, v in totals.items()}
         region_parts.append(_split(rng, day, region_w))
-        hour_parts.append(_split(rng, day, hour_w))
+        if online is None or (online[d] >= 1).all():
+            hour_parts.append(_split(rng, day, hour_w))
+            continue
+        on = online_hours(hour_share, online[d] * m._hour_share.sum())
+        hour_parts.append(_split(rng, day, {k: v if k == "cost_per_click" else v * on
+                                            for k, v in hour_w.items()}))
     regions = _cell_frame(dates, m._campaign_names, "region", m._region_names, region_parts,
                           ~m._excluded)
     hours = _cell_frame(dates, m._campaign_names, "hour", np.arange(24), hour_parts,

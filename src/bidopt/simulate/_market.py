@@ -20,6 +20,12 @@ Approximations (documented so judges know what "truth" means here):
   compete with each other.
 - ``expected`` describes a typical day: no weekday or promotion-calendar factors, unless
   the market is viewed on a day (:meth:`Market.on_day`).
+- A campaign's daily budget (``budgets``, optional) takes its ads offline once its spend
+  reaches the budget, hours taken in order 0..23: the hour that crosses it is online for the
+  fraction that spends the rest, later hours not at all. Every metric of the campaign's
+  keywords scales by each hour's online share (orders and GMV by the hour's share of orders,
+  so the evening's higher conversion is what a budget cut loses). Without budgets nothing
+  changes.
 """
 
 from __future__ import annotations
@@ -46,6 +52,36 @@ from bidopt.simulate._calendar import calendar_factors
 KEYWORD_KEYS = ["campaign", "item", "keyword", "platform"]
 MAX_CLICK_RATE = 0.95
 MAX_ORDER_RATE = 0.9
+
+
+def online_hours(hour_cost: np.ndarray, budget: np.ndarray) -> np.ndarray:
+    """Per campaign and hour, the share of the hour the ads are online under ``budget``.
+
+    ``hour_cost`` (campaigns x 24) is what each hour would spend uncapped, in hour order;
+    once the running spend reaches the budget the ads stop: the crossing hour is online for
+    the fraction that spends the rest of the budget, later hours are off. An infinite (or
+    non-binding) budget leaves every hour fully online.
+    """
+    hour_cost = np.asarray(hour_cost, dtype=float)
+    budget = np.asarray(budget, dtype=float).reshape(-1, 1)
+    before = np.cumsum(hour_cost, axis=1) - hour_cost  # spent when the hour starts
+    room = np.clip(budget - before, 0.0, None)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(hour_cost > 0, room / np.where(hour_cost > 0, hour_cost, 1.0), 1.0)
+    share = np.clip(share, 0.0, 1.0)
+    return np.where(before >= budget, 0.0, share)
+
+
+def online_fractions(hour_share: np.ndarray, hour_cvr: np.ndarray,
+                     spend_fraction: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Share of a day's clicks and of its orders kept when the ads stop after
+    ``spend_fraction`` of the day's spend (spend per click flat over the day), per campaign."""
+    fraction = np.asarray(spend_fraction, dtype=float)
+    online = online_hours(np.broadcast_to(hour_share, (len(fraction), len(hour_share))),
+                          fraction * hour_share.sum())
+    orders = hour_share * hour_cvr
+    return (online * hour_share).sum(axis=1) / hour_share.sum(), \
+        (online * orders).sum(axis=1) / orders.sum()
 
 
 class Market:
@@ -218,18 +254,24 @@ class Market:
         premium: np.ndarray,
         excluded: np.ndarray,
         discount: np.ndarray,
+        budget: np.ndarray | None = None,
     ) -> dict[str, np.ndarray]:
-        """Expected daily outcome of universe ``rows`` at ``bid`` under one plan state."""
+        """Expected daily outcome of universe ``rows`` at ``bid`` under one plan state;
+        ``budget`` (per campaign, inf = none) takes a campaign offline once it is spent."""
         seg = self._book.gather(self._auction[rows])
         item, camp, plat = self._item_idx[rows], self._campaign_idx[rows], self._platform_idx[rows]
         quality = self._quality_score[rows]
         region = {k: v[camp] for k, v in self.region_factors(excluded).items()}
         out = {m: np.zeros(len(rows)) for m in METRICS}
         rank_sum, traffic_sum = np.zeros(len(rows)), np.zeros(len(rows))
+        levels = []  # (hours of the level per campaign, its outcome), with a budget only
         for factor, hour_share, hour_cvr in self._hour_levels(discount):
             level_share = hour_share[camp]
             if not level_share.any():
                 continue
+            if budget is not None:
+                out = {m: np.zeros(len(rows)) for m in METRICS}
+                levels.append((discount == factor, out))
             for j in range(premium.shape[1]):
                 eff = bid * (1.0 + premium[item, j] / 100.0) * factor
                 mean, sd = expected_auction(seg, eff, quality)
@@ -261,11 +303,53 @@ class Market:
                                                         0.95)
                 rank_sum += mean * traffic
                 traffic_sum += traffic
+        if budget is not None:
+            out = self._capped(camp, levels, budget)
         base_rank, _ = expected_auction(seg, bid, quality)
         out["rank"] = np.where(
             traffic_sum > 0, rank_sum / np.where(traffic_sum > 0, traffic_sum, 1.0), base_rank
         )
         return out
+
+    def _capped(self, camp: np.ndarray, levels: list[tuple[np.ndarray, dict]],
+                budget: np.ndarray) -> dict[str, np.ndarray]:
+        """Sum the discount levels' outcomes with each campaign offline once its budget is
+        spent (hours in order 0..23; see :func:`online_hours`)."""
+        n_camp = len(self._campaign_names)
+        share = self._hour_share
+        orders_w = share * self._hour_cvr
+        hour_cost = np.zeros((n_camp, 24))
+        for in_level, level in levels:
+            level_cost = np.bincount(camp, weights=level["cost"], minlength=n_camp)
+            weight = in_level * share
+            total = weight.sum(axis=1, keepdims=True)
+            hour_cost += level_cost[:, None] * weight / np.where(total > 0, total, 1.0)
+        online = online_hours(hour_cost, budget)
+        out = {m: np.zeros(len(camp)) for m in METRICS}
+        for in_level, level in levels:
+            kept = {}
+            for name, w in (("traffic", share), ("orders", orders_w)):
+                weight = in_level * w
+                total = weight.sum(axis=1)
+                kept[name] = np.where(total > 0, (weight * online).sum(axis=1)
+                                      / np.where(total > 0, total, 1.0), 1.0)[camp]
+            for m in METRICS:
+                out[m] += level[m] * kept["orders" if m in ("orders", "gmv") else "traffic"]
+        return out
+
+    def budget_array(self, budgets) -> np.ndarray:
+        """Per campaign (in the market's order) the daily budget of ``budgets`` (a mapping or
+        Series campaign -> budget, or a frame with ``campaign`` and ``budget``); inf where
+        none is given."""
+        if isinstance(budgets, pd.DataFrame):
+            budgets = budgets.set_index("campaign")["budget"]
+        series = pd.Series(budgets, dtype=float)
+        unknown = sorted(set(map(str, series.index)) - set(map(str, self._campaign_names)))
+        if unknown:
+            raise ValueError(f"unknown campaign in budgets: {unknown[:5]}")
+        series.index = series.index.astype(str)
+        values = series.reindex(self._campaign_names.astype(str)).to_numpy(float)
+        return np.where(np.isfinite(values), values, np.inf)
 
     def expected(
         self,
@@ -276,6 +360,7 @@ class Market:
         hour_discounts: pd.DataFrame | None = None,
         added_keywords: pd.DataFrame | None = None,
         paused_keywords: pd.DataFrame | None = None,
+        budgets=None,
     ) -> pd.DataFrame:
         """Noise-free expected next-day outcome of a plan, one row per bought keyword x platform.
 
@@ -287,6 +372,9 @@ class Market:
         ``added_keywords`` (keyword, item, [platform], bid): candidates to start buying, on
         both platforms when ``platform`` is absent. ``paused_keywords`` (campaign, item,
         keyword, platform): stop buying. Bids are clipped to [0.05, 100].
+        ``budgets`` (campaign -> daily budget, a mapping, Series or frame with ``campaign``
+        and ``budget``; optional): a campaign's ads go offline once its spend reaches its
+        budget, hours in order 0..23 (the module's notes); campaigns not listed have none.
         """
         bid = self._bid.copy()
         active = np.zeros(len(bid), dtype=bool)
@@ -307,6 +395,7 @@ class Market:
             self._plan_premiums(crowd_premiums),
             self._plan_exclusions(excluded_regions),
             self._plan_discounts(hour_discounts),
+            None if budgets is None else self.budget_array(budgets),
         )
         frame = self._universe.iloc[rows].reset_index(drop=True)
         frame["bid"] = plan_bid
