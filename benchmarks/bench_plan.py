@@ -3,7 +3,7 @@
     python benchmarks/bench_plan.py [--seeds 0 1 2 3 4] [--floors 2.0 2.5] [--no-medium]
                                     [--strategies default|all] [--detail] [--min-share 0.6]
                                     [--objective gmv|clicks|orders|profit]
-                                    [--margin 5] [--added-spend-margin 30] [--budget 1.2]
+                                    [--margin 5] [--added-spend-margin 30] [--budget 1.2 [--no-cap]]
                                     [--optimiser min_clicks_to_raise=3]
                                     [--night 2026-11-11 --seasonal [--phase-factors]]
 
@@ -15,8 +15,7 @@ plan with ``Market.expected`` at the plan's bids: the simulator's noise-free tru
 response model's forecast. All methods start from the same keyword state (the one bidopt
 builds from the reports) and are held to the same grid and nightly change limit.
 
-A campaign violates its floor when its true ROI is below floor x (1 - 0.5%), or its budget
-when its true cost exceeds the budget by more than 0.5%. Where even the oracle cannot hold a
+A campaign violates its floor when its true ROI is below floor x (1 - 0.5%). Where even the oracle cannot hold a
 floor within the change limit, the campaign is counted as "unattainable" and left out of
 every method's violations. A method is *valid* when it violates nothing; bidopt *beats* a
 baseline when bidopt is valid and the baseline is invalid or earns less of the objective
@@ -24,6 +23,16 @@ baseline when bidopt is valid and the baseline is invalid or earns less of the o
 cost with the margins bidopt plans with (the items file's price and unit cost); bidopt and
 the oracle maximise it, the rule sets do what they always do, and gains and shares are in
 its units).
+
+Budgets: ``--budget X`` gives every campaign a daily budget of X times its average daily
+spend in an uncapped draw of the history; the history bidopt reads is then drawn with those
+budgets in force (a day whose spend reaches the budget stops there and its hour report ends
+early), and every plan is judged on truth with the budgets in force (``Market.expected(...,
+budgets=...)``): a plan cannot overspend, it loses the rest of the day's traffic instead.
+The tables count the campaigns whose ads go offline before midnight (``offline``: the plan
+would spend more than the budget on the uncapped truth).
+``--no-cap`` is the old judge: histories and truth uncapped, a budget counted as broken (a
+violation) when true cost exceeds it by more than 0.5%.
 
 Promotion nights: ``--seasonal`` draws histories with the simulator's Double 11 / Double 12
 calendar and judges every plan on the truth of ``--night`` (its weekday and promotion
@@ -82,6 +91,7 @@ class Case:
     bidopt_bids: pd.DataFrame
     seconds: float
     judged: Config  # the config every method is judged by (bidopt may have planned tighter)
+    capped: bool = False  # truth stops a campaign at its budget (else: over budget = broken)
 
 
 # -- bidopt's plan as the simulator's inputs --------------------------------------------------
@@ -140,6 +150,10 @@ def on_truth(market: Market, bids: pd.DataFrame, margins: pd.Series | None = Non
     paused_frame = pd.concat(paused, ignore_index=True).drop_duplicates()
     expected = market.expected(bids[live], paused_keywords=paused_frame, **extra)
     totals = market.campaign_totals(expected).set_index("campaign")
+    if extra.get("budgets") is not None:  # what the plan would spend if nothing stopped it
+        extra = {k: v for k, v in extra.items() if k != "budgets"}
+        free = market.expected(bids[live], paused_keywords=paused_frame, **extra)
+        totals["uncapped_cost"] = free.groupby("campaign")["cost"].sum()
     if margins is not None:
         profit = expected["gmv"] * expected["item"].map(margins).to_numpy(float) - expected["cost"]
         totals["profit"] = profit.groupby(expected["campaign"]).sum()
@@ -151,12 +165,13 @@ def run_case(label: str, market: Market, files: dict[str, Path], floor: float,
              strategies: str, optimiser: dict[str, float] | None = None,
              budgets: dict[str, float] | None = None, night: dt.date = NIGHT,
              calendar: list[dict] | None = None, objective: str = "gmv",
-             history_days: int = 14) -> Case:
+             history_days: int = 14, capped: bool = False) -> Case:
     """bidopt, the baselines and the oracle on one shop at one floor, all judged on truth.
 
     ``optimiser`` overrides bidopt's optimiser settings (e.g. ``roi_margin_pct``); ``budgets``
     sets a daily budget per campaign; ``calendar`` gives bidopt config phases. Everything is
-    judged against ``floor`` and those budgets on ``market`` (a day view on promotion nights).
+    judged against ``floor`` and those budgets on ``market`` (a day view on promotion nights);
+    with ``capped`` the truth stops each campaign at its budget.
     """
     data: dict = {"shop": label, "constraints": {"roi_floor": floor},
                   "objective": {"target": objective}, "calendar": calendar or [],
@@ -170,10 +185,15 @@ def run_case(label: str, market: Market, files: dict[str, Path], floor: float,
     sources = SourceOverrides([p for n, p in sorted(files.items()) if n.endswith("report")],
                               files["items"], files["candidates"])
     truth = {}
+    if capped and budgets:
+        extra_truth = {"budgets": {name: round(b, 2) for name, b in budgets.items()}}
+    else:
+        extra_truth = {}
     if strategies == "all":
         alone = plan_night(parse_config(data), registry, date=night, sources=sources)
         bids, extra = plan_inputs(alone.recommendations, alone.context.keywords, market)
-        truth["bids_only"] = on_truth(market, bids, item_margins(alone)[1], **extra)
+        truth["bids_only"] = on_truth(market, bids, item_margins(alone)[1], **extra,
+                                      **extra_truth)
         data["strategies"] = {name: {} for name in registry.strategies}
     config = parse_config(data)
     start = time.perf_counter()
@@ -184,17 +204,17 @@ def run_case(label: str, market: Market, files: dict[str, Path], floor: float,
                                                  .model_copy(update={"roi_floor": floor})})
     margin, margins = item_margins(run)
     bids, extra = plan_inputs(run.recommendations, state, market)
-    truth["bidopt"] = on_truth(market, bids, margins, **extra)
+    truth["bidopt"] = on_truth(market, bids, margins, **extra, **extra_truth)
     for name, plan in baseline_plans(state, used).items():
-        truth[name] = on_truth(market, plan, margins)
+        truth[name] = on_truth(market, plan, margins, **extra_truth)
     seen = spend_seen(run.context, state[KEYWORD_KEYS].assign(current=state["bid"], kind="bought"))
     held = oracle_plan(state, market, held_to_plan(used, run),
                        added_spend_margin_pct=used.optimiser.added_spend_margin_pct,
                        seen_cost=seen, margin=margin)
-    truth["oracle_held"] = on_truth(market, held.bids, margins)
+    truth["oracle_held"] = on_truth(market, held.bids, margins, **extra_truth)
     truth["oracle"] = on_truth(market, oracle_plan(state, market, used, margin=margin).bids,
-                               margins)
-    return Case(label, floor, truth, run, market, bids, seconds, used)
+                               margins, **extra_truth)
+    return Case(label, floor, truth, run, market, bids, seconds, used, bool(extra_truth))
 
 
 def item_margins(run: RunResult) -> tuple[np.ndarray, pd.Series]:
@@ -230,12 +250,21 @@ def limits(case: Case) -> pd.DataFrame:
 
 
 def violations(totals: pd.DataFrame, lim: pd.DataFrame) -> pd.Series:
-    """Per campaign: True where an attainable floor, or a budget, is broken on truth."""
+    """Per campaign: True where an attainable floor, or a budget, is broken on truth (a
+    truth that stops campaigns at their budgets never breaks one)."""
     totals = totals.reindex(lim.index)
     roi = totals["roi"].fillna(np.inf)
     low = (roi < lim["floor"] * (1 - TOL)) & lim["attainable"]
     over = totals["cost"].fillna(0) > lim["budget"] * (1 + TOL)
     return low | over
+
+
+def offline(totals: pd.DataFrame, lim: pd.DataFrame) -> pd.Series:
+    """Per campaign: True where the plan would spend more than its budget, i.e. (on a
+    capped truth) its ads go offline before midnight."""
+    totals = totals.reindex(lim.index)
+    cost = totals["uncapped_cost"] if "uncapped_cost" in totals else totals["cost"]
+    return cost.fillna(0) > lim["budget"] * (1 + 1e-6)
 
 
 def score(case: Case) -> pd.DataFrame:
@@ -251,6 +280,7 @@ def score(case: Case) -> pd.DataFrame:
                      "value": t[target].sum(), "gmv": gmv,
                      "cost": cost, "roi": gmv / cost if cost > 0 else np.nan,
                      "violations": int(violations(t, lim).sum()), "campaigns": len(lim),
+                     "offline": int(offline(t, lim).sum()),
                      "unattainable": int((~lim["attainable"]).sum())})
     frame = pd.DataFrame(rows)
     keep = frame.loc[frame["method"] == "keep", "value"].iloc[0]
@@ -278,18 +308,23 @@ def verdict(frame: pd.DataFrame) -> tuple[bool, list[str]]:
 
 
 # -- printing --------------------------------------------------------------------------------
-def print_table(frame: pd.DataFrame, title: str, objective: str = "gmv") -> None:
-    """The methods' sums; with an objective other than GMV its column comes first."""
+def print_table(frame: pd.DataFrame, title: str, objective: str = "gmv",
+                budgets: bool = False) -> None:
+    """The methods' sums; with an objective other than GMV its column comes first; with
+    budgets, the campaigns whose spend reaches the budget (offline before midnight)."""
     other = objective != "gmv"
     print(f"\n{title}")
     print(f"{'method':<12} " + (f"{objective:>10} " if other else "")
-          + f"{'GMV':>10} {'cost':>10} {'ROI':>6} {'viol':>6} {'gain vs keep':>13} "
+          + f"{'GMV':>10} {'cost':>10} {'ROI':>6} {'viol':>6} "
+          + (f"{'offline':>7} " if budgets else "") + f"{'gain vs keep':>13} "
           f"{'oracle share':>13}")
     for r in frame.itertuples(index=False):
         share = "" if not np.isfinite(r.share) else f"{r.share:>12.0%}"
         print(f"{r.method:<12} " + (f"{r.value:>10,.0f} " if other else "")
               + f"{r.gmv:>10,.0f} {r.cost:>10,.0f} {r.roi:>6.2f} "
-              f"{r.violations:>3}/{r.campaigns:<2} {r.gain:>+13,.0f} {share:>13}")
+              f"{r.violations:>3}/{r.campaigns:<2} "
+              + (f"{r.offline:>4}/{r.campaigns:<2} " if budgets else "")
+              + f"{r.gain:>+13,.0f} {share:>13}")
 
 
 def print_detail(case: Case) -> None:
@@ -406,7 +441,11 @@ def main(argv: list[str] | None = None) -> int:
                              "min_clicks_to_raise=3 (repeatable).")
     parser.add_argument("--budget", type=float, default=None,
                         help="Give each campaign a daily budget of this multiple of its average "
-                             "daily spend in the history (e.g. 1.2); budgets are judged on truth.")
+                             "daily spend in an uncapped history (e.g. 1.2); the history read "
+                             "and the truth judged stop each campaign at its budget.")
+    parser.add_argument("--no-cap", action="store_true",
+                        help="With --budget: the old judge, histories and truth uncapped and a "
+                             "budget broken when true cost exceeds it.")
     parser.add_argument("--days", type=int, default=14,
                         help="Days of history simulated; above 14, bidopt's history.days is "
                              "set to read them all.")
@@ -443,21 +482,31 @@ def main(argv: list[str] | None = None) -> int:
     total_start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bidopt-bench-plan-") as tmp:
         for label, seed, size in shops:
-            shop = simulate_shop(seed=seed, days=args.days, size=size, seasonal=args.seasonal,
-                                 end_date=args.night - dt.timedelta(days=1))
+            draw = {"seed": seed, "days": args.days, "size": size, "seasonal": args.seasonal,
+                    "end_date": args.night - dt.timedelta(days=1)}
+            shop = simulate_shop(**draw)
+            budgets = None
+            if args.budget:
+                spend = shop.keyword_report.groupby("campaign")["cost"].sum() / args.days
+                budgets = (spend * args.budget).round(2).to_dict()
+                if not args.no_cap:  # the seller's budget was in force in the history too
+                    shop = simulate_shop(**draw, budgets=budgets)
+                    daily = shop.keyword_report.groupby(["campaign", "date"])["cost"].sum()
+                    at_budget = daily >= daily.index.get_level_values(0).map(budgets) * 0.999
+                    capped_days = at_budget.groupby(level=0).sum()
+                    print(f"{label}: history days at the budget per campaign: "
+                          + ", ".join(f"{c} {n}" for c, n in capped_days.items()),
+                          file=sys.stderr)
             files = write_shop(shop, Path(tmp) / label)
             market = (shop.market.on_day(args.night, seasonal=True) if args.seasonal
                       else shop.market)
             for floor in args.floors:
                 start = time.perf_counter()
-                budgets = None
-                if args.budget:
-                    spend = shop.keyword_report.groupby("campaign")["cost"].sum() / args.days
-                    budgets = (spend * args.budget).to_dict()
                 case = run_case(label, market, files, floor, args.strategies, optimiser,
                                 budgets, args.night,
                                 calendar_config() if args.phase_factors else None,
-                                args.objective, max(14, args.days))
+                                args.objective, max(14, args.days),
+                                capped=bool(budgets) and not args.no_cap)
                 cases.append(case)
                 print(f"{label} floor {floor}: bidopt plan {case.seconds:.1f}s, "
                       f"case {time.perf_counter() - start:.1f}s", file=sys.stderr)
@@ -472,7 +521,8 @@ def main(argv: list[str] | None = None) -> int:
         unatt = frame["unattainable"].iloc[0]
         note = f"; {unatt} campaign floor(s) unattainable in one night" if unatt else ""
         print_table(frame, f"== {case.shop}, ROI floor {case.floor}{note}: "
-                           f"{'bidopt OK' if good else 'bidopt FAILS'}", args.objective)
+                           f"{'bidopt OK' if good else 'bidopt FAILS'}", args.objective,
+                    bool(args.budget))
         counts = case.run.recommendations["action"].value_counts()
         print("bidopt actions: " + (", ".join(f"{a} {n}" for a, n in counts.items()) or "none"))
         broken = frame.set_index("method").loc["bidopt", "violations"] > 0
@@ -484,15 +534,18 @@ def main(argv: list[str] | None = None) -> int:
     for floor, group in everything.groupby("floor"):
         present = [m for m in METHODS if m in set(group["method"])]
         totals = group.groupby("method", sort=False)[["value", "gmv", "cost", "gain", "violations",
-                                                       "campaigns"]].sum().reindex(present)
+                                                       "campaigns", "offline"]].sum().reindex(present)
         totals["roi"] = totals["gmv"] / totals["cost"]
         oracle_gain = totals.loc["oracle", "gain"]
         totals["share"] = totals["gain"] / oracle_gain if oracle_gain > 0 else np.nan
         totals = totals.reset_index().rename(columns={"index": "method"})
         totals["violations"] = totals["violations"].astype(int)
         totals["campaigns"] = totals["campaigns"].astype(int)
+        totals["offline"] = totals["offline"].astype(int)
         print_table(totals, f"== ALL {len(group) // len(present)} shops, ROI floor {floor} "
-                            "(sums; viol = campaigns broken / campaigns)", args.objective)
+                            "(sums; viol = campaigns broken / campaigns"
+                            + ("; offline = campaigns whose spend reaches the budget"
+                               if args.budget else "") + ")", args.objective, bool(args.budget))
         share = totals.set_index("method").loc["bidopt", "share"]
         if args.min_share is not None and not (share >= args.min_share):
             ok = False
