@@ -7,7 +7,8 @@ are gamma sums. Crowd totals are sums of the same draws; region and hour reports
 campaign's daily totals by region / hour weights (multinomial for counts, cents for money),
 so every report grain adds up to the keyword report.
 
-With daily budgets, a campaign whose day would spend more than its budget goes offline once
+With daily budgets (the cuts draw from a stream of their own, so the days a budget does not
+reach are the days drawn without budgets), a campaign whose day would spend more than its budget goes offline once
 the budget is spent: its clicks are taken in a random order (every keyword shares the day's
 hour profile and a click's price does not depend on its hour, so a random order is the
 day's order) and those past the budget are dropped with their impressions, carts and
@@ -119,6 +120,9 @@ def simulate_reports(market: Market, rng: np.random.Generator, dates: pd.Datetim
     avg_rank = np.zeros((days, n))
     crowd_metrics = {k: np.zeros((days, n_items, n_crowds)) for k in METRICS}
     online = np.ones((days, n_camp))  # share of the day's spend the budget let through
+    # the budget's cuts draw from a stream of their own: every campaign-day the budget does
+    # not reach is drawn exactly as without budgets, and a capped one is a part of that day
+    cut_rng = rng.spawn(1)[0] if budgets is not None else None
     for d in range(days):
         cells = []
         today = book.scores * np.exp(rng.normal(0.0, SCORE_JITTER, len(book.scores)))
@@ -151,7 +155,7 @@ def simulate_reports(market: Market, rng: np.random.Generator, dates: pd.Datetim
             cells.append(cell)
             avg_rank[d] += rank * m._crowd_share[item, j]
         if budgets is not None:
-            online[d] = _cap_day(m, rng, cells, camp, budgets)
+            online[d] = _cap_day(m, cut_rng, cells, camp, budgets)
         for j, cell in enumerate(cells):
             for k, v in cell.items():
                 kw_metrics[k][d] += v
