@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bidopt.budgets import capped_days, capped_notes, uncapped
 from bidopt.config import Config, Output, check_strategies
 from bidopt.context import (
     KEYWORD_KEYS,
@@ -462,6 +463,11 @@ def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progr
         notes.append(f"{int(outside.sum())} keywords bid outside the config's bid bounds today "
                      "(bids.mobile / bids.pc min and max): their 'keep' is the nearest bound, so "
                      "tonight's plan moves them there and 'cost before' counts them at it")
+    campaigns = campaign_limits(config, sorted(state["campaign"].unique()))
+    # days a budget stopped the ads show less than the bids bought: the fit sees them whole
+    capped = capped_days(history, campaigns.set_index("campaign")["daily_budget"])
+    fitted_on = uncapped(fitted_on, capped)
+    notes += capped_notes(capped, history["keywords"]["date"].nunique())
     release_memory()
     progress(f"fitting the response model on {len(history['keywords']):,} rows")
     model = ResponseModel().fit(
@@ -469,7 +475,6 @@ def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progr
         items=inputs.items if len(inputs.items) else None,
         candidates=inputs.candidates if len(inputs.candidates) else None,
     )
-    campaigns = campaign_limits(config, sorted(state["campaign"].unique()))
     notes += unknown_campaign_notes(config, list(campaigns["campaign"]))
     notes += phase_override_notes(config, date, list(campaigns["campaign"]))
     sums = state.groupby("campaign")[["cost", "orders"]].sum()
