@@ -341,3 +341,13 @@ def test_config_schema_says_what_a_campaign_s_null_budget_means():
                                            "campaigns": {"A": {"daily_budget": None}}}})
     assert config.constraints.for_campaign("A") == (2.0, 1500)
     assert "null = none" not in described and "shop default" in described, described
+
+
+def test_simulate_can_write_a_history_capped_by_a_daily_budget(tmp_path):
+    folder = tmp_path / "capped"
+    result = invoke("simulate", "--out", str(folder), "--days", "4", "--budget", "300")
+    assert result.exit_code == 0, result.output
+    report = pd.read_csv(folder / "keyword_report.csv", encoding="utf-8-sig")
+    daily = report.groupby(["campaign", "date"])["cost"].sum()
+    assert daily.max() <= 300.1 and (daily >= 291).sum() >= 3
+    assert f"{int((daily >= 291).sum())} of {len(daily)} campaign-days" in result.output

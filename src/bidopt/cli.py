@@ -668,8 +668,11 @@ def plugins(as_json):
 @click.option("--chinese", is_flag=True, help="ZTC Chinese headers, GBK-encoded.")
 @click.option("--seasonal", is_flag=True,
               help="Double 11 and Double 12 in the history: more traffic and conversion then.")
+@click.option("--budget", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Daily budget of every campaign in the history: a day whose spend reaches "
+                   "it stops there (the ads go offline for the rest of the day).")
 @click.option("--force", is_flag=True, help="Replace the shop files already in --out.")
-def simulate(out, seed, days, size, end_date, chinese, seasonal, force):
+def simulate(out, seed, days, size, end_date, chinese, seasonal, budget, force):
     """Write a simulated shop: reports, items and keyword candidates."""
     from bidopt.errors import OutputError
     from bidopt.simulate import SHOP_FILES, simulate_shop, write_shop
@@ -679,12 +682,17 @@ def simulate(out, seed, days, size, end_date, chinese, seasonal, force):
         raise OutputError(f"{out} already holds {', '.join(taken)}: use --force to replace "
                           "them, or another --out")
     end = end_date.date() if end_date else dt.date.today() - dt.timedelta(days=1)
-    shop = simulate_shop(seed=seed, days=days, size=size, end_date=end, seasonal=seasonal)
+    shop = simulate_shop(seed=seed, days=days, size=size, end_date=end, seasonal=seasonal,
+                         budgets=budget)
     try:
         written = write_shop(shop, out, chinese=chinese)
     except OSError as exc:
         raise OutputError(f"cannot write the shop to {out}: {exc}") from exc
     n_rows = len(shop.keyword_report)
+    if budget is not None:
+        daily = shop.keyword_report.groupby(["campaign", "date"])["cost"].sum()
+        click.echo(f"{int((daily >= budget * 0.97).sum())} of {len(daily)} campaign-days spent "
+                   f"the daily budget {budget:g} and stopped early")
     click.echo(f"wrote {len(written)} files to {out} ({n_rows:,} keyword report rows); next:\n"
                f"  bidopt init --reports {shlex.quote(str(out / '*_report.csv'))} "
                f"--items {shlex.quote(str(out / 'items.csv'))} "

@@ -338,9 +338,11 @@ class Market:
         return out
 
     def budget_array(self, budgets) -> np.ndarray:
-        """Per campaign (in the market's order) the daily budget of ``budgets`` (a mapping or
-        Series campaign -> budget, or a frame with ``campaign`` and ``budget``); inf where
-        none is given."""
+        """Per campaign (in the market's order) the daily budget of ``budgets`` (one number
+        for every campaign, a mapping or Series campaign -> budget, or a frame with
+        ``campaign`` and ``budget``); inf where none is given."""
+        if np.ndim(budgets) == 0 and not isinstance(budgets, dict):
+            return np.full(len(self._campaign_names), float(budgets))
         if isinstance(budgets, pd.DataFrame):
             budgets = budgets.set_index("campaign")["budget"]
         series = pd.Series(budgets, dtype=float)
