@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bidopt.budgets import capped_days, capped_notes, online_shares, uncapped
+from bidopt.budgets import capped_days, capped_notes, history_budgets, online_shares, uncapped
 from bidopt.simulate import simulate_shop
 
 
@@ -104,3 +104,30 @@ def test_cli_on_a_budget_capped_shop_forecasts_what_its_bids_buy(tmp_path):
     assert cost_before == pytest.approx(true_cost, rel=0.08)  # without the correction: -20%
     assert cost_after <= budget
     assert f"'{camp}' spent its daily budget ({budget:,.2f}) on {hit} of 14 days" in result.output
+
+
+def test_each_history_day_is_held_to_the_budget_of_its_own_phase(shops):
+    """A promotion phase with a larger budget: its days are not capped at the ordinary one,
+    and the ordinary days are not held to the phase's (whatever night is planned)."""
+    from bidopt.config import parse_config
+
+    _, capped, budgets = shops
+    camp = budgets.index[0]
+    dates = pd.DatetimeIndex(sorted(capped.keyword_report["date"].unique()))
+    history = {"keywords": capped.keyword_report[capped.keyword_report["campaign"] == camp],
+               "hours": capped.hour_report}
+    plain = capped_days(history, budgets[[camp]])
+    first = pd.Timestamp(plain["date"].iloc[0])  # a day the ordinary budget stopped
+    config = parse_config({
+        "shop": "t", "constraints": {"roi_floor": 2.0, "daily_budget": float(budgets[camp])},
+        "calendar": [{"name": "burst", "start": first.strftime("%m-%d"),
+                      "end": first.strftime("%m-%d"), "daily_budget": float(budgets[camp]) * 3}]})
+    per_day = history_budgets(config, [camp], dates)
+    assert per_day.set_index("date").loc[first, "budget"] == pytest.approx(budgets[camp] * 3)
+    assert (per_day.set_index("date").drop(first)["budget"] == budgets[camp]).all()
+    held = capped_days(history, per_day)
+    assert first not in set(held["date"]) and len(held)
+    assert set(held["date"]) == set(plain["date"]) - {first}
+    # the night planned in the phase applies its budget; past ordinary days keep theirs
+    night = parse_config(config.model_dump()).for_night(first.date())
+    assert night.constraints.daily_budget == pytest.approx(budgets[camp] * 3)

@@ -22,6 +22,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from bidopt.config import Config
+
 CAPPED_WITHIN = 0.03
 """A campaign-day whose cost is at least (1 - this) x its daily budget was stopped by it
 (the last click may not fit exactly, and a platform checks the spend every few minutes)."""
@@ -32,20 +34,40 @@ TRAFFIC = ("impressions", "clicks", "cost", "carts", "favorites")
 CONVERSION = ("orders", "gmv")
 
 
-def capped_days(history: dict[str, pd.DataFrame], budgets: pd.Series) -> pd.DataFrame:
+def history_budgets(config: Config, campaigns: list[str], dates) -> pd.DataFrame:
+    """The daily budget in force for each campaign on each report day (campaign, date,
+    budget; inf where none): the calendar phase of the day, as on the night it was planned
+    (``config`` as written, before the planned night's phase is applied)."""
+    rows = []
+    for day in pd.DatetimeIndex(pd.unique(pd.Series(dates))):
+        limits = config.for_night(day.date()).constraints
+        rows += [(name, day, limits.for_campaign(name)[1]) for name in campaigns]
+    return pd.DataFrame(rows, columns=["campaign", "date", "budget"])
+
+
+def capped_days(history: dict[str, pd.DataFrame], budgets: pd.Series | pd.DataFrame
+                ) -> pd.DataFrame:
     """Campaign-days of ``history`` that spent their daily budget (``budgets``: campaign ->
-    budget, inf where none), with the share of the day's clicks and orders that was online.
+    budget, or per campaign and date as ``history_budgets`` gives them; inf where none), with
+    the share of the day's clicks and orders that was online.
 
     Columns: campaign, date, cost, budget, click_share, order_share, last_hour (the last
     hour with clicks; NaN and shares 1.0 when the hour report does not show the day).
     """
     columns = ["campaign", "date", "cost", "budget", "click_share", "order_share", "last_hour"]
     keywords = history["keywords"]
-    budgets = budgets[np.isfinite(budgets.to_numpy(float))]
-    if keywords.empty or budgets.empty:
+    if keywords.empty or not np.isfinite(np.asarray(
+            budgets["budget"] if isinstance(budgets, pd.DataFrame) else budgets, float)).any():
         return pd.DataFrame(columns=columns)
     daily = keywords.groupby(["campaign", "date"], sort=True)["cost"].sum().reset_index()
-    daily["budget"] = daily["campaign"].astype(str).map(budgets).to_numpy(float)
+    if isinstance(budgets, pd.DataFrame):
+        per_day = budgets.assign(campaign=budgets["campaign"].astype(str)).set_index(
+            ["campaign", "date"])["budget"]
+        daily["budget"] = per_day.reindex(pd.MultiIndex.from_arrays(
+            [daily["campaign"].astype(str), daily["date"]])).to_numpy(float)
+    else:
+        daily["budget"] = daily["campaign"].astype(str).map(budgets).to_numpy(float)
+    daily = daily[np.isfinite(daily["budget"].to_numpy(float))]
     capped = daily[daily["cost"] >= daily["budget"] * (1 - CAPPED_WITHIN)].reset_index(drop=True)
     capped = capped.assign(click_share=1.0, order_share=1.0, last_hour=np.nan)
     hours = history.get("hours")
@@ -124,7 +146,10 @@ def capped_notes(capped: pd.DataFrame, days: int) -> list[str]:
     notes = []
     for campaign, group in capped.groupby("campaign", sort=True):
         measured = group["last_hour"].notna()
-        text = (f"campaign '{campaign}' spent its daily budget ({group['budget'].iloc[0]:,.2f}) "
+        budgets = group["budget"].unique()
+        amount = f"{budgets[0]:,.2f}" if len(budgets) == 1 else "; ".join(
+            f"{b:,.2f}" for b in sorted(budgets))
+        text = (f"campaign '{campaign}' spent its daily budget ({amount}) "
                 f"on {len(group)} of {days} days: its ads went offline before midnight, so "
                 "the budget binds and the plan holds the campaign to it")
         if measured.all():

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bidopt.budgets import capped_days, capped_notes, uncapped
+from bidopt.budgets import capped_days, capped_notes, history_budgets, uncapped
 from bidopt.config import Config, Output, check_strategies
 from bidopt.context import (
     KEYWORD_KEYS,
@@ -418,9 +418,11 @@ def _window(history: dict[str, pd.DataFrame], date: dt.date, days: int,
 
 
 def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progress,
-                  paused: pd.DataFrame | None = None, refuse_stale: bool = False
-                  ) -> RunContext:
-    """The context strategies see; ``paused``: keywords recorded as paused (state file).
+                  paused: pd.DataFrame | None = None, refuse_stale: bool = False,
+                  written: Config | None = None) -> RunContext:
+    """The context strategies see; ``paused``: keywords recorded as paused (state file);
+    ``written``: the config before the night's calendar phase was applied (the budgets of
+    past days' phases; default ``config``).
 
     ``inputs.history`` is cut to the look-back window: the days before it (an exports
     folder that grows every night holds months) are not kept for the rest of the run.
@@ -465,7 +467,8 @@ def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progr
                      "tonight's plan moves them there and 'cost before' counts them at it")
     campaigns = campaign_limits(config, sorted(state["campaign"].unique()))
     # days a budget stopped the ads show less than the bids bought: the fit sees them whole
-    capped = capped_days(history, campaigns.set_index("campaign")["daily_budget"])
+    capped = capped_days(history, history_budgets(
+        written or config, list(campaigns["campaign"]), history["keywords"]["date"]))
     fitted_on = uncapped(fitted_on, capped)
     notes += capped_notes(capped, history["keywords"]["date"].nunique())
     release_memory()
@@ -543,7 +546,7 @@ def plan_night(config: Config, registry: Registry, *, date: dt.date,
     The config's calendar phase for ``date`` (if any) is applied first; the result's
     ``context.config`` is the config actually used.
     """
-    config = config.for_night(date)
+    written, config = config, config.for_night(date)
     state, planned = read_records(state_path(config), config.shop, before=date)
     config, in_force, paused = with_state(config, date, state)
     try:
@@ -561,7 +564,7 @@ def plan_night(config: Config, registry: Registry, *, date: dt.date,
     inputs = load_inputs(registry, files, progress, date_order=config.sources.date_order)
     # before build_context cuts the history to the look-back window
     track = track_record(planned, inputs.history["keywords"], date)
-    ctx = build_context(config, inputs, date, progress, paused, refuse_stale)
+    ctx = build_context(config, inputs, date, progress, paused, refuse_stale, written)
     ctx.warnings[:0] = in_force
     if files == sample_files():
         ctx.warnings.insert(0, SAMPLE_NOTE)
