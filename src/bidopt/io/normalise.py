@@ -54,6 +54,9 @@ REPORT_SPLITS = ("item", "keyword", "crowd", "region", "hour")
 COUNT_COLUMNS = frozenset(METRICS) | {"sales_30d", "search_volume"}
 # Counts of whole things: 1.234 there is one thousand two hundred and thirty-four.
 WHOLE_COLUMNS = frozenset({"impressions", "clicks"})
+# Counts a report may show below zero: a refund (退款) books negative orders and GMV on the
+# day it is made (直通车 reports do), which sums right over the window.
+REFUNDED = frozenset({"orders", "gmv"})
 _TOTAL_LABELS = ("total", "合计", "总计", "汇总", "小计", "grand total", "subtotal")
 
 
@@ -392,6 +395,17 @@ def _check_negative(
         if name not in sources:
             continue
         values = frame[name].to_numpy()
+        if name in REFUNDED:
+            log.rows(
+                values < 0,
+                sources[name].header,
+                lambda p, v=values, n=name: (
+                    f"negative {n} {v[p]:g}: a refund (退款) booked on this day, read as it "
+                    "is and netted against the other days of the window"),
+                expected="0 or more, except a refund's adjustment",
+                severity="warning",
+            )
+            continue
         log.rows(
             values < 0,
             sources[name].header,
