@@ -79,3 +79,45 @@ def test_refunds_are_read_netted_with_a_warning(files, tmp_path):
     expected = report.assign(orders=numbers(report, "成交笔数"), gmv=numbers(report, "成交金额")
                              ).groupby("推广计划")[["orders", "gmv"]].sum()
     pd.testing.assert_frame_equal(used, expected.rename_axis("campaign"), check_dtype=False)
+
+
+def test_names_spelled_two_ways_are_one(files, tmp_path):
+    # a keyword exported with a full-width space (or full-width letters) on its last days, a
+    # region report that writes 广东省 and 内蒙古自治区 from one day on: one keyword, one
+    # region each, with every day's numbers, as the latest day spells them
+    path = files["keyword_report"]
+    report = read(path)
+    keyword = next(k for k in report["关键词"].unique() if " " in k)
+    days = sorted(report["日期"].unique())
+    later = (report["关键词"] == keyword) & (report["日期"] >= days[-4])
+    report.loc[later, "关键词"] = keyword.replace(" ", "\u3000")
+    write(report, path)
+    regions = read(files["region_report"])
+    later = regions["日期"] >= days[-4]
+    regions.loc[later, "地域"] = regions.loc[later, "地域"].replace(
+        {"广东": "广东省", "内蒙古": "内蒙古自治区"})
+    assert {"广东省", "广东"} <= set(regions["地域"])
+    write(regions, files["region_report"])
+    config = write_config(tmp_path, files)
+
+    result = run(config, "run")
+    assert result.exit_code == 0, result.output
+    assert ("1 keyword name in the reports differs from another only in full-width or "
+            "half-width characters or spaces") in result.output
+    assert "2 region names in the reports differ" in result.output
+    context = plan(config).context
+    state = context.keywords
+    spelt = keyword.replace(" ", "\u3000")
+    assert not (state["keyword"] == keyword).any()
+    mine = state[state["keyword"] == spelt]
+    assert len(mine) and (mine["days"] == len(days)).all()
+    expected = numbers(read(path)[lambda r: r["关键词"].str.replace("\u3000", " ") == keyword],
+                       "花费").sum()
+    assert mine["cost"].sum() == pytest.approx(expected)
+    history = context.history["regions"]
+    assert not history["region"].isin(["广东", "内蒙古"]).any()
+    cost = history.groupby("region")["cost"].sum()
+    raw = regions.assign(cost=numbers(regions, "花费"))
+    assert cost["广东省"] == pytest.approx(raw.loc[raw["地域"].isin(["广东", "广东省"]), "cost"].sum())
+    recs = recommendations(config)
+    assert not recs["keyword"].eq(keyword).any()

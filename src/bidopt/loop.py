@@ -44,6 +44,7 @@ from bidopt.io import (
 )
 from bidopt.io.headers import KIND_REQUIRED, map_headers
 from bidopt.io.overlap import drop_repeated_days
+from bidopt.io.spelling import respell, unify_spellings
 from bidopt.io.writer import IN_FILE
 from bidopt.isolation import collect_proposals
 from bidopt.model import ResponseModel
@@ -321,6 +322,10 @@ def load_inputs(registry: Registry, sources: SourceOverrides, progress: Progress
     if errors:
         raise DataError(problems)
     progress("combining the reports")
+    frames["report"], respelt = unify_spellings(frames["report"])
+    problems.extend(respelt)
+    for kind, columns in (("items", ("item",)), ("candidates", ("keyword", "item"))):
+        frames[kind] = [respell(f, columns, frames["report"]) for f in frames[kind]]
     frames["report"], repeated = drop_repeated_days(frames["report"], report_files)
     problems.extend(repeated)
     history = split_report_grains(frames.pop("report"))  # hands the frames over
