@@ -121,3 +121,66 @@ def test_names_spelled_two_ways_are_one(files, tmp_path):
     assert cost["广东省"] == pytest.approx(raw.loc[raw["地域"].isin(["广东", "广东省"]), "cost"].sum())
     recs = recommendations(config)
     assert not recs["keyword"].eq(keyword).any()
+
+
+def test_a_campaign_renamed_mid_window_is_one_campaign_under_its_new_name(files, tmp_path):
+    # the account renamed a campaign five days ago: its keywords run on under the new name,
+    # whose floor and budget the config sets; the old name is no campaign to plan any more
+    days = sorted(read(files["keyword_report"])["日期"].unique())
+    old = read(files["keyword_report"])["推广计划"].unique()[0]
+    new = old + "-秋冬主推"
+    raw = []
+    for name in ("keyword_report", "crowd_report", "region_report", "hour_report"):
+        report = read(files[name])
+        report.loc[(report["推广计划"] == old) & (report["日期"] >= days[-5]), "推广计划"] = new
+        write(report, files[name])
+        raw.append(report)
+    config = write_config(tmp_path, files, constraints={
+        "roi_floor": 2.0, "campaigns": {new: {"roi_floor": 4.0, "daily_budget": 300}}})
+
+    result = run(config, "run")
+    assert result.exit_code == 0, result.output
+    assert (f"read '{old}' as '{new}' (renamed on {days[-5]}?)") in result.output
+    recs = recommendations(config)
+    assert not recs["campaign"].eq(old).any() and recs["campaign"].eq(new).any()
+    context = plan(config).context
+    limits = context.campaigns.set_index("campaign")
+    assert old not in limits.index
+    assert limits.loc[new, ["roi_floor", "daily_budget"]].tolist() == [4.0, 300.0]
+    assert limits.loc[new, "spend_days"] == len(days)
+    keywords = raw[0].assign(cost=numbers(raw[0], "花费"), gmv=numbers(raw[0], "成交金额"))
+    mine = keywords[keywords["推广计划"].isin([old, new])][["cost", "gmv"]].sum()
+    used = context.keywords.groupby("campaign")[["cost", "gmv"]].sum().loc[new]
+    assert used.to_numpy() == pytest.approx(mine.to_numpy())
+    regions = context.history["regions"]
+    assert set(regions["campaign"]) == set(limits.index)
+    # the plan holds the new name's budget (85% of it, the budget margin)
+    cost_after = recs[recs["campaign"] == new]["d_cost"].sum()
+    before = float(result.output.split(new)[1].split()[2].replace(",", ""))
+    assert before + cost_after <= 300 * 0.85 + 1
+
+
+def test_a_keyword_moved_to_another_item_is_planned_there_only(files, tmp_path):
+    path = files["keyword_report"]
+    report = read(path)
+    days = sorted(report["日期"].unique())
+    first = report.iloc[0]
+    old_item, keyword = first["推广单元"], first["关键词"]
+    new_item = next(i for i in report["推广单元"].unique()
+                    if i != old_item and not ((report["推广单元"] == i)
+                                              & (report["关键词"] == keyword)).any())
+    moved = (report["推广单元"] == old_item) & (report["关键词"] == keyword)
+    report.loc[moved & (report["日期"] >= days[-5]), "推广单元"] = new_item
+    write(report, path)
+    config = write_config(tmp_path, files)
+
+    result = run(config, "run")
+    assert result.exit_code == 0, result.output
+    assert (f"'{keyword}' (mobile) from item '{old_item}' to '{new_item}' on {days[-5]}"
+            in result.output.replace("(pc)", "(mobile)"))
+    recs = recommendations(config)
+    assert not ((recs["item"] == old_item) & (recs["keyword"] == keyword)).any()
+    state = plan(config).context.keywords
+    mine = state[state["keyword"] == keyword]
+    assert set(mine["item"]) == {new_item} and (mine["days"] == len(days)).all()
+    assert mine["cost"].sum() == pytest.approx(numbers(report[moved], "花费").sum())

@@ -43,6 +43,7 @@ from bidopt.io import (
     write_recommendations_csv,
 )
 from bidopt.io.headers import KIND_REQUIRED, map_headers
+from bidopt.io.moves import follow_moves
 from bidopt.io.overlap import drop_repeated_days
 from bidopt.io.spelling import respell, unify_spellings
 from bidopt.io.writer import IN_FILE
@@ -330,6 +331,8 @@ def load_inputs(registry: Registry, sources: SourceOverrides, progress: Progress
     problems.extend(repeated)
     history = split_report_grains(frames.pop("report"))  # hands the frames over
     release_memory()
+    history, moves = follow_moves(history)
+    problems.extend(moves)
     if history["keywords"].empty:
         empty = [p.file for p in problems if p.message.startswith("the file has no data rows")]
         raise DataError("no keyword rows in the reports: a keyword report is required"
