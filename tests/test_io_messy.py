@@ -184,3 +184,38 @@ def test_a_keyword_moved_to_another_item_is_planned_there_only(files, tmp_path):
     mine = state[state["keyword"] == keyword]
     assert set(mine["item"]) == {new_item} and (mine["days"] == len(days)).all()
     assert mine["cost"].sum() == pytest.approx(numbers(report[moved], "花费").sum())
+
+
+REPORTS = ("keyword_report", "crowd_report", "region_report", "hour_report")
+
+
+def test_a_campaign_paused_for_days_plans_alike_with_zero_rows_or_none(files, tmp_path):
+    # a campaign paused for 5 days mid-window: one export leaves those days out, another
+    # writes every keyword with zeros; both are the same account and get the same plan
+    days = sorted(read(files["keyword_report"])["日期"].unique())
+    paused = days[4:9]
+    campaign = read(files["keyword_report"])["推广计划"].unique()[0]
+    plans = {}
+    for how in ("zeros", "no rows"):
+        folder = tmp_path / how.replace(" ", "_")
+        folder.mkdir()
+        edited = {name: Path(shutil.copy(path, folder / path.name))
+                  for name, path in files.items()}
+        for name in REPORTS:
+            report = read(edited[name])
+            off = (report["推广计划"] == campaign) & report["日期"].isin(paused)
+            if how == "zeros":
+                report.loc[off, [c for c in METRIC_HEADERS if c in report]] = "0"
+            else:
+                report = report[~off]
+            write(report, edited[name])
+        config = write_config(folder, edited)
+        result = run(config, "run")
+        assert result.exit_code == 0, result.output
+        plans[how] = recommendations(config).drop(columns="date")
+        if how == "zeros":
+            assert (f"'{campaign}' 5 days ({paused[0]} .. {paused[-1]})"
+                    in result.output.replace("\n", " "))
+            state = plan(config).context.keywords
+            assert state[state["campaign"] == campaign]["days"].max() == len(days) - 5
+    pd.testing.assert_frame_equal(plans["zeros"], plans["no rows"])
