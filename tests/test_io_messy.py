@@ -4,6 +4,7 @@ simulated shop's GBK reports, edited the way real accounts differ from a clean e
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
 
@@ -219,3 +220,54 @@ def test_a_campaign_paused_for_days_plans_alike_with_zero_rows_or_none(files, tm
             state = plan(config).context.keywords
             assert state[state["campaign"] == campaign]["days"].max() == len(days) - 5
     pd.testing.assert_frame_equal(plans["zeros"], plans["no rows"])
+
+
+def _scaled(report: pd.DataFrame, rows, share: float) -> pd.DataFrame:
+    """``report`` with the metrics of ``rows`` cut to ``share`` (whole counts stay whole)."""
+    report = report.copy()
+    for column in METRIC_HEADERS:
+        if column in report:
+            values = numbers(report.loc[rows], column) * share
+            whole = column not in ("花费", "成交金额")
+            report.loc[rows, column] = (values.round(0).astype(int).astype(str) if whole
+                                        else values.round(2).astype(str))
+    return report
+
+
+def test_a_last_day_exported_before_it_ended_is_left_out(files, tmp_path):
+    # the newest day exported at noon: 40% of a usual day's impressions, and a keyword added
+    # that morning with one lucky order on its first clicks; the plan must not rest on it
+    days = sorted(read(files["keyword_report"])["日期"].unique())
+    plans = {}
+    for how in ("partial", "without it"):
+        folder = tmp_path / how.replace(" ", "_")
+        folder.mkdir()
+        edited = {name: Path(shutil.copy(path, folder / path.name))
+                  for name, path in files.items()}
+        for name in REPORTS:
+            report = read(edited[name])
+            last = report["日期"] == days[-1]
+            if how == "partial":
+                report = _scaled(report, last, 0.4)
+                if name == "keyword_report":
+                    lucky = report[last].iloc[[0]].assign(
+                        关键词="新加的词 爆款", 出价="3.00", 展现量="40", 点击量="3", 花费="6.00",
+                        成交笔数="1", 成交金额="300.00")
+                    report = pd.concat([report, lucky], ignore_index=True)
+            else:
+                report = report[~last]
+            write(report, edited[name])
+        config = write_config(folder, edited)
+        result = run(config, "run")
+        assert result.exit_code == 0, result.output
+        plans[how] = recommendations(config).drop(columns="date")
+        if how == "partial":
+            share = re.search(rf"the last report day {days[-1]} holds (\d+)% of the shop's "
+                              "usual day's impressions", result.output)
+            assert share and 30 <= int(share[1]) <= 45, result.output
+            assert "exported before the day ended? It is left out" in result.output
+            state = plan(config).context.keywords
+            assert not state["keyword"].eq("新加的词 爆款").any()
+            assert state["last_date"].max() == pd.Timestamp(days[-2])
+    assert not plans["partial"]["keyword"].eq("新加的词 爆款").any()
+    pd.testing.assert_frame_equal(plans["partial"], plans["without it"])

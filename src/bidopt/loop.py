@@ -22,12 +22,14 @@ from bidopt.budgets import capped_days, capped_notes, history_budgets, uncapped
 from bidopt.config import Config, Output, check_strategies
 from bidopt.context import (
     KEYWORD_KEYS,
+    PARTIAL_DAY_SHARE,
     RunContext,
     campaign_evidence,
     campaign_limits,
     keyword_state,
     partial_day_notes,
     phase_override_notes,
+    share_of_usual_day,
     unknown_campaign_notes,
 )
 from bidopt.decide import Decision, decide
@@ -412,6 +414,12 @@ def _window(history: dict[str, pd.DataFrame], date: dt.date, days: int,
         raise DataError(f"{note} To plan on these reports anyway, pass --allow-stale")
     if note:
         notes.append(note)
+    partial = _partial_last_day(history["keywords"], last, days)
+    if partial is not None:
+        notes.append(partial)
+        history = {grain: frame[(frame["date"] != last).to_numpy()] if len(frame) else frame
+                   for grain, frame in history.items()}
+        last = last - pd.Timedelta(days=1)
     start = last - pd.Timedelta(days=days - 1)
     window = {}
     for grain, frame in history.items():
@@ -459,6 +467,25 @@ def _without_idle_days(history: dict[str, pd.DataFrame]) -> tuple[dict, list[str
     return out, [f"report days with no impression on any of a campaign's keywords (paused or "
                  f"offline all day?) are left out of its history, as days without rows are: "
                  f"{named}{more}"]
+
+
+def _partial_last_day(keywords: pd.DataFrame, last: pd.Timestamp, days: int) -> str | None:
+    """What to say when the shop's last report day ``last`` holds less than half its usual
+    day's impressions (the median of the window's other days): an export taken before the
+    day ended, which the plan would take for a full day (a keyword added that day would be
+    judged on its first hours). None otherwise, or with fewer than 4 days to judge by."""
+    window = keywords[(keywords["date"] > last - pd.Timedelta(days=days))
+                      & (keywords["date"] <= last)]
+    by_day = window.groupby("date")["impressions"].sum()
+    if len(by_day) < 4 or last not in by_day.index:
+        return None
+    share = share_of_usual_day(by_day.to_frame().T, last).iloc[0]
+    if not share < PARTIAL_DAY_SHARE:
+        return None
+    return (f"the last report day {last.date()} holds {share:.0%} of the shop's usual day's "
+            "impressions (the median of the days before it): exported before the day ended? "
+            "It is left out, and tonight's plan rests on the days before it; export the day "
+            "again once it is complete")
 
 
 def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progress,
