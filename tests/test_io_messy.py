@@ -271,3 +271,51 @@ def test_a_last_day_exported_before_it_ended_is_left_out(files, tmp_path):
             assert state["last_date"].max() == pd.Timestamp(days[-2])
     assert not plans["partial"]["keyword"].eq("新加的词 爆款").any()
     pd.testing.assert_frame_equal(plans["partial"], plans["without it"])
+
+
+def test_bids_outside_the_bounds_and_blank_bids_are_named(files, tmp_path):
+    # a bid above the platform's maximum (an export with a shifted column, a bid in cents),
+    # one below its minimum, and a mobile bid left blank on every day
+    path = files["keyword_report"]
+    report = read(path)
+    mobile = report[report["投放平台"] == "无线"]
+    item = mobile["推广单元"].iloc[0]
+    campaign = mobile["推广计划"].iloc[0]
+    high, low, blank = mobile[mobile["推广单元"] == item]["关键词"].unique()[:3]
+    for keyword, bid in ((high, "120"), (low, "0.02"), (blank, "")):
+        report.loc[(report["推广单元"] == item) & (report["关键词"] == keyword)
+                   & (report["投放平台"] == "无线"), "出价"] = bid
+    write(report, path)
+    config = write_config(tmp_path, files)
+
+    result = run(config, "run")
+    assert result.exit_code == 0, result.output
+    text = result.output.replace("\n", " ")
+    assert "2 keywords bid outside the config's bid bounds today ('" in text
+    assert f"'{campaign}' / '{item}' / '{high}' (mobile) 120 above 100" in text
+    assert f"'{campaign}' / '{item}' / '{low}' (mobile) 0.02 below 0.05" in text
+    mine = report[(report["推广单元"] == item) & (report["关键词"] == blank)
+                  & (report["投放平台"] == "无线")]
+    assert (f"1 keyword has no bid in the reports ('{campaign}' / '{item}' / '{blank}' "
+            "(mobile)); its current bid is taken as 1.2 x its cost per click") in text
+    recs = recommendations(config).set_index(["item", "keyword", "platform"])
+    state = plan(config).context.keywords.set_index(["item", "keyword", "platform"])
+    cpc = numbers(mine, "花费").sum() / numbers(mine, "点击量").sum()
+    assert state.loc[(item, blank, "mobile"), "bid"] == pytest.approx(round(cpc * 1.2, 2))
+    assert state.loc[(item, high, "mobile"), "bid"] == 120
+    if (item, high, "mobile") in recs.index:  # a bid the platform cannot hold is not kept
+        assert recs.loc[(item, high, "mobile"), "proposed"] <= 100
+
+
+def test_a_missing_day_is_named(files, tmp_path):
+    path = files["keyword_report"]
+    report = read(path)
+    days = sorted(report["日期"].unique())
+    write(report[report["日期"] != days[6]], path)
+    config = write_config(tmp_path, files)
+    result = run(config, "run")
+    assert result.exit_code == 0, result.output
+    assert (f"the reports hold 13 of the 14 days the config looks back (history.days): the "
+            "forecasts rest on fewer days, and a keyword's response to its bid on fewer bid "
+            f"changes; missing between them: {days[6]} (not exported, or a file not matched "
+            "by sources.reports?)") in result.output.replace("\n", " ")

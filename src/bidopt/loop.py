@@ -425,12 +425,28 @@ def _window(history: dict[str, pd.DataFrame], date: dt.date, days: int,
     for grain, frame in history.items():
         inside = ((frame["date"] >= start) & (frame["date"] <= last)).to_numpy()
         window[grain] = frame if inside.all() else frame[inside]  # no copy of every row
-    seen = window["keywords"]["date"].nunique()
+    held = pd.DatetimeIndex(window["keywords"]["date"].unique())
+    seen = len(held)
     if seen < days:
+        gaps = pd.date_range(held.min(), held.max()).difference(held) if seen else held
+        missing = (f"; missing between them: {', '.join(f'{d:%Y-%m-%d}' for d in gaps[:5])}"
+                   + (f" and {len(gaps) - 5} more" if len(gaps) > 5 else "")
+                   + " (not exported, or a file not matched by sources.reports?)"
+                   if len(gaps) else "")
         notes.append(f"the reports hold {seen} of the {days} days the config looks back "
                      "(history.days): the forecasts rest on fewer days, and a keyword's "
-                     "response to its bid on fewer bid changes")
+                     f"response to its bid on fewer bid changes{missing}")
     return window, notes
+
+
+def _keyword_examples(state: pd.DataFrame, mask: np.ndarray, what=None, n: int = 3) -> str:
+    """A few of the keywords of ``state`` under ``mask``, named as the reports name them
+    (campaign / item / keyword (platform)), each followed by ``what(row)`` if given."""
+    rows = state[mask].head(n)
+    named = ", ".join(
+        f"'{r.campaign}' / '{r.item}' / '{r.keyword}' ({r.platform})"
+        + (f" {what(r)}" if what else "") for r in rows.itertuples())
+    return f"{named}{' and more' if int(mask.sum()) > n else ''}"
 
 
 def _without_idle_days(history: dict[str, pd.DataFrame]) -> tuple[dict, list[str]]:
@@ -530,14 +546,28 @@ def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progr
         guess = np.clip(snap((cpc * 1.2).fillna(0.0).to_numpy(), step), low, high)
         state.loc[missing_bid, "bid"] = guess[missing_bid.to_numpy()]
         fitted_on = _with_guessed_bids(fitted_on, state[missing_bid])
-        notes.append(f"{int(missing_bid.sum())} keywords have no bid in the reports; "
-                     "their current bid is taken as 1.2 x their cost per click")
+        n = int(missing_bid.sum())
+        named = ("" if n > 20 or len(state) == n else
+                 f" ({_keyword_examples(state, missing_bid.to_numpy())})")
+        notes.append(f"{n} keyword{'s have' if n > 1 else ' has'} no bid in the reports"
+                     f"{named}; {'their' if n > 1 else 'its'} current bid is taken as 1.2 x "
+                     f"{'their' if n > 1 else 'its'} cost per click")
     bid = state["bid"].to_numpy(float)
     outside = (bid < low - 1e-9) | (bid > high + 1e-9)
     if outside.any():
-        notes.append(f"{int(outside.sum())} keywords bid outside the config's bid bounds today "
-                     "(bids.mobile / bids.pc min and max): their 'keep' is the nearest bound, so "
-                     "tonight's plan moves them there and 'cost before' counts them at it")
+        n = int(outside.sum())
+        bounds = state.assign(lowest=low, highest=high)
+
+        def against(r) -> str:
+            return (f"{r.bid:g} above {r.highest:g}" if r.bid > r.highest
+                    else f"{r.bid:g} below {r.lowest:g}")
+
+        notes.append(f"{n} keyword{'s' if n > 1 else ''} bid outside the config's bid bounds "
+                     f"today ({_keyword_examples(bounds, outside, against)}; bids.mobile / "
+                     "bids.pc min and max): their 'keep' is the nearest bound, so tonight's plan "
+                     "moves them there and 'cost before' counts them at it; a bid no platform "
+                     "holds (直通车: 0.05 to 100) points at the export (a shifted column, a "
+                     "bid in cents)")
     campaigns = campaign_limits(config, sorted(state["campaign"].unique()))
     # days a budget stopped the ads show less than the bids bought: the fit sees them whole
     capped = capped_days(history, history_budgets(
