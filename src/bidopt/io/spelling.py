@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from bidopt.errors import Problem
+from bidopt.io.grains import group_ids
 from bidopt.schema import ALL
 
 NAMED = ("campaign", "item", "keyword", "crowd", "region")
@@ -41,39 +42,74 @@ def spelling_key(names: pd.Series, column: str) -> pd.Series:
     return text.map(region_key) if column == "region" else text
 
 
-def _spellings(frames: list[pd.DataFrame], column: str) -> pd.DataFrame:
-    """Every distinct name of ``column`` in ``frames``: its latest date and row count."""
+# Keyword spellings are compared within their campaign x item: the same words bought by two
+# items may be spelled apart in the account, and each is written back as its item holds it.
+SCOPE = {"keyword": ["campaign", "item"]}
+
+
+def _spellings(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    """Every distinct combination of ``columns`` in ``frames``: its latest date and rows."""
     parts = []
     for frame in frames:
-        if column not in frame or not len(frame):
+        if not set(columns) <= set(frame.columns) or not len(frame):
             continue
-        codes, names = pd.factorize(frame[column], use_na_sentinel=False)
-        last = np.full(len(names), np.iinfo(np.int64).min)
+        codes = group_ids(frame, columns)
+        first = np.unique(codes, return_index=True)[1]
+        last = np.full(len(first), np.iinfo(np.int64).min)
         np.maximum.at(last, codes, frame["date"].to_numpy("datetime64[ns]").astype(np.int64))
-        parts.append(pd.DataFrame({"name": np.asarray(names, dtype=object), "last": last,
-                                   "rows": np.bincount(codes, minlength=len(names))}))
+        parts.append(frame[columns].iloc[first].reset_index(drop=True).assign(
+            last=last, rows=np.bincount(codes, minlength=len(first))))
     if not parts:
-        return pd.DataFrame(columns=["name", "last", "rows"])
+        return pd.DataFrame(columns=[*columns, "last", "rows"])
     found = pd.concat(parts, ignore_index=True)
-    found = found.groupby("name", sort=False).agg(last=("last", "max"), rows=("rows", "sum"))
-    return found.drop(index=[ALL, ""], errors="ignore").reset_index()
+    found = found.groupby(columns, sort=False, observed=True).agg(
+        last=("last", "max"), rows=("rows", "sum")).reset_index()
+    return found[~found[columns[-1]].isin([ALL, ""])]
 
 
-def _variants(frames: list[pd.DataFrame], column: str) -> dict[str, str]:
-    """Each name read as another spelling of the same thing, and that spelling."""
+def _variants(frames: list[pd.DataFrame], column: str) -> pd.DataFrame:
+    """The names read as another spelling of the same thing: the scope's columns (a
+    keyword's campaign and item), ``column`` and ``to``, the spelling it is read as."""
+    scope = SCOPE.get(column, [])
     names = pd.Series(pd.unique(pd.concat(
         [pd.Series(f[column].unique(), dtype=str) for f in frames if column in f and len(f)]
         or [pd.Series([], dtype=str)], ignore_index=True)), dtype=str)
     keys = spelling_key(names, column)
+    empty = pd.DataFrame(columns=[*scope, column, "to"])
     if not keys.duplicated().any():  # the usual case: one spelling each, nothing more to do
-        return {}
-    found = _spellings(frames, column)
-    found["key"] = spelling_key(found["name"], column).to_numpy()
-    found = found[found.groupby("key")["key"].transform("size") > 1]
+        return empty
+    # only the names that share a key with another matter; the scope narrows them further
+    shared = set(names[keys.duplicated(keep=False).to_numpy()])
+    found = _spellings([f[f[column].isin(shared)] for f in frames if column in f],
+                       [*scope, column])
+    found["key"] = spelling_key(found[column], column).to_numpy()
+    group = [*scope, "key"]
+    found = found[found.groupby(group, observed=True)["key"].transform("size") > 1]
+    if found.empty:
+        return empty
     # the latest day's spelling, then the one on most rows
-    chosen = found.sort_values(["last", "rows", "name"]).groupby("key")["name"].last()
-    return {name: chosen[key] for name, key in zip(found["name"], found["key"], strict=True)
-            if name != chosen[key]}
+    ordered = found.sort_values(["last", "rows", column])
+    chosen = ordered.groupby(group, observed=True)[column].last().rename("to")
+    found = found.join(chosen, on=group)
+    return found.loc[found[column] != found["to"], [*scope, column, "to"]].reset_index(drop=True)
+
+
+def _respelt(frame: pd.DataFrame, column: str, variants: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with ``column`` spelled as ``variants`` say (within their scope)."""
+    if column not in frame or not len(frame):
+        return frame
+    rows = frame[column].isin(set(variants[column])).to_numpy()
+    if not rows.any():
+        return frame
+    keys = [*SCOPE.get(column, []), column]
+    index = pd.MultiIndex.from_frame(variants[keys].astype(str))
+    hit = np.flatnonzero(rows)
+    found = index.get_indexer(pd.MultiIndex.from_frame(frame[keys].iloc[hit].astype(str)))
+    if not (found >= 0).any():
+        return frame
+    values = frame[column].to_numpy(dtype=object, copy=True)
+    values[hit[found >= 0]] = variants["to"].to_numpy(dtype=object)[found[found >= 0]]
+    return frame.assign(**{column: pd.Series(values, index=frame.index, dtype=str)})
 
 
 def unify_spellings(frames: list[pd.DataFrame]) -> tuple[list[pd.DataFrame], list[Problem]]:
@@ -81,20 +117,21 @@ def unify_spellings(frames: list[pd.DataFrame]) -> tuple[list[pd.DataFrame], lis
     and a warning per column where any was."""
     problems = []
     for column in NAMED:
-        mapping = _variants(frames, column)
-        if not mapping:
+        variants = _variants(frames, column)
+        if variants.empty:
             continue
-        frames = [f.assign(**{column: f[column].replace(mapping)})
-                  if column in f and len(f) and f[column].isin(list(mapping)).any() else f
-                  for f in frames]
+        frames = [_respelt(f, column, variants) for f in frames]
+        pairs = variants[[column, "to"]].drop_duplicates().sort_values(column)
         examples = "; ".join(f"'{old}' as '{new}'" for old, new in
-                             sorted(mapping.items())[:EXAMPLES])
-        more = f" and {len(mapping) - EXAMPLES} more" if len(mapping) > EXAMPLES else ""
+                             pairs.head(EXAMPLES).itertuples(index=False))
+        n = len(pairs)
+        more = f" and {n - EXAMPLES} more" if n > EXAMPLES else ""
         how = ("full-width or half-width characters, spaces, or an official suffix (省, 市, "
                "自治区)" if column == "region" else "full-width or half-width characters or spaces")
+        within = " of one campaign and item" if column in SCOPE else ""
         problems.append(Problem(file="", severity="warning", message=(
-            f"{len(mapping)} {column} name{'s' if len(mapping) > 1 else ''} in the reports "
-            f"{'differ' if len(mapping) > 1 else 'differs'} from another only in {how}: read "
+            f"{n} {column} name{'s' if n > 1 else ''} in the reports "
+            f"{'differ' if n > 1 else 'differs'} from another{within} only in {how}: read "
             f"as one, spelled as on the latest report day ({examples}{more})")))
     return frames, problems
 
