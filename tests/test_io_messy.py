@@ -324,3 +324,27 @@ def test_a_missing_day_is_named(files, tmp_path):
             "forecasts rest on fewer days, and a keyword's response to its bid on fewer bid "
             f"changes; missing between them: {days[6]} (not exported, or a file not matched "
             "by sources.reports?)") in result.output.replace("\n", " ")
+
+
+def test_campaigns_stopped_on_the_last_days_are_named_and_the_day_kept(files, tmp_path):
+    # two of the shop's three campaigns paused two days ago: the last day holds a third of
+    # the shop's usual impressions, but it is a whole day of the campaign still running
+    report = read(files["keyword_report"])
+    days = sorted(report["日期"].unique())
+    campaigns = sorted(report["推广计划"].unique())
+    stopped, running = campaigns[:2], campaigns[2]
+    for name in REPORTS:
+        report = read(files[name])
+        write(report[~(report["推广计划"].isin(stopped) & (report["日期"] >= days[-2]))],
+              files[name])
+    config = write_config(tmp_path, files)
+    result = run(config, "run")
+    assert result.exit_code == 0, result.output
+    text = result.output.replace("\n", " ")
+    assert (f"no impression on the last report day {days[-1]} for '{stopped[0]}' (last on "
+            f"{days[-3]}), '{stopped[1]}' (last on {days[-3]}): paused or stopped? The plan "
+            "forecasts them from their earlier days as if they ran tonight") in text
+    assert "exported before the day ended" not in text
+    assert "a partial export, or a campaign stopped" not in text  # named above instead
+    state = plan(config).context.keywords
+    assert state.loc[state["campaign"] == running, "last_date"].max() == pd.Timestamp(days[-1])

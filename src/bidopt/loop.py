@@ -492,6 +492,9 @@ def _partial_last_day(keywords: pd.DataFrame, last: pd.Timestamp, days: int) -> 
     judged on its first hours). None otherwise, or with fewer than 4 days to judge by."""
     window = keywords[(keywords["date"] > last - pd.Timedelta(days=days))
                       & (keywords["date"] <= last)]
+    # the campaigns that ran that day: one paused or stopped is no sign of an early export
+    ran = window.loc[(window["date"] == last) & (window["impressions"] > 0), "campaign"]
+    window = window[window["campaign"].isin(ran.unique())]
     by_day = window.groupby("date")["impressions"].sum()
     if len(by_day) < 4 or last not in by_day.index:
         return None
@@ -502,6 +505,28 @@ def _partial_last_day(keywords: pd.DataFrame, last: pd.Timestamp, days: int) -> 
             "impressions (the median of the days before it): exported before the day ended? "
             "It is left out, and tonight's plan rests on the days before it; export the day "
             "again once it is complete")
+
+
+def _quiet_campaigns(daily: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """Campaigns with no impression on the last report day, which shows some for others
+    (paused, stopped, out of funds; their idle days are already out of the history), and a
+    note naming them: the plan forecasts them from their earlier days, as if they ran."""
+    shown = daily[daily["impressions"] > 0]
+    if shown.empty:
+        return [], []
+    last = shown.groupby("campaign", observed=True)["date"].max()
+    quiet = last[last < last.max()].sort_values()
+    if quiet.empty:
+        return [], []
+    named = ", ".join(f"'{name}' (last on {day:%Y-%m-%d})" for name, day in quiet.head(5).items())
+    more = f" and {len(quiet) - 5} more" if len(quiet) > 5 else ""
+    one = len(quiet) == 1
+    return list(quiet.index), [
+        f"no impression on the last report day {last.max():%Y-%m-%d} for {named}{more}: paused "
+        f"or stopped? The plan forecasts {'it' if one else 'them'} from {'its' if one else 'their'}"
+        f" earlier days as if {'it' if one else 'they'} ran tonight ({'its' if one else 'their'} "
+        f"'cost before' included); leave {'its' if one else 'their'} rows out of the upload if "
+        f"{'it stays' if one else 'they stay'} off"]
 
 
 def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progress,
@@ -589,7 +614,10 @@ def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progr
         notes.append(f"no orders in the window for {', '.join(map(repr, no_orders[:5]))}"
                      f"{' and more' if len(no_orders) > 5 else ''}: nothing shows their keywords "
                      "pay, so the plan cuts or pauses them to meet the floor")
-    notes += partial_day_notes(history["keywords"])
+    quiet, note = _quiet_campaigns(history["keywords"])
+    notes += note
+    daily = history["keywords"]
+    notes += partial_day_notes(daily[~daily["campaign"].isin(quiet)] if quiet else daily)
     evidence = campaign_evidence(history["keywords"]).reindex(campaigns["campaign"])
     campaigns["roi_se"] = evidence["roi_se"].to_numpy()
     campaigns["spend_days"] = evidence["spend_days"].fillna(0.0).to_numpy()
