@@ -271,6 +271,10 @@ def test_a_last_day_exported_before_it_ended_is_left_out(files, tmp_path):
                               "usual day's impressions", result.output)
             assert share and 30 <= int(share[1]) <= 45, result.output
             assert "exported before the day ended? It is left out" in result.output
+            checked = run(config, "validate")  # says so before the run, too
+            assert checked.exit_code == 0, checked.output
+            assert (f"warning: the last report day {days[-1]} holds {share[1]}% of the shop's "
+                    "usual day's impressions") in checked.output
             state = plan(config).context.keywords
             assert not state["keyword"].eq("新加的词 爆款").any()
             assert state["last_date"].max() == pd.Timestamp(days[-2])
@@ -345,6 +349,9 @@ def test_campaigns_stopped_on_the_last_days_are_named_and_the_day_kept(files, tm
             f"{days[-3]}), '{stopped[1]}' (last on {days[-3]}): paused or stopped? The plan "
             "forecasts them from their earlier days as if they ran tonight") in text
     assert "exported before the day ended" not in text
+    checked = run(config, "validate")
+    assert (f"warning: no impression on the last report day {days[-1]} for '{stopped[0]}'"
+            in checked.output)
     assert "a partial export, or a campaign stopped" not in text  # named above instead
     state = plan(config).context.keywords
     assert state.loc[state["campaign"] == running, "last_date"].max() == pd.Timestamp(days[-1])

@@ -364,6 +364,7 @@ def validate(config_path, reports, items, candidates, night, allow_stale):
             sys.exit(ExitCode.BAD_INPUT)
     warnings = [*([SAMPLE_NOTE] if bundled else []), *map(str, inputs.warnings),
                 *([stale] if stale else []),
+                *_window_notes(inputs.history, date, config.history.days),
                 *unknown_campaign_notes(config, sorted(history["campaign"].unique())),
                 *_unmatched_pins(config, history, inputs.candidates)]
     for warning in warnings:
@@ -376,6 +377,19 @@ def validate(config_path, reports, items, candidates, night, allow_stale):
         + (f"; {len(in_force):,} settings in force in {state_path(config)}" if len(in_force)
            else "")
     )
+
+
+def _window_notes(history: dict, date: dt.date, days: int) -> list[str]:
+    """What `run` would say of the days it plans ``date`` on: a last day exported before it
+    ended, days missing or without impressions, campaigns quiet on the last day."""
+    from bidopt.errors import DataError
+    from bidopt.loop import quiet_campaigns, window_history
+
+    try:
+        window, notes = window_history(history, date, days, dated=False)
+    except DataError:  # no day before the night: _stale_note says so
+        return []
+    return notes + quiet_campaigns(window["keywords"])[1]
 
 
 def _stale_note(history, date: dt.date, days: int, *, given: bool, allow: bool) -> str | None:

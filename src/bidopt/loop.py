@@ -390,7 +390,7 @@ def stale_reports(last: pd.Timestamp, date: dt.date, days: int) -> tuple[str | N
 
 
 def _window(history: dict[str, pd.DataFrame], date: dt.date, days: int,
-            refuse_stale: bool = False) -> tuple[dict, list[str]]:
+            refuse_stale: bool = False, *, dated: bool = True) -> tuple[dict, list[str]]:
     """Keep the look-back window: the ``days`` report days before the planned night.
     With ``refuse_stale``, reports that end before that window are an error."""
     notes = []
@@ -403,7 +403,7 @@ def _window(history: dict[str, pd.DataFrame], date: dt.date, days: int,
     last = usable.max()
     later = sorted({day for frame in history.values() if len(frame)
                     for day in frame["date"][frame["date"] >= planned].unique()})
-    if later:  # also what a wrong --date, or a server clock in another time zone, looks like
+    if later and dated:  # also what a wrong --date, or a server clock in another time zone
         notes.append(
             f"the reports hold {len(later)} day{'s' if len(later) > 1 else ''} on or after the "
             f"planned night {date} ({pd.Timestamp(later[0]).date()} .. "
@@ -412,7 +412,7 @@ def _window(history: dict[str, pd.DataFrame], date: dt.date, days: int,
     note, stale = stale_reports(last, date, days)
     if stale and refuse_stale:
         raise DataError(f"{note} To plan on these reports anyway, pass --allow-stale")
-    if note:
+    if note and dated:
         notes.append(note)
     partial = _partial_last_day(history["keywords"], last, days)
     if partial is not None:
@@ -447,6 +447,18 @@ def _keyword_examples(state: pd.DataFrame, mask: np.ndarray, what=None, n: int =
         f"'{r.campaign}' / '{r.item}' / '{r.keyword}' ({r.platform})"
         + (f" {what(r)}" if what else "") for r in rows.itertuples())
     return f"{named}{' and more' if int(mask.sum()) > n else ''}"
+
+
+def window_history(history: dict[str, pd.DataFrame], date: dt.date, days: int,
+                   refuse_stale: bool = False, *, dated: bool = True
+                   ) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """The history the night of ``date`` is planned on: its look-back window of ``days``
+    report days, without a last day exported before it ended and without campaign days with
+    no impression, and the notes that say what was left out. ``dated``: include the notes
+    on the reports' days against the night (``bidopt validate`` makes its own)."""
+    history, notes = _window(history, date, days, refuse_stale, dated=dated)
+    history, idle = _without_idle_days(history)
+    return history, notes + idle
 
 
 def _without_idle_days(history: dict[str, pd.DataFrame]) -> tuple[dict, list[str]]:
@@ -507,7 +519,7 @@ def _partial_last_day(keywords: pd.DataFrame, last: pd.Timestamp, days: int) -> 
             "again once it is complete")
 
 
-def _quiet_campaigns(daily: pd.DataFrame) -> tuple[list[str], list[str]]:
+def quiet_campaigns(daily: pd.DataFrame) -> tuple[list[str], list[str]]:
     """Campaigns with no impression on the last report day, which shows some for others
     (paused, stopped, out of funds; their idle days are already out of the history), and a
     note naming them: the plan forecasts them from their earlier days, as if they ran."""
@@ -539,9 +551,7 @@ def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progr
     ``inputs.history`` is cut to the look-back window: the days before it (an exports
     folder that grows every night holds months) are not kept for the rest of the run.
     ``refuse_stale``: see ``plan_night``."""
-    history, notes = _window(inputs.history, date, config.history.days, refuse_stale)
-    history, idle = _without_idle_days(history)
-    notes += idle
+    history, notes = window_history(inputs.history, date, config.history.days, refuse_stale)
     inputs.history = history
     history, rescaled = ordinary_days(history, config)
     notes += rescaled
@@ -614,7 +624,7 @@ def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progr
         notes.append(f"no orders in the window for {', '.join(map(repr, no_orders[:5]))}"
                      f"{' and more' if len(no_orders) > 5 else ''}: nothing shows their keywords "
                      "pay, so the plan cuts or pauses them to meet the floor")
-    quiet, note = _quiet_campaigns(history["keywords"])
+    quiet, note = quiet_campaigns(history["keywords"])
     notes += note
     daily = history["keywords"]
     notes += partial_day_notes(daily[~daily["campaign"].isin(quiet)] if quiet else daily)
