@@ -355,3 +355,27 @@ def test_campaigns_stopped_on_the_last_days_are_named_and_the_day_kept(files, tm
     assert "a partial export, or a campaign stopped" not in text  # named above instead
     state = plan(config).context.keywords
     assert state.loc[state["campaign"] == running, "last_date"].max() == pd.Timestamp(days[-1])
+
+
+def test_a_long_tail_keyword_of_two_items_with_a_row_now_and_then_is_no_move(files, tmp_path):
+    # the same words bought by two items, each showing on a few days only (a keyword without
+    # impressions has no row): one item's last row comes before the other's first, which is
+    # no move, and both stay planned where they are
+    path = files["keyword_report"]
+    report = read(path)
+    days = sorted(report["日期"].unique())
+    items = report.groupby("关键词")["推广单元"].unique()
+    keyword = next(k for k, i in items.items() if len(i) > 1)
+    first, second = items[keyword][:2]
+    word = report["关键词"] == keyword
+    keep = ~word | ((report["推广单元"] == first) & report["日期"].isin([days[1], days[3]])) | (
+        (report["推广单元"] == second) & report["日期"].isin([days[5], days[7]]))
+    write(report[keep], path)
+    config = write_config(tmp_path, files)
+    result = run(config, "run")
+    assert result.exit_code == 0, result.output
+    assert "(moved)" not in result.output
+    state = plan(config).context.keywords
+    mine = state[state["keyword"] == keyword]
+    assert set(mine["item"]) == {first, second}
+    assert (mine["days"] == 2).all()

@@ -23,6 +23,10 @@ RENAMED_SHARE = 0.5
 # A moved keyword starts under its new campaign or item at most this many days after its
 # last row under the old one (a keyword with no impressions has no row on a day).
 MOVE_GAP_DAYS = 3
+# ... after rows on at least this share of the days of its time there (and on 3 days at the
+# old place), so that a long-tail keyword showing now and then is not taken for one
+DENSE_SHARE = 0.8
+MIN_DAYS = 3
 EXAMPLES = 3
 _PAIR = ["item", "keyword", "platform"]
 _KEY = ["campaign", *_PAIR]
@@ -55,6 +59,12 @@ def _renamed_campaigns(keywords: pd.DataFrame) -> dict[str, str]:
                 best, share = new, found
         if best is not None and best not in renamed.values():
             renamed[old] = best
+    for old, new in renamed.items():  # renamed twice: A -> B -> C reads A as C
+        seen = {old}
+        while new in renamed and new not in seen:
+            seen.add(new)
+            new = renamed[new]
+        renamed[old] = new
     return renamed
 
 
@@ -62,14 +72,26 @@ def _moved_keywords(keywords: pd.DataFrame) -> pd.DataFrame:
     """One row per keyword x platform that stopped under one campaign x item and started
     under exactly one other within ``MOVE_GAP_DAYS``: its old and new campaign and item, and
     the day it first shows at the new place."""
-    keys = keywords.groupby(_KEY, observed=True)["date"].agg(["min", "max"]).reset_index()
-    shared = keys[keys.duplicated(["keyword", "platform"], keep=False)]
-    if shared.empty:
-        return pd.DataFrame(columns=[*_KEY, "to_campaign", "to_item", "from_day"])
-    last_day = keywords["date"].max()
-    pairs = shared.merge(shared, on=["keyword", "platform"], suffixes=("", "_to"))
+    empty = pd.DataFrame(columns=[*_KEY, "to_campaign", "to_item", "from_day"])
+    first_day, last_day = keywords["date"].min(), keywords["date"].max()
+    keys = keywords.groupby(_KEY, observed=True)["date"].agg(["min", "max", "nunique"])
+    keys = keys.reset_index()
+    # a move's old place stops before the last day after showing on most days of its span
+    # (at least 3), its new place starts after the first and shows on most days since: a
+    # long-tail keyword with a row now and then, bought by two items, is no move
+    span = (keys["max"] - keys["min"]).dt.days + 1
+    since = (last_day - keys["min"]).dt.days + 1
+    gone = keys[(keys["max"] < last_day) & (keys["nunique"] >= MIN_DAYS)
+                & (keys["nunique"] >= DENSE_SHARE * span)]
+    started = keys[(keys["min"] > first_day) & (keys["nunique"] >= DENSE_SHARE * since)]
+    if gone.empty or started.empty:
+        return empty
+    pairs = gone.drop(columns="nunique").merge(started.drop(columns="nunique"),
+                                               on=["keyword", "platform"], suffixes=("", "_to"))
+    if pairs.empty:
+        return empty
     gap = pairs["min_to"] - pairs["max"]
-    pairs = pairs[(pairs["max"] < last_day) & (gap > pd.Timedelta(0))
+    pairs = pairs[(gap > pd.Timedelta(0))
                   & (gap <= pd.Timedelta(days=MOVE_GAP_DAYS))
                   & ((pairs["campaign"] != pairs["campaign_to"])
                      | (pairs["item"] != pairs["item_to"]))]
