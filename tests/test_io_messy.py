@@ -379,3 +379,24 @@ def test_a_long_tail_keyword_of_two_items_with_a_row_now_and_then_is_no_move(fil
     mine = state[state["keyword"] == keyword]
     assert set(mine["item"]) == {first, second}
     assert (mine["days"] == 2).all()
+
+
+def test_a_small_campaigns_days_without_a_search_are_kept(files, tmp_path):
+    # a campaign of one long-tail keyword, shown on a few days: its zero days are evidence of
+    # how little it sells, not days it was paused
+    path = files["keyword_report"]
+    report = read(path)
+    days = sorted(report["日期"].unique())
+    tiny = report[report["推广计划"] == report["推广计划"].iloc[0]].iloc[:1]
+    rows = pd.concat([tiny.assign(日期=day, 推广计划="小计划-长尾", 展现量="30" if i % 3 == 0
+                                  else "0", 点击量="1" if i % 3 == 0 else "0",
+                                  花费="0.80" if i % 3 == 0 else "0", 成交笔数="0", 成交金额="0")
+                      for i, day in enumerate(days)])
+    write(pd.concat([report, rows], ignore_index=True), path)
+    config = write_config(tmp_path, files)
+    result = run(config, "run")
+    assert result.exit_code == 0, result.output
+    idle = [line for line in result.output.splitlines() if "left out of its history" in line]
+    assert not any("小计划-长尾" in line for line in idle)
+    state = plan(config).context.keywords
+    assert state.loc[state["campaign"] == "小计划-长尾", "days"].tolist() == [len(days)]

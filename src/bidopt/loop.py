@@ -449,6 +449,11 @@ def _keyword_examples(state: pd.DataFrame, mask: np.ndarray, what=None, n: int =
     return f"{named}{' and more' if int(mask.sum()) > n else ''}"
 
 
+# The least impressions on a campaign's usual day (the median of its days with any) for a
+# day without one to be read as a day it did not run.
+IDLE_USUAL_IMPRESSIONS = 100
+
+
 def window_history(history: dict[str, pd.DataFrame], date: dt.date, days: int,
                    refuse_stale: bool = False, *, dated: bool = True
                    ) -> tuple[dict[str, pd.DataFrame], list[str]]:
@@ -462,11 +467,12 @@ def window_history(history: dict[str, pd.DataFrame], date: dt.date, days: int,
 
 
 def _without_idle_days(history: dict[str, pd.DataFrame]) -> tuple[dict, list[str]]:
-    """``history`` without the days a campaign showed no impression on any keyword while it
-    did on other days: paused (or offline: out of funds) all day. Some exports leave such
-    days out and some write every keyword with zeros; read as days at the bids in force, the
-    zeros would say that those bids buy nothing, and the forecast of a campaign paused for 5
-    of 14 days fell by a third where the same days without rows left it as it was."""
+    """``history`` without the days a campaign showed no impression on any keyword while its
+    usual day shows ``IDLE_USUAL_IMPRESSIONS`` or more: paused (or offline: out of funds)
+    all day. Some exports leave such days out and some write every keyword with zeros;
+    read as days at the bids in force, the zeros would say that those bids buy nothing, and
+    the forecast of a campaign paused for 5 of 14 days fell by a third where the same days
+    without rows left it as it was."""
     keywords = history["keywords"]
     if keywords.empty:
         return history, []
@@ -474,7 +480,10 @@ def _without_idle_days(history: dict[str, pd.DataFrame]) -> tuple[dict, list[str
     idle = shown[shown <= 0]
     if idle.empty:
         return history, []
-    active = shown[shown > 0].index.get_level_values("campaign").unique()
+    # a campaign whose usual day shows hundreds of impressions shows none only when it does
+    # not run; a small one may have a day without a search, which is evidence
+    usual = shown[shown > 0].groupby(level="campaign", observed=True).median()
+    active = usual.index[usual >= IDLE_USUAL_IMPRESSIONS]
     idle = idle[idle.index.get_level_values("campaign").isin(active)]
     if idle.empty:
         return history, []
