@@ -529,14 +529,19 @@ def _partial_last_day(keywords: pd.DataFrame, last: pd.Timestamp, days: int) -> 
 
 
 def quiet_campaigns(daily: pd.DataFrame) -> tuple[list[str], list[str]]:
-    """Campaigns with no impression on the last report day, which shows some for others
-    (paused, stopped, out of funds; their idle days are already out of the history), and a
+    """Campaigns with no impression on the last report day, which shows some for others,
+    among those whose usual day shows ``IDLE_USUAL_IMPRESSIONS`` or more (paused, stopped,
+    out of funds; their idle days are already out of the history), and a
     note naming them: the plan forecasts them from their earlier days, as if they ran."""
     shown = daily[daily["impressions"] > 0]
     if shown.empty:
         return [], []
     last = shown.groupby("campaign", observed=True)["date"].max()
-    quiet = last[last < last.max()].sort_values()
+    # a small campaign (under IDLE_USUAL_IMPRESSIONS a usual day) may simply see no search
+    usual = shown.groupby(["campaign", "date"], observed=True)["impressions"].sum().groupby(
+        level="campaign", observed=True).median()
+    quiet = last[(last < last.max()) & (usual.reindex(last.index) >= IDLE_USUAL_IMPRESSIONS)]
+    quiet = quiet.sort_values()
     if quiet.empty:
         return [], []
     named = ", ".join(f"'{name}' (last on {day:%Y-%m-%d})" for name, day in quiet.head(5).items())
