@@ -166,7 +166,33 @@ def test_a_campaign_renamed_mid_window_is_one_campaign_under_its_new_name(files,
     assert before + cost_after <= 300 * 0.85 + 1
 
 
-def test_a_keyword_moved_to_another_item_is_planned_there_only(files, tmp_path):
+def test_an_items_keyword_moved_to_another_campaign_is_planned_there_only(files, tmp_path):
+    path = files["keyword_report"]
+    report = read(path)
+    days = sorted(report["日期"].unique())
+    first = report.iloc[0]
+    item, keyword, old_campaign = first["推广单元"], first["关键词"], first["推广计划"]
+    new_campaign = next(c for c in report["推广计划"].unique() if c != old_campaign)
+    moved = (report["推广单元"] == item) & (report["关键词"] == keyword)
+    report.loc[moved & (report["日期"] >= days[-5]), "推广计划"] = new_campaign
+    write(report, path)
+    config = write_config(tmp_path, files)
+
+    result = run(config, "run")
+    assert result.exit_code == 0, result.output
+    assert (f"'{keyword}' (mobile) of item '{item}' from campaign '{old_campaign}' to "
+            f"'{new_campaign}' on {days[-5]}" in result.output.replace("(pc)", "(mobile)"))
+    recs = recommendations(config)
+    assert not ((recs["campaign"] == old_campaign) & (recs["keyword"] == keyword)
+                & (recs["item"] == item)).any()
+    state = plan(config).context.keywords
+    mine = state[(state["keyword"] == keyword) & (state["item"] == item)]
+    assert set(mine["campaign"]) == {new_campaign} and (mine["days"] == len(days)).all()
+    assert mine["cost"].sum() == pytest.approx(numbers(report[moved], "花费").sum())
+
+
+def test_a_keyword_moved_to_another_item_starts_there_as_a_new_keyword(files, tmp_path):
+    # another item's clicks buy another product: the old item's orders are not carried over
     path = files["keyword_report"]
     report = read(path)
     days = sorted(report["日期"].unique())
@@ -182,14 +208,12 @@ def test_a_keyword_moved_to_another_item_is_planned_there_only(files, tmp_path):
 
     result = run(config, "run")
     assert result.exit_code == 0, result.output
-    assert (f"'{keyword}' (mobile) from item '{old_item}' to '{new_item}' on {days[-5]}"
-            in result.output.replace("(pc)", "(mobile)"))
-    recs = recommendations(config)
-    assert not ((recs["item"] == old_item) & (recs["keyword"] == keyword)).any()
+    assert "(moved)" not in result.output
     state = plan(config).context.keywords
-    mine = state[state["keyword"] == keyword]
-    assert set(mine["item"]) == {new_item} and (mine["days"] == len(days)).all()
-    assert mine["cost"].sum() == pytest.approx(numbers(report[moved], "花费").sum())
+    at_new = state[(state["keyword"] == keyword) & (state["item"] == new_item)]
+    assert len(at_new) and (at_new["days"] <= 5).all()
+    later = moved & (report["日期"] >= days[-5])
+    assert at_new["cost"].sum() == pytest.approx(numbers(report[later], "花费").sum())
 
 
 REPORTS = ("keyword_report", "crowd_report", "region_report", "hour_report")

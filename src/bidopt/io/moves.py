@@ -1,8 +1,9 @@
 """Campaigns renamed and keywords moved within the reports' days.
 
 A campaign renamed mid-window (外套-日常推广 -> 外套-秋冬主推) exports its keywords under the
-old name up to the rename and under the new one after it; a keyword moved to another item
-or campaign (deleted there, added here) does the same with its own rows. Read as they are,
+old name up to the rename and under the new one after it; an item's keyword moved to another
+campaign (deleted there, added here) does the same with its own rows. A keyword moved to
+another item is a new keyword there (its clicks buy another product) and is not followed. Read as they are,
 the old name is a campaign or keyword of its own that stopped: the plan changes bids under
 a name the account no longer has, counts its spend in the shop's 'before', and the new
 name's limits (``constraints.campaigns``) see only the days since. Where the old name's rows
@@ -69,7 +70,7 @@ def _renamed_campaigns(keywords: pd.DataFrame) -> dict[str, str]:
 
 
 def _moved_keywords(keywords: pd.DataFrame) -> pd.DataFrame:
-    """One row per keyword x platform that stopped under one campaign x item and started
+    """One row per keyword x platform of an item that stopped under one campaign and started
     under exactly one other within ``MOVE_GAP_DAYS``: its old and new campaign and item, and
     the day it first shows at the new place."""
     empty = pd.DataFrame(columns=[*_KEY, "to_campaign", "to_item", "from_day"])
@@ -91,10 +92,13 @@ def _moved_keywords(keywords: pd.DataFrame) -> pd.DataFrame:
     if pairs.empty:
         return empty
     gap = pairs["min_to"] - pairs["max"]
+    # the same item's keyword in another campaign: the same product bought on the same
+    # search, so its days carry over. Under another item it is a new keyword: its clicks
+    # convert to another product, and the old item's orders are not the new one's.
     pairs = pairs[(gap > pd.Timedelta(0))
                   & (gap <= pd.Timedelta(days=MOVE_GAP_DAYS))
-                  & ((pairs["campaign"] != pairs["campaign_to"])
-                     | (pairs["item"] != pairs["item_to"]))]
+                  & (pairs["campaign"] != pairs["campaign_to"])
+                  & (pairs["item"] == pairs["item_to"])]
     # one new place for the old, one old place for the new: anything else is not a move
     pairs = pairs[~pairs.duplicated(_KEY, keep=False)]
     pairs = pairs[~pairs.duplicated(["campaign_to", "item_to", "keyword", "platform"],
@@ -141,15 +145,13 @@ def follow_moves(history: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.DataFra
         keywords = keywords.sort_values(["date", *_KEY], kind="stable").reset_index(drop=True)
         history = {**history, "keywords": keywords}
         first = moved.iloc[0]
-        place = ("item" if first["campaign"] == first["to_campaign"] else "campaign")
-        was = first[place]
-        now = first[f"to_{place}"]
         n = moved[["keyword", "platform"]].drop_duplicates().shape[0]
         problems.append(Problem(file="", severity="warning", message=(
             f"{n} keyword x platform pair{'s' if n > 1 else ''} "
-            f"{'stop' if n > 1 else 'stops'} under one campaign or item and "
+            f"{'stop' if n > 1 else 'stops'} under one campaign and "
             f"{'start' if n > 1 else 'starts'} under another right after (moved), e.g. "
-            f"'{first['keyword']}' ({first['platform']}) from {place} '{was}' to '{now}' on "
+            f"'{first['keyword']}' ({first['platform']}) of item '{first['item']}' from "
+            f"campaign '{first['campaign']}' to '{first['to_campaign']}' on "
             f"{first['from_day']:%Y-%m-%d}: the earlier days are read as the new place's, and "
             "the old place is not planned")))
     return history, problems
