@@ -610,3 +610,61 @@ def test_reports_without_a_bid_column_plan_at_the_spend_they_show(shop, shop_fil
     kept_roi = kept.groupby("campaign")["gmv"].sum() / kept.groupby("campaign")["cost"].sum()
     assert (roi >= np.minimum(2.0, kept_roi) * 0.995).all(), (roi, kept_roi)
     assert truth["gmv"].sum() > kept["gmv"].sum()
+
+
+def _summary_block(output: str, start: str) -> str:
+    """A wrapped summary paragraph that begins with ``start``, joined into one line."""
+    lines = output.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith(start))
+    block = [lines[first]]
+    for line in lines[first + 1:]:
+        if not line.startswith(" " * 9):
+            break
+        block.append(line.strip())
+    return " ".join(block)
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def test_the_summary_separates_what_added_keywords_promise(shop, shop_files, tmp_path):
+    """Added keywords are forecast from the candidates file's market figures, and that
+    forecast runs high (on this shop about 2x their true GMV): the summary says how much of
+    the after columns they take, as the CSV's add_keyword rows sum, and the shop's cost,
+    GMV and ROI after without them."""
+    config = write_config(tmp_path, shop_files, strategies={"long_tail": {}})
+    out = tmp_path / "recs.csv"
+    result = run_cli("run", "--config", str(config), "--date", NIGHT, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    recs = read_recs(out)
+    added = recs[recs["action"] == "add_keyword"]
+    assert len(added) > 10
+    text = _summary_block(result.output, "of the after columns")
+    match = re.match(r"of the after columns, ([\d,]+) added keywords \(not bought yet\) take "
+                     r"cost ([\d,.]+) and GMV ([\d,.]+); without them the shop's cost after is "
+                     r"([\d,.]+), GMV after ([\d,.]+), ROI after ([\d.]+)\. ", text)
+    assert match, text
+    count, cost, gmv, rest_cost, rest_gmv, rest_roi = match.groups()
+    assert int(count.replace(",", "")) == len(added)
+    # re-derived from the CSV: the rows' expected effects (an add's d_* is its forecast)
+    assert _number(cost) == pytest.approx(added["d_cost"].sum(), abs=0.01 * len(added))
+    assert _number(gmv) == pytest.approx(added["d_gmv"].sum(), abs=0.01 * len(added))
+    total = next(r for r in summary_rows(result.output) if r[0] == "TOTAL")
+    assert _number(rest_cost) == pytest.approx(_number(total[4]) - _number(cost), abs=0.02)
+    assert _number(rest_gmv) == pytest.approx(_number(total[6]) - _number(gmv), abs=0.02)
+    assert _number(rest_roi) == pytest.approx(_number(rest_gmv) / _number(rest_cost), abs=0.01)
+    assert "has run high" in text
+    # ... which is why it is named: on the truth these keywords earn far less than forecast
+    truth = shop.market.expected(added_keywords=added[["item", "keyword", "platform"]].assign(
+        bid=added["proposed"].to_numpy(float)))
+    keys = ["item", "keyword", "platform"]
+    true_gmv = truth.merge(added[keys].astype(str), on=keys)["gmv"].sum()
+    assert added["exp_gmv"].sum() > 1.5 * true_gmv
+
+
+def test_no_added_keywords_no_line(english_run):
+    result, out = english_run
+    assert (read_recs(out)["action"] != "add_keyword").all()
+    assert "of the after columns" not in result.output
+
