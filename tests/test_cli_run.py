@@ -668,3 +668,18 @@ def test_no_added_keywords_no_line(english_run):
     assert (read_recs(out)["action"] != "add_keyword").all()
     assert "of the after columns" not in result.output
 
+
+def test_the_bound_says_it_bounds_the_plan_on_its_own_forecast(english_run):
+    """The gap printed is (bound - objective) / bound of the printed numbers, and the words
+    say what it is the distance to: the best plan on this forecast and the planned limits,
+    not what the night will earn (the forecast errs by far more than the gap)."""
+    result, _ = english_run
+    line = next(x for x in result.output.splitlines() if x.startswith("objective"))
+    objective, bound, gap = (float(re.search(pattern, line)[1].replace(",", "")) for pattern in
+                             (r"\): (-?[\d,]+\.\d+);", r"proven bound (-?[\d,]+\.\d+)",
+                              r"within (-?[\d.]+)%"))
+    assert bound >= objective
+    assert gap == pytest.approx((bound - objective) / abs(bound) * 100, abs=0.006)
+    assert ("of the best plan on this forecast, within the planned limits: a bound on the "
+            "optimiser, not on the forecast's error") in line
+    assert "of the optimum" not in line
