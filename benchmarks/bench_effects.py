@@ -2,6 +2,7 @@
 
     python benchmarks/bench_effects.py [--seeds 0 1 ... 9] [--size small] [--medium]
                                        [--floor 2.0] [--budget 800] [--draws 20] [--intervals]
+                                       [--night 2026-11-11 --seasonal [--phase-factors]]
 
 For every simulated shop: plan one night with every strategy on (``plan_night``, as
 ``bench_plan.py`` does), then judge the plan's rows on the simulator's noise-free truth
@@ -18,6 +19,10 @@ For every simulated shop: plan one night with every strategy on (``plan_night``,
 - ``--intervals``: on those days, the coverage of the response model's 80% outcome interval
   at the plan's bids (randomised PIT, ``ResponseModel.outcome_pit``) by what the plan did to
   the keyword (raised, cut, kept), on rows expecting at least one click (order).
+
+Promotion nights, as in ``bench_plan.py``: ``--seasonal`` draws histories with the
+simulator's Double 11 / Double 12 calendar and judges the plan on the truth of ``--night``;
+``--phase-factors`` gives bidopt that calendar as config phases with their factors.
 
 Exit status 1 when a campaign's rows' ``d_*`` do not sum to the summary's after minus before
 (the README's promise), else 0.
@@ -39,7 +44,7 @@ from bidopt.config import parse_config
 from bidopt.context import KEYWORD_KEYS
 from bidopt.loop import SourceOverrides, plan_night
 from bidopt.plugins import build_registry, get_plugin_manager
-from bidopt.simulate import next_day_reports, simulate_shop, write_shop
+from bidopt.simulate import calendar_config, next_day_reports, simulate_shop, write_shop
 
 NIGHT = dt.date(2026, 11, 25)
 KEYWORD_KINDS = ("raise", "cut", "pause", "add")
@@ -61,26 +66,28 @@ def action_kind(recs: pd.DataFrame) -> pd.Series:
 
 
 def judge_shop(seed: int, size: str, floor: float, budget: float | None, draws: int,
-               intervals: bool = False
-               ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+               intervals: bool = False, night: dt.date = NIGHT, seasonal: bool = False,
+               phase_factors: bool = False) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(rows with their true effect ``t_d_*``, campaigns with their truth, the raised
     keywords' drawn-day sums against truth, interval coverage per kept/raised/cut row and
     drawn day when ``intervals``)."""
-    shop = simulate_shop(seed=seed, size=size)
+    shop = simulate_shop(seed=seed, size=size, seasonal=seasonal,
+                         end_date=night - dt.timedelta(days=1))
     files = write_shop(shop, Path(tempfile.mkdtemp(prefix="bench_effects")))
     registry = build_registry(get_plugin_manager(entry_points=False))
     data = {"shop": f"{size}-{seed}",
             "constraints": {"roi_floor": floor, "daily_budget": budget},
-            "strategies": {name: {} for name in registry.strategies}}
+            "strategies": {name: {} for name in registry.strategies},
+            "calendar": calendar_config() if phase_factors else []}
     sources = SourceOverrides([p for n, p in sorted(files.items()) if n.endswith("report")],
                               files["items"], files["candidates"])
-    run = plan_night(parse_config(data), registry, date=NIGHT, sources=sources)
+    run = plan_night(parse_config(data), registry, date=night, sources=sources)
     recs = run.recommendations.copy()
     recs["kind"] = action_kind(recs)
     for column in ("d_cost", "d_gmv"):
         recs[column] = pd.to_numeric(recs[column], errors="coerce")
     state = run.context.keywords
-    market = shop.market.on_day(NIGHT, seasonal=False)
+    market = shop.market.on_day(night, seasonal=seasonal)
     keep = state[KEYWORD_KEYS].reset_index(drop=True).assign(bid=state["bid"].to_numpy(float))
     keywords = recs[recs["kind"].isin(KEYWORD_KINDS)]
     bids, extra = plan_inputs(keywords, state, market)
@@ -142,7 +149,8 @@ def judge_shop(seed: int, size: str, floor: float, budget: float | None, draws: 
     if intervals:
         forecast = run.context.forecast(bought[KEYWORD_KEYS], bought[["bid"]].to_numpy(float))
     for draw in range(draws):
-        day = next_day_reports(shop.market, NIGHT, day_bids, paused=off, seed=1000 + draw)
+        day = next_day_reports(shop.market, night, day_bids, paused=off, seed=1000 + draw,
+                               seasonal=seasonal)
         report = day.keyword_report
         got = report.set_index(pd.MultiIndex.from_frame(report[KEYWORD_KEYS].astype(str)))
         spread.append({name: got[name].reindex(raised_key).sum() / true_raised[name].sum()
@@ -197,11 +205,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--draws", type=int, default=20)
     parser.add_argument("--intervals", action="store_true",
                         help="coverage of the model's outcome intervals at the plan's bids")
+    parser.add_argument("--night", type=dt.date.fromisoformat, default=NIGHT,
+                        help="the planned night (YYYY-MM-DD); the history ends the day before")
+    parser.add_argument("--seasonal", action="store_true",
+                        help="histories and truth with the simulator's promotion calendar")
+    parser.add_argument("--phase-factors", action="store_true",
+                        help="give bidopt the calendar as config phases with their factors")
     args = parser.parse_args(argv)
     shops = [(seed, args.size) for seed in args.seeds] + ([(0, "medium")] if args.medium else [])
     rows, tables, spreads, coverages = [], [], [], []
     for seed, size in shops:
-        r, t, s, c = judge_shop(seed, size, args.floor, args.budget, args.draws, args.intervals)
+        r, t, s, c = judge_shop(seed, size, args.floor, args.budget, args.draws, args.intervals,
+                                args.night, args.seasonal, args.phase_factors)
         rows.append(r)
         tables.append(t)
         spreads.append(s)

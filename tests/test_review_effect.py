@@ -95,3 +95,22 @@ def test_effects_add_up_to_the_summary_on_the_sample_shop_with_every_action(tmp_
     regions = recs[recs["action"] == "exclude_region"]
     assert (regions["d_cost"] < 0).all() and (regions["exp_cost"] == 0).all()
     check_effects_add_up(result.output, recs)
+
+
+def test_a_crowd_premium_s_d_cost_is_its_added_spend_as_the_plan_counts_it(tmp_path):
+    """A premium on an item whose bids may rise tonight counts its added spend at those
+    bids raised by the nightly limit (bid x (1 + premium) compounds): the row's d_cost is
+    that cautious count, named in its reason, not the plain forecast at today's bids
+    (README: the d_* column; on simulated shops it ran 1.05x the truth's change on an
+    ordinary night, 2.28x on the burst night, the plain forecast below it)."""
+    out = tmp_path / "recs.csv"
+    result = run_cli("run", "--config", str(SAMPLE), "--date", NIGHT, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    crowds = read_recs(out)
+    crowds = crowds[crowds["action"] == "set_crowd_premium"]
+    counted = crowds["reason"].str.extract(r"counted at ([\d.]+) \(not ([\d.]+)\)").astype(float)
+    named = counted[0].notna()
+    assert named.sum() >= 3
+    # the cautious count, scaled down (never up) to the traffic the plan's bids buy
+    assert (crowds.loc[named, "d_cost"] <= counted.loc[named, 0] + 0.011).all()
+    assert (crowds.loc[named, "d_cost"] > counted.loc[named, 1] + 0.011).any()
