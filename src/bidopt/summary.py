@@ -86,9 +86,8 @@ def _bound_words(decision: Decision) -> str:
         return "no proven bound: no plan meets the shop budget tonight"
     # the optimum of the problem solved, on the forecast and the planned limits: the words
     # must not read as a promise about the night, which the forecast's error decides
-    return (f"proven bound {decision.upper_bound:,.2f} (the plan is within {decision.gap:.2%} "
-            "of the best plan on this forecast, within the planned limits: a bound on the "
-            "optimiser, not on the forecast's error)")
+    return (f"proven bound {decision.upper_bound:,.2f} (on this forecast and the planned "
+            f"limits, the plan is within {decision.gap:.2%} of the best plan)")
 
 
 def shop_budget_line(decision: Decision) -> list[str]:
