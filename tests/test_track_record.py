@@ -441,3 +441,15 @@ def test_a_report_without_bids_counts_every_bid_change_as_in_force():
     assert track.loc[["raised", "cut"], "in_force"].tolist() == [1, 1]
     assert track.loc[["raised", "cut"], "not_in_force"].tolist() == [0, 0]
     assert track.loc["paused", "not_in_force"] == 1
+
+
+def test_the_legend_says_the_reports_carry_the_night_s_other_changes(nights):
+    """A night's crowd premium, region and hour changes move its keywords' reports too, and
+    the keyword rows' forecasts leave them out: the table must not pass them off as the
+    forecast's error."""
+    lines = nights["printed"].splitlines()
+    start = next(i for i, x in enumerate(lines) if x.startswith("  not in force:"))
+    legend = " ".join(x.strip() for x in lines[start:start + 6])
+    assert ("the reports also carry the crowd premium, region and hour changes uploaded with "
+            "the keywords', which these forecasts leave out (their effect is in their own "
+            "rows)") in legend, legend

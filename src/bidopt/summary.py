@@ -280,7 +280,9 @@ def track_record_block(track: pd.DataFrame) -> list[str]:
         lines += textwrap.wrap(
             "not in force: the report's bid is not the plan's (upload failed or edited), or a "
             "paused keyword still shows; no row: no report row that day (a bid change "
-            "counts 0 reported, a pause is in force); one day is noisy: mind the orders"
+            "counts 0 reported, a pause is in force); one day is noisy: mind the orders; the "
+            "reports also carry the crowd premium, region and hour changes uploaded with the "
+            "keywords', which these forecasts leave out (their effect is in their own rows)"
             + ("; partial: the report holds less than half a usual day (exported before the "
                "day ended), not in the nights summed" if shown["partial"].eq(True).any()
                else ""),
