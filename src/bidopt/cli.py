@@ -383,7 +383,7 @@ def _window_notes(history: dict, date: dt.date, days: int) -> list[str]:
     """What `run` would say of the days it plans ``date`` on: a last day exported before it
     ended, days missing or without impressions, campaigns quiet on the last day."""
     from bidopt.errors import DataError
-    from bidopt.loop import quiet_campaigns, window_history
+    from bidopt.window import quiet_campaigns, window_history
 
     try:
         window, notes = window_history(history, date, days, dated=False)
@@ -397,7 +397,7 @@ def _stale_note(history, date: dt.date, days: int, *, given: bool, allow: bool) 
     ``--date`` given, where `run` would stop) an ``error: `` line."""
     import pandas as pd
 
-    from bidopt.loop import stale_reports
+    from bidopt.window import stale_reports
 
     dates = history["date"][history["date"] < pd.Timestamp(date)]
     if dates.empty:  # `run` stops on that night, --allow-stale or not
