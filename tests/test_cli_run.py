@@ -312,8 +312,9 @@ def test_a_misspelt_strategy_option_names_the_config_file(shop_files, tmp_path):
 
 
 def test_a_shop_budget_is_planned_with_the_budget_margin_and_reported(shop_files, tmp_path):
-    """Like each campaign's budget, the shop's is planned 15% below; the summary says what
-    the plan spends against it and that it holds the plan back."""
+    """The shop's budget is planned 15% below (no platform stops a shop's spend at it, as
+    one stops a campaign's); the summary says what the plan spends against it and that it
+    holds the plan back."""
     config = write_config(tmp_path, shop_files, constraints={"roi_floor": 2.0, "shop_budget": 300})
     result = run_cli("run", "--config", str(config), "--date", NIGHT, "--dry-run")
     assert result.exit_code == 0, result.output

@@ -206,9 +206,17 @@ class Optimiser(_Section):
         "in percent: their forecast comes from market figures, not their own days.",
     )
     budget_margin_pct: float = Field(
-        15.0, ge=0, lt=100,
+        5.0, ge=0, lt=100,
         description="Plan each campaign's expected spend this far (percent) below its daily "
-        "budget, and the shop's below the shop budget (on top of the margin on added spend).",
+        "budget (on top of the margin on added spend). The platform stops a campaign's ads "
+        "once its budget is spent, so a forecast that runs over costs the rest of that "
+        "day's traffic, not money.",
+    )
+    shop_budget_margin_pct: float = Field(
+        15.0, ge=0, lt=100,
+        description="Plan the shop's expected spend this far (percent) below the shop budget "
+        "(on top of the margin on added spend). No platform enforces a shop budget, so a "
+        "forecast that runs over is spent.",
     )
     min_gain: float = Field(
         0.3, ge=0,

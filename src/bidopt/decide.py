@@ -75,7 +75,7 @@ class Decision:
     shop_budget: float | None = None
     """The shop's daily budget as configured (None: none)."""
     shop_planned_budget: float | None = None
-    """... and as planned, ``budget_margin_pct`` below it."""
+    """... and as planned, ``shop_budget_margin_pct`` below it."""
     shop_binds: bool = False
     """Whether the shop budget holds the plan back."""
 
@@ -363,10 +363,11 @@ def decide(ctx: RunContext, proposals: pd.DataFrame) -> Decision:
     planned_floors = floors * (1.0 + floor_margin)
     closed = _close_raises_on_short_history(choices, outcome, group, evidence)
     ctx.warnings += short_history_notes(ctx, evidence, floor_margin)
-    budget_share = 1.0 - ctx.config.optimiser.budget_margin_pct / 100.0
-    planned_budgets = budgets * budget_share
+    settings = ctx.config.optimiser
+    planned_budgets = budgets * (1.0 - settings.budget_margin_pct / 100.0)
     shop_budget = ctx.config.constraints.shop_budget
-    planned_shop = None if shop_budget is None else shop_budget * budget_share
+    planned_shop = (None if shop_budget is None
+                    else shop_budget * (1.0 - settings.shop_budget_margin_pct / 100.0))
     _open_guard(ctx, choices, outcome, group, planned_floors, planned_budgets, planned_shop)
     # A change must earn its keep: every move away from "keep" costs min_gain.
     change_cost = _min_gain_in_objective_units(ctx)

@@ -141,8 +141,12 @@ def held_by_legend(decision: Decision, config: Config) -> list[str]:
         return []
     settings = config.optimiser
     limits = ["ROI above the floor by its margin"]
-    if np.isfinite(campaigns["daily_budget"].to_numpy(float)).any() or decision.shop_budget:
-        limits.insert(0, f"spend at most {100 - settings.budget_margin_pct:g}% of the budget")
+    if decision.shop_budget:
+        limits.insert(0, f"spend at most {100 - settings.shop_budget_margin_pct:g}% of the "
+                      "shop budget")
+    if np.isfinite(campaigns["daily_budget"].to_numpy(float)).any():
+        limits.insert(0, f"spend at most {100 - settings.budget_margin_pct:g}% of the "
+                      "campaign's budget")
     text = (f"held by: the limit as the plan meets it, with margins for the forecast's error: "
             f"{' and '.join(limits)}, where the spend a keyword adds counts "
             f"{settings.added_spend_margin_pct:g}% more (cuts elsewhere do not net it out)"
