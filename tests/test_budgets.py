@@ -32,12 +32,15 @@ def test_capped_days_are_found_and_rescaled_to_about_the_uncapped_draw(shops):
     plain, capped, budgets = shops
     history = {"keywords": capped.keyword_report, "hours": capped.hour_report}
     days = capped_days(history, budgets)
-    # every day the budget cut is found (the uncapped draw spent more than the budget)
+    # every day the budget cut by more than a few percent is found (the uncapped draw spent
+    # that much more than the budget); one it cut in its last minutes ran on, near enough
     free = plain.keyword_report.groupby(["campaign", "date"])["cost"].sum()
-    cut = free[free > free.index.get_level_values(0).map(budgets) * 1.001].index
+    budget = free.index.get_level_values(0).map(budgets)
+    cut = free[free > budget * 1.05].index
     found = pd.MultiIndex.from_frame(days[["campaign", "date"]])
     assert cut.isin(found).all()
-    assert (days["click_share"] <= 1).all() and (days["click_share"] < 0.95).sum() >= len(cut) // 2
+    assert found.isin(free[free > budget * 1.001].index).all()
+    assert (days["click_share"] < 0.97).all() and (days["click_share"] < 0.95).sum() >= len(cut) // 2
     # rescaled, the capped history's traffic is within a few percent of what the bids bought
     sums = {name: frame.groupby("campaign")[["clicks", "cost", "orders"]].sum()
             for name, frame in (("free", plain.keyword_report), ("capped", capped.keyword_report),
@@ -131,3 +134,15 @@ def test_each_history_day_is_held_to_the_budget_of_its_own_phase(shops):
     # the night planned in the phase applies its budget; past ordinary days keep theirs
     night = parse_config(config.model_dump()).for_night(first.date())
     assert night.constraints.daily_budget == pytest.approx(budgets[camp] * 3)
+
+
+def test_a_day_that_spent_its_budget_by_midnight_is_not_capped(shops):
+    # a budget just above the biggest day's spend: that day reaches it, but its hour report
+    # runs to the day's end, so the ads were never stopped and nothing is said or rescaled
+    plain, _, _ = shops
+    daily = plain.keyword_report.groupby(["campaign", "date"])["cost"].sum()
+    budgets = (daily.groupby(level="campaign").max() * 1.01).round(2)
+    history = {"keywords": plain.keyword_report, "hours": plain.hour_report}
+    assert ((daily >= daily.index.get_level_values(0).map(budgets) * 0.97).sum()) >= 3
+    assert capped_days(history, budgets).empty
+    assert capped_notes(capped_days(history, budgets), 14) == []

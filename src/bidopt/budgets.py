@@ -27,6 +27,9 @@ from bidopt.config import Config
 CAPPED_WITHIN = 0.03
 """A campaign-day whose cost is at least (1 - this) x its daily budget was stopped by it
 (the last click may not fit exactly, and a platform checks the spend every few minutes)."""
+FULL_DAY = 0.97
+"""A capped-looking day whose hour report shows this share of a usual day's clicks online
+or more ran to its end: its spend reached the budget only at the close."""
 MIN_ONLINE = 0.2
 """No capped day is scaled up by more than 1 / this: a day whose ads stopped in the early
 morning says too little about the rest of it."""
@@ -88,7 +91,10 @@ def capped_days(history: dict[str, pd.DataFrame], budgets: pd.Series | pd.DataFr
         click_share, order_share = online_shares(clicks, last, profile)
         capped.loc[i, ["click_share", "order_share", "last_hour"]] = (
             click_share, order_share, last)
-    return capped[columns]
+    # a day whose hour report runs to the end of the day spent its budget without being
+    # stopped by it (the budget was just enough): not capped
+    ran_on = capped["last_hour"].notna() & (capped["click_share"] >= FULL_DAY)
+    return capped.loc[~ran_on, columns].reset_index(drop=True)
 
 
 def _profile(hours: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -149,8 +155,11 @@ def capped_notes(capped: pd.DataFrame, days: int) -> list[str]:
         budgets = group["budget"].unique()
         amount = f"{budgets[0]:,.2f}" if len(budgets) == 1 else "; ".join(
             f"{b:,.2f}" for b in sorted(budgets))
+        stopped = ("its ads went offline before midnight" if measured.all()
+                   else "its ads went offline before midnight on those the hour report shows"
+                   if measured.any() else "its ads may have gone offline before midnight")
         text = (f"campaign '{campaign}' spent its daily budget ({amount}) "
-                f"on {len(group)} of {days} days: its ads went offline before midnight, so "
+                f"on {len(group)} of {days} days: {stopped}, so "
                 "the budget binds and the plan holds the campaign to it")
         if measured.all():
             text += (f"; the hour report shows them stopping around "
@@ -161,7 +170,8 @@ def capped_notes(capped: pd.DataFrame, days: int) -> list[str]:
             text += (f"; {int(measured.sum())} of those days are rescaled to a full day by the "
                      "hour report, the others (not in it) under-rate the keywords' traffic")
         else:
-            text += ("; without an hour report for those days the fit cannot tell how early "
-                     "they stopped and under-rates the keywords' traffic (add the hour report)")
+            text += ("; without an hour report for those days the fit cannot tell whether or "
+                     "how early they stopped, and if they did it under-rates the keywords' "
+                     "traffic (add the hour report)")
         notes.append(text)
     return notes
