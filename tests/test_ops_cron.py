@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from conftest import NIGHT, write_config
@@ -204,3 +205,21 @@ def test_verbose_progress_lines_carry_the_seconds_since_the_start(shop_files, tm
     assert all(re.match(r"^\.\.\. +\d+\.\ds \S", line) for line in lines), lines
     stages = [line.split("s ", 1)[1] for line in lines]
     assert stages.index("combining the reports") < stages.index("aggregating history")
+
+
+def test_a_log_in_an_encoding_without_chinese_gets_the_names_escaped(shop_files, tmp_path):
+    """A Windows scheduled task on an English system writes its log in cp1252, which holds no
+    Chinese campaign name: the summary escapes them instead of stopping with exit 70 after
+    the plan was written."""
+    config = write_config(tmp_path, shop_files)
+    out = tmp_path / "recs.csv"
+    done = subprocess.run(
+        [sys.executable, "-c", "from bidopt.cli import main; main()", "run", "--config",
+         str(config), "--date", NIGHT, "--out", str(out)],
+        capture_output=True, timeout=300, stdin=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONIOENCODING": "cp1252"})
+    assert done.returncode == 0, done.stderr.decode("cp1252")
+    text = done.stdout.decode("cp1252")
+    campaign = pd.read_csv(out, encoding="utf-8-sig")["campaign"].iloc[0]
+    assert campaign.encode("ascii", "backslashreplace").decode("ascii") in text
+    assert "internal error" not in done.stderr.decode("cp1252")

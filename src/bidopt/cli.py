@@ -719,6 +719,17 @@ def _warning_line(message, category, filename, lineno, line=None) -> str:
     return f"warning: {message}\n"
 
 
+def _escape_what_the_console_cannot_show() -> None:
+    """A console or log whose encoding cannot hold a shop's names (an English Windows writes
+    cp1252 to a redirected log; Chinese Windows GBK, without emoji) gets them as backslash
+    escapes: the run's summary used to stop with an internal error at the first name, after
+    the plan was written."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if encoding != "utf8" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+
+
 def main() -> None:
     """Console-script entry point."""
     # first of all: a nightly job stopped by cron, systemd or `timeout` (SIGTERM) unwinds
@@ -726,6 +737,7 @@ def main() -> None:
     # imported inside the commands): no traceback, no temporary file left behind, and the
     # last good output untouched
     signal.signal(signal.SIGTERM, _stop)
+    _escape_what_the_console_cannot_show()
     try:
         import warnings
 
