@@ -21,13 +21,16 @@ from conftest import NIGHT, write_config
 METRIC_HEADERS = ["展现量", "点击量", "花费", "成交笔数", "成交金额", "总购物车数", "收藏宝贝数"]
 
 
+def copy_of(files: dict[str, Path], folder: Path) -> dict[str, Path]:
+    """``files`` copied into a new ``folder``, to edit."""
+    folder.mkdir()
+    return {name: Path(shutil.copy(path, folder / path.name)) for name, path in files.items()}
+
+
 @pytest.fixture
 def files(shop_files_chinese, tmp_path) -> dict[str, Path]:
     """A fresh copy of the simulated shop's Chinese (GBK) files, to edit."""
-    folder = tmp_path / "shop"
-    folder.mkdir()
-    return {name: Path(shutil.copy(path, folder / path.name))
-            for name, path in shop_files_chinese.items()}
+    return copy_of(shop_files_chinese, tmp_path / "shop")
 
 
 def read(path: Path) -> pd.DataFrame:
@@ -228,9 +231,7 @@ def test_a_campaign_paused_for_days_plans_alike_with_zero_rows_or_none(files, tm
     plans = {}
     for how in ("zeros", "no rows"):
         folder = tmp_path / how.replace(" ", "_")
-        folder.mkdir()
-        edited = {name: Path(shutil.copy(path, folder / path.name))
-                  for name, path in files.items()}
+        edited = copy_of(files, folder)
         for name in REPORTS:
             report = read(edited[name])
             off = (report["推广计划"] == campaign) & report["日期"].isin(paused)
@@ -270,9 +271,7 @@ def test_a_last_day_exported_before_it_ended_is_left_out(files, tmp_path):
     plans = {}
     for how in ("partial", "without it"):
         folder = tmp_path / how.replace(" ", "_")
-        folder.mkdir()
-        edited = {name: Path(shutil.copy(path, folder / path.name))
-                  for name, path in files.items()}
+        edited = copy_of(files, folder)
         for name in REPORTS:
             report = read(edited[name])
             last = report["日期"] == days[-1]
