@@ -39,6 +39,12 @@ def recommendations() -> pd.DataFrame:
             "d_clicks": [2.345, -1.0, np.nan],
             "d_cost": [10.0 / 3 - 2, -0.5, np.nan],
             "d_gmv": [49.999, -0.001, np.nan],
+            "clicks_low": [5.0, 0.0, np.nan],
+            "clicks_high": [21.0, 7.5, np.nan],
+            "cost_low": [1.004, 0.0, np.nan],
+            "cost_high": [7.0 / 3, 2.5, np.nan],
+            "gmv_low": [0.0, 0.0, np.nan],
+            "gmv_high": [180.456, 0.0, np.nan],
         }
     )
     return frame[list(RECOMMENDATION_COLUMNS)]
@@ -64,10 +70,14 @@ def test_bom_column_order_and_formats(tmp_path: Path) -> None:
     assert (first["d_clicks"], first["d_cost"], first["d_gmv"]) == ("2.3", "1.33", "50.00")
     second = dict(zip(rows[0], rows[2], strict=True))
     assert (second["d_cost"], second["d_gmv"]) == ("-0.50", "0.00")  # no "-0.00"
+    # the ranges: clicks as exp_clicks, money to the cent; empty on a slice row
+    assert [first[f"{n}_{e}"] for n in ("clicks", "cost", "gmv") for e in ("low", "high")] == [
+        "5.0", "21.0", "1.00", "2.33", "0.00", "180.46"]
+    assert (second["clicks_high"], second["gmv_high"]) == ("7.5", "0.00")
     assert first["crowd"] == "" and first["hour"] == ""
     third = dict(zip(rows[0], rows[3], strict=True))
     assert third["hour"] == "7"
-    assert third["exp_roi"] == "" and third["item"] == ""
+    assert third["exp_roi"] == "" and third["item"] == "" and third["cost_low"] == ""
 
 
 def test_formula_cells_escaped_but_negative_numbers_intact(tmp_path: Path) -> None:

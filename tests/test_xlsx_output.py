@@ -73,7 +73,7 @@ def test_the_workbook_holds_the_csv_rows_with_the_ids_as_text(both_runs):
     assert book.sheetnames == ["recommendations"]
     sheet = book["recommendations"]
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == f"A1:U{len(csv) + 1}"
+    assert sheet.auto_filter.ref == f"A1:AA{len(csv) + 1}"
     rows = list(sheet.iter_rows())
     assert [c.value for c in rows[0]] == list(csv.columns)
     assert len(rows) == len(csv) + 1

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from bidopt.grid import platform_rules
-from bidopt.schema import KEYWORD_ACTIONS
+from bidopt.schema import KEYWORD_ACTIONS, RANGE_COLUMNS
 
 if TYPE_CHECKING:
     from bidopt.context import RunContext
@@ -293,6 +293,8 @@ def plan_actions(ctx: RunContext, plan: Plan, judged: pd.DataFrame) -> pd.DataFr
     for name in ("clicks", "cost", "gmv"):
         actions[f"exp_{name}"] = plan.at(name, plan.choice)[rows]
         actions[f"base_{name}"] = plan.at(name, keep)[rows]
+    for column, values in outcome_ranges(ctx, actions).items():
+        actions[column] = values
     slices = judged[(judged["row"] >= 0) & judged["status"].eq("accepted")
                     & ~judged["action"].isin(KEYWORD_ACTIONS)]
     slices = slices.assign(change_pct=_change_pct(slices["current"], slices["proposed"]))
@@ -300,6 +302,28 @@ def plan_actions(ctx: RunContext, plan: Plan, judged: pd.DataFrame) -> pd.DataFr
     cost = actions["exp_cost"]
     actions["exp_roi"] = actions["exp_gmv"] / cost.where(cost > 0)
     return review_order(with_effect(actions))
+
+
+def outcome_ranges(ctx: RunContext, actions: pd.DataFrame) -> dict[str, np.ndarray]:
+    """``RANGE_COLUMNS`` for keyword rows (``campaign, item, keyword, platform``, the bid
+    ``proposed``, ``exp_*``): the response model's outcome interval (``Forecast.low`` /
+    ``high``, central ``interval``, 80% by default) at the proposed bid, scaled to the
+    planned night's calendar phase as its forecast is (``RunContext.forecast``): where the
+    day's reported clicks, cost and GMV fall on that share of such days. A paused keyword's
+    is 0 to 0. The bounds hold the row's ``exp_*`` (the point forecast of the same model):
+    one ``predict`` over the rows, at one bid each."""
+    n = len(actions)
+    out = {column: np.zeros(n) for column in RANGE_COLUMNS}
+    bid = actions["proposed"].to_numpy(float)
+    live = np.flatnonzero(bid > 0)
+    if len(live):
+        entities = actions.iloc[live][["campaign", "item", "keyword", "platform"]]
+        forecast = ctx.forecast(entities.reset_index(drop=True), bid[live][:, None])
+        for name in ("clicks", "cost", "gmv"):
+            expected = actions[f"exp_{name}"].to_numpy(float)[live]
+            out[f"{name}_low"][live] = np.minimum(forecast.low[name][:, 0], expected)
+            out[f"{name}_high"][live] = np.maximum(forecast.high[name][:, 0], expected)
+    return out
 
 
 _ACTION_ORDER = {"set_bid": 0, "pause_keyword": 0, "add_keyword": 0, "set_crowd_premium": 1,

@@ -74,7 +74,14 @@ RECOMMENDATION_COLUMNS = (
     "d_clicks",
     "d_cost",
     "d_gmv",
+    # keyword rows: the 80% outcome range of the planned day's report at the proposed bid
+    # (the response model's Forecast.low / high; 0 to 0 for a pause); empty on crowd,
+    # region and hour rows. Last, so that the columns of files written before keep their
+    # places.
+    *(f"{name}_{end}" for name in ("clicks", "cost", "gmv") for end in ("low", "high")),
 )
+RANGE_COLUMNS = RECOMMENDATION_COLUMNS[-6:]
+"""``clicks_low, clicks_high, cost_low, cost_high, gmv_low, gmv_high``."""
 
 # What a strategy returns: one row per proposed action. Missing optional columns are
 # filled with empty values by the loop.

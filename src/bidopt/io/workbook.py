@@ -38,6 +38,12 @@ NUMBER_FORMATS = {
     "d_cost": "#,##0.00",
     "d_gmv": "#,##0.00",
     "exp_roi": "0.00",
+    "clicks_low": "#,##0.0",
+    "clicks_high": "#,##0.0",
+    "cost_low": "#,##0.00",
+    "cost_high": "#,##0.00",
+    "gmv_low": "#,##0.00",
+    "gmv_high": "#,##0.00",
 }
 MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header
 MAX_WIDTH = 60

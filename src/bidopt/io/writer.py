@@ -34,6 +34,12 @@ DECIMALS = {
     "d_cost": 2,
     "d_gmv": 2,
     "d_clicks": 1,
+    "clicks_low": 1,  # whole numbers, but a calendar phase's factor scales them
+    "clicks_high": 1,
+    "cost_low": 2,
+    "cost_high": 2,
+    "gmv_low": 2,
+    "gmv_high": 2,
 }
 INTEGER_COLUMNS = frozenset({"hour"})
 # Bids are written as planned: two decimals, more where the bid has them (a bids.step of
