@@ -5,6 +5,7 @@ plan also takes crowd premiums, a region and hour discounts (rows with no range)
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -127,3 +128,29 @@ def test_the_workbook_holds_the_ranges_as_numbers(tmp_path):
     crowd = next(r for r in rows[1:] if r[header.index("action")].value == "set_crowd_premium")
     assert all(crowd[column].value is None for column in at.values())
 
+
+def test_applied_records_the_ranges_and_still_reads_a_file_without_them(planned, tmp_path):
+    """`bidopt applied` keeps each keyword change's cost and GMV range for the track
+    record; a file written before the ranges (users keep old files) is recorded as before,
+    with no range."""
+    config, recs = planned["config"], planned["recs"]
+    state = planned["folder"] / "state.sqlite"
+    result = run_cli("applied", "--config", str(config), str(planned["out"]))
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(state) as con:
+        kept = pd.read_sql_query("SELECT * FROM planned", con)
+    moved = recs[recs["action"].isin(KEYWORD_ACTIONS)]
+    assert len(kept) == len(moved)
+    for column in ("cost_low", "cost_high", "gmv_low", "gmv_high"):
+        assert np.allclose(np.sort(kept[column]), np.sort(moved[column])), column
+
+    old = recs.drop(columns=list(RANGE_COLUMNS))
+    path = tmp_path / "old.csv"
+    old.to_csv(path, index=False, encoding="utf-8-sig")
+    result = run_cli("applied", "--config", str(config), str(path))
+    assert result.exit_code == 0, result.output
+    assert f"{len(moved):,} keyword changes" in result.output
+    with sqlite3.connect(state) as con:
+        kept = pd.read_sql_query("SELECT * FROM planned", con)
+    assert len(kept) == len(moved) and kept["cost_high"].isna().all()
+    assert np.allclose(np.sort(kept["exp_cost"]), np.sort(moved["exp_cost"]))

@@ -19,7 +19,8 @@ from bidopt.config import load_config
 from bidopt.loop import plan_night
 from bidopt.plugins import build_registry, get_plugin_manager
 from bidopt.simulate import SimulatedShop, next_day_reports, simulate_shop, write_shop
-from bidopt.state import SCHEMA, read_records
+from bidopt.state import RANGES, SCHEMA, read_records
+from bidopt.track import RANGED as TRACK_RANGED
 from conftest import write_config
 
 KEYS = ["campaign", "item", "keyword", "platform"]
@@ -163,8 +164,42 @@ def test_the_next_night_compares_the_uploaded_changes_with_their_day(nights):
         assert f"{row.exp_gmv:,.2f} / {row.gmv:,.2f}" in line
         roi = f"{row.gmv / row.cost:.2f}" if row.cost else "-"
         assert f"{row.exp_gmv / row.exp_cost:.2f} / {roi}" in line
-        assert cells[-1] == f"{row.orders:,.0f}", line
+        assert cells[-3] == f"{row.orders:,.0f}", line
     assert printed.index(HEADER) < printed.index(f"wrote {nights['second']}")
+
+
+def test_the_track_record_counts_the_reports_inside_their_printed_ranges(nights):
+    """How often the reported cost and GMV of the changes in force fell inside the 80%
+    ranges the CSV printed for them (ends included; a change without a report row reported
+    0), against a direct computation from the CSV and the day's rows."""
+    recs, day = nights["recs"], nights["day"]
+    rows = recs[recs["action"].isin(["set_bid", "add_keyword"])].copy()
+    assert rows[["cost_low", "cost_high", "gmv_low", "gmv_high"]].notna().all().all()
+    rows["kind"] = np.select([rows["action"] == "add_keyword",
+                              rows["proposed"] > rows["current"]], ["added", "raised"], "cut")
+    report = day.astype({k: str for k in KEYS})[[*KEYS, "bid", "cost", "gmv"]]
+    rows = rows.merge(report, on=KEYS, how="left")
+    on = rows[~((rows["bid"] - rows["proposed"]).abs() > 0.005)].fillna({"cost": 0, "gmv": 0})
+    want = pd.DataFrame({
+        "ranged": on.groupby("kind").size(),
+        "cost_in_range": on.groupby("kind").apply(
+            lambda g: int(((g["cost"] >= g["cost_low"]) & (g["cost"] <= g["cost_high"])).sum())),
+        "gmv_in_range": on.groupby("kind").apply(
+            lambda g: int(((g["gmv"] >= g["gmv_low"]) & (g["gmv"] <= g["gmv_high"])).sum())),
+    })
+    got = nights["track"].set_index("kind")
+    for column in want.columns:
+        assert got.loc[want.index, column].astype(int).to_dict() == want[column].to_dict(), \
+            column
+    if "paused" in got.index:
+        assert got.loc["paused", "ranged"] == 0, "a pause's 0 to 0 is not counted"
+    # a range that holds nothing would be a bug: some reports do fall inside, some outside
+    assert 0 < want["cost_in_range"].sum() < want["ranged"].sum()
+    lines = nights["printed"].splitlines()
+    for kind, row in want.iterrows():
+        line = next(x for x in lines if x.startswith(f"  {FIRST}  {kind}"))
+        assert line.split()[-2:] == [f"{row.cost_in_range / row.ranged:.0%}",
+                                     f"{row.gmv_in_range / row.ranged:.0%}"], line
 
 
 def test_recording_again_replaces_and_a_later_night_is_kept(nights, tmp_path):
@@ -370,7 +405,8 @@ def test_a_night_s_file_and_shop_are_stored_once_not_on_every_row(nights):
         night = con.execute("SELECT shop, night, source FROM planned_night").fetchall()
         kind = con.execute("SELECT type FROM sqlite_master WHERE name = 'planned'").fetchone()
     assert per_row == ["plan", "campaign", "item", "keyword", "platform", "action", "current",
-                       "proposed", "exp_clicks", "exp_cost", "exp_gmv"]
+                       "proposed", "exp_clicks", "exp_cost", "exp_gmv", "cost_low",
+                       "cost_high", "gmv_low", "gmv_high"]
     assert night == [("test-shop", str(FIRST), str(nights["first"].resolve()))]
     assert kind == ("view",)
     rows = planned_rows(nights["work"] / "bidopt-state.sqlite")
@@ -389,6 +425,7 @@ def test_a_state_file_written_with_one_planned_table_is_read_and_moved(nights, t
     with sqlite3.connect(new) as con:
         in_force = con.execute("SELECT * FROM in_force").fetchall()
     rows = plan_rows(read_recs(nights["first"]), "test-shop", nights["first"])
+    rows = rows.drop(columns=RANGES)  # written before the ranges too
     with sqlite3.connect(old) as con:  # as `bidopt applied` wrote it
         con.execute(SCHEMA)
         con.execute(OLD_PLANNED_SCHEMA)
@@ -398,11 +435,16 @@ def test_a_state_file_written_with_one_planned_table_is_read_and_moved(nights, t
                         .itertuples(index=False, name=None))
     for got, want in zip(read_records(old, "test-shop", before=SECOND),
                          read_records(new, "test-shop", before=SECOND), strict=True):
+        if "cost_low" in want:
+            assert got[RANGES].isna().all().all()
+            got, want = got.drop(columns=RANGES), want.drop(columns=RANGES)
         pd.testing.assert_frame_equal(got, want)
     config = write_config(tmp_path, nights["files"], state_file=str(old))
     registry = build_registry(get_plugin_manager(entry_points=False))
     track = plan_night(load_config(config), registry, date=SECOND).track_record
-    pd.testing.assert_frame_equal(track, nights["track"])
+    assert (track["ranged"] == 0).all(), "no ranges recorded: none counted"
+    pd.testing.assert_frame_equal(track.drop(columns=TRACK_RANGED),
+                                  nights["track"].drop(columns=TRACK_RANGED))
 
     # the next night recorded: the old table's rows are moved, not lost
     assert run_cli("applied", "--config", str(config), str(nights["second"])).exit_code == 0
@@ -414,9 +456,63 @@ def test_a_state_file_written_with_one_planned_table_is_read_and_moved(nights, t
             (str(SECOND), str(nights["second"].resolve()))]
     _, planned = read_records(old, "test-shop", before=THIRD)
     _, want = read_records(new, "test-shop", before=SECOND)
-    pd.testing.assert_frame_equal(planned[planned["night"] == str(FIRST)], want)
+    pd.testing.assert_frame_equal(planned[planned["night"] == str(FIRST)].drop(columns=RANGES),
+                                  want.drop(columns=RANGES))
     assert (planned["night"] == str(SECOND)).sum() == read_recs(nights["second"])[
         "action"].isin(["set_bid", "add_keyword", "pause_keyword"]).sum()
+    # the night recorded after the move carries its ranges
+    assert planned.loc[planned["night"] == str(SECOND), "cost_high"].notna().any()
+
+
+# planned_change and its view as `bidopt applied` wrote them before the ranges
+BEFORE_RANGES = """
+CREATE TABLE planned_night (id INTEGER PRIMARY KEY, shop TEXT NOT NULL, night TEXT NOT NULL,
+                            source TEXT NOT NULL, UNIQUE (shop, night));
+CREATE TABLE planned_change (
+    plan INTEGER NOT NULL, campaign TEXT NOT NULL, item TEXT NOT NULL, keyword TEXT NOT NULL,
+    platform TEXT NOT NULL, action TEXT NOT NULL, current REAL, proposed REAL NOT NULL,
+    exp_clicks REAL, exp_cost REAL, exp_gmv REAL,
+    PRIMARY KEY (plan, campaign, item, keyword, platform)) WITHOUT ROWID;
+CREATE VIEW planned AS
+SELECT n.shop, n.night, c.campaign, c.item, c.keyword, c.platform, c.action, c.current,
+       c.proposed, c.exp_clicks, c.exp_cost, c.exp_gmv, n.source
+FROM planned_change AS c JOIN planned_night AS n ON n.id = c.plan"""
+
+
+def test_a_state_file_written_before_the_ranges_is_read_and_gets_them(nights, tmp_path):
+    """A state file whose recorded changes have no ranges: read as before (the track
+    record counts no range), and the next `bidopt applied` adds their columns and records
+    the new night's ranges, the old night's rows kept."""
+    old = tmp_path / "state.sqlite"
+    rows = read_records(nights["work"] / "bidopt-state.sqlite", "test-shop", before=SECOND)[1]
+    with sqlite3.connect(old) as con:
+        con.execute(SCHEMA)
+        con.executescript(BEFORE_RANGES)
+        con.execute("INSERT INTO planned_night VALUES (1, 'test-shop', ?, 'x.csv')",
+                    (str(FIRST),))
+        columns = ["campaign", "item", "keyword", "platform", "action", "current", "proposed",
+                   "exp_clicks", "exp_cost", "exp_gmv"]
+        con.executemany("INSERT INTO planned_change VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        rows[columns].astype(object).where(rows[columns].notna(), None)
+                        .itertuples(index=False, name=None))
+    _, planned = read_records(old, "test-shop", before=SECOND)
+    assert len(planned) == len(rows) and planned[RANGES].isna().all().all()
+    config = write_config(tmp_path, nights["files"], state_file=str(old))
+    registry = build_registry(get_plugin_manager(entry_points=False))
+    track = plan_night(load_config(config), registry, date=SECOND).track_record
+    assert (track["ranged"] == 0).all()
+    result = run_cli("run", "--config", str(config), "--date", str(SECOND), "--dry-run")
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if x.startswith(f"  {FIRST}  raised"))
+    assert line.split()[-2:] == ["-", "-"], line
+    assert run_cli("applied", "--config", str(config), str(nights["second"])).exit_code == 0
+    _, planned = read_records(old, "test-shop", before=THIRD)
+    first, second = (planned[planned["night"] == str(n)] for n in (FIRST, SECOND))
+    assert len(first) == len(rows) and first[RANGES].isna().all().all()
+    want = read_recs(nights["second"])
+    want = want[want["action"].isin(["set_bid", "add_keyword"])]
+    assert second["cost_high"].notna().sum() == len(want)
+    assert np.allclose(np.sort(second["gmv_high"].dropna()), np.sort(want["gmv_high"]))
 
 
 def test_a_report_without_bids_counts_every_bid_change_as_in_force():

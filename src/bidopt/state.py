@@ -69,24 +69,34 @@ CREATE TABLE IF NOT EXISTS planned_change (
     exp_clicks REAL,           -- NULL in files written before the forecast columns
     exp_cost REAL,
     exp_gmv REAL,
+    cost_low REAL,             -- the 80% outcome ranges printed with it (NULL in files
+    cost_high REAL,            -- written before those columns)
+    gmv_low REAL,
+    gmv_high REAL,
     PRIMARY KEY (plan, campaign, item, keyword, platform)
 ) WITHOUT ROWID"""
+RANGES = ["cost_low", "cost_high", "gmv_low", "gmv_high"]
+"""The ranges kept with a recorded change (``schema.RANGE_COLUMNS`` the track record uses);
+added to the table of a state file written before them."""
 PLANNED_VIEW = """
-CREATE VIEW IF NOT EXISTS planned AS
+CREATE VIEW planned AS
 SELECT n.shop, n.night, c.campaign, c.item, c.keyword, c.platform, c.action, c.current,
-       c.proposed, c.exp_clicks, c.exp_cost, c.exp_gmv, n.source
+       c.proposed, c.exp_clicks, c.exp_cost, c.exp_gmv, n.source,
+       c.cost_low, c.cost_high, c.gmv_low, c.gmv_high
 FROM planned_change AS c JOIN planned_night AS n ON n.id = c.plan"""
 # the rows of a state file written before planned_night, from its table `planned` (same columns)
 MOVE_PLANNED = """
 INSERT OR IGNORE INTO planned_night (shop, night, source)
     SELECT shop, night, MAX(source) FROM planned GROUP BY shop, night;
-INSERT OR REPLACE INTO planned_change
+INSERT OR REPLACE INTO planned_change (plan, campaign, item, keyword, platform, action,
+                                       current, proposed, exp_clicks, exp_cost, exp_gmv)
     SELECT n.id, p.campaign, p.item, p.keyword, p.platform, p.action, p.current, p.proposed,
            p.exp_clicks, p.exp_cost, p.exp_gmv
     FROM planned AS p JOIN planned_night AS n ON n.shop = p.shop AND n.night = p.night;
 DROP TABLE planned"""
 PLANNED_COLUMNS = ["shop", "night", "campaign", "item", "keyword", "platform", "action",
-                   "current", "proposed", "exp_clicks", "exp_cost", "exp_gmv", "source"]
+                   "current", "proposed", "exp_clicks", "exp_cost", "exp_gmv", "source",
+                   *RANGES]
 PLANNED_NIGHTS = 5  # the recorded nights kept (a run compares the newest 3 with reports)
 RECORDED = {"set_crowd_premium": "crowd_premium", "exclude_region": "region",
             "include_region": "region", "set_hour_discount": "hour_discount",
@@ -160,7 +170,8 @@ def record_plan(path: Path, recs_file: Path, shop: str, *,
                 plan = con.execute("SELECT id FROM planned_night WHERE shop = ? AND night = ?",
                                    (shop, night)).fetchone()[0]
                 con.execute("DELETE FROM planned_change WHERE plan = ?", (plan,))
-                con.executemany(f"INSERT OR REPLACE INTO planned_change VALUES "
+                con.executemany(f"INSERT OR REPLACE INTO planned_change "
+                                f"(plan, {', '.join(night_rows.columns)}) VALUES "
                                 f"(?, {', '.join('?' * night_rows.shape[1])})",
                                 ((plan, *row) for row in night_rows.itertuples(index=False)))
             # a large shop's plan is 100,000+ rows a night: keep only the nights a run
@@ -200,9 +211,15 @@ def _planned_tables(con: sqlite3.Connection) -> None:
                       ).fetchone()
     for statement in PLANNED_SCHEMA.split(";"):
         con.execute(statement)
+    # a file written before the ranges: its table gets their columns (NULL in its rows)
+    have = {row[1] for row in con.execute("PRAGMA table_info(planned_change)")}
+    for column in RANGES:
+        if column not in have:
+            con.execute(f"ALTER TABLE planned_change ADD COLUMN {column} REAL")
     if old:
         for statement in MOVE_PLANNED.split(";"):
             con.execute(statement)
+    con.execute("DROP VIEW IF EXISTS planned")  # a file's view may lack the ranges
     con.execute(PLANNED_VIEW)
 
 
@@ -211,11 +228,11 @@ def planned_rows(frame: pd.DataFrame, shop: str, recs_file: Path) -> pd.DataFram
     view, kept so that the next runs can hold them against the reports. Rows that change
     nothing are left out: ``keep`` rows, and in files written before them, a rejected pause
     (proposed not 0) or bid (proposed = current). A file without the ``exp_*`` columns
-    (written before them) gives empty forecasts."""
+    or the ranges (written before them) gives empty forecasts or ranges."""
     rows = frame[frame["action"].isin(KEYWORD_ACTIONS)]
     number = {c: pd.to_numeric(rows[c], errors="coerce") if c in rows else
               pd.Series(np.nan, index=rows.index)
-              for c in ("current", "proposed", "exp_clicks", "exp_cost", "exp_gmv")}
+              for c in ("current", "proposed", "exp_clicks", "exp_cost", "exp_gmv", *RANGES)}
     changes = ((rows["action"] == "add_keyword")
                | ((rows["action"] == "pause_keyword") & (number["proposed"] == 0))
                | ((rows["action"] == "set_bid") & (number["proposed"] != number["current"])))
@@ -327,7 +344,8 @@ def read_records(path: Path, shop: str, before: dt.date | None = None
     except (sqlite3.Error, pd.errors.DatabaseError) as exc:
         raise DataError([Problem(file=str(path), message=f"not a bidopt state file: {exc}",
                                  expected="a file written by `bidopt applied`")]) from None
-    return state, planned
+    # a file written before the ranges has no such columns: empty ones
+    return state, planned.reindex(columns=PLANNED_COLUMNS)
 
 
 # RunContext.in_force(kind): the columns of each kind of setting recorded by `bidopt applied`.

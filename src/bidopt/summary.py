@@ -259,7 +259,7 @@ def track_record_block(track: pd.DataFrame) -> list[str]:
     if shown.empty:
         return []
     header = ["night", "change", "in force", "not in force", "no row", "clicks", "cost",
-              "GMV", "ROI", "orders"]
+              "GMV", "ROI", "orders", "cost in range", "GMV in range"]
     table, missing = [], []
     for night, rows in shown.groupby("night", sort=False):
         if not bool(rows["reported"].iloc[0]):
@@ -286,7 +286,11 @@ def track_record_block(track: pd.DataFrame) -> list[str]:
             "paused keyword still shows; no row: no report row that day (a bid change "
             "counts 0 reported, a pause is in force); one day is noisy: mind the orders; the "
             "reports also carry the crowd premium, region and hour changes uploaded with the "
-            "keywords', which these forecasts leave out (their effect is in their own rows)"
+            "keywords', which these forecasts leave out (their effect is in their own rows); "
+            "cost (GMV) in range: of the changes in force, the share whose reported cost (GMV) "
+            "lies within the 80% range printed for it (cost_low to cost_high, gmv_low to "
+            "gmv_high): 80% or more if the ranges are honest, more where many keywords show "
+            "nothing (a range from 0 holds such a day); '-': a file written before the ranges"
             + ("; partial: the report holds less than half a usual day (exported before the "
                "day ended), not in the nights summed" if shown["partial"].eq(True).any()
                else ""),
@@ -299,11 +303,19 @@ def _track_line(night: str, row) -> list[str]:
     counts = [night, row.kind, f"{int(row.in_force):,}", f"{int(row.not_in_force):,}",
               f"{int(row.no_row):,}"]
     if row.kind == "paused":
-        return counts + [""] * 5
+        return counts + [""] * 7
     return counts + [f"{_count(row.exp_clicks)} / {_count(row.clicks)}",
                      f"{_money(row.exp_cost)} / {_money(row.cost)}",
                      f"{_money(row.exp_gmv)} / {_money(row.gmv)}",
-                     f"{_roi(row.exp_roi)} / {_roi(row.roi)}", _count(row.orders)]
+                     f"{_roi(row.exp_roi)} / {_roi(row.roi)}", _count(row.orders),
+                     _share(row.cost_in_range, row.ranged), _share(row.gmv_in_range, row.ranged)]
+
+
+def _share(part: float, whole: float) -> str:
+    """'82%' of the changes with a range; '-' without any (a file written before them)."""
+    if whole is None or not math.isfinite(whole) or whole <= 0:
+        return "-"
+    return f"{part / whole:.0%}"
 
 
 def _count(value: float) -> str:

@@ -22,8 +22,14 @@ NIGHTS = 3  # the nights compared: the newest recorded nights with report rows
 BID_TOLERANCE = 0.005  # half a cent: a reported bid further from the plan's is not the plan's
 FORECAST = ["exp_clicks", "exp_cost", "exp_gmv"]
 REPORTED = ["clicks", "cost", "gmv", "orders"]
+RANGED = ["ranged", "cost_in_range", "gmv_in_range"]
+"""Of the changes in force that carry the 80% outcome ranges printed with them
+(``cost_low``..``gmv_high``; files written before them do not): how many, and how many
+reported a cost (GMV) inside its range."""
+COUNTS = ["rows", "in_force", "not_in_force", "matched", "no_row", *RANGED]
 COLUMNS = ["night", "kind", "reported", "partial", "rows", "in_force", "not_in_force",
-           "matched", "no_row", *FORECAST, *REPORTED, "exp_roi", "roi"]
+           "matched", "no_row", *FORECAST, *REPORTED, "exp_roi", "roi", *RANGED]
+RANGE_TOLERANCE = 1e-6  # the ranges and the reports are both written to the cent
 
 
 def change_kind(planned: pd.DataFrame) -> pd.Series:
@@ -53,7 +59,10 @@ def track_record(planned: pd.DataFrame, daily: pd.DataFrame, night: dt.date,
       force with nothing reported (``no_row``), a paused one is in force;
     - ``matched``: the rows that have a report row that day;
     - ``partial``: the day holds less than half the shop's usual impressions
-      (:func:`partial_days`), an export taken before it was complete.
+      (:func:`partial_days`), an export taken before it was complete;
+    - ``ranged``, ``cost_in_range``, ``gmv_in_range``: the changes in force that carry
+      their printed 80% ranges (``cost_low, cost_high, gmv_low, gmv_high``), and those whose
+      reported cost (GMV; 0 without a report row) lies within its range, ends included.
 
     Sums (forecast ``exp_*`` and reported ``clicks, cost, gmv, orders``) are over the rows
     in force, for every kind but ``paused`` (a pause forecasts nothing).
@@ -104,7 +113,7 @@ def over_nights(track: pd.DataFrame) -> pd.DataFrame:
     nights = reported["night"].nunique()
     if nights < 2:
         return pd.DataFrame(columns=COLUMNS)
-    counts = ["rows", "in_force", "not_in_force", "matched", "no_row"]
+    counts = COUNTS
     summed = reported.groupby("kind", sort=False).agg(
         {**{c: "sum" for c in counts}, **{c: lambda v: v.sum(min_count=1)
                                            for c in FORECAST + REPORTED}})
@@ -141,6 +150,7 @@ def _night(planned: pd.DataFrame, day: pd.DataFrame, night: str, reported: bool
         no_row=~has_row,
         **{c: found[c].fillna(0).to_numpy(float) for c in REPORTED},
         **{c: pd.to_numeric(rows[c], errors="coerce") for c in FORECAST})
+    rows = rows.assign(**_in_range(rows, paused))
     on = rows[rows["in_force"]]
     out = pd.DataFrame({
         "rows": rows.groupby("kind").size(),
@@ -148,9 +158,26 @@ def _night(planned: pd.DataFrame, day: pd.DataFrame, night: str, reported: bool
         "not_in_force": rows.groupby("kind")["not_in_force"].sum(),
         "matched": rows.groupby("kind")["matched"].sum(),
         "no_row": on.groupby("kind")["no_row"].sum(),
+        **{c: on.groupby("kind")[c].sum() for c in RANGED},
     }).join(on.groupby("kind")[FORECAST + REPORTED].sum(min_count=1))
     out = out.reindex([k for k in KINDS if k in out.index])
     out.loc[out.index == "paused", FORECAST + REPORTED] = np.nan
-    counts = ["rows", "in_force", "not_in_force", "matched", "no_row"]
-    out[counts] = out[counts].fillna(0).astype(int)
+    out[COUNTS] = out[COUNTS].fillna(0).astype(int)
     return _with_roi(out).rename_axis("kind").reset_index().assign(night=night, reported=True)
+
+
+def _in_range(rows: pd.DataFrame, paused: np.ndarray) -> dict[str, np.ndarray]:
+    """Per change: whether it carries its printed ranges (``ranged``; a pause's 0 to 0 is
+    not counted: a pause in force reports nothing), and whether its reported cost and GMV
+    lie within them."""
+    bounds = {c: (pd.to_numeric(rows[c], errors="coerce").to_numpy(float) if c in rows
+                  else np.full(len(rows), np.nan))
+              for c in ("cost_low", "cost_high", "gmv_low", "gmv_high")}
+    ranged = ~paused & np.isfinite(np.column_stack(list(bounds.values()))).all(axis=1)
+    out = {"ranged": ranged}
+    for name in ("cost", "gmv"):
+        value = rows[name].to_numpy(float)
+        out[f"{name}_in_range"] = ranged & (
+            (value >= bounds[f"{name}_low"] - RANGE_TOLERANCE)
+            & (value <= bounds[f"{name}_high"] + RANGE_TOLERANCE))
+    return out
