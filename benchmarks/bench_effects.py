@@ -18,7 +18,10 @@ For every simulated shop: plan one night with every strategy on (``plan_night``,
   keywords and slices cannot be drawn), the raised keywords' sums against their truth;
 - ``--intervals``: on those days, the coverage of the response model's 80% outcome interval
   at the plan's bids (randomised PIT, ``ResponseModel.outcome_pit``) by what the plan did to
-  the keyword (raised, cut, kept), on rows expecting at least one click (order).
+  the keyword (raised, cut, kept), on rows expecting at least one click (order); and the
+  share of days whose reported clicks, cost and GMV lie within the ranges the CSV prints
+  (``clicks_low``..``gmv_high``, rounded as written, ends included; no report row counts
+  as 0) per kind of keyword row (raise, cut, pause; an added keyword cannot be drawn).
 
 Promotion nights, as in ``bench_plan.py``: ``--seasonal`` draws histories with the
 simulator's Double 11 / Double 12 calendar and judges the plan on the truth of ``--night``;
@@ -146,8 +149,15 @@ def judge_shop(seed: int, size: str, floor: float, budget: float | None, draws: 
     kind_of = recs.set_index(pd.MultiIndex.from_frame(recs[KEYWORD_KEYS].astype(str)))["kind"]
     bought_kind = kind_of[~kind_of.index.duplicated()].reindex(bought_key).fillna("kept")
     bought_kind = bought_kind.replace({"raise": "raised", "cut": "cut"}).to_numpy()
+    printed = []
     if intervals:
         forecast = run.context.forecast(bought[KEYWORD_KEYS], bought[["bid"]].to_numpy(float))
+        ranged = recs[recs["kind"].isin(["raise", "cut", "pause"])]
+        ranged_key = pd.MultiIndex.from_frame(ranged[KEYWORD_KEYS].astype(str))
+        bounds = {f"{name}_{end}": pd.to_numeric(ranged[f"{name}_{end}"]).round(
+            1 if name == "clicks" else 2).to_numpy(float)
+            for name in ("clicks", "cost", "gmv") for end in ("low", "high")}
+        expects = pd.to_numeric(ranged["exp_clicks"]).to_numpy(float) >= 1
     for draw in range(draws):
         day = next_day_reports(shop.market, night, day_bids, paused=off, seed=1000 + draw,
                                seasonal=seasonal)
@@ -164,7 +174,21 @@ def judge_shop(seed: int, size: str, floor: float, budget: float | None, draws: 
                 covered.append(pd.DataFrame({
                     "kind": bought_kind, "metric": name, "expects": events[:, 0] >= 1,
                     "inside": (u >= 0.1) & (u <= 0.9), "above": u > 0.9, "below": u < 0.1}))
+            # the ranges as printed, against the drawn day (paused: no row, 0)
+            for name in ("clicks", "cost", "gmv"):
+                value = got[name].reindex(ranged_key).fillna(0.0).to_numpy(float)
+                low, high = bounds[f"{name}_low"], bounds[f"{name}_high"]
+                printed.append(pd.DataFrame({
+                    "kind": ranged["kind"].to_numpy(), "metric": name, "expects": expects,
+                    "inside": (value >= low - 1e-9) & (value <= high + 1e-9),
+                    "below": value < low - 1e-9, "above": value > high + 1e-9,
+                    "from_zero": low <= 0, "shop": data["shop"]}))
     coverage = pd.concat(covered, ignore_index=True) if covered else pd.DataFrame()
+    # the printed ranges' rows, in the coverage frame under metric "printed:<name>"
+    if printed:
+        ranges = pd.concat(printed, ignore_index=True)
+        ranges["metric"] = "printed:" + ranges["metric"]
+        coverage = pd.concat([coverage, ranges], ignore_index=True)
     return recs, table, pd.DataFrame(spread).assign(shop=data["shop"]), coverage
 
 
@@ -243,12 +267,30 @@ def main(argv: list[str] | None = None) -> int:
     print(per_shop.groupby(level=1).agg(["min", "max"]).round(2).to_string())
     if args.intervals:
         coverage = pd.concat(coverages, ignore_index=True)
+        is_printed = coverage["metric"].str.startswith("printed:")
+        printed = coverage[is_printed].assign(
+            metric=lambda f: f["metric"].str.removeprefix("printed:"),
+            from_zero=lambda f: f["from_zero"].astype(bool))
+        coverage = coverage[~is_printed]
         expecting = coverage[coverage["expects"]]
         grouped = expecting.groupby(["metric", "kind"])
         print("\nthe model's 80% outcome interval at the plan's bids, rows expecting >= 1 click "
               "(order): share of drawn days inside, below and above (nominal 0.8, 0.1, 0.1)")
         print(grouped[["inside", "below", "above"]].mean().assign(rows_x_days=grouped.size())
               .round(3).to_string())
+        print("\nthe CSV's printed ranges (clicks_low..gmv_high) against the drawn days: share "
+              "of row x days inside (ends included), below and above; all keyword rows, then "
+              "those with exp_clicks >= 1; from_zero: share of ranges starting at 0")
+        order = {"raise": 0, "cut": 1, "pause": 2}
+        for label, part in (("all rows", printed), ("exp_clicks >= 1", printed[printed["expects"]])):
+            grouped = part.groupby(["metric", "kind"])
+            table_ = grouped[["inside", "below", "above", "from_zero"]].mean().assign(
+                rows_x_days=grouped.size())
+            table_ = table_.sort_index(key=lambda i: i.map(order) if i.name == "kind" else i)
+            print(f"{label}:\n{table_.round(3).to_string()}")
+        per_shop = printed.groupby(["metric", "kind", "shop"])["inside"].mean()
+        print("per shop, share inside (min - max):")
+        print(per_shop.groupby(level=[0, 1]).agg(["min", "max"]).round(3).to_string())
     off = ((table["d_cost"] - (table["cost_after"] - table["cost_before"])).abs().max(),
            (table["d_gmv"] - (table["gmv_after"] - table["gmv_before"])).abs().max())
     print(f"\nrows' d_* against the summary's after - before, largest difference: cost "
