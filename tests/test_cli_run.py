@@ -631,9 +631,9 @@ def _number(text: str) -> float:
 
 def test_the_summary_separates_what_added_keywords_promise(shop, shop_files, tmp_path):
     """Added keywords are forecast from the candidates file's market figures, and that
-    forecast runs high (on this shop about 2x their true GMV): the summary says how much of
-    the after columns they take, as the CSV's add_keyword rows sum, and the shop's cost,
-    GMV and ROI after without them."""
+    forecast errs by shop either way (0.55-1.7x the true GMV on simulated shops): the
+    summary says how much of the after columns they take, as the CSV's add_keyword rows sum,
+    and the shop's cost, GMV and ROI after without them."""
     config = write_config(tmp_path, shop_files, strategies={"long_tail": {}})
     out = tmp_path / "recs.csv"
     result = run_cli("run", "--config", str(config), "--date", NIGHT, "--out", str(out))
@@ -655,13 +655,15 @@ def test_the_summary_separates_what_added_keywords_promise(shop, shop_files, tmp
     assert _number(rest_cost) == pytest.approx(_number(total[4]) - _number(cost), abs=0.02)
     assert _number(rest_gmv) == pytest.approx(_number(total[6]) - _number(gmv), abs=0.02)
     assert _number(rest_roi) == pytest.approx(_number(rest_gmv) / _number(rest_cost), abs=0.01)
-    assert "has run high" in text
-    # ... which is why it is named: on the truth these keywords earn far less than forecast
+    assert "errs either way by shop" in text
+    # on the truth these keywords earn about what they were forecast to on this shop (their
+    # forecast was 2.1x the true GMV when the market figures were calibrated on the bought
+    # words with at least 5 clicks); the spread by shop is why the share is named
     truth = shop.market.expected(added_keywords=added[["item", "keyword", "platform"]].assign(
         bid=added["proposed"].to_numpy(float)))
     keys = ["item", "keyword", "platform"]
     true_gmv = truth.merge(added[keys].astype(str), on=keys)["gmv"].sum()
-    assert added["exp_gmv"].sum() > 1.5 * true_gmv
+    assert 0.7 * true_gmv < added["exp_gmv"].sum() < 1.4 * true_gmv
 
 
 def test_no_added_keywords_no_line(english_run):

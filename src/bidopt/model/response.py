@@ -246,6 +246,7 @@ class ResponseModel(BaseEstimator):
         vol_c = VolumeFit(rate=vol_i.rate * ctr.rate,
                           var_log=vol_i.var_log + 1.0 / np.maximum(ctr.shape, 1e-3))
         self.response_exponents_ = {k: v.reshape(n_plat, -1) for k, v in gammas.items()}
+        self.click_exposure_ = expos["clicks"]
 
         # ---- per-click rates
         sums = {m: group_sum(ent, w_day * num[m], n_ent) for m in num}
@@ -325,7 +326,7 @@ class ResponseModel(BaseEstimator):
         self.interval_scale_ = interval_scale(self, ent, valid_bid, x, dates, num)
         self.pooled_ = pooled_tables(table, self.params_)
         self.candidates_ = None if candidates is None else candidates.copy()
-        self.candidate_calibration_ = calibrate_candidates(table, self.params_, candidates)
+        self.candidate_calibration_ = calibrate_candidates(self, table, candidates)
         self.crowd_effects_ = fit_crowd_effects(crowds, keywords, self.interval)
         self.region_effects_ = fit_region_effects(regions, self.interval)
         self.n_features_in_ = len(ENTITY_KEYS)
