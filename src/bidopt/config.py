@@ -201,7 +201,7 @@ class Optimiser(_Section):
         "tonight's raises count.",
     )
     new_keyword_margin_pct: float = Field(
-        100.0, ge=0, le=300,
+        50.0, ge=0, le=300,
         description="Margin above the floor that keywords not bought yet are planned with, "
         "in percent: their forecast comes from market figures, not their own days.",
     )
