@@ -509,7 +509,7 @@ def applied(config_path, recommendations):
     wherever the config does not set crowd_premium.current_premiums,
     top3_quality.current_hour_discounts or region_exclusion.currently_excluded, and leave
     out keywords paused since. It also keeps the plan's keyword changes with their
-    forecasts, which the next runs hold against their reports. Run it after uploading
+    forecasts and ranges, which the next runs hold against their reports. Run it after uploading
     RECOMMENDATIONS (the CSV or workbook `bidopt run` wrote, edited or not; with a writer
     plugin's output format, such as an Amazon bulk sheet, the review file written beside
     the plugin's file, <name>.recommendations.csv).
