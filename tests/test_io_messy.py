@@ -55,6 +55,14 @@ def plan(config: Path):
     return plan_night(load_config(config), registry, date=dt.date.fromisoformat(NIGHT))
 
 
+def planned(folder: Path, files: dict[str, Path]):
+    """Config written for ``files`` in ``folder``, the run's result, and its plan (no date)."""
+    config = write_config(folder, files)
+    result = run(config, "run")
+    assert result.exit_code == 0, result.output
+    return config, result, recommendations(config).drop(columns="date")
+
+
 def recommendations(config: Path) -> pd.DataFrame:
     return pd.read_csv(config.parent / f"recommendations-{NIGHT}.csv", encoding="utf-8-sig",
                        dtype={"hour": str})
@@ -240,10 +248,7 @@ def test_a_campaign_paused_for_days_plans_alike_with_zero_rows_or_none(files, tm
             else:
                 report = report[~off]
             write(report, edited[name])
-        config = write_config(folder, edited)
-        result = run(config, "run")
-        assert result.exit_code == 0, result.output
-        plans[how] = recommendations(config).drop(columns="date")
+        config, result, plans[how] = planned(folder, edited)
         if how == "zeros":
             assert (f"'{campaign}' 5 days ({paused[0]} .. {paused[-1]})"
                     in result.output.replace("\n", " "))
@@ -285,10 +290,7 @@ def test_a_last_day_exported_before_it_ended_is_left_out(files, tmp_path):
             else:
                 report = report[~last]
             write(report, edited[name])
-        config = write_config(folder, edited)
-        result = run(config, "run")
-        assert result.exit_code == 0, result.output
-        plans[how] = recommendations(config).drop(columns="date")
+        config, result, plans[how] = planned(folder, edited)
         if how == "partial":
             share = re.search(rf"the last report day {days[-1]} holds (\d+)% of the shop's "
                               "usual day's impressions", result.output)
