@@ -177,6 +177,39 @@ def test_a_campaign_renamed_mid_window_is_one_campaign_under_its_new_name(files,
     assert before + cost_after <= 300 * 0.95 + 1
 
 
+def test_what_applied_recorded_under_a_campaigns_old_name_follows_the_rename(files, tmp_path):
+    # a region switched off and a keyword paused under the old name, recorded by `bidopt
+    # applied` before the account renamed the campaign: both stay in force under the new one
+    report = read(files["keyword_report"])
+    days = sorted(report["日期"].unique())
+    old = report["推广计划"].unique()[0]
+    new = old + "-秋冬主推"
+    mine = report[report["推广计划"] == old].iloc[0]
+    for name in REPORTS:
+        edited = read(files[name])
+        edited.loc[(edited["推广计划"] == old) & (edited["日期"] >= days[-5]), "推广计划"] = new
+        write(edited, files[name])
+    config = write_config(tmp_path, files)
+    base = {"date": days[-7], "campaign": old, "item": "all", "keyword": "", "crowd": "",
+            "platform": "", "hour": "", "current": 1, "proposed": 0}
+    plan_file = tmp_path / "uploaded.csv"
+    pd.DataFrame([
+        {**base, "action": "exclude_region", "region": "西藏"},
+        {**base, "action": "pause_keyword", "item": mine["推广单元"], "keyword": mine["关键词"],
+         "platform": "mobile", "region": "", "current": 0.8},
+    ]).to_csv(plan_file, index=False, encoding="utf-8-sig")
+    recorded = CliRunner().invoke(cli, ["applied", "--config", str(config), str(plan_file)],
+                                  catch_exceptions=False)
+    assert recorded.exit_code == 0, recorded.output
+
+    context = plan(config).context
+    regions = context.in_force("region")
+    assert regions[["campaign", "region", "value"]].values.tolist() == [[new, "西藏", 0]]
+    paused = context.in_force("paused")
+    assert paused[["campaign", "item", "keyword"]].values.tolist() == [
+        [new, mine["推广单元"], mine["关键词"]]]
+
+
 def test_an_items_keyword_moved_to_another_campaign_is_planned_there_only(files, tmp_path):
     path = files["keyword_report"]
     report = read(path)

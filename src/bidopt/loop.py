@@ -95,6 +95,8 @@ class Inputs:
     warnings: list[Problem]
     rows_read: int
     files: list[Path]
+    renamed: dict[str, str] = field(default_factory=dict)
+    """Campaigns the reports renamed within their days (old name -> new; ``io.moves``)."""
 
 
 @dataclass
@@ -332,7 +334,7 @@ def load_inputs(registry: Registry, sources: SourceOverrides, progress: Progress
     problems.extend(repeated)
     history = split_report_grains(frames.pop("report"))  # hands the frames over
     release_memory()
-    history, moves = follow_moves(history)
+    history, moves, renamed = follow_moves(history)
     problems.extend(moves)
     if history["keywords"].empty:
         empty = [p.file for p in problems if p.message.startswith("the file has no data rows")]
@@ -352,7 +354,7 @@ def load_inputs(registry: Registry, sources: SourceOverrides, progress: Progress
 
     return Inputs(history, items, candidates,
                   [p for p in problems if p.severity != "error"], rows,
-                  [Path(p) for p, _ in jobs])
+                  [Path(p) for p, _ in jobs], renamed)
 
 
 def _with_guessed_bids(daily: pd.DataFrame, guessed: pd.DataFrame) -> pd.DataFrame:
@@ -544,6 +546,10 @@ def plan_night(config: Config, registry: Registry, *, date: dt.date,
     if files == sample_files():  # the bundled sample shop's days are what they are
         refuse_stale = False
     inputs = load_inputs(registry, files, progress, date_order=config.sources.date_order)
+    if inputs.renamed:  # what `bidopt applied` recorded under an old name is the new name's
+        state = state.assign(campaign=state["campaign"].replace(inputs.renamed))
+        planned = planned.assign(campaign=planned["campaign"].replace(inputs.renamed))
+        config, in_force, paused = with_state(written.for_night(date), date, state)
     # before build_context cuts the history to the look-back window
     track = track_record(planned, inputs.history["keywords"], date)
     ctx = build_context(config, inputs, date, progress, paused, refuse_stale, written)

@@ -108,13 +108,14 @@ def _moved_keywords(keywords: pd.DataFrame) -> pd.DataFrame:
         [*_KEY, "to_campaign", "to_item", "from_day"]]
 
 
-def follow_moves(history: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.DataFrame],
-                                                            list[Problem]]:
+def follow_moves(history: dict[str, pd.DataFrame]
+                 ) -> tuple[dict[str, pd.DataFrame], list[Problem], dict[str, str]]:
     """``history`` (the report grains) with renamed campaigns' and moved keywords' earlier
-    rows under their new names, and a warning for each kind found."""
+    rows under their new names, a warning for each kind found, and the renamed campaigns
+    (old name -> new)."""
     keywords = history["keywords"]
     if keywords.empty:
-        return history, []
+        return history, [], {}
     problems = []
     renamed = _renamed_campaigns(keywords)
     if renamed:
@@ -154,4 +155,4 @@ def follow_moves(history: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.DataFra
             f"campaign '{first['campaign']}' to '{first['to_campaign']}' on "
             f"{first['from_day']:%Y-%m-%d}: the earlier days are read as the new place's, and "
             "the old place is not planned")))
-    return history, problems
+    return history, problems, renamed
