@@ -189,7 +189,7 @@ def test_what_applied_recorded_under_a_campaigns_old_name_follows_the_rename(fil
         edited = read(files[name])
         edited.loc[(edited["推广计划"] == old) & (edited["日期"] >= days[-5]), "推广计划"] = new
         write(edited, files[name])
-    config = write_config(tmp_path, files)
+    config = write_config(tmp_path, files, strategies={"region_exclusion": {}})
     base = {"date": days[-7], "campaign": old, "item": "all", "keyword": "", "crowd": "",
             "platform": "", "hour": "", "current": 1, "proposed": 0}
     plan_file = tmp_path / "uploaded.csv"
@@ -205,6 +205,7 @@ def test_what_applied_recorded_under_a_campaigns_old_name_follows_the_rename(fil
     context = plan(config).context
     regions = context.in_force("region")
     assert regions[["campaign", "region", "value"]].values.tolist() == [[new, "西藏", 0]]
+    assert context.config.strategies["region_exclusion"]["currently_excluded"] == {new: ["西藏"]}
     paused = context.in_force("paused")
     assert paused[["campaign", "item", "keyword"]].values.tolist() == [
         [new, mine["推广单元"], mine["关键词"]]]

@@ -550,6 +550,7 @@ def plan_night(config: Config, registry: Registry, *, date: dt.date,
         state = state.assign(campaign=state["campaign"].replace(inputs.renamed))
         planned = planned.assign(campaign=planned["campaign"].replace(inputs.renamed))
         config, in_force, paused = with_state(written.for_night(date), date, state)
+        params = check_strategies(config, registry.strategies)  # their options hold them too
     # before build_context cuts the history to the look-back window
     track = track_record(planned, inputs.history["keywords"], date)
     ctx = build_context(config, inputs, date, progress, paused, refuse_stale, written)
