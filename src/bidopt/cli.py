@@ -383,13 +383,12 @@ def _window_notes(history: dict, date: dt.date, days: int) -> list[str]:
     """What `run` would say of the days it plans ``date`` on: a last day exported before it
     ended, days missing or without impressions, campaigns quiet on the last day."""
     from bidopt.errors import DataError
-    from bidopt.window import quiet_campaigns, window_history
+    from bidopt.window import window_history
 
     try:
-        window, notes = window_history(history, date, days, dated=False)
+        return window_history(history, date, days, dated=False)[1]
     except DataError:  # no day before the night: _stale_note says so
         return []
-    return notes + quiet_campaigns(window["keywords"])[1]
 
 
 def _stale_note(history, date: dt.date, days: int, *, given: bool, allow: bool) -> str | None:

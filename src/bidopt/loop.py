@@ -55,7 +55,7 @@ from bidopt.seasonality import DayFactors, ordinary_days
 from bidopt.state import read_records, state_path, with_state
 from bidopt.track import COLUMNS as TRACK_COLUMNS
 from bidopt.track import track_record
-from bidopt.window import quiet_campaigns, window_history
+from bidopt.window import window_history
 
 Progress = Callable[[str], None]
 
@@ -394,7 +394,8 @@ def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progr
     ``inputs.history`` is cut to the look-back window: the days before it (an exports
     folder that grows every night holds months) are not kept for the rest of the run.
     ``refuse_stale``: see ``plan_night``."""
-    history, notes = window_history(inputs.history, date, config.history.days, refuse_stale)
+    history, notes, quiet = window_history(inputs.history, date, config.history.days,
+                                           refuse_stale)
     inputs.history = history
     history, rescaled = ordinary_days(history, config)
     notes += rescaled
@@ -467,8 +468,6 @@ def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progr
         notes.append(f"no orders in the window for {', '.join(map(repr, no_orders[:5]))}"
                      f"{' and more' if len(no_orders) > 5 else ''}: nothing shows their keywords "
                      "pay, so the plan cuts or pauses them to meet the floor")
-    quiet, note = quiet_campaigns(history["keywords"])
-    notes += note
     daily = history["keywords"]
     notes += partial_day_notes(daily[~daily["campaign"].isin(quiet)] if quiet else daily)
     evidence = campaign_evidence(history["keywords"]).reindex(campaigns["campaign"])

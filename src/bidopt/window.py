@@ -89,33 +89,37 @@ IDLE_USUAL_IMPRESSIONS = 100
 
 def window_history(history: dict[str, pd.DataFrame], date: dt.date, days: int,
                    refuse_stale: bool = False, *, dated: bool = True
-                   ) -> tuple[dict[str, pd.DataFrame], list[str]]:
+                   ) -> tuple[dict[str, pd.DataFrame], list[str], list[str]]:
     """The history the night of ``date`` is planned on: its look-back window of ``days``
     report days, without a last day exported before it ended and without campaign days with
-    no impression, and the notes that say what was left out. ``dated``: include the notes
+    no impression; the notes that say what was left out and which campaigns showed nothing
+    on the last day; and those campaigns (``quiet_campaigns``). ``dated``: include the notes
     on the reports' days against the night (``bidopt validate`` makes its own)."""
     history, notes = _window(history, date, days, refuse_stale, dated=dated)
-    history, idle = _without_idle_days(history)
-    return history, notes + idle
+    if history["keywords"].empty:
+        return history, notes, []
+    by_day = history["keywords"].groupby(["campaign", "date"], observed=True)["impressions"].sum()
+    # a campaign's usual day: the median of its days with an impression
+    usual = by_day[by_day > 0].groupby(level="campaign", observed=True).median()
+    history, idle = _without_idle_days(history, by_day, usual)
+    quiet, note = quiet_campaigns(by_day, usual)
+    return history, notes + idle + note, quiet
 
 
-def _without_idle_days(history: dict[str, pd.DataFrame]) -> tuple[dict, list[str]]:
+def _without_idle_days(history: dict[str, pd.DataFrame], by_day: pd.Series,
+                       usual: pd.Series) -> tuple[dict, list[str]]:
     """``history`` without the days a campaign showed no impression on any keyword while its
     usual day shows ``IDLE_USUAL_IMPRESSIONS`` or more: paused (or offline: out of funds)
     all day. Some exports leave such days out and some write every keyword with zeros;
     read as days at the bids in force, the zeros would say that those bids buy nothing, and
     the forecast of a campaign paused for 5 of 14 days fell by a third where the same days
-    without rows left it as it was."""
-    keywords = history["keywords"]
-    if keywords.empty:
-        return history, []
-    shown = keywords.groupby(["campaign", "date"], observed=True)["impressions"].sum()
-    idle = shown[shown <= 0]
+    without rows left it as it was. ``by_day``: impressions per campaign and day;
+    ``usual``: per campaign, the median of its days with any."""
+    idle = by_day[by_day <= 0]
     if idle.empty:
         return history, []
     # a campaign whose usual day shows hundreds of impressions shows none only when it does
     # not run; a small one may have a day without a search, which is evidence
-    usual = shown[shown > 0].groupby(level="campaign", observed=True).median()
     active = usual.index[usual >= IDLE_USUAL_IMPRESSIONS]
     idle = idle[idle.index.get_level_values("campaign").isin(active)]
     if idle.empty:
@@ -161,20 +165,17 @@ def _partial_last_day(keywords: pd.DataFrame, last: pd.Timestamp, days: int) -> 
             "again once it is complete")
 
 
-def quiet_campaigns(daily: pd.DataFrame) -> tuple[list[str], list[str]]:
+def quiet_campaigns(by_day: pd.Series, usual: pd.Series) -> tuple[list[str], list[str]]:
     """Campaigns with no impression on the last report day, which shows some for others,
     among those whose usual day shows ``IDLE_USUAL_IMPRESSIONS`` or more (paused, stopped,
-    out of funds; their idle days are already out of the history), and a
-    note naming them: the plan forecasts them from their earlier days, as if they ran."""
-    # per campaign-day first: a filtered copy of every keyword row cost 200 MB on a
-    # 2.8M-row history
-    by_day = daily.groupby(["campaign", "date"], observed=True)["impressions"].sum()
+    out of funds; their idle days are out of the history), and a note naming them: the
+    plan forecasts them from their earlier days, as if they ran. ``by_day`` and ``usual``
+    as in ``_without_idle_days``."""
     shown = by_day[by_day > 0].reset_index()
     if shown.empty:
         return [], []
     last = shown.groupby("campaign", observed=True)["date"].max()
     # a small campaign (under IDLE_USUAL_IMPRESSIONS a usual day) may simply see no search
-    usual = shown.groupby("campaign", observed=True)["impressions"].median()
     quiet = last[(last < last.max()) & (usual.reindex(last.index) >= IDLE_USUAL_IMPRESSIONS)]
     quiet = quiet.sort_values()
     if quiet.empty:
