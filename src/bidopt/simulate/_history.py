@@ -212,11 +212,9 @@ def _cap_day(m: Market, rng: np.random.Generator, cells: list[dict[str, np.ndarr
     click_share = np.where(spend > 0, fraction, 1.0)
     # orders kept per click kept: the lost hours' conversion against the day's
     order_tilt = order_share / np.where(click_share > 0, click_share, 1.0)
+    lost = np.isin(camp, capped)  # the rows of the capped campaigns
     for j, cell in enumerate(cells):
         rows = slice(j * n_rows, (j + 1) * n_rows)
-        lost = np.isin(camp, capped)
-        if not lost.any():
-            continue
         now = cell["clicks"].astype(np.int64)
         keep = kept[rows]
         with np.errstate(divide="ignore", invalid="ignore"):
