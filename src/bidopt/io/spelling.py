@@ -26,12 +26,14 @@ REGION_SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "
 EXAMPLES = 3
 
 
-def region_key(name: str) -> str:
-    """A region's name without its official suffix (广东省 -> 广东)."""
+def region_key(name) -> str:
+    """A region's name without its official suffix (广东省 -> 广东), so that the reports'
+    spellings read as one and match the config's (and the built-in shipping list)."""
+    text = str(name).strip()
     for suffix in REGION_SUFFIXES:
-        if name.endswith(suffix) and len(name) > len(suffix) + 1:
-            return name[: -len(suffix)]
-    return name
+        if text.endswith(suffix) and len(text) > len(suffix) + 1:
+            return text[: -len(suffix)]
+    return text
 
 
 def spelling_key(names: pd.Series, column: str) -> pd.Series:

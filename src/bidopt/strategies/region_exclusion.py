@@ -18,6 +18,7 @@ from pydantic import Field
 from bidopt.config import did_you_mean
 from bidopt.context import KEYWORD_KEYS, RunContext
 from bidopt.hookspecs import hookimpl
+from bidopt.io.spelling import region_key
 from bidopt.schema import ALL
 from bidopt.strategy import Strategy, StrategyParams, no_proposals, unknown_names, with_notes
 
@@ -28,18 +29,6 @@ PROVINCES = [
     "安徽", "福建", "江西", "山东", "河南", "湖北", "湖南", "广东", "广西", "海南", "重庆",
     "四川", "贵州", "云南", "西藏", "陕西", "甘肃", "青海", "宁夏", "新疆", "台湾", "香港", "澳门",
 ]
-# Official suffixes: other exports write 浙江省, 北京市, 新疆维吾尔自治区, 香港特别行政区.
-REGION_SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "特别行政区", "省", "市")
-
-
-def region_key(name) -> str:
-    """A region's name without its official suffix, so that 浙江省 in a report matches 浙江
-    in the config (and the built-in shipping list) and the other way round."""
-    text = str(name).strip()
-    for suffix in REGION_SUFFIXES:
-        if text.endswith(suffix) and len(text) > len(suffix) + 1:
-            return text[: -len(suffix)]
-    return text
 
 
 def campaign_rates(ctx: RunContext) -> pd.DataFrame:
