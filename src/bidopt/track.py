@@ -113,9 +113,8 @@ def over_nights(track: pd.DataFrame) -> pd.DataFrame:
     nights = reported["night"].nunique()
     if nights < 2:
         return pd.DataFrame(columns=COLUMNS)
-    counts = COUNTS
     summed = reported.groupby("kind", sort=False).agg(
-        {**{c: "sum" for c in counts}, **{c: lambda v: v.sum(min_count=1)
+        {**{c: "sum" for c in COUNTS}, **{c: lambda v: v.sum(min_count=1)
                                            for c in FORECAST + REPORTED}})
     return _with_roi(summed).reset_index().assign(night=nights, reported=True, partial=False
                                                   ).reindex(columns=COLUMNS)
