@@ -6,6 +6,7 @@
                                     [--margin 5] [--added-spend-margin 30] [--budget 1.2 [--no-cap]]
                                     [--optimiser min_clicks_to_raise=3]
                                     [--night 2026-11-11 --seasonal [--phase-factors]]
+                                    [--gap [10 15 20]]
 
 For every simulated shop and ROI floor: write the shop's exports, run bidopt's full nightly
 plan in-process (``plan_night``: read, fit, propose, decide), compute the four baselines of
@@ -41,6 +42,12 @@ with their traffic, conversion and cart factors (``bidopt.simulate.calendar_conf
 seller who measured last year's promotion would. The baselines are computed from the keyword
 state bidopt builds, which with ``--phase-factors`` has the promotion days rescaled.
 
+Where the distance to the oracle goes: ``--gap 10 15 20`` also plans with the oracle on the
+truth seen through one of bidopt's errors at a time (each keyword's level at today's bids, as
+the window shows it or as bidopt forecasts it; the shape of its answer to the bid, as bidopt
+forecasts it), and on bidopt's whole forecast, each with every floor raised by each margin
+(``benchmarks/plan_gap.py``). The views do not enter the verdict.
+
 Exit status: 0 when bidopt is valid and beats every baseline in every shop x floor (and
 captures at least --min-share of the oracle's gain in total, when given); 1 otherwise.
 """
@@ -57,6 +64,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from plan_gap import gap_plans, views, window_levels
 
 from bidopt.baselines import BASELINES, baseline_plans, oracle_plan
 from bidopt.config import CampaignLimits, Config, parse_config
@@ -76,7 +84,8 @@ METHODS = ("bidopt", "bids_only", *BASELINES, "oracle_held", "oracle")
 
 
 def methods(truth: dict) -> list[str]:
-    return [m for m in METHODS if m in truth]
+    """The methods present, in table order (``--gap``'s views last, as added)."""
+    return [m for m in METHODS if m in truth] + [m for m in truth if m not in METHODS]
 
 
 @dataclass
@@ -165,13 +174,16 @@ def run_case(label: str, market: Market, files: dict[str, Path], floor: float,
              strategies: str, optimiser: dict[str, float] | None = None,
              budgets: dict[str, float] | None = None, night: dt.date = NIGHT,
              calendar: list[dict] | None = None, objective: str = "gmv",
-             history_days: int = 14, capped: bool = False) -> Case:
+             history_days: int = 14, capped: bool = False,
+             gap: tuple[float, ...] = (), window: pd.DataFrame | None = None) -> Case:
     """bidopt, the baselines and the oracle on one shop at one floor, all judged on truth.
 
     ``optimiser`` overrides bidopt's optimiser settings (e.g. ``roi_margin_pct``); ``budgets``
     sets a daily budget per campaign; ``calendar`` gives bidopt config phases. Everything is
     judged against ``floor`` and those budgets on ``market`` (a day view on promotion nights);
-    with ``capped`` the truth stops each campaign at its budget.
+    with ``capped`` the truth stops each campaign at its budget. ``gap`` (floor margins in
+    percent) adds the oracle planned on each view of ``plan_gap`` at each margin (``window``
+    from its levels, when given).
     """
     data: dict = {"shop": label, "constraints": {"roi_floor": floor},
                   "objective": {"target": objective}, "calendar": calendar or [],
@@ -214,6 +226,10 @@ def run_case(label: str, market: Market, files: dict[str, Path], floor: float,
     truth["oracle_held"] = on_truth(market, held.bids, margins, **extra_truth)
     truth["oracle"] = on_truth(market, oracle_plan(state, market, used, margin=margin).bids,
                                margins, **extra_truth)
+    if gap:
+        seen_as = views(market, run.context.forecast, state, window)
+        for name, plan in gap_plans(state, seen_as, used, gap, margin).items():
+            truth[name] = on_truth(market, plan, margins, **extra_truth)
     return Case(label, floor, truth, run, market, bids, seconds, used, bool(extra_truth))
 
 
@@ -462,6 +478,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--objective", default="gmv", choices=["gmv", "clicks", "orders", "profit"],
                         help="What bidopt and the oracle maximise (objective.target); gains "
                              "and shares are in its units.")
+    parser.add_argument("--gap", type=float, nargs="*", default=None, metavar="PCT",
+                        help="Where the distance to the oracle goes: also plan with the oracle "
+                             "on truth seen through each of bidopt's errors (plan_gap.py), "
+                             "with every floor raised by each margin given (percent; none "
+                             "given: 10 15 20).")
     parser.add_argument("--detail", action="store_true", help="Per-campaign tables.")
     parser.add_argument("--min-share", type=float, default=None,
                         help="Also fail when bidopt captures less than this share of the "
@@ -500,13 +521,20 @@ def main(argv: list[str] | None = None) -> int:
             files = write_shop(shop, Path(tmp) / label)
             market = (shop.market.on_day(args.night, seasonal=True) if args.seasonal
                       else shop.market)
+            gap = tuple(args.gap or (10.0, 15.0, 20.0)) if args.gap is not None else ()
+            window = None
+            if gap:
+                window = window_levels(shop.keyword_report, shop.market,
+                                       budgets if budgets and not args.no_cap else None,
+                                       args.seasonal)
             for floor in args.floors:
                 start = time.perf_counter()
                 case = run_case(label, market, files, floor, args.strategies, optimiser,
                                 budgets, args.night,
                                 calendar_config() if args.phase_factors else None,
                                 args.objective, max(14, args.days),
-                                capped=bool(budgets) and not args.no_cap)
+                                capped=bool(budgets) and not args.no_cap, gap=gap,
+                                window=window)
                 cases.append(case)
                 print(f"{label} floor {floor}: bidopt plan {case.seconds:.1f}s, "
                       f"case {time.perf_counter() - start:.1f}s", file=sys.stderr)
@@ -532,7 +560,7 @@ def main(argv: list[str] | None = None) -> int:
 
     everything = pd.concat(frames, ignore_index=True)
     for floor, group in everything.groupby("floor"):
-        present = [m for m in METHODS if m in set(group["method"])]
+        present = methods(dict.fromkeys(group["method"]))
         totals = group.groupby("method", sort=False)[["value", "gmv", "cost", "gain", "violations",
                                                        "campaigns", "offline"]].sum().reindex(present)
         totals["roi"] = totals["gmv"] / totals["cost"]

@@ -1,0 +1,152 @@
+"""Where bidopt's distance to the oracle goes: oracles that see the truth through one error.
+
+The oracle of ``bench_plan.py`` knows the simulator's truth. bidopt knows a 14-day window
+and its response model, and errs in two ways: in each keyword's level at today's bids (what
+the window shows, and how the model reads it), and in its shape (how the keyword answers a
+new bid). Each view below is an outcome table the oracle plans on, built from the truth with
+one of those errors put back, or from bidopt's forecast with one of them taken out; every
+plan is then judged on the real truth. Planned right at the floor, any error breaks about
+half the floors, so each view is planned with a plain floor margin (every floor raised by
+X%), and the margin that holds the floors shows what that error costs:
+
+- ``window``: the truth's shape; each keyword's level as its window reported it, against
+  the truth on those days at those bids, shrunk toward its campaign's by ``CLICKS_STRENGTH``
+  clicks and ``ORDERS_STRENGTH`` orders (about the model's own pooling). What the window's
+  noise alone allows.
+- ``fc_level``: the truth's shape; each keyword's level as bidopt forecast it at today's
+  bids (keywords under ``MIN_CLICKS`` true clicks a day take their campaign's ratio).
+- ``fc_shape``: bidopt's forecast at every bid, each keyword scaled to the truth at today's
+  bids: bidopt's shape with the right level.
+- ``forecast``: bidopt's forecast as it is, with a plain floor margin instead of bidopt's
+  margins: bidopt's errors under the same margin rule as the views above.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from bidopt.baselines import TRUTH_OUTCOMES, oracle_plan, truth_outcome
+from bidopt.config import Config
+from bidopt.context import KEYWORD_KEYS
+from bidopt.simulate import Market
+
+LEVEL_METRICS = ("clicks", "cost", "orders", "gmv")  # scaled; impressions keep the base's
+CLICKS_STRENGTH, ORDERS_STRENGTH = 20.0, 10.0  # window levels' pooling toward the campaign's
+MIN_CLICKS = 0.5  # fc_level: a keyword's own ratio from this many true clicks a day
+VIEWS = ("window", "fc_level", "fc_shape", "forecast")
+
+Outcome = Callable[..., pd.DataFrame]  # bids frame (KEYWORD_KEYS + bid) -> outcome rows
+
+
+class ScaledView:
+    """An outcome table (the market's ``expected`` or bidopt's forecast) with each keyword's
+    clicks, cost, orders and GMV times its level factor: what ``oracle_plan`` plans on."""
+
+    def __init__(self, outcome: Outcome, factors: pd.DataFrame | None = None):
+        self.outcome, self.factors = outcome, factors
+
+    def expected(self, bids: pd.DataFrame, **kwargs) -> pd.DataFrame:
+        out = self.outcome(bids, **kwargs)
+        if self.factors is None:
+            return out
+        rows = pd.MultiIndex.from_frame(out[KEYWORD_KEYS].astype(str))
+        factors = self.factors.reindex(rows).fillna(1.0)
+        for name in LEVEL_METRICS:
+            out[name] = out[name].to_numpy(float) * factors[name].to_numpy(float)
+        return out
+
+
+def _string_index(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.set_axis(pd.MultiIndex.from_frame(
+        frame.index.to_frame(index=False).astype(str)))
+
+
+def window_levels(history: pd.DataFrame, market: Market, budgets: dict[str, float] | None,
+                  seasonal: bool) -> pd.DataFrame:
+    """Per keyword x platform: what its window reported over what the truth expected on
+    those days at those bids, shrunk toward its campaign's ratio. 1.0 is a window that
+    shows the true level; 1.1 a lucky one. Each day's truth has the day's calendar factors
+    and, with ``budgets``, stops at the budget, as the history's days did."""
+    bids = (history.pivot_table(index=KEYWORD_KEYS, columns="date", values="bid")
+            .ffill(axis=1).bfill(axis=1))
+    metrics = list(LEVEL_METRICS)
+    days = []
+    for day in bids.columns:
+        view = market.on_day(pd.Timestamp(day).date(), seasonal=seasonal)
+        days.append(view.expected(bids[day].rename("bid").reset_index(), budgets=budgets)
+                    [KEYWORD_KEYS + metrics])
+    truth = pd.concat(days).groupby(KEYWORD_KEYS)[metrics].sum()
+    reported = history.groupby(KEYWORD_KEYS)[metrics].sum().reindex(truth.index).fillna(0.0)
+    campaign = (reported.groupby(level="campaign").sum()
+                / truth.groupby(level="campaign").sum()).fillna(1.0)
+    prior = campaign.reindex(truth.index.get_level_values("campaign")).set_axis(truth.index)
+    per_click = truth["cost"] / truth["clicks"].clip(lower=1e-9)
+    per_order = (truth["gmv"] / truth["orders"].clip(lower=1e-9)).where(
+        truth["orders"] > 1e-6, truth["gmv"].sum() / truth["orders"].sum())
+    strength = {"clicks": CLICKS_STRENGTH, "cost": CLICKS_STRENGTH * per_click,
+                "orders": ORDERS_STRENGTH, "gmv": ORDERS_STRENGTH * per_order}
+    return _string_index(pd.DataFrame({
+        name: (reported[name] + strength[name] * prior[name]) / (truth[name] + strength[name])
+        for name in metrics}))
+
+
+def forecast_outcome(forecast: Callable) -> Outcome:
+    """bidopt's one-day forecast (``RunContext.forecast``) as an outcome table."""
+    def outcome(bids: pd.DataFrame, paused_keywords=None, **_) -> pd.DataFrame:
+        keys = bids[KEYWORD_KEYS].reset_index(drop=True)
+        fc = forecast(keys, bids["bid"].to_numpy(float)[:, None])
+        return keys.assign(**{name: np.asarray(getattr(fc, name), float)[:, 0]
+                              for name in TRUTH_OUTCOMES})
+    return outcome
+
+
+def forecast_over_truth(forecast: Callable, market: Market, state: pd.DataFrame) -> pd.DataFrame:
+    """Per state row: bidopt's forecast at today's bids over the truth's (clicks, cost,
+    orders, GMV); rows under ``MIN_CLICKS`` true clicks take their campaign's ratio."""
+    bids = state["bid"].to_numpy(float)
+    index = pd.MultiIndex.from_frame(state[KEYWORD_KEYS])
+    fc = forecast_outcome(forecast)(state[KEYWORD_KEYS].assign(bid=bids))
+    ours = pd.DataFrame(fc[list(LEVEL_METRICS)].to_numpy(float), index=index,
+                        columns=list(LEVEL_METRICS))
+    true = pd.DataFrame(truth_outcome(market, state, bids), index=index)[list(LEVEL_METRICS)]
+    campaign = ours.groupby(level="campaign").sum() / true.groupby(level="campaign").sum()
+    prior = campaign.reindex(index.get_level_values("campaign")).to_numpy(float)
+    own = (true["clicks"].to_numpy() >= MIN_CLICKS)[:, None] & (true.to_numpy() > 1e-9)
+    ratio = np.where(own, ours.to_numpy() / np.maximum(true.to_numpy(), 1e-9), prior)
+    return _string_index(pd.DataFrame(ratio, index=index, columns=list(LEVEL_METRICS)))
+
+
+def views(market: Market, forecast: Callable, state: pd.DataFrame,
+          window: pd.DataFrame | None) -> dict[str, ScaledView]:
+    """The four views of the module's docstring (``window`` when its levels are given)."""
+    truth = market.expected
+    ours = forecast_outcome(forecast)
+    ratio = forecast_over_truth(forecast, market, state)
+    out = {"fc_level": ScaledView(truth, ratio), "fc_shape": ScaledView(ours, 1 / ratio),
+           "forecast": ScaledView(ours)}
+    if window is not None:
+        out = {"window": ScaledView(truth, window), **out}
+    return out
+
+
+def with_floor_margin(config: Config, pct: float) -> Config:
+    """``config`` with every campaign's ROI floor raised by ``pct`` percent."""
+    up = 1 + pct / 100
+    rules = config.constraints
+    campaigns = {name: limits.model_copy(update={"roi_floor": rules.for_campaign(name)[0] * up})
+                 for name, limits in rules.campaigns.items()}
+    constraints = rules.model_copy(update={"roi_floor": rules.roi_floor * up,
+                                           "campaigns": campaigns})
+    return config.model_copy(update={"constraints": constraints})
+
+
+def gap_plans(state: pd.DataFrame, seen: dict[str, ScaledView], config: Config,
+              margins: tuple[float, ...], margin: np.ndarray | None = None,
+              ) -> dict[str, pd.DataFrame]:
+    """The oracle's bids on every view at every floor margin: ``{"window+10%": bids}``."""
+    return {f"{name}+{pct:g}%": oracle_plan(state, view, with_floor_margin(config, pct),
+                                            margin=margin).bids
+            for name, view in seen.items() for pct in margins}
