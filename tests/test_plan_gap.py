@@ -1,0 +1,89 @@
+"""The views of ``benchmarks/plan_gap.py`` (``bench_plan.py --gap``) see what they say they
+see: each is the truth or bidopt's forecast with exactly one error put in or taken out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bidopt.baselines import oracle_plan, truth_outcome
+from bidopt.config import parse_config
+from bidopt.loop import SourceOverrides, plan_night
+from bidopt.plugins import build_registry, get_plugin_manager
+from bidopt.simulate import simulate_shop, write_shop
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import plan_gap  # noqa: E402
+
+NIGHT = dt.date(2026, 11, 25)
+
+
+@pytest.fixture(scope="module")
+def night(tmp_path_factory):
+    shop = simulate_shop(seed=2, days=14, size="small", end_date=NIGHT - dt.timedelta(days=1))
+    files = write_shop(shop, tmp_path_factory.mktemp("gap"))
+    sources = SourceOverrides([p for n, p in sorted(files.items()) if n.endswith("report")],
+                              files["items"], files["candidates"])
+    config = parse_config({"constraints": {"roi_floor": 2.5}})
+    run = plan_night(config, build_registry(get_plugin_manager(entry_points=False)),
+                     date=NIGHT, sources=sources)
+    return shop, run, run.context.keywords.reset_index(drop=True)
+
+
+def _outcome(view, state: pd.DataFrame, bids: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame(truth_outcome(view, state, bids))[list(plan_gap.LEVEL_METRICS)]
+
+
+def test_views_are_truth_or_forecast_with_one_error(night):
+    shop, run, state = night
+    window = plan_gap.window_levels(shop.keyword_report, shop.market, None, False)
+    seen = plan_gap.views(shop.market, run.context.forecast, state, window)
+    today = state["bid"].to_numpy(float)
+    raised = today * 1.3
+    truth_today, truth_raised = _outcome(shop.market, state, today), _outcome(shop.market, state, raised)
+    ours = plan_gap.forecast_outcome(run.context.forecast)
+    fc_today = _outcome(plan_gap.ScaledView(ours), state, today)
+    fc_raised = _outcome(plan_gap.ScaledView(ours), state, raised)
+    own = (truth_today["clicks"] >= plan_gap.MIN_CLICKS).to_numpy()
+
+    # fc_level: bidopt's level at today's bids (own ratio where the truth has the clicks),
+    # the truth's answer to the raise
+    level = _outcome(seen["fc_level"], state, today)
+    np.testing.assert_allclose(level["gmv"][own], fc_today["gmv"][own], rtol=1e-9)
+    ratio = _outcome(seen["fc_level"], state, raised) / truth_raised
+    np.testing.assert_allclose(ratio["gmv"][own], (fc_today["gmv"] / truth_today["gmv"])[own],
+                               rtol=1e-9)
+    # fc_shape: the truth's level at today's bids, bidopt's answer to the raise
+    shape = _outcome(seen["fc_shape"], state, today)
+    np.testing.assert_allclose(shape["cost"][own], truth_today["cost"][own], rtol=1e-9)
+    ratio = _outcome(seen["fc_shape"], state, raised) / fc_raised
+    np.testing.assert_allclose(ratio["cost"][own], (truth_today["cost"] / fc_today["cost"])[own],
+                               rtol=1e-9)
+    # forecast: bidopt's own forecast
+    np.testing.assert_allclose(_outcome(seen["forecast"], state, raised)["gmv"], fc_raised["gmv"])
+    # window: the truth times each keyword's window level, which is about 1 over the shop
+    # (a window is as likely lucky as unlucky) and spread where the evidence is thin
+    assert set(window.columns) == set(plan_gap.LEVEL_METRICS)
+    assert 0.85 < float(np.exp(np.log(window["gmv"]).mean())) < 1.15
+    assert window["gmv"].std() > 0.01
+
+
+def test_an_unbiased_view_at_no_margin_is_the_oracle(night):
+    shop, run, state = night
+    config = run.context.config
+    truth_seen = plan_gap.ScaledView(shop.market.expected)
+    oracle = oracle_plan(state, shop.market, config).bids
+    same = plan_gap.gap_plans(state, {"truth": truth_seen}, config, (0.0,))["truth+0%"]
+    np.testing.assert_allclose(same["bid"], oracle["bid"])
+    # a floor margin raises every floor and the plan spends less on truth
+    higher = plan_gap.gap_plans(state, {"truth": truth_seen}, config, (20.0,))["truth+20%"]
+    spend = {name: truth_outcome(shop.market, state, plan["bid"].to_numpy(float))["cost"].sum()
+             for name, plan in (("oracle", oracle), ("margin", higher))}
+    assert spend["margin"] < spend["oracle"]
+    raised = plan_gap.with_floor_margin(config, 20.0)
+    assert raised.constraints.roi_floor == pytest.approx(config.constraints.roi_floor * 1.2)
