@@ -1,7 +1,7 @@
 """Night after night: bidopt run every night in a closed loop, judged on the simulator's truth.
 
     python benchmarks/bench_nights.py [--seeds 0 1 2 3 4] [--floors 2.0 2.5] [--nights 7]
-                                      [--medium] [--budget 1.2] [--min-share 0.6]
+                                      [--medium] [--budget 1.2 [--no-cap]] [--min-share 0.6]
 
 ``bench_plan.py`` judges one night from a history the seller's own bids made. A shop runs
 bidopt every night, so from the second night on bidopt plans from reports its own moves
@@ -17,6 +17,18 @@ Methods: bidopt (its default strategies: bid changes and pauses), the four rule 
 DOMAIN.md ("What users run today", ``bidopt.baselines``) and the oracle, which plans each
 night on truth from its own bids of the night before within the same change limit. Crowds,
 regions and hours stay as the shop has them.
+
+Budgets (as ``bench_plan.py --budget X``): ``--budget X`` gives every campaign a daily budget
+of X times its average daily spend in an uncapped draw of the history, in the config bidopt
+plans with (and the oracle). The 14-day history is then drawn with those budgets in force
+(``simulate_shop(..., budgets=)``), so is each night's report day
+(``next_day_reports(..., budgets=)``), and every night is judged on truth with them in
+force (``Market.expected(..., budgets=)``): a campaign whose spend reaches its budget goes
+offline for the rest of the day, so no budget is broken, and the tables count the
+campaign-nights whose ads go offline before midnight (``offline``: the night's bids would
+spend more than the budget on the uncapped truth). ``--no-cap`` is the old judge:
+histories, report days and truth uncapped, a budget broken when true cost exceeds it by
+more than 0.5%.
 
 Printed: per floor, every method's GMV, cost and ROI summed over the nights, campaign-nights
 broken (true ROI more than 0.5% under the floor, or cost over the budget by more than 0.5%;
@@ -43,7 +55,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from bench_plan import TOL, on_truth
+from bench_plan import TOL, offline, on_truth
 from bench_plan import verdict as plan_verdict
 
 from bidopt.baselines import BASELINES, baseline_plans, oracle_plan
@@ -69,6 +81,7 @@ class Loop:
     nights: list[pd.DataFrame] = field(default_factory=list)  # per night: campaign totals on truth
     moves: list[np.ndarray] = field(default_factory=list)  # per night: new bid / old bid - 1
     forecasts: list[pd.DataFrame] = field(default_factory=list)  # bidopt: decision.campaigns
+    budgets: dict[str, float] | None = None  # in force on truth and in the report days
 
     def apply(self, keys: pd.DataFrame, bids: np.ndarray, paused: np.ndarray) -> None:
         """Put a plan in force: ``bids`` for the rows of ``keys`` (NaN: unchanged)."""
@@ -85,7 +98,8 @@ class Loop:
         """Tonight's bids in force on the simulator's truth, per campaign."""
         bids = self.in_force[KEYWORD_KEYS].assign(
             bid=np.where(self.in_force["paused"], 0.0, self.in_force["bid"]))
-        self.nights.append(on_truth(market, bids))
+        capped = {} if self.budgets is None else {"budgets": self.budgets}
+        self.nights.append(on_truth(market, bids, **capped))
 
     def live_state(self) -> pd.DataFrame:
         """The in-force keywords as a plan's starting state (paused ones stay paused)."""
@@ -93,7 +107,8 @@ class Loop:
 
     def add_day(self, market, night: dt.date, seed: int) -> None:
         day = next_day_reports(market, night, self.in_force["bid"].to_numpy(float),
-                               paused=self.in_force["paused"].to_numpy(bool), seed=seed)
+                               paused=self.in_force["paused"].to_numpy(bool), seed=seed,
+                               budgets=self.budgets)
         for name in REPORTS:
             self.reports[name] = pd.concat([self.reports[name], getattr(day, name)],
                                            ignore_index=True)
@@ -132,13 +147,23 @@ class Case:
         over = totals["cost"].fillna(0) > self.budgets * (1 + TOL)
         return low | over
 
+    def offline(self, method: str, night: int) -> pd.Series:
+        """Per campaign: the night's bids would spend more than the budget (on a capped
+        truth its ads go offline before midnight)."""
+        return offline(self.loops[method].nights[night], self.budgets.to_frame("budget"))
+
 
 def run_case(label: str, shop: SimulatedShop, floor: float, nights: int, shop_seed: int,
-             budgets: dict[str, float] | None, tmp: Path, optimiser: dict | None = None) -> Case:
+             budgets: dict[str, float] | None, tmp: Path, optimiser: dict | None = None,
+             capped: bool = False) -> Case:
+    """Every method's loop on one shop at one floor; ``capped``: the budgets are in force
+    on truth and in the report days drawn (``shop``'s history is drawn with them)."""
     market = shop.market
     start = market.keywords[KEYWORD_KEYS].assign(
         bid=market.keywords["bid"].to_numpy(float), paused=False)
-    loops = {m: Loop(start.copy(), {n: getattr(shop, n) for n in REPORTS}) for m in METHODS}
+    in_force = budgets if capped and budgets else None
+    loops = {m: Loop(start.copy(), {n: getattr(shop, n) for n in REPORTS}, budgets=in_force)
+             for m in METHODS}
     work = tmp / f"{label}-{floor}"
     config = shop_config(label, floor, budgets, work / "state.sqlite", optimiser)
     registry = build_registry(get_plugin_manager(entry_points=False))
@@ -201,7 +226,9 @@ def score(cases: list[Case], nights: int) -> pd.DataFrame:
                 broken += int(case.broken(method, t).sum())
                 total += len(case.floors)
         rows.append({"method": method, "gmv": gmv, "cost": cost, "roi": gmv / cost,
-                     "broken": broken, "campaign_nights": total})
+                     "broken": broken, "campaign_nights": total,
+                     "offline": sum(int(c.offline(method, t).sum())
+                                    for c in cases for t in range(nights))})
     frame = pd.DataFrame(rows).set_index("method")
     frame["gain"] = frame["gmv"] - frame.loc["keep", "gmv"]
     oracle_gain = frame.loc["oracle", "gain"]
@@ -228,6 +255,7 @@ def by_night(cases: list[Case], nights: int) -> pd.DataFrame:
             "fc_gmv": forecast["gmv_after"] / truth["gmv"],
             "bidopt_gain": gmv["bidopt"] - gmv["keep"], "oracle_gain": gmv["oracle"] - gmv["keep"],
             "broken": sum(int(c.broken("bidopt", t).sum()) for c in cases),
+            "offline": sum(int(c.offline("bidopt", t).sum()) for c in cases),
             "campaigns": sum(len(c.floors) for c in cases),
             "moved": moved, "reversed": reversed_,
             "mean_abs_move": sizes[sizes > 1e-9].mean() if moved else 0.0,
@@ -257,22 +285,33 @@ def print_detail(cases: list[Case], nights: int) -> None:
                       f"{a['roi']:>5.2f}")
 
 
-def print_tables(floor: float, total: pd.DataFrame, nightly: pd.DataFrame, shops: int) -> None:
+def print_tables(floor: float, total: pd.DataFrame, nightly: pd.DataFrame, shops: int,
+                 budgets: bool = False) -> None:
+    """The methods' sums and bidopt's nights; with budgets, the campaign-nights whose spend
+    reaches the budget (``offline``)."""
     print(f"\n== floor {floor}: {shops} shops, {len(nightly)} nights (sums; broken = "
-          "campaign-nights broken / campaign-nights)")
-    print(f"{'method':<12} {'GMV':>10} {'cost':>10} {'ROI':>6} {'broken':>9} {'gain vs keep':>13} "
+          "campaign-nights broken / campaign-nights"
+          + ("; offline = campaign-nights whose spend reaches the budget" if budgets else "")
+          + ")")
+    print(f"{'method':<12} {'GMV':>10} {'cost':>10} {'ROI':>6} {'broken':>9} "
+          + (f"{'offline':>9} " if budgets else "") + f"{'gain vs keep':>13} "
           f"{'oracle share':>13}")
     for method, r in total.iterrows():
         share = "" if not np.isfinite(r["share"]) else f"{r['share']:>12.0%}"
         print(f"{method:<12} {r['gmv']:>10,.0f} {r['cost']:>10,.0f} {r['roi']:>6.2f} "
-              f"{int(r['broken']):>4}/{int(r['campaign_nights']):<4} {r['gain']:>+13,.0f} "
-              f"{share:>13}")
+              f"{int(r['broken']):>4}/{int(r['campaign_nights']):<4} "
+              + (f"{int(r['offline']):>4}/{int(r['campaign_nights']):<4} " if budgets else "")
+              + f"{r['gain']:>+13,.0f} {share:>13}")
     print(f"\n{'night':<11} {'bidopt gain':>12} {'oracle gain':>12} {'share':>6} {'broken':>7} "
-          f"{'bids moved':>11} {'reversed':>9} {'mean |move|':>12} {'fc/true cost':>13} {'GMV':>6}")
+          + (f"{'offline':>7} " if budgets else "")
+          + f"{'bids moved':>11} {'reversed':>9} {'mean |move|':>12} {'fc/true cost':>13} "
+          f"{'GMV':>6}")
     for r in nightly.itertuples(index=False):
         share = f"{r.share:>6.0%}" if np.isfinite(r.share) else f"{'':>6}"
         print(f"{r.night:<11} {r.bidopt_gain:>+12,.0f} {r.oracle_gain:>+12,.0f} {share} "
-              f"{r.broken:>3}/{r.campaigns:<3} {r.moved:>11,} {r.reversed:>9,} "
+              f"{r.broken:>3}/{r.campaigns:<3} "
+              + (f"{r.offline:>3}/{r.campaigns:<3} " if budgets else "")
+              + f"{r.moved:>11,} {r.reversed:>9,} "
               f"{r.mean_abs_move:>12.1%} {r.fc_cost:>13.3f} {r.fc_gmv:>6.3f}")
 
 
@@ -298,7 +337,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nights", type=int, default=7)
     parser.add_argument("--budget", type=float, default=None,
                         help="Give each campaign a daily budget of this multiple of its average "
-                             "daily spend in the history (e.g. 1.2); budgets are judged on truth.")
+                             "daily spend in an uncapped history (e.g. 1.2); the history, the "
+                             "report days drawn and the truth judged stop each campaign at its "
+                             "budget.")
+    parser.add_argument("--no-cap", action="store_true",
+                        help="With --budget: the old judge, histories, report days and truth "
+                             "uncapped and a budget broken when true cost exceeds it.")
     parser.add_argument("--optimiser", metavar="KEY=VALUE", action="append", default=[],
                         help="An optimiser setting for bidopt, e.g. floor_confidence=0.97 "
                              "(repeatable); every method is judged against the same limits.")
@@ -316,25 +360,33 @@ def main(argv: list[str] | None = None) -> int:
     optimiser = dict(item.split("=", 1) for item in args.optimiser)
     failed = False
     with tempfile.TemporaryDirectory(prefix="bidopt-bench-nights-") as tmp:
-        drawn = {label: simulate_shop(seed=seed, size=size,
-                                      end_date=FIRST_NIGHT - dt.timedelta(days=1))
-                 for label, seed, size in shops}
+        drawn, budgets = {}, {}
+        for label, seed, size in shops:
+            draw = {"seed": seed, "size": size, "end_date": FIRST_NIGHT - dt.timedelta(days=1)}
+            drawn[label], budgets[label] = simulate_shop(**draw), None
+            if args.budget:
+                report = drawn[label].keyword_report
+                spend = report.groupby("campaign")["cost"].sum() / report["date"].nunique()
+                budgets[label] = (spend * args.budget).round(2).to_dict()
+                if not args.no_cap:  # the seller's budget was in force in the history too
+                    drawn[label] = simulate_shop(**draw, budgets=budgets[label])
+                    daily = drawn[label].keyword_report.groupby(["campaign", "date"])["cost"].sum()
+                    at_budget = daily >= daily.index.get_level_values(0).map(budgets[label]) * 0.999
+                    print(f"{label}: history days at the budget per campaign: "
+                          + ", ".join(f"{c} {n}" for c, n in
+                                      at_budget.groupby(level=0).sum().items()), file=sys.stderr)
         for floor in args.floors:
             cases = []
             for label, seed, _ in shops:
-                shop = drawn[label]
-                budgets = None
-                if args.budget:
-                    days = shop.keyword_report["date"].nunique()
-                    budgets = (shop.keyword_report.groupby("campaign")["cost"].sum() / days
-                               * args.budget).to_dict()
                 start = time.perf_counter()
-                cases.append(run_case(label, shop, floor, args.nights, seed, budgets, Path(tmp),
-                                      optimiser))
+                cases.append(run_case(label, drawn[label], floor, args.nights, seed,
+                                      budgets[label], Path(tmp), optimiser,
+                                      capped=bool(args.budget) and not args.no_cap))
                 print(f"{label} floor {floor}: {args.nights} nights "
                       f"{time.perf_counter() - start:.1f}s", file=sys.stderr)
             total = score(cases, args.nights)
-            print_tables(floor, total, by_night(cases, args.nights), len(cases))
+            print_tables(floor, total, by_night(cases, args.nights), len(cases),
+                         bool(args.budget))
             if args.detail:
                 print_detail(cases, args.nights)
             problems = verdict(total, args.min_share)
