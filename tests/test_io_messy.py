@@ -211,6 +211,75 @@ def test_what_applied_recorded_under_a_campaigns_old_name_follows_the_rename(fil
         [new, mine["推广单元"], mine["关键词"]]]
 
 
+def test_a_pause_recorded_before_a_keyword_moved_campaign_stays_in_force_there(files, tmp_path):
+    # `bidopt applied` recorded a keyword's pause under its campaign; the account then moved
+    # the paused keyword (same item) to another campaign, and its export writes it with
+    # zeros every day, at the old place and then the new: it stays paused under the new one
+    report = read(files["keyword_report"])
+    days = sorted(report["日期"].unique())
+    first = report.iloc[0]
+    item, keyword, old = first["推广单元"], first["关键词"], first["推广计划"]
+    new = next(c for c in report["推广计划"].unique() if c != old)
+    mine = (report["推广单元"] == item) & (report["关键词"] == keyword)
+    mobile = mine & (report["投放平台"] == "无线")
+    report.loc[mobile & (report["日期"] >= days[-5]), METRIC_HEADERS] = "0"
+    report.loc[mine & (report["日期"] >= days[-3]), "推广计划"] = new
+    write(report, files["keyword_report"])
+    config = write_config(tmp_path, files)
+    plan_file = tmp_path / "uploaded.csv"
+    pd.DataFrame([{"date": days[-5], "campaign": old, "item": item, "keyword": keyword,
+                   "crowd": "", "region": "", "platform": "mobile", "hour": "",
+                   "action": "pause_keyword", "current": 0.8, "proposed": 0}]
+                 ).to_csv(plan_file, index=False, encoding="utf-8-sig")
+    recorded = CliRunner().invoke(cli, ["applied", "--config", str(config), str(plan_file)],
+                                  catch_exceptions=False)
+    assert recorded.exit_code == 0, recorded.output
+
+    result = run(config, "run")
+    assert result.exit_code == 0, result.output
+    assert f"from campaign '{old}' to '{new}' on {days[-3]}" in result.output
+    assert "1 keyword recorded as paused (state file) has shown nothing since" in result.output
+    context = plan(config).context
+    paused = context.in_force("paused")
+    assert paused[["campaign", "item", "keyword", "platform"]].values.tolist() == [
+        [new, item, keyword, "mobile"]]
+    state = context.keywords
+    here = (state["item"] == item) & (state["keyword"] == keyword)
+    assert state.loc[here, ["campaign", "platform"]].values.tolist() == [[new, "pc"]]
+    recs = recommendations(config)
+    assert not ((recs["item"] == item) & (recs["keyword"] == keyword)
+                & (recs["platform"] == "mobile")).any()
+
+
+def test_a_change_recorded_before_a_keyword_moved_campaign_is_tracked_there(files, tmp_path):
+    # a bid change recorded for the night before the keyword moved: the track record finds
+    # that night's report row, which is read under the new campaign
+    report = read(files["keyword_report"])
+    days = sorted(report["日期"].unique())
+    first = report.iloc[0]
+    item, keyword, old = first["推广单元"], first["关键词"], first["推广计划"]
+    new = next(c for c in report["推广计划"].unique() if c != old)
+    mine = (report["推广单元"] == item) & (report["关键词"] == keyword)
+    report.loc[mine & (report["日期"] >= days[-5]), "推广计划"] = new
+    write(report, files["keyword_report"])
+    that_day = report[mine & (report["投放平台"] == "无线") & (report["日期"] == days[-6])]
+    bid = float(that_day["出价"].iloc[0])
+    config = write_config(tmp_path, files)
+    plan_file = tmp_path / "uploaded.csv"
+    pd.DataFrame([{"date": days[-6], "campaign": old, "item": item, "keyword": keyword,
+                   "crowd": "", "region": "", "platform": "mobile", "hour": "",
+                   "action": "set_bid", "current": round(bid * 0.9, 2), "proposed": bid,
+                   "exp_clicks": 1.0, "exp_cost": 1.0, "exp_gmv": 2.0}]
+                 ).to_csv(plan_file, index=False, encoding="utf-8-sig")
+    recorded = CliRunner().invoke(cli, ["applied", "--config", str(config), str(plan_file)],
+                                  catch_exceptions=False)
+    assert recorded.exit_code == 0, recorded.output
+
+    track = plan(config).track_record.set_index(["night", "kind"])
+    row = track.loc[(days[-6], "raised")]
+    assert (row["rows"], row["matched"], row["in_force"], row["no_row"]) == (1, 1, 1, 0)
+    assert float(row["cost"]) == pytest.approx(float(that_day["花费"].iloc[0]))
+
 def test_an_items_keyword_moved_to_another_campaign_is_planned_there_only(files, tmp_path):
     path = files["keyword_report"]
     report = read(path)

@@ -43,7 +43,7 @@ from bidopt.io import (
     write_recommendations_csv,
 )
 from bidopt.io.headers import KIND_REQUIRED, map_headers
-from bidopt.io.moves import follow_moves
+from bidopt.io.moves import MOVED_COLUMNS, follow_moves
 from bidopt.io.overlap import drop_repeated_days
 from bidopt.io.spelling import respell, unify_spellings
 from bidopt.io.writer import IN_FILE
@@ -52,7 +52,7 @@ from bidopt.model import ResponseModel
 from bidopt.plugins import Registry, plugin_in_traceback
 from bidopt.schema import ALL, RECOMMENDATION_COLUMNS
 from bidopt.seasonality import DayFactors, ordinary_days
-from bidopt.state import read_records, state_path, with_state
+from bidopt.state import followed, read_records, state_path, with_state
 from bidopt.track import COLUMNS as TRACK_COLUMNS
 from bidopt.track import track_record
 from bidopt.window import window_history
@@ -97,6 +97,8 @@ class Inputs:
     files: list[Path]
     renamed: dict[str, str] = field(default_factory=dict)
     """Campaigns the reports renamed within their days (old name -> new; ``io.moves``)."""
+    moved: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=MOVED_COLUMNS))
+    """Keywords the reports moved to another campaign (``io.moves.MOVED_COLUMNS``)."""
 
 
 @dataclass
@@ -334,7 +336,7 @@ def load_inputs(registry: Registry, sources: SourceOverrides, progress: Progress
     problems.extend(repeated)
     history = split_report_grains(frames.pop("report"))  # hands the frames over
     release_memory()
-    history, moves, renamed = follow_moves(history)
+    history, moves, renamed, moved = follow_moves(history)
     problems.extend(moves)
     if history["keywords"].empty:
         empty = [p.file for p in problems if p.message.startswith("the file has no data rows")]
@@ -354,7 +356,7 @@ def load_inputs(registry: Registry, sources: SourceOverrides, progress: Progress
 
     return Inputs(history, items, candidates,
                   [p for p in problems if p.severity != "error"], rows,
-                  [Path(p) for p, _ in jobs], renamed)
+                  [Path(p) for p, _ in jobs], renamed, moved)
 
 
 def _with_guessed_bids(daily: pd.DataFrame, guessed: pd.DataFrame) -> pd.DataFrame:
@@ -545,9 +547,9 @@ def plan_night(config: Config, registry: Registry, *, date: dt.date,
     if files == sample_files():  # the bundled sample shop's days are what they are
         refuse_stale = False
     inputs = load_inputs(registry, files, progress, date_order=config.sources.date_order)
-    if inputs.renamed:  # what `bidopt applied` recorded under an old name is the new name's
-        state = state.assign(campaign=state["campaign"].replace(inputs.renamed))
-        planned = planned.assign(campaign=planned["campaign"].replace(inputs.renamed))
+    if inputs.renamed or len(inputs.moved):
+        # what `bidopt applied` recorded under an old name or place is the new one's
+        state, planned = followed(state, planned, inputs.renamed, inputs.moved)
         config, in_force, paused = with_state(written.for_night(date), date, state)
         params = check_strategies(config, registry.strategies)  # their options hold them too
     # before build_context cuts the history to the look-back window

@@ -381,6 +381,44 @@ def settings(state: pd.DataFrame, kind: str) -> pd.DataFrame:
     return out.reindex(columns=IN_FORCE_COLUMNS[kind])
 
 
+def followed(state: pd.DataFrame, planned: pd.DataFrame, renamed: dict[str, str],
+             moved: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The settings (``read_state``) and keyword changes (``planned``) recorded under the
+    names the reports now use (``io.moves``): a renamed campaign's (``renamed``, old name ->
+    new) under its new name, and a moved keyword's pause and changes (``moved``: ``campaign,
+    item, keyword, platform`` of the old place, ``to_campaign`` and ``to_item``) at its new
+    place. Without this a pause recorded before the keyword moved would apply to nothing,
+    and its changes would find no report row."""
+    state = state.assign(campaign=state["campaign"].replace(renamed))
+    planned = planned.assign(campaign=planned["campaign"].replace(renamed))
+    if moved.empty:
+        return state, planned
+    keys = ["campaign", "item", "keyword", "platform"]
+    places = pd.MultiIndex.from_frame(moved[keys].astype(str))
+
+    def moved_to(frame: pd.DataFrame, keyword: pd.Series, platform: pd.Series) -> pd.DataFrame:
+        rows = places.get_indexer(pd.MultiIndex.from_arrays(
+            [frame["campaign"].astype(str), frame["item"].astype(str),
+             keyword.astype(str), platform.astype(str)]))
+        hit = rows >= 0
+        if not hit.any():
+            return frame
+        frame = frame.copy()
+        for column in ("campaign", "item"):
+            values = frame[column].to_numpy(dtype=object)
+            values[hit] = moved[f"to_{column}"].to_numpy(dtype=object)[rows[hit]]
+            frame[column] = values
+        return frame
+
+    # a pause's name is its keyword and platform (``setting_keys``); the other settings are
+    # no keyword's (an empty one) and stay where they are
+    paused = state["kind"].eq("paused")
+    name = state["name"].astype(str).where(paused, "").str.split(KEY_SEP, n=1, expand=True)
+    name = name.reindex(columns=[0, 1]).fillna("")
+    return (moved_to(state, name[0], name[1]),
+            moved_to(planned, planned["keyword"], planned["platform"]))
+
+
 def with_state(config: Config, night: dt.date, state: pd.DataFrame | None = None
                ) -> tuple[Config, list[str], pd.DataFrame]:
     """``config`` with the state file's settings as the strategies' defaults, notes on what

@@ -108,14 +108,18 @@ def _moved_keywords(keywords: pd.DataFrame) -> pd.DataFrame:
         [*_KEY, "to_campaign", "to_item", "from_day"]]
 
 
+MOVED_COLUMNS = [*_KEY, "to_campaign", "to_item"]
+
+
 def follow_moves(history: dict[str, pd.DataFrame]
-                 ) -> tuple[dict[str, pd.DataFrame], list[Problem], dict[str, str]]:
+                 ) -> tuple[dict[str, pd.DataFrame], list[Problem], dict[str, str], pd.DataFrame]:
     """``history`` (the report grains) with renamed campaigns' and moved keywords' earlier
-    rows under their new names, a warning for each kind found, and the renamed campaigns
-    (old name -> new)."""
+    rows under their new names, a warning for each kind found, the renamed campaigns (old
+    name -> new) and the moved keywords (``MOVED_COLUMNS``: the old place, under the
+    campaign's new name where it was renamed, and the new one)."""
     keywords = history["keywords"]
     if keywords.empty:
-        return history, [], {}
+        return history, [], {}, pd.DataFrame(columns=MOVED_COLUMNS)
     problems = []
     renamed = _renamed_campaigns(keywords)
     if renamed:
@@ -155,4 +159,4 @@ def follow_moves(history: dict[str, pd.DataFrame]
             f"campaign '{first['campaign']}' to '{first['to_campaign']}' on "
             f"{first['from_day']:%Y-%m-%d}: the earlier days are read as the new place's, and "
             "the old place is not planned")))
-    return history, problems, renamed
+    return history, problems, renamed, moved[MOVED_COLUMNS].reset_index(drop=True)
