@@ -508,6 +508,38 @@ def test_bids_outside_the_configured_bounds_are_named(shop_files, tmp_path):
     assert re.search(r"note: \d+ keywords bid outside the config's bid bounds today", result.output)
 
 
+def test_a_bid_below_the_platform_minimum_is_raised_to_it_in_plain_words(shop, shop_files,
+                                                                          tmp_path):
+    # the keyword report bids 0.02 where the platform takes no less than 0.05: the plan's
+    # row raises the bid to 0.05 and says that is why, not roi_rule's "bid x0.80" (a cut it
+    # cannot make) or "bid x1.20" (a raise to 0.024 the platform would not take either)
+    report = shop.keyword_report.copy()
+    mobile = report[report["platform"] == "mobile"]
+    sums = mobile.groupby(["campaign", "item", "keyword"])[["clicks", "cost", "gmv"]].sum()
+    roi = sums["gmv"] / sums["cost"]
+    judged = sums["clicks"] >= 30
+    cuts, raises = sums[judged & (roi < 1.5)].index[:2], sums[judged & (roi > 3)].index[:2]
+    low = pd.MultiIndex.from_tuples([*cuts, *raises])
+    assert len(low) == 4
+    keys = pd.MultiIndex.from_frame(report[["campaign", "item", "keyword"]])
+    report.loc[keys.isin(low) & (report["platform"] == "mobile"), "bid"] = 0.02
+    files = dict(shop_files, keyword_report=tmp_path / "keyword_report.csv")
+    report.to_csv(files["keyword_report"], index=False)
+    config = write_config(tmp_path, files)
+    out = tmp_path / "recs.csv"
+
+    result = run_cli("run", "--config", str(config), "--date", NIGHT, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    recs = read_recs(out)
+    rows = recs[pd.MultiIndex.from_frame(recs[["campaign", "item", "keyword"]]).isin(low)
+                & (recs["platform"] == "mobile")]
+    assert len(rows) == 4
+    assert (rows["action"] == "set_bid").all()
+    assert rows[["current", "proposed"]].values.tolist() == [[0.02, 0.05]] * 4
+    assert (rows["strategy"] == "bid_rules").all()
+    assert set(rows["reason"]) == {"raised to the platform minimum 0.05 (bids.mobile.min): "
+                                   "the keyword report's bid 0.02 is below it"}
+
 def test_a_campaign_without_orders_is_named_in_a_note(shop, tmp_path):
     from bidopt.simulate import write_shop
 

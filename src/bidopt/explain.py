@@ -261,7 +261,8 @@ def plan_actions(ctx: RunContext, plan: Plan, judged: pd.DataFrame) -> pd.DataFr
     # a strategy's bid beyond the nightly limit or the bounds was clamped before it was
     # judged: say so, or the reason ("bid 6.24 holds rank 1") disagrees with the row's bid
     asked = pd.to_numeric(credited["proposed"], errors="coerce").to_numpy(float)
-    step = platform_rules(ctx.config, entities["platform"].to_numpy(str)[rows])[2]
+    platform = entities["platform"].to_numpy(str)[rows]
+    lowest, highest, step = platform_rules(ctx.config, platform)
     capped = (credited["action"].eq("set_bid").to_numpy() & np.isfinite(asked)
               & (np.abs(asked - credited["target"].to_numpy(float)) > step + _TOL))
     note = note + np.where(capped, [f"; capped by the nightly change limit or the bid bounds "
@@ -281,6 +282,21 @@ def plan_actions(ctx: RunContext, plan: Plan, judged: pd.DataFrame) -> pd.DataFr
     instead = np.where(instead != "", "; strategies asked: " + instead, "")
     fallback_reason = fallback_reason.astype(object) + instead
     actions["reason"] = np.where(own.isna(), fallback_reason, own.fillna("") + note)
+    # a bid outside the bounds today whose row only brings it to the nearest bound (its
+    # "keep"): the bound is the reason. A strategy credited with it asked for a bid the
+    # bounds turned into this one (roi_rule's cut of a 0.02 bid is a raise to 0.05), so
+    # its words stay only on rows that move the bid past the bound.
+    to_bound = ~pinned & (np.abs(chosen[rows] - plan.bid(keep)[rows]) <= _TOL)
+    below = to_bound & (current[rows] < lowest - _TOL)
+    above = to_bound & (current[rows] > highest + _TOL)
+    setting = np.where(platform == "pc", "pc", "mobile")
+    actions["reason"] = np.select([below, above], [
+        [f"raised to the platform minimum {b:g} (bids.{s}.min): the keyword report's bid "
+         f"{c:g} is below it" for b, s, c in zip(lowest, setting, current[rows], strict=True)],
+        [f"lowered to the platform maximum {b:g} (bids.{s}.max): the keyword report's bid "
+         f"{c:g} is above it" for b, s, c in zip(highest, setting, current[rows], strict=True)],
+    ], actions["reason"].to_numpy(object))
+    actions["strategy"] = np.where(below | above, BID_RULES, actions["strategy"].to_numpy(object))
     actions["action"] = np.select(
         [actions["kind"] == "added", chosen[rows] <= 0], ["add_keyword", "pause_keyword"], "set_bid"
     )
