@@ -171,10 +171,10 @@ def test_a_campaign_renamed_mid_window_is_one_campaign_under_its_new_name(files,
     assert used.to_numpy() == pytest.approx(mine.to_numpy())
     regions = context.history["regions"]
     assert set(regions["campaign"]) == set(limits.index)
-    # the plan holds the new name's budget (95% of it, the budget margin)
+    # the plan holds the new name's budget (90% of it, the budget margin)
     cost_after = recs[recs["campaign"] == new]["d_cost"].sum()
     before = float(result.output.split(new)[1].split()[2].replace(",", ""))
-    assert before + cost_after <= 300 * 0.95 + 1
+    assert before + cost_after <= 300 * 0.90 + 1
 
 
 def test_what_applied_recorded_under_a_campaigns_old_name_follows_the_rename(files, tmp_path):

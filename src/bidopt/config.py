@@ -206,11 +206,12 @@ class Optimiser(_Section):
         "in percent: their forecast comes from market figures, not their own days.",
     )
     budget_margin_pct: float = Field(
-        5.0, ge=0, lt=100,
+        10.0, ge=0, lt=100,
         description="Plan each campaign's expected spend this far (percent) below its daily "
         "budget (on top of the margin on added spend). The platform stops a campaign's ads "
         "once its budget is spent, so a forecast that runs over costs the rest of that "
-        "day's traffic, not money.",
+        "day's traffic, not money; but the evening it loses converts best, so a campaign "
+        "planned near its floor falls below it.",
     )
     shop_budget_margin_pct: float = Field(
         15.0, ge=0, lt=100,

@@ -45,7 +45,7 @@ optimiser:
   roi_margin_pct: 5        # ...and never closer than this (percent) to the floor
   added_spend_margin_pct: 30   # spend the plan adds counts 30% more against floor and budget
   new_keyword_margin_pct: 50   # keywords not bought yet count toward the floor at this margin
-  budget_margin_pct: 5     # plan each campaign's expected spend this far (percent) below its budget
+  budget_margin_pct: 10    # plan each campaign's expected spend this far (percent) below its budget
   shop_budget_margin_pct: 15   # ... and the shop's below the shop budget
   min_clicks_to_raise: 2   # the optimiser raises no keyword with fewer clicks in the window (strategies still may)
   min_gain: 0.3            # a change must gain at least this much money per day
