@@ -375,10 +375,15 @@ def test_clicks_that_cost_nothing_do_not_break_the_price_fit(english_run, shop, 
     result = run_cli("run", "--config", str(write_config(tmp_path, files)), "--date", NIGHT,
                      "--out", str(out))
     assert result.exit_code == 0, result.output
-    plan, before = read_recs(out), read_recs(english_run[1])
+    plan = read_recs(out)
     for column in ("exp_cost", "exp_gmv"):
         assert np.isfinite(plan[column]).all()
-        assert plan[column].sum() == pytest.approx(before[column].sum(), rel=0.03), column
+    # the shop's expected cost and GMV after the plan (the rows moved can differ by a
+    # keyword whose gain sits at the min_gain threshold, so their sums are not compared)
+    after, before = (summary_rows(r.output)[-1] for r in (result, english_run[0]))
+    for column in (4, 6):  # cost after, GMV after
+        assert float(after[column].replace(",", "")) == pytest.approx(
+            float(before[column].replace(",", "")), rel=0.03)
 
 
 def test_a_shop_whose_reports_hold_no_orders_plans_without_noise(shop, tmp_path):

@@ -91,7 +91,7 @@ def test_keyword_rows_carry_their_range_and_slice_rows_none(planned):
 def test_the_ranges_are_the_model_s_outcome_interval_scaled_to_the_night_s_phase(tmp_path):
     """At each row's proposed bid, the response model's 80% outcome interval for the night:
     on a calendar phase with traffic x2 and conversion x1.5, its cost bounds x2 and its GMV
-    bounds x3 of an ordinary day's."""
+    bounds x3 of an ordinary day's, times the night's weekday factor."""
     phase = {"name": "promo", "start": "11-25", "end": "11-25", "traffic_factor": 2.0,
              "conversion_factor": 1.5}
     config = load_config(sample_config(tmp_path, calendar=[phase]))
@@ -104,7 +104,10 @@ def test_the_ranges_are_the_model_s_outcome_interval_scaled_to_the_night_s_phase
     assert model.interval == 0.8 and model.interval_kind == "outcome"
     ordinary = model.predict(rows[["campaign", "item", "keyword", "platform"]],
                              rows["proposed"].to_numpy(float)[:, None])
-    for name, factor in (("clicks", 2.0), ("cost", 2.0), ("gmv", 3.0)):
+    weekday = result.context.weekdays.factor(pd.Timestamp(NIGHT))
+    assert result.context.day.traffic == pytest.approx(2.0 * weekday)
+    for name, factor in (("clicks", 2.0 * weekday), ("cost", 2.0 * weekday),
+                         ("gmv", 3.0 * weekday)):
         assert np.allclose(rows[f"{name}_high"], ordinary.high[name][:, 0] * factor), name
         assert np.allclose(rows[f"exp_{name}"], getattr(ordinary, name)[:, 0] * factor), name
         low = np.minimum(ordinary.low[name][:, 0] * factor, rows[f"exp_{name}"])

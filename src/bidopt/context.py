@@ -12,6 +12,7 @@ import pandas as pd
 from bidopt.config import Config, PlatformBids, did_you_mean
 from bidopt.schema import GRAIN_KEYS, METRICS
 from bidopt.seasonality import DayFactors, scale_forecast
+from bidopt.weekdays import WeekdayFactors
 
 if TYPE_CHECKING:
     from bidopt.model import Forecast, ResponseModel
@@ -40,7 +41,11 @@ class RunContext:
     :func:`campaign_evidence`)."""
     warnings: list[str] = field(default_factory=list)
     day: DayFactors = field(default_factory=DayFactors)
-    """How the planned night differs from an ordinary day (its calendar phase's factors)."""
+    """How the planned night differs from an ordinary day: its calendar phase's factors,
+    with the traffic factor times the night's weekday factor (``weekdays``)."""
+    weekdays: WeekdayFactors = field(default_factory=WeekdayFactors)
+    """The weekday factors of search volume measured on the history (``bidopt.weekdays``;
+    all 1 when not measured)."""
     _state: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
 
     def in_force(self, kind: str) -> pd.DataFrame:
@@ -68,8 +73,8 @@ class RunContext:
     def forecast(self, entities: pd.DataFrame, bids: np.ndarray) -> Forecast:
         """The response model's forecast for the planned night at the given bids.
 
-        The model forecasts an ordinary day; a calendar phase's factors scale it
-        (``bidopt.seasonality``)."""
+        The model forecasts an ordinary day; a calendar phase's factors and the night's
+        weekday factor scale it (``bidopt.seasonality``, ``bidopt.weekdays``)."""
         return scale_forecast(self.model.predict(entities, bids), self.day)
 
     def roi_floor(self, campaigns: pd.Series) -> np.ndarray:

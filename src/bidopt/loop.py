@@ -11,7 +11,7 @@ import os
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
@@ -55,6 +55,7 @@ from bidopt.seasonality import DayFactors, ordinary_days
 from bidopt.state import followed, read_records, state_path, with_state
 from bidopt.track import COLUMNS as TRACK_COLUMNS
 from bidopt.track import track_record
+from bidopt.weekdays import WeekdayFactors, estimate_weekdays
 from bidopt.window import window_history
 
 Progress = Callable[[str], None]
@@ -455,6 +456,11 @@ def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progr
         written or config, list(campaigns["campaign"]), history["keywords"]["date"]))
     fitted_on = uncapped(fitted_on, capped)
     notes += capped_notes(capped, history["keywords"]["date"].nunique())
+    # the fit sees the window's average weekday; the night is forecast on its own
+    weekdays = (estimate_weekdays(history["keywords"], capped) if config.history.weekdays
+                else WeekdayFactors(reason="history.weekdays is off"))
+    fitted_on = weekdays.ordinary(fitted_on)
+    day = replace(day, traffic=day.traffic * weekdays.factor(date))
     release_memory()
     progress(f"fitting the response model on {len(history['keywords']):,} rows")
     model = ResponseModel().fit(
@@ -479,7 +485,7 @@ def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progr
     return RunContext(
         date=date, config=config, history=history, keywords=state, items=inputs.items,
         candidates=inputs.candidates, model=model,
-        campaigns=campaigns, warnings=notes, day=day,
+        campaigns=campaigns, warnings=notes, day=day, weekdays=weekdays,
     )
 
 

@@ -354,6 +354,7 @@ def format_summary(result: RunResult, config: Config, *, verbose: bool = False) 
         + (f" (calendar phase '{phase.name}')" if phase else ""),
         f"read {result.inputs.rows_read:,} rows from {len(result.inputs.files)} files; "
         f"{len(ctx.keywords):,} keyword x platform; history {first} .. {last}",
+        *ctx.weekdays.summary_line(result.date),
         f"proposals: {len(decision.proposals):,} (accepted {status.get('accepted', 0):,}, "
         f"scaled {status.get('scaled', 0):,}, overridden {status.get('overridden', 0):,}, "
         f"rejected {status.get('rejected', 0):,})",

@@ -83,15 +83,14 @@ class WeekdayFactors:
         """'Mon 0.98, Tue 0.97, ..., Sun 1.06'."""
         return ", ".join(f"{name} {f:.2f}" for name, f in zip(SHORT, self.factors, strict=True))
 
-    def note(self, night: dt.date) -> list[str]:
-        """The summary's line for the planned night, when its factor is not 1."""
+    def summary_line(self, night: dt.date) -> list[str]:
+        """The run summary's line on the planned night's weekday, when its factor is not 1."""
         value = self.factor(night)
         if not self.used or round(value, 3) == 1.0:
             return []
-        return [f"the planned night is a {NAMES[pd.Timestamp(night).day_of_week]}: its "
-                f"forecast is the ordinary day's x{value:.3f} (weekday factors of search "
-                f"volume measured on {self.days} report days: {self.describe()}; "
-                "history.weekdays)"]
+        return [f"weekday: {NAMES[pd.Timestamp(night).day_of_week]}, forecast at "
+                f"{value:.3f}x an average day's search volume (measured on {self.days} report "
+                f"days: {self.describe()})"]
 
 
 def estimate_weekdays(keywords: pd.DataFrame, capped: pd.DataFrame | None = None
