@@ -7,6 +7,7 @@
                                     [--optimiser min_clicks_to_raise=3]
                                     [--night 2026-11-11 --seasonal [--phase-factors]]
                                     [--gap [10 15 20]]
+                                    [--night 2026-11-28 --weekday] [--no-weekday-factors]
 
 For every simulated shop and ROI floor: write the shop's exports, run bidopt's full nightly
 plan in-process (``plan_night``: read, fit, propose, decide), compute the four baselines of
@@ -47,6 +48,12 @@ truth seen through one of bidopt's errors at a time (each keyword's level at tod
 the window shows it or as bidopt forecasts it; the shape of its answer to the bid, as bidopt
 forecasts it), and on bidopt's whole forecast, each with every floor raised by each margin
 (``benchmarks/plan_gap.py``). The views do not enter the verdict.
+
+Weekdays: the histories always carry the simulator's weekday pattern of search volume, but
+without ``--seasonal`` the plans are judged on a typical day (``Market.expected``), whatever
+weekday ``--night`` is. ``--weekday`` judges them on the truth of ``--night``'s weekday
+(``Market.on_day(night, seasonal=False)``); ``--no-weekday-factors`` runs bidopt with
+``history.weekdays: false``.
 
 Exit status: 0 when bidopt is valid and beats every baseline in every shop x floor (and
 captures at least --min-share of the oracle's gain in total, when given); 1 otherwise.
@@ -174,7 +181,7 @@ def run_case(label: str, market: Market, files: dict[str, Path], floor: float,
              strategies: str, optimiser: dict[str, float] | None = None,
              budgets: dict[str, float] | None = None, night: dt.date = NIGHT,
              calendar: list[dict] | None = None, objective: str = "gmv",
-             history_days: int = 14, capped: bool = False,
+             history_days: int = 14, capped: bool = False, weekdays: bool = True,
              gap: tuple[float, ...] = (), window: pd.DataFrame | None = None) -> Case:
     """bidopt, the baselines and the oracle on one shop at one floor, all judged on truth.
 
@@ -187,7 +194,7 @@ def run_case(label: str, market: Market, files: dict[str, Path], floor: float,
     """
     data: dict = {"shop": label, "constraints": {"roi_floor": floor},
                   "objective": {"target": objective}, "calendar": calendar or [],
-                  "history": {"days": history_days}}
+                  "history": {"days": history_days, "weekdays": weekdays}}
     if budgets:
         data["constraints"]["campaigns"] = {name: {"daily_budget": round(b, 2)}
                                             for name, b in budgets.items()}
@@ -470,6 +477,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seasonal", action="store_true",
                         help="Histories with the Double 11 / Double 12 calendar; plans judged "
                              "on the truth of --night with its calendar factors.")
+    parser.add_argument("--weekday", action="store_true",
+                        help="Judge on the truth of --night's weekday (its search volume), "
+                             "not on a typical day (implied by --seasonal).")
+    parser.add_argument("--weekday-factors", action=argparse.BooleanOptionalAction, default=True,
+                        help="bidopt's history.weekdays (default on).")
     parser.add_argument("--phase-factors", action="store_true",
                         help="Give bidopt the simulator's calendar as config phases with "
                              "traffic, conversion and cart factors.")
@@ -520,6 +532,7 @@ def main(argv: list[str] | None = None) -> int:
                           file=sys.stderr)
             files = write_shop(shop, Path(tmp) / label)
             market = (shop.market.on_day(args.night, seasonal=True) if args.seasonal
+                      else shop.market.on_day(args.night, seasonal=False) if args.weekday
                       else shop.market)
             gap = tuple(args.gap or (10.0, 15.0, 20.0)) if args.gap is not None else ()
             window = None
@@ -533,8 +546,8 @@ def main(argv: list[str] | None = None) -> int:
                                 budgets, args.night,
                                 calendar_config() if args.phase_factors else None,
                                 args.objective, max(14, args.days),
-                                capped=bool(budgets) and not args.no_cap, gap=gap,
-                                window=window)
+                                capped=bool(budgets) and not args.no_cap,
+                                weekdays=args.weekday_factors, gap=gap, window=window)
                 cases.append(case)
                 print(f"{label} floor {floor}: bidopt plan {case.seconds:.1f}s, "
                       f"case {time.perf_counter() - start:.1f}s", file=sys.stderr)
