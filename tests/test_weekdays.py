@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 import bidopt.simulate._calendar as calendar
+from bidopt.budgets import days_at_budget
 from bidopt.cli import cli
 from bidopt.simulate import simulate_shop
 from bidopt.simulate._calendar import WEEKDAY_VOLUME
@@ -66,18 +67,33 @@ def test_fewer_than_two_full_weeks_are_not_measured():
     assert "13 report days" in found.reason
 
 
-def test_days_a_budget_cut_short_are_left_out():
-    """Capped campaign-days show less than a day's searches: they are not measured, so with
-    every campaign's Saturdays capped only one Saturday is left, and nothing is measured."""
+def test_days_at_the_budget_are_left_out():
+    """Campaign-days whose spend reached the budget show less than a day's searches: they
+    are not measured, so with every campaign's Saturdays at the budget no Saturday is
+    left, and nothing is measured."""
     shop = simulate_shop(seed=0, days=15, size="small", end_date=END)
     keywords = shop.keyword_report
     assert estimate_weekdays(keywords).used
     dates = pd.DatetimeIndex(keywords["date"].unique())
     saturdays = dates[dates.day_of_week == 5][:2]
-    capped = pd.DataFrame([(c, d) for c in keywords["campaign"].unique() for d in saturdays],
-                          columns=["campaign", "date"])
-    found = estimate_weekdays(keywords, capped)
+    at_budget = pd.DataFrame([(c, d) for c in keywords["campaign"].unique() for d in saturdays],
+                             columns=["campaign", "date"])
+    found = estimate_weekdays(keywords, at_budget)
     assert not found.used and "13 report days" in found.reason
+
+
+def test_a_shop_whose_budget_binds_on_some_days_is_measured_on_the_others():
+    """Budgets at 1.2x the average day's spend stop some campaign-days (more of them at the
+    weekend); without those the pattern is still found."""
+    draw = {"seed": 1, "days": 14, "size": "small", "end_date": END}
+    spend = simulate_shop(**draw).keyword_report.groupby("campaign")["cost"].sum() / 14
+    budgets = (spend * 1.2).round(2)
+    shop = simulate_shop(**draw, budgets=budgets.to_dict())
+    at_budget = days_at_budget(shop.keyword_report, budgets)
+    assert len(at_budget) >= 3
+    found = estimate_weekdays(shop.keyword_report, at_budget)
+    assert found.used, found.reason
+    assert np.sqrt(np.mean(log_error(found.factors) ** 2)) < 0.02, found.factors
 
 
 def test_a_weekend_bid_push_is_not_read_as_weekend_searches():

@@ -58,20 +58,9 @@ def capped_days(history: dict[str, pd.DataFrame], budgets: pd.Series | pd.DataFr
     hour with clicks; NaN and shares 1.0 when the hour report does not show the day).
     """
     columns = ["campaign", "date", "cost", "budget", "click_share", "order_share", "last_hour"]
-    keywords = history["keywords"]
-    if keywords.empty or not np.isfinite(np.asarray(
-            budgets["budget"] if isinstance(budgets, pd.DataFrame) else budgets, float)).any():
+    capped = days_at_budget(history["keywords"], budgets)
+    if capped.empty:
         return pd.DataFrame(columns=columns)
-    daily = keywords.groupby(["campaign", "date"], sort=True)["cost"].sum().reset_index()
-    if isinstance(budgets, pd.DataFrame):
-        per_day = budgets.assign(campaign=budgets["campaign"].astype(str)).set_index(
-            ["campaign", "date"])["budget"]
-        daily["budget"] = per_day.reindex(pd.MultiIndex.from_arrays(
-            [daily["campaign"].astype(str), daily["date"]])).to_numpy(float)
-    else:
-        daily["budget"] = daily["campaign"].astype(str).map(budgets).to_numpy(float)
-    daily = daily[np.isfinite(daily["budget"].to_numpy(float))]
-    capped = daily[daily["cost"] >= daily["budget"] * (1 - CAPPED_WITHIN)].reset_index(drop=True)
     capped = capped.assign(click_share=1.0, order_share=1.0, last_hour=np.nan)
     hours = history.get("hours")
     if capped.empty or hours is None or hours.empty:
@@ -95,6 +84,26 @@ def capped_days(history: dict[str, pd.DataFrame], budgets: pd.Series | pd.DataFr
     # stopped by it (the budget was just enough): not capped
     ran_on = capped["last_hour"].notna() & (capped["click_share"] >= FULL_DAY)
     return capped.loc[~ran_on, columns].reset_index(drop=True)
+
+
+def days_at_budget(keywords: pd.DataFrame, budgets: pd.Series | pd.DataFrame) -> pd.DataFrame:
+    """Campaign-days of the daily keyword history whose cost reached the daily budget (within
+    ``CAPPED_WITHIN``; ``budgets`` as for :func:`capped_days`): campaign, date, cost, budget.
+    Whether the budget stopped the ads, the hour report says (:func:`capped_days`)."""
+    columns = ["campaign", "date", "cost", "budget"]
+    if keywords.empty or not np.isfinite(np.asarray(
+            budgets["budget"] if isinstance(budgets, pd.DataFrame) else budgets, float)).any():
+        return pd.DataFrame(columns=columns)
+    daily = keywords.groupby(["campaign", "date"], sort=True)["cost"].sum().reset_index()
+    if isinstance(budgets, pd.DataFrame):
+        per_day = budgets.assign(campaign=budgets["campaign"].astype(str)).set_index(
+            ["campaign", "date"])["budget"]
+        daily["budget"] = per_day.reindex(pd.MultiIndex.from_arrays(
+            [daily["campaign"].astype(str), daily["date"]])).to_numpy(float)
+    else:
+        daily["budget"] = daily["campaign"].astype(str).map(budgets).to_numpy(float)
+    daily = daily[np.isfinite(daily["budget"].to_numpy(float))]
+    return daily[daily["cost"] >= daily["budget"] * (1 - CAPPED_WITHIN)].reset_index(drop=True)
 
 
 def _profile(hours: pd.DataFrame) -> dict[str, np.ndarray]:

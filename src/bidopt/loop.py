@@ -18,7 +18,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bidopt.budgets import capped_days, capped_notes, history_budgets, uncapped
+from bidopt.budgets import (
+    capped_days,
+    capped_notes,
+    days_at_budget,
+    history_budgets,
+    uncapped,
+)
 from bidopt.config import Config, Output, check_strategies
 from bidopt.context import (
     KEYWORD_KEYS,
@@ -452,13 +458,15 @@ def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progr
                      "bid in cents)")
     campaigns = campaign_limits(config, sorted(state["campaign"].unique()))
     # days a budget stopped the ads show less than the bids bought: the fit sees them whole
-    capped = capped_days(history, history_budgets(
-        written or config, list(campaigns["campaign"]), history["keywords"]["date"]))
+    budgets = history_budgets(written or config, list(campaigns["campaign"]),
+                              history["keywords"]["date"])
+    capped = capped_days(history, budgets)
     fitted_on = uncapped(fitted_on, capped)
     notes += capped_notes(capped, history["keywords"]["date"].nunique())
     # the fit sees the window's average weekday; the night is forecast on its own
-    weekdays = (estimate_weekdays(history["keywords"], capped) if config.history.weekdays
-                else WeekdayFactors(reason="history.weekdays is off"))
+    weekdays = (estimate_weekdays(history["keywords"], days_at_budget(history["keywords"],
+                                                                      budgets))
+                if config.history.weekdays else WeekdayFactors(reason="history.weekdays is off"))
     fitted_on = weekdays.ordinary(fitted_on)
     day = replace(day, traffic=day.traffic * weekdays.factor(date))
     release_memory()

@@ -19,8 +19,12 @@ is seen twice, so the weekday means are shrunk toward 1 (normal-normal empirical
 the pattern's variance by moments), and the factors stay 1 when the window holds fewer than
 two of every weekday or the pattern is not distinguishable from the noise (F test).
 
-Days a calendar phase rescaled are measured as rescaled; campaign-days a budget cut short
-(``bidopt.budgets``) are left out of the measurement.
+Days a calendar phase rescaled are measured as rescaled. Campaign-days whose spend reached
+the daily budget are left out: when the ads stop, the keywords that had no click yet lose
+all their impressions, so such a day's impressions cannot be scaled back to a full day by
+the share of its clicks that was online (``bidopt.budgets`` does that for the fit), and a
+day whose spend only just reached the budget is cut too. A shop whose budgets stop its ads
+on most days may then have too few of some weekday to measure.
 """
 
 from __future__ import annotations
@@ -93,16 +97,18 @@ class WeekdayFactors:
                 f"days: {self.describe()})"]
 
 
-def estimate_weekdays(keywords: pd.DataFrame, capped: pd.DataFrame | None = None
+def estimate_weekdays(keywords: pd.DataFrame, at_budget: pd.DataFrame | None = None
                       ) -> WeekdayFactors:
     """The weekday factors the keyword report's daily impressions show.
 
     ``keywords``: the daily keyword history (after any calendar phase's rescale);
-    ``capped``: campaign-days a budget cut short (``budgets.capped_days``), left out.
+    ``at_budget``: campaign-days whose spend reached the daily budget
+    (``budgets.days_at_budget``; campaign, date), left out.
     """
     rows = keywords
-    if capped is not None and len(capped):
-        cut = pd.MultiIndex.from_frame(capped[["campaign", "date"]].astype({"campaign": str}))
+    if at_budget is not None and len(at_budget):
+        cut = pd.MultiIndex.from_frame(at_budget[["campaign", "date"]]
+                                       .astype({"campaign": str}))
         here = pd.MultiIndex.from_arrays([rows["campaign"].astype(str), rows["date"]])
         rows = rows[~here.isin(cut)]
     rows = rows[np.isfinite(pd.to_numeric(rows["impressions"], errors="coerce")
