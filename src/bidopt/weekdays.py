@@ -46,6 +46,9 @@ RANK_BANDS = (3.5, 8.5, 15.5)
 """A keyword's bid moves its impressions by its rank: little at the top, a lot at the page
 edge; one bid exponent per platform x band of the keyword's median rank."""
 ITERATIONS = 12
+CONVERGED = 1e-4
+"""The alternating fit stops when no weekday's log mean moves by more than this (and no bid
+exponent by more than ten times it)."""
 SCALED = ("impressions", "clicks", "cost", "orders", "gmv", "carts", "favorites")
 KEYS = ["campaign", "item", "keyword", "platform"]
 
@@ -167,8 +170,11 @@ def _day_indices(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     beta = np.zeros(n_groups)
     level = np.ones(len(dates))  # each day's index, the weekday means' while iterating
     spread = 0.1  # relative day-to-day variance of one keyword-day beyond Poisson
+    x2 = x * x
+    at_bid = np.ones(len(y))
+    means = np.zeros(7)
     for _ in range(ITERATIONS):
-        at_bid = np.exp(beta[group] * x)
+        last_beta, last_means = beta, means
         on_day = level[day]
         own = np.bincount(key, y, n_keys) / np.maximum(np.bincount(key, on_day * at_bid, n_keys),
                                                        1e-12)
@@ -176,7 +182,7 @@ def _day_indices(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         ratio = y / np.maximum(own[key], 1e-12)
         fitted = at_bid * on_day
         step = (np.bincount(group, weight * (ratio - fitted) * fitted * x, n_groups)
-                / np.maximum(np.bincount(group, weight * fitted ** 2 * x ** 2, n_groups), 1e-12))
+                / np.maximum(np.bincount(group, weight * fitted ** 2 * x2, n_groups), 1e-12))
         beta = np.clip(beta + step, 0.0, 20.0)
         at_bid = np.exp(beta[group] * x)
         expected = own[key] * at_bid
@@ -190,4 +196,7 @@ def _day_indices(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         if big.any():
             spread = float(np.clip(((y - mean) ** 2 - mean)[big].sum() / (mean ** 2)[big].sum(),
                                    0.01, 1.0))
+        if (np.abs(means - last_means).max() < CONVERGED
+                and np.abs(beta - last_beta).max() < 10 * CONVERGED):
+            break
     return index, weekday
