@@ -83,8 +83,11 @@ class WeekdayFactors:
         if not self.used or keywords.empty:
             return keywords
         divisor = self.per_row(keywords["date"])
-        return keywords.assign(**{name: keywords[name].to_numpy(float) / divisor
-                                  for name in SCALED if name in keywords.columns})
+        out = keywords.copy(deep=False)  # the other columns stay shared: the history is big
+        for name in SCALED:
+            if name in out.columns:
+                out[name] = keywords[name].to_numpy(float) / divisor
+        return out
 
     def describe(self) -> str:
         """'Mon 0.98, Tue 0.97, ..., Sun 1.06'."""
