@@ -63,6 +63,26 @@ def planned(folder: Path, files: dict[str, Path]):
     return config, result, recommendations(config).drop(columns="date")
 
 
+def record_applied(config: Path, rows: list[dict]) -> None:
+    """``bidopt applied`` on an uploaded plan of ``rows``, as a seller records one."""
+    plan_file = config.parent / "uploaded.csv"
+    pd.DataFrame(rows).to_csv(plan_file, index=False, encoding="utf-8-sig")
+    recorded = CliRunner().invoke(cli, ["applied", "--config", str(config), str(plan_file)],
+                                  catch_exceptions=False)
+    assert recorded.exit_code == 0, recorded.output
+
+
+def first_keyword_moved(report: pd.DataFrame, first_day) -> tuple:
+    """The report's first keyword (both platforms) moved from its campaign to another one
+    from ``first_day`` on: (item, keyword, old campaign, new campaign, its rows)."""
+    first = report.iloc[0]
+    item, keyword, old = first["推广单元"], first["关键词"], first["推广计划"]
+    new = next(c for c in report["推广计划"].unique() if c != old)
+    mine = (report["推广单元"] == item) & (report["关键词"] == keyword)
+    report.loc[mine & (report["日期"] >= first_day), "推广计划"] = new
+    return item, keyword, old, new, mine
+
+
 def recommendations(config: Path) -> pd.DataFrame:
     return pd.read_csv(config.parent / f"recommendations-{NIGHT}.csv", encoding="utf-8-sig",
                        dtype={"hour": str})
@@ -192,15 +212,11 @@ def test_what_applied_recorded_under_a_campaigns_old_name_follows_the_rename(fil
     config = write_config(tmp_path, files, strategies={"region_exclusion": {}})
     base = {"date": days[-7], "campaign": old, "item": "all", "keyword": "", "crowd": "",
             "platform": "", "hour": "", "current": 1, "proposed": 0}
-    plan_file = tmp_path / "uploaded.csv"
-    pd.DataFrame([
+    record_applied(config, [
         {**base, "action": "exclude_region", "region": "西藏"},
         {**base, "action": "pause_keyword", "item": mine["推广单元"], "keyword": mine["关键词"],
          "platform": "mobile", "region": "", "current": 0.8},
-    ]).to_csv(plan_file, index=False, encoding="utf-8-sig")
-    recorded = CliRunner().invoke(cli, ["applied", "--config", str(config), str(plan_file)],
-                                  catch_exceptions=False)
-    assert recorded.exit_code == 0, recorded.output
+    ])
 
     context = plan(config).context
     regions = context.in_force("region")
@@ -217,23 +233,15 @@ def test_a_pause_recorded_before_a_keyword_moved_campaign_stays_in_force_there(f
     # zeros every day, at the old place and then the new: it stays paused under the new one
     report = read(files["keyword_report"])
     days = sorted(report["日期"].unique())
-    first = report.iloc[0]
-    item, keyword, old = first["推广单元"], first["关键词"], first["推广计划"]
-    new = next(c for c in report["推广计划"].unique() if c != old)
-    mine = (report["推广单元"] == item) & (report["关键词"] == keyword)
+    item, keyword, old, new, mine = first_keyword_moved(report, days[-3])
     mobile = mine & (report["投放平台"] == "无线")
     report.loc[mobile & (report["日期"] >= days[-5]), METRIC_HEADERS] = "0"
-    report.loc[mine & (report["日期"] >= days[-3]), "推广计划"] = new
     write(report, files["keyword_report"])
     config = write_config(tmp_path, files)
-    plan_file = tmp_path / "uploaded.csv"
-    pd.DataFrame([{"date": days[-5], "campaign": old, "item": item, "keyword": keyword,
-                   "crowd": "", "region": "", "platform": "mobile", "hour": "",
-                   "action": "pause_keyword", "current": 0.8, "proposed": 0}]
-                 ).to_csv(plan_file, index=False, encoding="utf-8-sig")
-    recorded = CliRunner().invoke(cli, ["applied", "--config", str(config), str(plan_file)],
-                                  catch_exceptions=False)
-    assert recorded.exit_code == 0, recorded.output
+    record_applied(config, [{"date": days[-5], "campaign": old, "item": item,
+                             "keyword": keyword, "crowd": "", "region": "",
+                             "platform": "mobile", "hour": "", "action": "pause_keyword",
+                             "current": 0.8, "proposed": 0}])
 
     result = run(config, "run")
     assert result.exit_code == 0, result.output
@@ -256,24 +264,16 @@ def test_a_change_recorded_before_a_keyword_moved_campaign_is_tracked_there(file
     # that night's report row, which is read under the new campaign
     report = read(files["keyword_report"])
     days = sorted(report["日期"].unique())
-    first = report.iloc[0]
-    item, keyword, old = first["推广单元"], first["关键词"], first["推广计划"]
-    new = next(c for c in report["推广计划"].unique() if c != old)
-    mine = (report["推广单元"] == item) & (report["关键词"] == keyword)
-    report.loc[mine & (report["日期"] >= days[-5]), "推广计划"] = new
+    item, keyword, old, new, mine = first_keyword_moved(report, days[-5])
     write(report, files["keyword_report"])
     that_day = report[mine & (report["投放平台"] == "无线") & (report["日期"] == days[-6])]
     bid = float(that_day["出价"].iloc[0])
     config = write_config(tmp_path, files)
-    plan_file = tmp_path / "uploaded.csv"
-    pd.DataFrame([{"date": days[-6], "campaign": old, "item": item, "keyword": keyword,
-                   "crowd": "", "region": "", "platform": "mobile", "hour": "",
-                   "action": "set_bid", "current": round(bid * 0.9, 2), "proposed": bid,
-                   "exp_clicks": 1.0, "exp_cost": 1.0, "exp_gmv": 2.0}]
-                 ).to_csv(plan_file, index=False, encoding="utf-8-sig")
-    recorded = CliRunner().invoke(cli, ["applied", "--config", str(config), str(plan_file)],
-                                  catch_exceptions=False)
-    assert recorded.exit_code == 0, recorded.output
+    record_applied(config, [{"date": days[-6], "campaign": old, "item": item,
+                             "keyword": keyword, "crowd": "", "region": "",
+                             "platform": "mobile", "hour": "", "action": "set_bid",
+                             "current": round(bid * 0.9, 2), "proposed": bid,
+                             "exp_clicks": 1.0, "exp_cost": 1.0, "exp_gmv": 2.0}])
 
     track = plan(config).track_record.set_index(["night", "kind"])
     row = track.loc[(days[-6], "raised")]
@@ -284,11 +284,7 @@ def test_an_items_keyword_moved_to_another_campaign_is_planned_there_only(files,
     path = files["keyword_report"]
     report = read(path)
     days = sorted(report["日期"].unique())
-    first = report.iloc[0]
-    item, keyword, old_campaign = first["推广单元"], first["关键词"], first["推广计划"]
-    new_campaign = next(c for c in report["推广计划"].unique() if c != old_campaign)
-    moved = (report["推广单元"] == item) & (report["关键词"] == keyword)
-    report.loc[moved & (report["日期"] >= days[-5]), "推广计划"] = new_campaign
+    item, keyword, old_campaign, new_campaign, moved = first_keyword_moved(report, days[-5])
     write(report, path)
     config = write_config(tmp_path, files)
 
