@@ -7,7 +7,7 @@
                                     [--optimiser min_clicks_to_raise=3]
                                     [--night 2026-11-11 --seasonal [--phase-factors]]
                                     [--gap [10 15 20]]
-                                    [--night 2026-11-28 --weekday] [--no-weekday-factors]
+                                    [--night 2026-11-28 --weekday] [--weekday-factors]
 
 For every simulated shop and ROI floor: write the shop's exports, run bidopt's full nightly
 plan in-process (``plan_night``: read, fit, propose, decide), compute the four baselines of
@@ -52,8 +52,8 @@ forecasts it), and on bidopt's whole forecast, each with every floor raised by e
 Weekdays: the histories always carry the simulator's weekday pattern of search volume, but
 without ``--seasonal`` the plans are judged on a typical day (``Market.expected``), whatever
 weekday ``--night`` is. ``--weekday`` judges them on the truth of ``--night``'s weekday
-(``Market.on_day(night, seasonal=False)``); ``--no-weekday-factors`` runs bidopt with
-``history.weekdays: false``.
+(``Market.on_day(night, seasonal=False)``); ``--weekday-factors`` runs bidopt with
+``history.weekdays: true`` (off by default, as in bidopt).
 
 Exit status: 0 when bidopt is valid and beats every baseline in every shop x floor (and
 captures at least --min-share of the oracle's gain in total, when given); 1 otherwise.
@@ -181,7 +181,7 @@ def run_case(label: str, market: Market, files: dict[str, Path], floor: float,
              strategies: str, optimiser: dict[str, float] | None = None,
              budgets: dict[str, float] | None = None, night: dt.date = NIGHT,
              calendar: list[dict] | None = None, objective: str = "gmv",
-             history_days: int = 14, capped: bool = False, weekdays: bool = True,
+             history_days: int = 14, capped: bool = False, weekdays: bool = False,
              gap: tuple[float, ...] = (), window: pd.DataFrame | None = None) -> Case:
     """bidopt, the baselines and the oracle on one shop at one floor, all judged on truth.
 
@@ -480,8 +480,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weekday", action="store_true",
                         help="Judge on the truth of --night's weekday (its search volume), "
                              "not on a typical day (implied by --seasonal).")
-    parser.add_argument("--weekday-factors", action=argparse.BooleanOptionalAction, default=True,
-                        help="bidopt's history.weekdays (default on).")
+    parser.add_argument("--weekday-factors", action=argparse.BooleanOptionalAction, default=False,
+                        help="bidopt's history.weekdays (default off, as in bidopt).")
     parser.add_argument("--phase-factors", action="store_true",
                         help="Give bidopt the simulator's calendar as config phases with "
                              "traffic, conversion and cart factors.")
