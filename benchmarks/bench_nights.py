@@ -2,6 +2,7 @@
 
     python benchmarks/bench_nights.py [--seeds 0 1 2 3 4] [--floors 2.0 2.5] [--nights 7]
                                       [--medium] [--budget 1.2 [--no-cap]] [--min-share 0.6]
+                                      [--weekday] [--weekday-factors]
 
 ``bench_plan.py`` judges one night from a history the seller's own bids made. A shop runs
 bidopt every night, so from the second night on bidopt plans from reports its own moves
@@ -12,6 +13,13 @@ reports, its bids go into force, the night is judged on the simulator's noise-fr
 (``bidopt.simulate.next_day_reports``; the same seed on the same night for every method)
 joins its history. bidopt's pauses are recorded in a state file after each night
 (``bidopt.state.record_plan``, what ``bidopt applied`` does), as a nightly operator would.
+
+Weekdays: the report days carry the simulator's weekday pattern of search volume, but the
+nights are judged on a typical day unless ``--weekday`` is given: then each night is judged,
+and the oracle plans, on the truth of its weekday (``Market.on_day(night, seasonal=False)``).
+It moves no ROI (the pattern scales volume only), but with budgets it decides which nights
+a campaign's spend reaches its budget. ``--weekday-factors`` runs bidopt with
+``history.weekdays: true``.
 
 Methods: bidopt (its default strategies: bid changes and pauses), the four rule sets of
 DOMAIN.md ("What users run today", ``bidopt.baselines``) and the oracle, which plans each
@@ -119,9 +127,11 @@ def night_seed(shop_seed: int, night: int) -> int:
 
 
 def shop_config(label: str, floor: float, budgets: dict[str, float] | None,
-                state_file: Path | None = None, optimiser: dict | None = None) -> Config:
+                state_file: Path | None = None, optimiser: dict | None = None,
+                weekdays: bool = False) -> Config:
     data: dict = {"shop": label, "constraints": {"roi_floor": floor},
-                  "objective": {"target": "gmv"}, "optimiser": dict(optimiser or {})}
+                  "objective": {"target": "gmv"}, "optimiser": dict(optimiser or {}),
+                  "history": {"weekdays": weekdays}}
     if budgets:
         data["constraints"]["campaigns"] = {name: {"daily_budget": round(b, 2)}
                                             for name, b in budgets.items()}
@@ -155,9 +165,11 @@ class Case:
 
 def run_case(label: str, shop: SimulatedShop, floor: float, nights: int, shop_seed: int,
              budgets: dict[str, float] | None, tmp: Path, optimiser: dict | None = None,
-             capped: bool = False) -> Case:
+             capped: bool = False, weekday: bool = False, factors: bool = False) -> Case:
     """Every method's loop on one shop at one floor; ``capped``: the budgets are in force
-    on truth and in the report days drawn (``shop``'s history is drawn with them)."""
+    on truth and in the report days drawn (``shop``'s history is drawn with them);
+    ``weekday``: each night is judged, and the oracle plans, on its weekday's truth;
+    ``factors``: bidopt measures and forecasts weekdays (``history.weekdays``)."""
     market = shop.market
     start = market.keywords[KEYWORD_KEYS].assign(
         bid=market.keywords["bid"].to_numpy(float), paused=False)
@@ -165,7 +177,7 @@ def run_case(label: str, shop: SimulatedShop, floor: float, nights: int, shop_se
     loops = {m: Loop(start.copy(), {n: getattr(shop, n) for n in REPORTS}, budgets=in_force)
              for m in METHODS}
     work = tmp / f"{label}-{floor}"
-    config = shop_config(label, floor, budgets, work / "state.sqlite", optimiser)
+    config = shop_config(label, floor, budgets, work / "state.sqlite", optimiser, factors)
     registry = build_registry(get_plugin_manager(entry_points=False))
     for t in range(nights):
         night = FIRST_NIGHT + dt.timedelta(days=t)
@@ -199,11 +211,12 @@ def run_case(label: str, shop: SimulatedShop, floor: float, nights: int, shop_se
         # the oracle, on truth from its own bids
         oracle = loops["oracle"]
         state = oracle.live_state()
-        best = oracle_plan(state, market, config).bids
+        today = market.on_day(night, seasonal=False) if weekday else market
+        best = oracle_plan(state, today, config).bids
         chosen = best["bid"].to_numpy(float)
         oracle.apply(best, np.where(chosen > 0, chosen, np.nan), chosen <= 0)
         for name, loop in loops.items():
-            loop.judge(market)
+            loop.judge(today)
             if name not in ("keep", "oracle"):  # their plans read no reports
                 loop.add_day(market, night, night_seed(shop_seed, t))
     names = loops["oracle"].nights[0].index
@@ -346,6 +359,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--optimiser", metavar="KEY=VALUE", action="append", default=[],
                         help="An optimiser setting for bidopt, e.g. floor_confidence=0.97 "
                              "(repeatable); every method is judged against the same limits.")
+    parser.add_argument("--weekday", action="store_true",
+                        help="Judge each night (and plan the oracle) on the truth of its weekday.")
+    parser.add_argument("--weekday-factors", action="store_true",
+                        help="Run bidopt with history.weekdays: true.")
     parser.add_argument("--detail", action="store_true",
                         help="Also print every campaign-night bidopt broke, forecast against truth.")
     parser.add_argument("--min-share", type=float, default=None,
@@ -381,7 +398,8 @@ def main(argv: list[str] | None = None) -> int:
                 start = time.perf_counter()
                 cases.append(run_case(label, drawn[label], floor, args.nights, seed,
                                       budgets[label], Path(tmp), optimiser,
-                                      capped=bool(args.budget) and not args.no_cap))
+                                      capped=bool(args.budget) and not args.no_cap,
+                                      weekday=args.weekday, factors=args.weekday_factors))
                 print(f"{label} floor {floor}: {args.nights} nights "
                       f"{time.perf_counter() - start:.1f}s", file=sys.stderr)
             total = score(cases, args.nights)
