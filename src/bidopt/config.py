@@ -312,8 +312,8 @@ class History(_Section):
         False, description="Measure the weekday pattern of search volume in the keyword "
         "report (from two full weeks of days on) and forecast the planned night's weekday: "
         "report days are divided by their weekday's factor before the fit, the night's "
-        "forecast multiplied by its own. Off by default: run night after night on simulated "
-        "shops it broke more floors (docs/optimiser.md, 'Weekdays').")
+        "forecast multiplied by its own. Off by default: night after night on simulated "
+        "shops without budgets it broke more floors (docs/optimiser.md, 'Weekdays').")
 
 
 class Output(_Section):
