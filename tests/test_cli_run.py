@@ -545,6 +545,7 @@ def test_a_bid_below_the_platform_minimum_is_raised_to_it_in_plain_words(shop, s
     assert set(rows["reason"]) == {"raised to the platform minimum 0.05 (bids.mobile.min): "
                                    "the keyword report's bid 0.02 is below it"}
 
+
 def test_a_campaign_without_orders_is_named_in_a_note(shop, tmp_path):
     from bidopt.simulate import write_shop
 

@@ -290,12 +290,15 @@ def plan_actions(ctx: RunContext, plan: Plan, judged: pd.DataFrame) -> pd.DataFr
     below = to_bound & (current[rows] < lowest - _TOL)
     above = to_bound & (current[rows] > highest + _TOL)
     setting = np.where(platform == "pc", "pc", "mobile")
-    actions["reason"] = np.select([below, above], [
-        [f"raised to the platform minimum {b:g} (bids.{s}.min): the keyword report's bid "
-         f"{c:g} is below it" for b, s, c in zip(lowest, setting, current[rows], strict=True)],
-        [f"lowered to the platform maximum {b:g} (bids.{s}.max): the keyword report's bid "
-         f"{c:g} is above it" for b, s, c in zip(highest, setting, current[rows], strict=True)],
-    ], actions["reason"].to_numpy(object))
+    today = current[rows]
+    reason = actions["reason"].to_numpy(object).copy()
+    for i in np.flatnonzero(below):
+        reason[i] = (f"raised to the platform minimum {lowest[i]:g} (bids.{setting[i]}.min): "
+                     f"the keyword report's bid {today[i]:g} is below it")
+    for i in np.flatnonzero(above):
+        reason[i] = (f"lowered to the platform maximum {highest[i]:g} (bids.{setting[i]}.max): "
+                     f"the keyword report's bid {today[i]:g} is above it")
+    actions["reason"] = reason
     actions["strategy"] = np.where(below | above, BID_RULES, actions["strategy"].to_numpy(object))
     actions["action"] = np.select(
         [actions["kind"] == "added", chosen[rows] <= 0], ["add_keyword", "pause_keyword"], "set_bid"
