@@ -546,6 +546,24 @@ def test_a_bid_below_the_platform_minimum_is_raised_to_it_in_plain_words(shop, s
                                    "the keyword report's bid 0.02 is below it"}
 
 
+def test_a_bid_above_the_platform_maximum_is_lowered_to_it_in_plain_words(shop_files, tmp_path):
+    # a platform maximum of 1.00 below today's bids of some mobile keywords: a row that only
+    # brings such a bid down to 1.00 says so, with the report's bid
+    config = write_config(tmp_path, shop_files, bids={
+        "mobile": {"min": 0.05, "max": 1.0, "step": 0.01}})
+    out = tmp_path / "recs.csv"
+
+    result = run_cli("run", "--config", str(config), "--date", NIGHT, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    recs = read_recs(out)
+    lowered = recs[(recs["platform"] == "mobile") & (recs["action"] == "set_bid")
+                   & (recs["current"] > 1.0) & (recs["proposed"] == 1.0)]
+    assert len(lowered) > 0
+    assert (lowered["strategy"] == "bid_rules").all()
+    assert lowered["reason"].tolist() == [
+        f"lowered to the platform maximum 1 (bids.mobile.max): the keyword report's bid "
+        f"{c:g} is above it" for c in lowered["current"]]
+
 def test_a_campaign_without_orders_is_named_in_a_note(shop, tmp_path):
     from bidopt.simulate import write_shop
 
