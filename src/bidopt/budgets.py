@@ -48,17 +48,18 @@ def history_budgets(config: Config, campaigns: list[str], dates) -> pd.DataFrame
     return pd.DataFrame(rows, columns=["campaign", "date", "budget"])
 
 
-def capped_days(history: dict[str, pd.DataFrame], budgets: pd.Series | pd.DataFrame
-                ) -> pd.DataFrame:
+def capped_days(history: dict[str, pd.DataFrame], budgets: pd.Series | pd.DataFrame,
+                at_budget: pd.DataFrame | None = None) -> pd.DataFrame:
     """Campaign-days of ``history`` that spent their daily budget (``budgets``: campaign ->
     budget, or per campaign and date as ``history_budgets`` gives them; inf where none), with
     the share of the day's clicks and orders that was online.
 
     Columns: campaign, date, cost, budget, click_share, order_share, last_hour (the last
     hour with clicks; NaN and shares 1.0 when the hour report does not show the day).
+    ``at_budget``: :func:`days_at_budget` of the history, when the caller has it already.
     """
     columns = ["campaign", "date", "cost", "budget", "click_share", "order_share", "last_hour"]
-    capped = days_at_budget(history["keywords"], budgets)
+    capped = days_at_budget(history["keywords"], budgets) if at_budget is None else at_budget
     if capped.empty:
         return pd.DataFrame(columns=columns)
     capped = capped.assign(click_share=1.0, order_share=1.0, last_hour=np.nan)

@@ -460,12 +460,12 @@ def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progr
     # days a budget stopped the ads show less than the bids bought: the fit sees them whole
     budgets = history_budgets(written or config, list(campaigns["campaign"]),
                               history["keywords"]["date"])
-    capped = capped_days(history, budgets)
+    at_budget = days_at_budget(history["keywords"], budgets)  # read by the two below
+    capped = capped_days(history, budgets, at_budget)
     fitted_on = uncapped(fitted_on, capped)
     notes += capped_notes(capped, history["keywords"]["date"].nunique())
     # the fit sees the window's average weekday; the night is forecast on its own
-    weekdays = (estimate_weekdays(history["keywords"], days_at_budget(history["keywords"],
-                                                                      budgets))
+    weekdays = (estimate_weekdays(history["keywords"], at_budget)
                 if config.history.weekdays else WeekdayFactors(reason="history.weekdays is off"))
     fitted_on = weekdays.ordinary(fitted_on)
     day = replace(day, traffic=day.traffic * weekdays.factor(date))

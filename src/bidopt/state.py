@@ -393,7 +393,7 @@ def followed(state: pd.DataFrame, planned: pd.DataFrame, renamed: dict[str, str]
     planned = planned.assign(campaign=planned["campaign"].replace(renamed))
     if moved.empty:
         return state, planned
-    keys = ["campaign", "item", "keyword", "platform"]
+    keys = list(GRAIN_KEYS["keywords"])
     places = pd.MultiIndex.from_frame(moved[keys].astype(str))
 
     def moved_to(frame: pd.DataFrame, keyword: pd.Series, platform: pd.Series) -> pd.DataFrame:

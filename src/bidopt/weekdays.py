@@ -36,6 +36,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from bidopt.schema import GRAIN_KEYS
+
 NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 SHORT = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MIN_PER_WEEKDAY = 2
@@ -50,7 +52,6 @@ CONVERGED = 1e-4
 """The alternating fit stops when no weekday's log mean moves by more than this (and no bid
 exponent by more than ten times it)."""
 SCALED = ("impressions", "clicks", "cost", "orders", "gmv", "carts", "favorites")
-KEYS = ["campaign", "item", "keyword", "platform"]
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,7 @@ def _day_indices(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Each report day's search volume against the keywords' own levels at their bids: the
     weighted mean of observed / expected impressions over its keyword-days; with each day's
     weekday (0 = Monday)."""
-    key = rows.groupby(KEYS, sort=False, observed=True).ngroup().to_numpy()
+    key = rows.groupby(list(GRAIN_KEYS["keywords"]), sort=False, observed=True).ngroup().to_numpy()
     y = rows["impressions"].to_numpy(float)
     day, dates = pd.factorize(pd.DatetimeIndex(rows["date"]), sort=True)
     weekday = pd.DatetimeIndex(dates).day_of_week.to_numpy()
