@@ -36,7 +36,8 @@ def shop_config(folder: Path, files: dict[str, Path], fmt: str) -> Path:
     """The shop's config in a folder of its own (its own state file), writing ``fmt`` to
     the default path."""
     folder.mkdir()
-    return write_config(folder, files, strategies=STRATEGIES,
+    # a floor that makes the plan pause keywords, so that pauses go through the workbook too
+    return write_config(folder, files, strategies=STRATEGIES, constraints={"roi_floor": 2.5},
                         output={"format": fmt, "include_rejected": True})
 
 

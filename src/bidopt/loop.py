@@ -471,7 +471,7 @@ def build_context(config: Config, inputs: Inputs, date: dt.date, progress: Progr
     day = replace(day, traffic=day.traffic * weekdays.factor(date))
     release_memory()
     progress(f"fitting the response model on {len(history['keywords']):,} rows")
-    model = ResponseModel().fit(
+    model = ResponseModel(engagement=config.history.engagement).fit(
         fitted_on, crowds=history["crowds"], regions=history["regions"],
         items=inputs.items if len(inputs.items) else None,
         candidates=inputs.candidates if len(inputs.candidates) else None,

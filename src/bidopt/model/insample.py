@@ -25,16 +25,19 @@ SCALE_SAMPLE_ROWS = 60_000
 
 
 def calibrate_levels(model: ResponseModel, ent, valid_bid, x, w_day, num) -> pd.DataFrame:
-    """Scale campaign x platform levels so in-sample totals match the reports."""
+    """Scale campaign x platform levels so in-sample totals match the reports (conversion:
+    the orders and, with ``model.engagement``, the carts and favourites; the link used is
+    kept in ``model.engagement_link_``)."""
     table = model.entities_
     group, n_groups = group_codes(table["campaign"], table["platform"])
     rows = valid_bid
     fc = evaluate(model, take_rows(model.params_, ent[rows]), np.exp(x[rows])[:, None], intervals=False)
     metrics = ("impressions", "clicks", "cost", "orders", "gmv", "carts", "favorites")
-    factors = level_factors(
+    factors, model.engagement_link_ = level_factors(
         group[ent[rows]], n_groups, w_day[rows],
         {m: num[m][rows] for m in metrics},
         {m: getattr(fc, m)[:, 0] for m in metrics},
+        engagement=model.engagement,
     )
     apply_factors(model.params_, group, factors)
     first = first_index(group, n_groups)

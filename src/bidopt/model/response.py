@@ -81,6 +81,10 @@ class ResponseModel(BaseEstimator):
     rank_offset : float
         The rank model is linear in ``log(rank - rank_offset)``: 0 gives log-log; near 1 it
         lets the elasticity steepen with the bid until rank 1 caps it, as a GSP auction does.
+    engagement : bool
+        Match each campaign x platform's conversion to its orders together with its
+        add-to-cart and favourite events (``calibration.EngagementLink``), not to its
+        orders alone. No effect on a history without those columns.
     """
 
     def __init__(
@@ -90,12 +94,14 @@ class ResponseModel(BaseEstimator):
         half_life: float | None = 14.0,
         rank_weight_impressions: float = 5.0,
         rank_offset: float = 0.7,
+        engagement: bool = True,
     ):
         self.interval = interval
         self.interval_kind = interval_kind
         self.half_life = half_life
         self.rank_weight_impressions = rank_weight_impressions
         self.rank_offset = rank_offset
+        self.engagement = engagement
 
     # ------------------------------------------------------------------ fit
     def fit(
