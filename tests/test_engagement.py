@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -84,3 +86,32 @@ def test_a_report_without_carts_or_favourites_is_fitted_as_before(shops):
     assert with_link.engagement_link_ is None
     np.testing.assert_allclose(with_link.predict(last[KEYS], bids).gmv,
                                without.predict(last[KEYS], bids).gmv)
+
+
+def test_the_summary_says_how_carts_and_favourites_entered_conversion(shop, shop_files,
+                                                                       tmp_path):
+    from click.testing import CliRunner
+
+    from bidopt.cli import cli
+    from conftest import NIGHT, write_config
+
+    line = re.compile(r"conversion: measured on the orders and on the carts and favourites, "
+                      r"([\d.]+) per order in this history; they carry (\d+)(?:-(\d+))?% of each "
+                      r"campaign x platform's level \(history\.engagement\)")
+    outputs = {}
+    for flag in (True, False):
+        folder = tmp_path / str(flag)
+        folder.mkdir()
+        config = write_config(folder, shop_files, history={"engagement": flag})
+        result = CliRunner().invoke(cli, ["run", "--config", str(config), "--date", NIGHT,
+                                          "--dry-run"], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        outputs[flag] = result.output
+    found = line.search(outputs[True])
+    assert found, outputs[True]
+    kr = shop.keyword_report
+    per_order = (kr["carts"].sum() + kr["favorites"].sum()) / kr["orders"].sum()
+    assert float(found.group(1)) == pytest.approx(per_order, rel=0.1)  # recent days weigh more
+    low, high = int(found.group(2)), int(found.group(3) or found.group(2))
+    assert 0 < low <= high < 100
+    assert "conversion: measured" not in outputs[False]

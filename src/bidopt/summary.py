@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from bidopt.config import Config
     from bidopt.decide import Decision
     from bidopt.loop import RunResult
+    from bidopt.model.calibration import EngagementLink
 
 
 def _columns(char: str) -> int:
@@ -340,6 +341,17 @@ def run_notes(result: RunResult, *, verbose: bool = False) -> list[str]:
     return notes
 
 
+def engagement_line(link: EngagementLink | None) -> list[str]:
+    """The run summary's line on how carts and favourites entered the conversion levels."""
+    if link is None or link.weights is None or not len(link.weights):
+        return []
+    low, high = np.percentile(link.weights, [0, 100]) * 100
+    share = f"{low:.0f}%" if round(low) == round(high) else f"{low:.0f}-{high:.0f}%"
+    return [f"conversion: measured on the orders and on the carts and favourites, "
+            f"{link.per_order:.1f} per order in this history; they carry {share} of each "
+            "campaign x platform's level (history.engagement)"]
+
+
 def format_summary(result: RunResult, config: Config, *, verbose: bool = False) -> str:
     decision = result.decision
     ctx = result.context
@@ -355,6 +367,7 @@ def format_summary(result: RunResult, config: Config, *, verbose: bool = False) 
         f"read {result.inputs.rows_read:,} rows from {len(result.inputs.files)} files; "
         f"{len(ctx.keywords):,} keyword x platform; history {first} .. {last}",
         *ctx.weekdays.summary_line(result.date),
+        *engagement_line(getattr(ctx.model, "engagement_link_", None)),
         f"proposals: {len(decision.proposals):,} (accepted {status.get('accepted', 0):,}, "
         f"scaled {status.get('scaled', 0):,}, overridden {status.get('overridden', 0):,}, "
         f"rejected {status.get('rejected', 0):,})",

@@ -18,7 +18,7 @@ alone (docs/model.md, "Why carts and favourites count as conversion evidence").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -53,15 +53,21 @@ class EngagementLink:
 
     per_order: float
     var: float
+    weights: np.ndarray | None = None
+    """Per calibration group, the share its events had in its conversion level (``weight``)."""
 
     def as_orders(self, engaged: np.ndarray) -> np.ndarray:
         """What a group's events are worth in orders of evidence (1 / their log variance)."""
         return 1.0 / (1.0 / (engaged + 0.5) + self.var)
 
+    def weight(self, orders: np.ndarray, engaged: np.ndarray) -> np.ndarray:
+        """The events' share of each group's conversion level: their precision's."""
+        return self.as_orders(engaged) / (orders + 0.5 + self.as_orders(engaged))
+
     def orders(self, orders: np.ndarray, engaged: np.ndarray) -> np.ndarray:
         """Orders per group as its orders and its events measure them together: the
         precision-weighted mean, in logs, of the orders and the events / ``per_order``."""
-        weight = self.as_orders(engaged) / (orders + 0.5 + self.as_orders(engaged))
+        weight = self.weight(orders, engaged)
         log_orders = ((1 - weight) * np.log(orders + 0.5)
                       + weight * np.log((engaged + 0.5) / self.per_order))
         return np.exp(log_orders) - 0.5
@@ -97,6 +103,8 @@ def level_factors(groups: np.ndarray, n_groups: int, weights: np.ndarray,
     fc = {m: total(v) for m, v in forecast.items()}
     engaged = obs["carts"] + obs["favorites"]
     link = engagement_link(obs["orders"], engaged) if engagement else None
+    if link is not None:
+        link = replace(link, weights=link.weight(obs["orders"], engaged))
     conversions = obs["orders"] if link is None else link.orders(obs["orders"], engaged)
     clicks_seen, orders_seen = obs["clicks"], obs["orders"]
     clicks = _shrunk_ratio(obs["clicks"], fc["clicks"], clicks_seen, HALF_TRUST["clicks"])
