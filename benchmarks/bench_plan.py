@@ -388,6 +388,10 @@ def keyword_forecast(case: Case, state: pd.DataFrame, bids: np.ndarray) -> pd.Da
                          for name in ("cost", "gmv")})
 
 
+RANK_BANDS = (1.0, 1.05, 1.2, 1.5, 2.0, 3.0, 5.0, 8.0, 100.0)
+"""Forecast ranks today that ``diagnose`` splits the moved mobile bids by."""
+
+
 def diagnose(case: Case) -> None:
     """bidopt's forecast against truth, at the kept bids and at the chosen ones.
 
@@ -396,7 +400,8 @@ def diagnose(case: Case) -> None:
     the model expected from the night's moves against the change truth delivers. On short
     histories (``--days 3``) both parts err more: which one breaks a floor shows here.
     A forecast marginal ROI (dGMV / dCost) above the floor with a true one below it is the
-    signature of a model that under-forecasts how cost grows with the bid.
+    signature of a model that under-forecasts how cost grows with the bid. Last, the moved
+    mobile bids by their forecast rank today: where along the page the forecast of a move errs.
     """
     state = case.run.context.keywords.reset_index(drop=True)
     chosen = case.bidopt_bids["bid"].to_numpy(float)
@@ -406,6 +411,10 @@ def diagnose(case: Case) -> None:
     frame = pd.concat(parts, axis=1)
     frame.columns = [f"{a}_{b}" for a, b in frame.columns]
     frame["campaign"] = state["campaign"].to_numpy()
+    frame["platform"] = state["platform"].to_numpy()
+    rank = np.asarray(case.run.context.forecast(state[KEYWORD_KEYS], current[:, None]).rank, float)
+    labels = [f"{a:g}-{b:g}" for a, b in zip(RANK_BANDS[:-1], RANK_BANDS[1:], strict=True)]
+    frame["rank"] = pd.cut(rank[:, 0], RANK_BANDS, labels=labels)
     frame["move"] = np.select([chosen <= 0, chosen > current + 1e-9, chosen < current - 1e-9],
                               ["paused", "raised", "cut"], "kept")
     change = np.where(current > 0, chosen / np.where(current > 0, current, 1) - 1, 0)
@@ -441,6 +450,11 @@ def diagnose(case: Case) -> None:
         g = frame[frame["move"] == move]
         if len(g):
             line(f"[{move} bids]", g)
+    # where the forecast of a move errs: mobile bids moved, by their forecast rank today
+    for move in ("raised", "cut"):
+        for band, g in frame[(frame["move"] == move) & (frame["platform"] == "mobile")].groupby(
+                "rank", observed=True):
+            line(f"  {move} at {band}", g)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -495,7 +509,9 @@ def main(argv: list[str] | None = None) -> int:
                              "on truth seen through each of bidopt's errors (plan_gap.py), "
                              "with every floor raised by each margin given (percent; none "
                              "given: 10 15 20).")
-    parser.add_argument("--detail", action="store_true", help="Per-campaign tables.")
+    parser.add_argument("--detail", action="store_true",
+                        help="Per-campaign tables, and the forecast of the night's moves against "
+                             "truth (per campaign, per kind of move, per forecast rank).")
     parser.add_argument("--min-share", type=float, default=None,
                         help="Also fail when bidopt captures less than this share of the "
                              "oracle's total gain (e.g. 0.6).")
