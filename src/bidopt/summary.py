@@ -345,7 +345,7 @@ def engagement_line(link: EngagementLink | None) -> list[str]:
     """The run summary's line on how carts and favourites entered the conversion levels."""
     if link is None or link.weights is None or not len(link.weights):
         return []
-    low, high = np.percentile(link.weights, [0, 100]) * 100
+    low, high = 100 * link.weights.min(), 100 * link.weights.max()
     share = f"{low:.0f}%" if round(low) == round(high) else f"{low:.0f}-{high:.0f}%"
     return [f"conversion: measured on the orders and on the carts and favourites, "
             f"{link.per_order:.1f} per order in this history; they carry {share} of each "

@@ -54,7 +54,8 @@ class EngagementLink:
     per_order: float
     var: float
     weights: np.ndarray | None = None
-    """Per calibration group, the share its events had in its conversion level (``weight``)."""
+    """The share events had in each conversion level (``weight``), over the calibration
+    groups with an order or an event."""
 
     def as_orders(self, engaged: np.ndarray) -> np.ndarray:
         """What a group's events are worth in orders of evidence (1 / their log variance)."""
@@ -104,7 +105,8 @@ def level_factors(groups: np.ndarray, n_groups: int, weights: np.ndarray,
     engaged = obs["carts"] + obs["favorites"]
     link = engagement_link(obs["orders"], engaged) if engagement else None
     if link is not None:
-        link = replace(link, weights=link.weight(obs["orders"], engaged))
+        seen = (obs["orders"] >= 1) | (engaged >= 1)
+        link = replace(link, weights=link.weight(obs["orders"], engaged)[seen])
     conversions = obs["orders"] if link is None else link.orders(obs["orders"], engaged)
     clicks_seen, orders_seen = obs["clicks"], obs["orders"]
     clicks = _shrunk_ratio(obs["clicks"], fc["clicks"], clicks_seen, HALF_TRUST["clicks"])
