@@ -105,7 +105,8 @@ def test_summary_reports_counts_and_holds_the_roi_floor(english_run, shop):
     # ... and the legend says the limits are met with the default margins
     assert "held by: the limit as the plan meets it" in text
     words = " ".join(text.split())  # the legend is wrapped
-    assert "where the spend a keyword adds counts 30% more" in words
+    margin = Optimiser().added_spend_margin_pct
+    assert f"where the spend a keyword adds counts {margin:g}% more" in words
     assert "of the budget" not in words, "no budget is set: its margin is not named"
 
 

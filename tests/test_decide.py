@@ -435,10 +435,13 @@ def test_kept_spend_above_the_bid_held_on_enough_days_counts_as_added(shop_files
     assert above.any() and (~above).any()
     assert np.isinf(seen[~above]).all()
     assert (seen[above] <= outcome["cost"][above, 1] + 1e-9).all()
-    # at "keep", the spend above what the held bid buys counts 30% more; a cut below it none
+    # at "keep", the spend above what the held bid buys counts the margin more; a cut below
+    # it none
     _, counted = _as_limits_count(ctx, outcome, keep, np.ones(len(state)), seen)
     extra = outcome["cost"][above, 1] - seen[above]
-    assert counted[above, 1] == pytest.approx(outcome["cost"][above, 1] + 0.3 * extra)
+    margin = ctx.config.optimiser.added_spend_margin_pct / 100
+    assert margin > 0
+    assert counted[above, 1] == pytest.approx(outcome["cost"][above, 1] + margin * extra)
     assert counted[~above, 1] == pytest.approx(outcome["cost"][~above, 1])
     off = plan(shop_files, optimiser={"evidence_days": 0}).context
     assert np.isinf(spend_seen(off, entities)).all()

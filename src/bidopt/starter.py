@@ -43,7 +43,7 @@ optimiser:
   bids: free               # free: any bid may move within the nightly limit; proposals: only as strategies propose
   floor_confidence: 0.9    # plan each campaign above its floor by its ROI's standard error...
   roi_margin_pct: 5        # ...and never closer than this (percent) to the floor
-  added_spend_margin_pct: 30   # spend the plan adds counts 30% more against floor and budget
+  added_spend_margin_pct: 20   # spend the plan adds counts 20% more against floor and budget
   new_keyword_margin_pct: 50   # keywords not bought yet count toward the floor at this margin
   budget_margin_pct: 10    # plan each campaign's expected spend this far (percent) below its budget
   shop_budget_margin_pct: 15   # ... and the shop's below the shop budget
