@@ -190,9 +190,9 @@ class Optimiser(_Section):
         20.0, ge=0, le=300,
         description="Spend the plan adds over today's bids counts this much more (percent) "
         "against the ROI floor and the budget: spend at bids the history has not seen is "
-        "where the forecast errs (see docs/optimiser.md, 'Judged on truth'). 20 with "
-        "history.engagement on; with it off, 30 held the floors as well (docs/optimiser.md, "
-        "'Carts and favourites as conversion evidence').",
+        "where the forecast errs (see docs/optimiser.md, 'Judged on truth'). The default 20 "
+        "goes with history.engagement on; with it off, 30 is what held the floors as well "
+        "(docs/optimiser.md, 'Carts and favourites as conversion evidence').",
     )
     evidence_days: int = Field(
         3, ge=0, le=60,
