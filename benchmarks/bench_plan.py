@@ -381,11 +381,13 @@ def keyword_truth(market: Market, state: pd.DataFrame, bids: np.ndarray) -> pd.D
 
 
 def keyword_forecast(case: Case, state: pd.DataFrame, bids: np.ndarray) -> pd.DataFrame:
-    """bidopt's own one-day forecast (the response model) of every state row at ``bids``."""
+    """bidopt's own one-day forecast (the response model) of every state row at ``bids``:
+    cost and GMV (0 where paused) and the rank."""
     fc = case.run.context.forecast(state[KEYWORD_KEYS], np.maximum(bids, 0.01)[:, None])
     live = bids > 0
-    return pd.DataFrame({name: np.where(live, np.asarray(getattr(fc, name), float)[:, 0], 0.0)
-                         for name in ("cost", "gmv")})
+    out = pd.DataFrame({name: np.where(live, np.asarray(getattr(fc, name), float)[:, 0], 0.0)
+                        for name in ("cost", "gmv")})
+    return out.assign(rank=np.asarray(fc.rank, float)[:, 0])
 
 
 RANK_BANDS = (1.0, 1.05, 1.2, 1.5, 2.0, 3.0, 5.0, 8.0, 100.0)
@@ -412,9 +414,8 @@ def diagnose(case: Case) -> None:
     frame.columns = [f"{a}_{b}" for a, b in frame.columns]
     frame["campaign"] = state["campaign"].to_numpy()
     frame["platform"] = state["platform"].to_numpy()
-    rank = np.asarray(case.run.context.forecast(state[KEYWORD_KEYS], current[:, None]).rank, float)
     labels = [f"{a:g}-{b:g}" for a, b in zip(RANK_BANDS[:-1], RANK_BANDS[1:], strict=True)]
-    frame["rank"] = pd.cut(rank[:, 0], RANK_BANDS, labels=labels)
+    frame["rank"] = pd.cut(parts["fc0"]["rank"].to_numpy(), RANK_BANDS, labels=labels)
     frame["move"] = np.select([chosen <= 0, chosen > current + 1e-9, chosen < current - 1e-9],
                               ["paused", "raised", "cut"], "kept")
     change = np.where(current > 0, chosen / np.where(current > 0, current, 1) - 1, 0)

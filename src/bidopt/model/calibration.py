@@ -114,20 +114,21 @@ def level_factors(groups: np.ndarray, n_groups: int, weights: np.ndarray,
                                 HALF_TRUST["clicks"])
     # Per-click and per-order levels are compared at the observed counts.
     fc_per_click = {m: fc[m] * clicks for m in ("cost", "orders", "carts", "favorites")}
+    by_orders = _shrunk_ratio(obs["orders"], fc_per_click["orders"], orders_seen,
+                              HALF_TRUST["orders"])
     factors = {
         "clicks": clicks,
         "impressions": impressions,
         "cpc": _shrunk_ratio(obs["cost"], fc_per_click["cost"], clicks_seen, HALF_TRUST["clicks"]),
-        "cvr": _shrunk_ratio(conversions, fc_per_click["orders"], orders_seen,
-                             HALF_TRUST["orders"]),
+        # conversion matched to the orders alone, or to the orders and the events
+        "cvr": by_orders if link is None else _shrunk_ratio(
+            conversions, fc_per_click["orders"], orders_seen, HALF_TRUST["orders"]),
         "cart_rate": _shrunk_ratio(obs["carts"], fc_per_click["carts"], clicks_seen,
                                    HALF_TRUST["clicks"]),
         "fav_rate": _shrunk_ratio(obs["favorites"], fc_per_click["favorites"], clicks_seen,
                                   HALF_TRUST["clicks"]),
     }
     # order value per order seen: at the orders' own CVR, not the one matched with events
-    by_orders = _shrunk_ratio(obs["orders"], fc_per_click["orders"], orders_seen,
-                              HALF_TRUST["orders"])
     fc_gmv_per_order = fc["gmv"] * clicks * by_orders
     factors["aov"] = _shrunk_ratio(obs["gmv"], fc_gmv_per_order, orders_seen, HALF_TRUST["orders"])
     return factors, link
