@@ -43,7 +43,8 @@ broken (true ROI more than 0.5% under the floor, or cost over the budget by more
 a night whose floor the oracle cannot hold either is not counted), gain over keeping the
 bids and share of the oracle's gain; then night by night bidopt's gain, the oracle's and
 the share, with how many bids bidopt moved and how many of those reversed its move of the
-night before (a plan that see-saws would show it there).
+night before (a plan that see-saws would show it there); and bidopt's share with the shops
+resampled (``benchmarks/resample.py``): five shops leave it a wide band.
 
 Exit status: as bench_plan's verdict over the nights' sums (bidopt breaks no floor or budget
 on any night and earns more than every baseline that breaks none; where it breaks some, no
@@ -65,6 +66,7 @@ import numpy as np
 import pandas as pd
 from bench_plan import TOL, offline, on_truth
 from bench_plan import verdict as plan_verdict
+from resample import interval_line
 
 from bidopt.baselines import BASELINES, baseline_plans, oracle_plan
 from bidopt.config import Config, parse_config
@@ -249,6 +251,13 @@ def score(cases: list[Case], nights: int) -> pd.DataFrame:
     return frame
 
 
+def shop_gains(cases: list[Case], nights: int, method: str) -> np.ndarray:
+    """Per shop: ``method``'s GMV over keeping the bids, summed over the nights."""
+    def gmv(case: Case, name: str) -> float:
+        return sum(case.loops[name].nights[t]["gmv"].sum() for t in range(nights))
+    return np.array([gmv(c, method) - gmv(c, "keep") for c in cases])
+
+
 def by_night(cases: list[Case], nights: int) -> pd.DataFrame:
     """Night by night: bidopt's and the oracle's gain over keep, floors broken, bidopt's moves."""
     rows = []
@@ -405,6 +414,8 @@ def main(argv: list[str] | None = None) -> int:
             total = score(cases, args.nights)
             print_tables(floor, total, by_night(cases, args.nights), len(cases),
                          bool(args.budget))
+            print(interval_line("bidopt", shop_gains(cases, args.nights, "bidopt"),
+                                shop_gains(cases, args.nights, "oracle")))
             if args.detail:
                 print_detail(cases, args.nights)
             problems = verdict(total, args.min_share)
