@@ -149,6 +149,7 @@ class Case:
     loops: dict[str, Loop]
     floors: pd.Series
     budgets: pd.Series
+    oracle_seen: pd.DataFrame | None = None  # the last night: see ``oracle_as_forecast``
 
     def broken(self, method: str, night: int) -> pd.Series:
         """Per campaign: floor (where the oracle holds it that night) or budget broken."""
@@ -224,7 +225,74 @@ def run_case(label: str, shop: SimulatedShop, floor: float, nights: int, shop_se
     names = loops["oracle"].nights[0].index
     lim = pd.DataFrame([config.constraints.for_campaign(n) for n in names], index=names,
                        columns=["floor", "budget"])
-    return Case(label, floor, loops, lim["floor"].astype(float), lim["budget"].astype(float))
+    return Case(label, floor, loops, lim["floor"].astype(float), lim["budget"].astype(float),
+                oracle_as_forecast(run, ours.in_force, loops["oracle"].in_force, today))
+
+
+ORACLE_BANDS = (-np.inf, 0.0, 0.8, 1.25, 2.0, np.inf)
+ORACLE_LABELS = ("oracle paused", "<0.8x", "0.8-1.25x", "1.25-2x", ">2x")
+EDGE_RANK = 8.0  # a mobile keyword at this true rank or below sits at the page's edge
+
+
+def oracle_as_forecast(run, ours: pd.DataFrame, oracle: pd.DataFrame, market) -> pd.DataFrame:
+    """The last night: bidopt's forecast (its last run's model) of its own bids and of the
+    oracle's, against truth, per keyword grouped by the oracle's bid over bidopt's.
+
+    Shows whether the oracle's lead is something bidopt's forecast could see: where the
+    forecast rates the oracle's moves as the truth does, bidopt's margins hold it back;
+    where it rates them far below, the forecast does not know those keywords' answer.
+    """
+    keys = ours[KEYWORD_KEYS].reset_index(drop=True)
+    bids = {name: np.where(plan["paused"], 0.0, plan["bid"]).astype(float)
+            for name, plan in (("ours", ours), ("oracle", oracle))}
+    frame = pd.DataFrame({"platform": keys["platform"].astype(str)})
+    for name, bid in bids.items():
+        live = bid > 0
+        fc = run.context.forecast(keys, np.maximum(bid, 0.01)[:, None])
+        true = market.expected(keys.assign(bid=np.maximum(bid, 0.01)))
+        rows = pd.MultiIndex.from_frame(true[KEYWORD_KEYS].astype(str)).get_indexer(
+            pd.MultiIndex.from_frame(keys.astype(str)))
+        for metric in ("cost", "gmv"):
+            frame[f"fc_{metric}_{name}"] = np.where(live, np.asarray(getattr(fc, metric), float)[:, 0], 0)
+            frame[f"true_{metric}_{name}"] = np.where(live, true[metric].to_numpy(float)[rows], 0)
+        frame[f"rank_{name}"] = true["rank"].to_numpy(float)[rows]
+    ratio = np.divide(bids["oracle"], bids["ours"], out=np.zeros(len(keys)),
+                      where=bids["ours"] > 0)
+    band = pd.cut(ratio, ORACLE_BANDS, labels=ORACLE_LABELS).astype(str)
+    frame["oracle_bid"] = np.where(bids["ours"] > 0, band, "bidopt paused")
+    frame["edge"] = (frame["platform"] == "mobile") & (frame["rank_ours"] >= EDGE_RANK)
+    return frame
+
+
+def print_oracle_seen(cases: list[Case]) -> None:
+    """The last night's ``oracle_as_forecast`` over all shops: what the oracle's moves add
+    over bidopt's bids, forecast and true, and the part made at the page's edge."""
+    frame = pd.concat([c.oracle_seen for c in cases if c.oracle_seen is not None])
+    if frame.empty:
+        return
+    for metric in ("cost", "gmv"):
+        for source in ("fc", "true"):
+            frame[f"{source}_{metric}_added"] = (frame[f"{source}_{metric}_oracle"]
+                                                 - frame[f"{source}_{metric}_ours"])
+    print("\n  the last night: the oracle's bids against bidopt's, forecast by bidopt's last "
+          "model (fc) and on truth; 'edge' = mobile keywords at true rank 8 or below at "
+          "bidopt's bids")
+    print(f"  {'oracle bid':<13} {'keywords':>8} {'of them edge':>12} {'added cost fc':>14} "
+          f"{'true':>9} {'added GMV fc':>13} {'true':>9} {'edge GMV fc':>12} {'true':>9}")
+    for label in ("bidopt paused", *ORACLE_LABELS):
+        g = frame[frame["oracle_bid"] == label]
+        edge = g[g["edge"]]
+        print(f"  {label:<13} {len(g):>8,} {len(edge):>12,} {g['fc_cost_added'].sum():>+14,.0f} "
+              f"{g['true_cost_added'].sum():>+9,.0f} {g['fc_gmv_added'].sum():>+13,.0f} "
+              f"{g['true_gmv_added'].sum():>+9,.0f} {edge['fc_gmv_added'].sum():>+12,.0f} "
+              f"{edge['true_gmv_added'].sum():>+9,.0f}")
+    for source in ("fc", "true"):
+        cost = {n: frame[f"{source}_cost_{n}"].sum() for n in ("ours", "oracle")}
+        gmv = {n: frame[f"{source}_gmv_{n}"].sum() for n in ("ours", "oracle")}
+        print(f"  {'forecast' if source == 'fc' else 'truth':<9} bidopt's bids: cost "
+              f"{cost['ours']:,.0f} GMV {gmv['ours']:,.0f} (ROI {gmv['ours'] / cost['ours']:.2f}); "
+              f"the oracle's: cost {cost['oracle']:,.0f} GMV {gmv['oracle']:,.0f} "
+              f"(ROI {gmv['oracle'] / cost['oracle']:.2f})")
 
 
 def score(cases: list[Case], nights: int) -> pd.DataFrame:
@@ -418,6 +486,7 @@ def main(argv: list[str] | None = None) -> int:
                                 shop_gains(cases, args.nights, "oracle")))
             if args.detail:
                 print_detail(cases, args.nights)
+                print_oracle_seen(cases)
             problems = verdict(total, args.min_share)
             for problem in problems:
                 print(f"FAIL floor {floor}: {problem}")
