@@ -59,7 +59,7 @@ weekday ``--night`` is. ``--weekday`` judges them on the truth of ``--night``'s 
 How far to trust the total share: under each floor's sums, bidopt's share of the oracle's
 gain with the shops resampled (``benchmarks/resample.py``). Shops differ so much that six of
 them leave the share at floor 2.5 anywhere in a band tens of points wide; ``--seeds 0 ... 29
---medium-seeds 0 1 2 3`` (34 shops, about 4 minutes) narrows it to about ten.
+--medium-seeds 0 1 2 3`` (34 shops, about 3 minutes) narrows it to about ten points.
 
 Exit status: 0 when bidopt is valid and beats every baseline in every shop x floor (and
 captures at least --min-share of the oracle's gain in total, when given); 1 otherwise.
