@@ -539,6 +539,7 @@ def main(argv: list[str] | None = None) -> int:
     shops = [(f"{args.size}-{s}", s, args.size) for s in args.seeds]
     if args.medium:
         shops += [(f"medium-{s}", s, "medium") for s in args.medium_seeds]
+    shops = list(dict.fromkeys(shops))  # e.g. --size medium --seeds 0 1 names medium-0 too
     cases: list[Case] = []
     total_start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bidopt-bench-plan-") as tmp:
