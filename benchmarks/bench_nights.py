@@ -252,7 +252,7 @@ def oracle_as_forecast(run, ours: pd.DataFrame, oracle: pd.DataFrame, market) ->
         true = market.expected(keys.assign(bid=np.maximum(bid, 0.01)))
         rows = pd.MultiIndex.from_frame(true[KEYWORD_KEYS].astype(str)).get_indexer(
             pd.MultiIndex.from_frame(keys.astype(str)))
-        for metric in ("cost", "gmv"):
+        for metric in ("clicks", "cost", "gmv"):
             frame[f"fc_{metric}_{name}"] = np.where(live, np.asarray(getattr(fc, metric), float)[:, 0], 0)
             frame[f"true_{metric}_{name}"] = np.where(live, true[metric].to_numpy(float)[rows], 0)
         frame[f"rank_{name}"] = true["rank"].to_numpy(float)[rows]
@@ -286,6 +286,15 @@ def print_oracle_seen(cases: list[Case]) -> None:
               f"{g['true_cost_added'].sum():>+9,.0f} {g['fc_gmv_added'].sum():>+13,.0f} "
               f"{g['true_gmv_added'].sum():>+9,.0f} {edge['fc_gmv_added'].sum():>+12,.0f} "
               f"{edge['true_gmv_added'].sum():>+9,.0f}")
+    raised = frame[frame["edge"] & (frame["oracle_bid"] == ">2x")]
+    if len(raised):
+        sums = raised[[f"{s}_{m}_oracle" for s in ("fc", "true") for m in ("clicks", "cost", "gmv")]].sum()
+        price = {s: sums[f"{s}_cost_oracle"] / max(sums[f"{s}_clicks_oracle"], 1e-9)
+                 for s in ("fc", "true")}
+        print(f"  edge keywords the oracle raised above 2x, at its bids: clicks "
+              f"{sums['fc_clicks_oracle']:,.0f} forecast, {sums['true_clicks_oracle']:,.0f} true; "
+              f"price per click {price['fc']:.2f}, {price['true']:.2f}; GMV "
+              f"{sums['fc_gmv_oracle']:,.0f}, {sums['true_gmv_oracle']:,.0f}")
     for source in ("fc", "true"):
         cost = {n: frame[f"{source}_cost_{n}"].sum() for n in ("ours", "oracle")}
         gmv = {n: frame[f"{source}_gmv_{n}"].sum() for n in ("ours", "oracle")}
