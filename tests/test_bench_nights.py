@@ -49,3 +49,8 @@ def test_detail_prints_the_last_night(case, capsys):
     assert "the last night" in out
     truth = [line for line in out.splitlines() if line.strip().startswith("truth")][0]
     assert f"GMV {seen['true_gmv_oracle'].sum():,.0f}" in truth
+    raised = seen[seen["edge"] & (seen["oracle_bid"] == ">2x")]
+    edge = [line for line in out.splitlines() if "edge keywords the oracle raised" in line]
+    assert len(edge) == (1 if len(raised) else 0)
+    if len(raised):
+        assert f"{raised['true_clicks_oracle'].sum():,.0f} true" in edge[0]
