@@ -168,11 +168,13 @@ class Case:
 
 def run_case(label: str, shop: SimulatedShop, floor: float, nights: int, shop_seed: int,
              budgets: dict[str, float] | None, tmp: Path, optimiser: dict | None = None,
-             capped: bool = False, weekday: bool = False, factors: bool = False) -> Case:
+             capped: bool = False, weekday: bool = False, factors: bool = False,
+             detail: bool = False) -> Case:
     """Every method's loop on one shop at one floor; ``capped``: the budgets are in force
     on truth and in the report days drawn (``shop``'s history is drawn with them);
     ``weekday``: each night is judged, and the oracle plans, on its weekday's truth;
-    ``factors``: bidopt measures and forecasts weekdays (``history.weekdays``)."""
+    ``factors``: bidopt measures and forecasts weekdays (``history.weekdays``); ``detail``:
+    keep the last night's per-keyword view of both plans (``oracle_as_forecast``)."""
     market = shop.market
     start = market.keywords[KEYWORD_KEYS].assign(
         bid=market.keywords["bid"].to_numpy(float), paused=False)
@@ -225,8 +227,10 @@ def run_case(label: str, shop: SimulatedShop, floor: float, nights: int, shop_se
     names = loops["oracle"].nights[0].index
     lim = pd.DataFrame([config.constraints.for_campaign(n) for n in names], index=names,
                        columns=["floor", "budget"])
+    seen = (oracle_as_forecast(run, ours.in_force, loops["oracle"].in_force, today)
+            if detail else None)
     return Case(label, floor, loops, lim["floor"].astype(float), lim["budget"].astype(float),
-                oracle_as_forecast(run, ours.in_force, loops["oracle"].in_force, today))
+                seen)
 
 
 ORACLE_BANDS = (-np.inf, 0.0, 0.8, 1.25, 2.0, np.inf)
@@ -267,9 +271,10 @@ def oracle_as_forecast(run, ours: pd.DataFrame, oracle: pd.DataFrame, market) ->
 def print_oracle_seen(cases: list[Case]) -> None:
     """The last night's ``oracle_as_forecast`` over all shops: what the oracle's moves add
     over bidopt's bids, forecast and true, and the part made at the page's edge."""
-    frame = pd.concat([c.oracle_seen for c in cases if c.oracle_seen is not None])
-    if frame.empty:
+    seen = [c.oracle_seen for c in cases if c.oracle_seen is not None]
+    if not seen:
         return
+    frame = pd.concat(seen)
     for metric in ("cost", "gmv"):
         for source in ("fc", "true"):
             frame[f"{source}_{metric}_added"] = (frame[f"{source}_{metric}_oracle"]
@@ -485,7 +490,8 @@ def main(argv: list[str] | None = None) -> int:
                 cases.append(run_case(label, drawn[label], floor, args.nights, seed,
                                       budgets[label], Path(tmp), optimiser,
                                       capped=bool(args.budget) and not args.no_cap,
-                                      weekday=args.weekday, factors=args.weekday_factors))
+                                      weekday=args.weekday, factors=args.weekday_factors,
+                                      detail=args.detail))
                 print(f"{label} floor {floor}: {args.nights} nights "
                       f"{time.perf_counter() - start:.1f}s", file=sys.stderr)
             total = score(cases, args.nights)

@@ -2,7 +2,7 @@
 trusted: the shops resampled with replacement (a bootstrap over shops).
 
 Shops differ a great deal: on small shops seeds 0-29 at floor 2.5, bidopt's share of the
-oracle's gain runs from -295% to 82% per shop (the middle half 41-73%), and in the default
+oracle's gain runs from -295% to 82% per shop (the middle half 41-72%), and in the default
 run the medium shop carries three quarters of the oracle's gain. A share
 printed from six shops is one draw from that spread, so ``bench_plan.py`` and
 ``bench_nights.py`` print its interval beside it.

@@ -21,7 +21,8 @@ def case(tmp_path_factory):
     shop = simulate_shop(seed=2, size="small",
                          end_date=bench_nights.FIRST_NIGHT - dt.timedelta(days=1))
     # three nights at floor 2.0: the oracle has raised page-edge keywords above 2x by then
-    return bench_nights.run_case("small-2", shop, 2.0, 3, 2, None, tmp_path_factory.mktemp("n"))
+    return bench_nights.run_case("small-2", shop, 2.0, 3, 2, None, tmp_path_factory.mktemp("n"),
+                                 detail=True)
 
 
 def test_the_truth_of_both_plans_is_what_the_loop_judged(case):
