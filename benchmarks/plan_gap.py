@@ -9,10 +9,13 @@ plan is then judged on the real truth. Planned right at the floor, any error bre
 half the floors, so each view is planned with a plain floor margin (every floor raised by
 X%), and the margin that holds the floors shows what that error costs:
 
-- ``window``: the truth's shape; each keyword's level as its window reported it, against
-  the truth on those days at those bids, shrunk toward its campaign's by ``CLICKS_STRENGTH``
-  clicks and ``ORDERS_STRENGTH`` orders (about the model's own pooling). What the window's
-  noise alone allows.
+- ``window``: the truth's shape; each keyword's level as a plain pooled reading of its
+  window gives it, against the truth on those days at those bids: its own clicks, its price
+  per click (over its bid) shrunk toward its campaign's on its platform by
+  ``CLICKS_STRENGTH`` clicks, and its GMV and orders per click shrunk toward its campaign's
+  by ``ORDERS_STRENGTH`` orders (about the model's own pooling). What the window's noise
+  allows a planner that knows how every keyword answers its bid but reads its level from
+  the reports alone. A keyword without a click in its window keeps the truth's level.
 - ``fc_level``: the truth's shape; each keyword's level as bidopt forecast it at today's
   bids (keywords under ``MIN_CLICKS`` true clicks a day take their campaign's ratio).
 - ``fc_shape``: bidopt's forecast at every bid, each keyword scaled to the truth at today's
@@ -34,7 +37,7 @@ from bidopt.context import KEYWORD_KEYS
 from bidopt.simulate import Market
 
 LEVEL_METRICS = ("clicks", "cost", "orders", "gmv")  # scaled; impressions keep the base's
-CLICKS_STRENGTH, ORDERS_STRENGTH = 20.0, 10.0  # window levels' pooling toward the campaign's
+CLICKS_STRENGTH, ORDERS_STRENGTH = 20.0, 10.0  # window levels' pooling toward the campaign's rates
 MIN_CLICKS = 0.5  # fc_level: a keyword's own ratio from this many true clicks a day
 VIEWS = ("window", "fc_level", "fc_shape", "forecast")
 
@@ -66,10 +69,14 @@ def _string_index(frame: pd.DataFrame) -> pd.DataFrame:
 
 def window_levels(history: pd.DataFrame, market: Market, budgets: dict[str, float] | None,
                   seasonal: bool) -> pd.DataFrame:
-    """Per keyword x platform: what its window reported over what the truth expected on
-    those days at those bids, shrunk toward its campaign's ratio. 1.0 is a window that
-    shows the true level; 1.1 a lucky one. Each day's truth has the day's calendar factors
-    and, with ``budgets``, stops at the budget, as the history's days did."""
+    """Per keyword x platform: its level as its window reads, pooled toward its campaign's
+    rates on its platform, over what the truth expected on those days at those bids. 1.0
+    is a reading that hits the true level; 1.1 a lucky one. Each day's truth has the day's
+    calendar factors and, with ``budgets``, stops at the budget, as the history's days did.
+
+    The prior is the campaign's rate, never the truth's: pooling a keyword's ratio to the
+    truth toward its campaign's ratio would hand every keyword its true conversion as prior.
+    """
     bids = (history.pivot_table(index=KEYWORD_KEYS, columns="date", values="bid")
             .ffill(axis=1).bfill(axis=1))
     metrics = list(LEVEL_METRICS)
@@ -79,18 +86,30 @@ def window_levels(history: pd.DataFrame, market: Market, budgets: dict[str, floa
         days.append(view.expected(bids[day].rename("bid").reset_index(), budgets=budgets)
                     [KEYWORD_KEYS + metrics])
     truth = pd.concat(days).groupby(KEYWORD_KEYS)[metrics].sum()
-    reported = history.groupby(KEYWORD_KEYS)[metrics].sum().reindex(truth.index).fillna(0.0)
-    campaign = (reported.groupby(level="campaign").sum()
-                / truth.groupby(level="campaign").sum()).fillna(1.0)
-    prior = campaign.reindex(truth.index.get_level_values("campaign")).set_axis(truth.index)
-    per_click = truth["cost"] / truth["clicks"].clip(lower=1e-9)
-    per_order = (truth["gmv"] / truth["orders"].clip(lower=1e-9)).where(
-        truth["orders"] > 1e-6, truth["gmv"].sum() / truth["orders"].sum())
-    strength = {"clicks": CLICKS_STRENGTH, "cost": CLICKS_STRENGTH * per_click,
-                "orders": ORDERS_STRENGTH, "gmv": ORDERS_STRENGTH * per_order}
-    return _string_index(pd.DataFrame({
-        name: (reported[name] + strength[name] * prior[name]) / (truth[name] + strength[name])
-        for name in metrics}))
+    reported = (history.assign(paid_at_bid=history["bid"] * history["clicks"])
+                .groupby(KEYWORD_KEYS)[metrics + ["paid_at_bid"]].sum()
+                .reindex(truth.index).fillna(0.0))
+    groups = ["campaign", "platform"]
+    campaign = reported.groupby(level=groups).sum()
+    campaign = campaign.reindex(pd.MultiIndex.from_frame(
+        truth.index.to_frame(index=False)[groups])).set_axis(truth.index)
+    price = campaign["cost"] / campaign["paid_at_bid"].clip(lower=1e-9)  # per click, over bid
+    cvr = campaign["orders"] / campaign["clicks"].clip(lower=1e-9)
+    per_order = campaign["gmv"] / campaign["orders"].clip(lower=1e-9)
+    clicks = reported["clicks"]
+    mean_bid = bids.mean(axis=1).reindex(truth.index)
+    prior_clicks = ORDERS_STRENGTH / cvr.clip(lower=1e-9)  # clicks worth ORDERS_STRENGTH orders
+    read = pd.DataFrame({
+        "clicks": clicks,
+        "cost": clicks * (reported["cost"] + CLICKS_STRENGTH * price * mean_bid)
+        / (clicks + CLICKS_STRENGTH),
+        "orders": clicks * (reported["orders"] + prior_clicks * cvr) / (clicks + prior_clicks),
+        "gmv": clicks * (reported["gmv"] + prior_clicks * cvr * per_order)
+        / (clicks + prior_clicks)})
+    seen = (clicks.to_numpy() > 0)[:, None] & (truth.to_numpy() > 1e-9)
+    return _string_index(pd.DataFrame(
+        np.where(seen, read.to_numpy() / np.maximum(truth.to_numpy(), 1e-9), 1.0),
+        index=truth.index, columns=metrics))
 
 
 def forecast_outcome(forecast: Callable) -> Outcome:

@@ -87,3 +87,35 @@ def test_an_unbiased_view_at_no_margin_is_the_oracle(night):
     assert spend["margin"] < spend["oracle"]
     raised = plan_gap.with_floor_margin(config, 20.0)
     assert raised.constraints.roi_floor == pytest.approx(config.constraints.roi_floor * 1.2)
+
+
+def test_window_levels_pool_toward_the_campaigns_rates_not_the_truth(night):
+    shop, _, _ = night
+    history = shop.keyword_report
+    window = plan_gap.window_levels(history, shop.market, None, False)
+    keys = ["campaign", "item", "keyword", "platform"]
+    sums = history.groupby(keys)[["clicks", "orders", "gmv"]].sum()
+    sums.index = window.index
+    # the truth the ratios are taken against: the same days (weekdays) at the same bids
+    bids = history.pivot_table(index=keys, columns="date", values="bid").ffill(axis=1).bfill(axis=1)
+    truth = (pd.concat(shop.market.on_day(pd.Timestamp(day).date(), seasonal=False)
+                       .expected(bids[day].rename("bid").reset_index()) for day in bids.columns).groupby(keys)["gmv"].sum())
+    truth.index = window.index  # grouped the same way as the history's sums
+    read_gmv = window["gmv"] * truth
+    # keywords with clicks but no order in their window read their campaign's GMV per click,
+    # shrunk by the clicks they showed: the same for every such keyword of a campaign x
+    # platform whatever its true conversion
+    blank = (sums["clicks"] > 0) & (sums["orders"] == 0) & (truth > 1e-9)
+    per_click = (read_gmv / sums["clicks"])[blank]
+    cvr = (sums["orders"].groupby(level=["campaign", "platform"]).sum()
+           / sums["clicks"].groupby(level=["campaign", "platform"]).sum())
+    prior_clicks = plan_gap.ORDERS_STRENGTH / cvr
+    k = prior_clicks.reindex(pd.MultiIndex.from_frame(
+        per_click.index.to_frame(index=False)[["campaign", "platform"]])).to_numpy()
+    rate = per_click * (sums["clicks"][blank].to_numpy() + k) / k
+    spread = rate.groupby(level=["campaign", "platform"]).agg(lambda r: r.max() / r.min())
+    assert len(rate) > 20
+    np.testing.assert_allclose(spread, 1.0, rtol=1e-9)
+    # and the keywords that did convert read more than those that did not
+    converted = (sums["orders"] > 0) & (truth > 1e-9)
+    assert (read_gmv / sums["clicks"])[converted].median() > per_click.median()
