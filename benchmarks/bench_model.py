@@ -14,6 +14,11 @@ seller's own next bids) held out of the fit, gated on randomised-PIT coverage (t
 ``low <= y <= high`` share is printed too; for counts it is >= nominal by construction);
 the "expected-value" (``interval_kind="mean"``) intervals against the truth's expected
 value (printed, not gated: a known gap).
+Calibration: per keyword at the seller's last bids, the slope of the truth on the forecast
+(log GMV per click, log price per click, log ROI; within each campaign, weighted by true
+cost, by the keyword's clicks in the window). 1 is a forecast neither shrunk too far (above 1:
+the best keywords are better than forecast) nor too little (below 1: the plan's picks are
+flattered); the ROI slope is gated between 0.8 and 1.25 in every band with 5% of the cost.
 Timing: fit on ``--keywords`` keywords x 2 platforms x 14 days, predict a 40-level grid for all.
 Exits 1 when a target is missed.
 """
@@ -32,7 +37,10 @@ from bidopt.model.intervals import pit_coverage
 from bidopt.simulate import simulate_shop
 
 KEYS = ["campaign", "item", "keyword", "platform"]
-TARGETS = {"campaign_error": 0.10, "coverage_low": 0.70, "coverage_high": 0.90, "fit_s": 60.0, "predict_s": 10.0}
+TARGETS = {"campaign_error": 0.10, "coverage_low": 0.70, "coverage_high": 0.90, "fit_s": 60.0, "predict_s": 10.0,
+           "slope_low": 0.8, "slope_high": 1.25}
+CLICK_BANDS = (0, 10, 30, 100, np.inf)  # a keyword's clicks in the window: 0-9, 10-29, 30-99, 100+
+MIN_BAND_COST = 0.05  # a band's share of true cost for its ROI slope to be gated
 
 
 def naive_forecasts(hist: pd.DataFrame, plan: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -70,6 +78,59 @@ SCENARIO_HEADER = ("    scenario   cost: med    max   mean    gmv: med    max   
                    f"  (target: median <= {TARGETS['campaign_error']:.0%})")
 
 
+def calibration_slope(forecast: np.ndarray, truth: np.ndarray, group: np.ndarray,
+                      weight: np.ndarray) -> float:
+    """Weighted least-squares slope of log ``truth`` on log ``forecast`` within groups.
+
+    Each group's weighted mean is taken out first, so a campaign's level (the margins' job)
+    does not enter: only how the forecast ranks keywords against each other."""
+    frame = pd.DataFrame({"x": np.log(forecast), "y": np.log(truth), "g": group, "w": weight})
+    for col in ("x", "y"):
+        mean = (frame[col] * frame["w"]).groupby(frame["g"]).transform("sum") / \
+            frame["w"].groupby(frame["g"]).transform("sum")
+        frame[col] -= mean
+    spread = np.sum(frame["w"] * frame["x"] ** 2)
+    return float(np.sum(frame["w"] * frame["x"] * frame["y"]) / spread) if spread > 0 else np.nan
+
+
+def calibration_lines(model: ResponseModel, market, hist: pd.DataFrame, plan: pd.DataFrame
+                      ) -> tuple[list[str], bool]:
+    """Per click band: the calibration slopes of the forecast at ``plan``'s bids (docstring)."""
+    truth = plan[KEYS].merge(market.expected(plan), on=KEYS, how="left")
+    fc = model.predict(plan[KEYS], plan["bid"].to_numpy())
+    clicks = plan[KEYS].merge(hist.groupby(KEYS, observed=True)["clicks"].sum().reset_index(),
+                              on=KEYS, how="left")["clicks"].fillna(0).to_numpy()
+    frame = pd.DataFrame({
+        "campaign": plan["campaign"].astype(str) + "/" + plan["platform"].astype(str),
+        "clicks_t": truth["clicks"].to_numpy(float), "cost_t": truth["cost"].to_numpy(float),
+        "gmv_t": truth["gmv"].to_numpy(float), "clicks_p": fc.clicks[:, 0],
+        "cost_p": fc.cost[:, 0], "gmv_p": fc.gmv[:, 0],
+        "band": pd.cut(clicks, CLICK_BANDS, right=False, labels=["0-9", "10-29", "30-99", "100+"])})
+    both = frame[["clicks_t", "cost_t", "gmv_t", "clicks_p", "cost_p", "gmv_p"]].gt(1e-9).all(axis=1)
+    frame = frame[both]
+    ratios = {"GMV per click": ("gmv", "clicks"), "price per click": ("cost", "clicks"),
+              "ROI": ("gmv", "cost")}
+    lines = ["  keyword calibration at the last bids: slope of truth on forecast within campaigns,",
+             f"  weighted by true cost (1 = neither shrunk too far nor too little; ROI gated in "
+             f"[{TARGETS['slope_low']}, {TARGETS['slope_high']}] where a band has "
+             f"{MIN_BAND_COST:.0%} of the cost):",
+             f"    {'clicks':7s} {'keywords':>8s} {'cost':>6s}  " + "  ".join(f"{n:>15s}" for n in ratios)]
+    ok = True
+    total = frame["cost_t"].sum()
+    for band, rows in frame.groupby("band", observed=True):
+        slopes = {name: calibration_slope(rows[f"{a}_p"] / rows[f"{b}_p"], rows[f"{a}_t"] / rows[f"{b}_t"],
+                                          rows["campaign"].to_numpy(), rows["cost_t"].to_numpy())
+                  for name, (a, b) in ratios.items()}
+        share = rows["cost_t"].sum() / total
+        gated = share >= MIN_BAND_COST
+        hit = not gated or TARGETS["slope_low"] <= slopes["ROI"] <= TARGETS["slope_high"]
+        ok &= bool(hit)
+        verdict = ("ok" if hit else "MISS") if gated else "(thin)"
+        lines.append(f"    {band:7s} {len(rows):8,d} {share:6.1%}  "
+                     + "  ".join(f"{v:15.2f}" for v in slopes.values()) + f"  {verdict}")
+    return lines, ok
+
+
 def accuracy(size: str, seed: int) -> tuple[list[str], bool]:
     shop = simulate_shop(seed=seed, days=15, size=size)
     kr = shop.keyword_report
@@ -93,6 +154,9 @@ def accuracy(size: str, seed: int) -> tuple[list[str], bool]:
         ok &= hit
         if factor is None:
             plan = scen
+    more, hit = calibration_lines(model, shop.market, hist, last)
+    lines += more
+    ok &= hit
     truth = plan[KEYS].merge(shop.market.expected(plan), on=KEYS, how="left")
     fc = model.predict(plan[KEYS], plan["bid"].to_numpy())
     fc_mean = mean_model.predict(plan[KEYS], plan["bid"].to_numpy())
