@@ -77,7 +77,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from plan_gap import gap_plans, views, window_levels
+from plan_gap import gap_plans, level_error_table, level_errors, views, window_levels
 from resample import interval_line
 
 from bidopt.baselines import BASELINES, baseline_plans, oracle_plan
@@ -465,6 +465,19 @@ def diagnose(case: Case) -> None:
             line(f"  {move} at {band}", g)
 
 
+def print_level_errors(errors: pd.DataFrame) -> None:
+    """``--gap``: how far each keyword's ROI at today's bids is off the truth, read by the
+    ``window`` view and forecast by bidopt (``plan_gap.level_errors``)."""
+    table = level_error_table(errors)
+    print("\n  each keyword's ROI at today's bids against truth (keywords with a click in their "
+          "window): root mean square of the log ratio, weighted by true cost")
+    print(f"  {'platform':8s} {'true clicks/14d':>15s} {'keywords':>8s} {'true cost':>10s} "
+          f"{'window':>7s} {'bidopt':>7s}")
+    for (platform, band), row in table.iterrows():
+        print(f"  {platform:8s} {band:>15s} {int(row['keywords']):8,d} {row['true_cost']:10,.0f} "
+              f"{row['window']:7.2f} {row['forecast']:7.2f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
@@ -541,6 +554,7 @@ def main(argv: list[str] | None = None) -> int:
         shops += [(f"medium-{s}", s, "medium") for s in args.medium_seeds]
     shops = list(dict.fromkeys(shops))  # e.g. --size medium --seeds 0 1 names medium-0 too
     cases: list[Case] = []
+    errors: list[pd.DataFrame] = []  # --gap: each keyword's level as read, against truth
     total_start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bidopt-bench-plan-") as tmp:
         for label, seed, size in shops:
@@ -578,6 +592,10 @@ def main(argv: list[str] | None = None) -> int:
                                 capped=bool(budgets) and not args.no_cap,
                                 weekdays=args.weekday_factors, gap=gap, window=window)
                 cases.append(case)
+                if window is not None and floor == args.floors[0]:
+                    errors.append(level_errors(shop.keyword_report, window,
+                                               case.run.context.forecast, shop.market,
+                                               case.run.context.keywords))
                 print(f"{label} floor {floor}: bidopt plan {case.seconds:.1f}s, "
                       f"case {time.perf_counter() - start:.1f}s", file=sys.stderr)
 
@@ -623,6 +641,8 @@ def main(argv: list[str] | None = None) -> int:
             ok = False
             failures.append(f"floor {floor}: bidopt captures {share:.0%} of the oracle's gain "
                             f"(< {args.min_share:.0%})")
+    if errors:
+        print_level_errors(pd.concat(errors, ignore_index=True))
     if args.strategies == "all":
         print("\nnote: the oracle moves bids only; bidopt's adds, crowd premiums, region and "
               "hour actions can take it past 100% of the oracle's gain")

@@ -112,6 +112,51 @@ def window_levels(history: pd.DataFrame, market: Market, budgets: dict[str, floa
         index=truth.index, columns=metrics))
 
 
+LEVEL_BANDS = (1.0, 3.0, 10.0, 30.0, 100.0, np.inf)  # true clicks in 14 days at today's bids
+LEVEL_BAND_LABELS = ("1-3", "3-10", "10-30", "30-100", "100+")
+
+
+def level_errors(history: pd.DataFrame, window: pd.DataFrame, forecast: Callable,
+                 market: Market, state: pd.DataFrame) -> pd.DataFrame:
+    """Per keyword x platform with a click in its window: its true clicks and cost a day at
+    today's bids, and the log ratio to the truth's ROI of its ROI as ``window`` reads it and
+    as bidopt forecasts it (its own forecast, no campaign's ratio in its place)."""
+    index = pd.MultiIndex.from_frame(state[KEYWORD_KEYS].astype(str))
+    bids = state["bid"].to_numpy(float)
+    true = pd.DataFrame(truth_outcome(market, state, bids), index=index)
+    fc = forecast_outcome(forecast)(state[KEYWORD_KEYS].assign(bid=bids))
+    clicks = history.groupby(KEYWORD_KEYS, observed=True)["clicks"].sum()
+    seen = _string_index(clicks.to_frame()).reindex(index)["clicks"].fillna(0.0).to_numpy() > 0
+    read = window.reindex(index)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        true_roi = true["gmv"].to_numpy(float) / true["cost"].to_numpy(float)
+        window_roi = read["gmv"].to_numpy(float) / read["cost"].to_numpy(float)
+        fc_roi = fc["gmv"].to_numpy(float) / fc["cost"].to_numpy(float) / true_roi
+    keep = seen & (true_roi > 0) & np.isfinite(true_roi) & (window_roi > 0) & (fc_roi > 0)
+    keep &= np.isfinite(window_roi) & np.isfinite(fc_roi)
+    return pd.DataFrame({"platform": state["platform"].astype(str).to_numpy(),
+                         "true_clicks": true["clicks"].to_numpy(float),
+                         "true_cost": true["cost"].to_numpy(float),
+                         "window": np.log(np.where(keep, window_roi, 1.0)),
+                         "forecast": np.log(np.where(keep, fc_roi, 1.0))})[keep]
+
+
+def level_error_table(errors: pd.DataFrame, days: int = 14) -> pd.DataFrame:
+    """Root mean square of each reading's log ROI error, weighted by true cost, per platform
+    x band of true clicks over ``days`` days (the rows of ``level_errors``)."""
+    band = pd.cut(errors["true_clicks"] * days, LEVEL_BANDS, right=False, labels=LEVEL_BAND_LABELS)
+
+    def rms(rows: pd.DataFrame) -> pd.Series:
+        w = rows["true_cost"].to_numpy(float)
+        return pd.Series({"keywords": len(rows), "true_cost": w.sum(), **{
+            name: float(np.sqrt(np.average(rows[name] ** 2, weights=w))) if w.sum() > 0 else np.nan
+            for name in ("window", "forecast")}})
+
+    return (errors.assign(band=band).dropna(subset=["band"])
+            .groupby(["platform", "band"], observed=True)[["true_cost", "window", "forecast"]]
+            .apply(rms))
+
+
 def forecast_outcome(forecast: Callable) -> Outcome:
     """bidopt's one-day forecast (``RunContext.forecast``) as an outcome table."""
     def outcome(bids: pd.DataFrame, paused_keywords=None, **_) -> pd.DataFrame:

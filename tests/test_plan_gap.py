@@ -119,3 +119,36 @@ def test_window_levels_pool_toward_the_campaigns_rates_not_the_truth(night):
     # and the keywords that did convert read more than those that did not
     converted = (sums["orders"] > 0) & (truth > 1e-9)
     assert (read_gmv / sums["clicks"])[converted].median() > per_click.median()
+
+
+def test_level_errors_read_each_keyword_against_the_truth(night):
+    shop, run, state = night
+    history = shop.keyword_report
+    window = plan_gap.window_levels(history, shop.market, None, False)
+    errors = plan_gap.level_errors(history, window, run.context.forecast, shop.market, state)
+    clicked = history.groupby(["campaign", "item", "keyword", "platform"], observed=True)["clicks"].sum()
+    assert 0 < len(errors) <= int((clicked > 0).sum())
+    # bidopt's error is its own forecast's ROI over the truth's, keyword by keyword
+    bids = state["bid"].to_numpy(float)
+    fc = plan_gap.forecast_outcome(run.context.forecast)(
+        state[["campaign", "item", "keyword", "platform"]].assign(bid=bids))
+    true = pd.DataFrame(truth_outcome(shop.market, state, bids))
+    expected = np.log(fc["gmv"] / fc["cost"] / (true["gmv"] / true["cost"]))
+    np.testing.assert_allclose(errors["forecast"], expected[errors.index], rtol=1e-9)
+    # a window that reads every level right has no error
+    exact = plan_gap.level_errors(history, window * 0 + 1.0, run.context.forecast, shop.market, state)
+    assert (exact["window"] == 0).all()
+    table = plan_gap.level_error_table(errors)
+    assert set(table.index.get_level_values("platform")) <= {"mobile", "pc"}
+    assert (table[["window", "forecast"]] > 0).all().all()
+
+
+def test_level_error_table_is_a_cost_weighted_root_mean_square():
+    errors = pd.DataFrame({"platform": ["mobile"] * 3, "true_clicks": [1.0, 1.5, 0.01],
+                           "true_cost": [1.0, 3.0, 5.0], "window": [0.2, -0.4, 9.0],
+                           "forecast": [0.1, 0.1, 9.0]})
+    table = plan_gap.level_error_table(errors)
+    row = table.loc[("mobile", "10-30")]  # 14 and 21 clicks in 14 days; the third has under 1
+    assert row["keywords"] == 2 and row["true_cost"] == 4.0
+    assert row["window"] == pytest.approx(np.sqrt((0.04 * 1 + 0.16 * 3) / 4))
+    assert row["forecast"] == pytest.approx(0.1)
