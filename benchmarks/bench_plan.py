@@ -77,7 +77,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from plan_gap import gap_plans, level_error_table, level_errors, views, window_levels
+from plan_gap import (
+    calibration_table,
+    gap_plans,
+    level_error_table,
+    level_errors,
+    views,
+    window_levels,
+)
 from resample import interval_line
 
 from bidopt.baselines import BASELINES, baseline_plans, oracle_plan
@@ -476,6 +483,12 @@ def print_level_errors(errors: pd.DataFrame) -> None:
     for (platform, band), row in table.iterrows():
         print(f"  {platform:8s} {band:>15s} {int(row['keywords']):8,d} {row['true_cost']:10,.0f} "
               f"{row['window']:7.2f} {row['forecast']:7.2f}")
+    print("\n  bidopt's forecast against truth within campaigns: slope of the true log on the "
+          "forecast's, weighted by true cost (1 = neither shrunk too far nor too little)")
+    print(f"  {'platform':8s} {'window clicks':>15s} {'keywords':>8s} {'GMV/click':>10s} {'ROI':>7s}")
+    for (platform, band), row in calibration_table(errors).iterrows():
+        print(f"  {platform:8s} {band:>15s} {int(row['keywords']):8,d} {row['per_click']:10.2f} "
+              f"{row['roi']:7.2f}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -595,7 +608,7 @@ def main(argv: list[str] | None = None) -> int:
                 if window is not None and floor == args.floors[0]:
                     errors.append(level_errors(shop.keyword_report, window,
                                                case.run.context.forecast, shop.market,
-                                               case.run.context.keywords))
+                                               case.run.context.keywords).assign(shop=label))
                 print(f"{label} floor {floor}: bidopt plan {case.seconds:.1f}s, "
                       f"case {time.perf_counter() - start:.1f}s", file=sys.stderr)
 

@@ -126,19 +126,29 @@ def level_errors(history: pd.DataFrame, window: pd.DataFrame, forecast: Callable
     true = pd.DataFrame(truth_outcome(market, state, bids), index=index)
     fc = forecast_outcome(forecast)(state[KEYWORD_KEYS].assign(bid=bids))
     clicks = history.groupby(KEYWORD_KEYS, observed=True)["clicks"].sum()
-    seen = _string_index(clicks.to_frame()).reindex(index)["clicks"].fillna(0.0).to_numpy() > 0
+    clicks_seen = _string_index(clicks.to_frame()).reindex(index)["clicks"].fillna(0.0).to_numpy()
+    seen = clicks_seen > 0
     read = window.reindex(index)
     with np.errstate(divide="ignore", invalid="ignore"):
         true_roi = true["gmv"].to_numpy(float) / true["cost"].to_numpy(float)
         window_roi = read["gmv"].to_numpy(float) / read["cost"].to_numpy(float)
         fc_roi = fc["gmv"].to_numpy(float) / fc["cost"].to_numpy(float) / true_roi
     keep = seen & (true_roi > 0) & np.isfinite(true_roi) & (window_roi > 0) & (fc_roi > 0)
-    keep &= np.isfinite(window_roi) & np.isfinite(fc_roi)
+    keep &= np.isfinite(window_roi) & np.isfinite(fc_roi) & (fc["clicks"].to_numpy(float) > 0)
+    per_click = {name: np.divide(frame["gmv"].to_numpy(float), frame["clicks"].to_numpy(float),
+                                 out=np.ones(len(frame)), where=keep)
+                 for name, frame in (("fc", fc), ("true", true))}
     return pd.DataFrame({"platform": state["platform"].astype(str).to_numpy(),
+                         "campaign": state["campaign"].astype(str).to_numpy(),
+                         "window_clicks": np.where(seen, clicks_seen, 0.0),
                          "true_clicks": true["clicks"].to_numpy(float),
                          "true_cost": true["cost"].to_numpy(float),
                          "window": np.log(np.where(keep, window_roi, 1.0)),
-                         "forecast": np.log(np.where(keep, fc_roi, 1.0))})[keep]
+                         "forecast": np.log(np.where(keep, fc_roi, 1.0)),
+                         "forecast_roi": np.where(keep, fc_roi * true_roi, 1.0),
+                         "true_roi": np.where(keep, true_roi, 1.0),
+                         "forecast_per_click": per_click["fc"],
+                         "true_per_click": per_click["true"]})[keep]
 
 
 def level_error_table(errors: pd.DataFrame, days: int = 14) -> pd.DataFrame:
@@ -155,6 +165,32 @@ def level_error_table(errors: pd.DataFrame, days: int = 14) -> pd.DataFrame:
     return (errors.assign(band=band).dropna(subset=["band"])
             .groupby(["platform", "band"], observed=True)[["true_cost", "window", "forecast"]]
             .apply(rms))
+
+
+CALIBRATION_BANDS = (1.0, 10.0, 30.0, 100.0, np.inf)  # clicks in the window
+CALIBRATION_LABELS = ("1-9", "10-29", "30-99", "100+")
+
+
+def calibration_table(errors: pd.DataFrame) -> pd.DataFrame:
+    """Per platform x band of window clicks: the slope of the truth's GMV per click and ROI
+    on bidopt's forecast within each shop's campaigns, weighted by true cost
+    (``bench_model.calibration_slope``; 1 is neither shrunk too far nor too little)."""
+    from bench_model import calibration_slope
+
+    band = pd.cut(errors["window_clicks"], CALIBRATION_BANDS, right=False,
+                  labels=CALIBRATION_LABELS)
+    group = errors["shop"] + "/" + errors["campaign"] if "shop" in errors else errors["campaign"]
+
+    def slopes(rows: pd.DataFrame) -> pd.Series:
+        codes, w = group[rows.index].to_numpy(), rows["true_cost"].to_numpy(float)
+        return pd.Series({"keywords": len(rows), **{
+            name: calibration_slope(rows[f"forecast_{col}"].to_numpy(float),
+                                    rows[f"true_{col}"].to_numpy(float), codes, w)
+            for name, col in (("per_click", "per_click"), ("roi", "roi"))}})
+
+    return (errors.assign(band=band).dropna(subset=["band"])
+            .groupby(["platform", "band"], observed=True)[errors.columns.tolist()]
+            .apply(slopes))
 
 
 def forecast_outcome(forecast: Callable) -> Outcome:

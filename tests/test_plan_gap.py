@@ -152,3 +152,23 @@ def test_level_error_table_is_a_cost_weighted_root_mean_square():
     assert row["keywords"] == 2 and row["true_cost"] == 4.0
     assert row["window"] == pytest.approx(np.sqrt((0.04 * 1 + 0.16 * 3) / 4))
     assert row["forecast"] == pytest.approx(0.1)
+
+
+def test_calibration_table_reads_slopes_per_band():
+    rng = np.random.default_rng(1)
+    n = 4000
+    truth = np.exp(rng.normal(0.0, 0.5, n))
+    reading = np.log(truth) + rng.normal(0.0, 0.5, n)
+    errors = pd.DataFrame({
+        "platform": "mobile", "campaign": rng.choice(["a", "b"], n),
+        "window_clicks": np.where(np.arange(n) < n // 2, 5.0, 50.0),
+        "true_cost": 1.0, "true_per_click": truth, "true_roi": truth,
+        # the thin half shrunk as its noise calls for, the thick half not shrunk at all
+        "forecast_per_click": np.where(np.arange(n) < n // 2, np.exp(0.5 * reading),
+                                       np.exp(reading)),
+        "forecast_roi": truth})
+    table = plan_gap.calibration_table(errors)
+    assert table.loc[("mobile", "1-9"), "per_click"] == pytest.approx(1.0, abs=0.1)
+    assert table.loc[("mobile", "30-99"), "per_click"] == pytest.approx(0.5, abs=0.05)
+    assert table.loc[("mobile", "1-9"), "roi"] == pytest.approx(1.0)
+    assert table.loc[("mobile", "30-99"), "keywords"] == n // 2
