@@ -22,6 +22,11 @@ X%), and the margin that holds the floors shows what that error costs:
   bids: bidopt's shape with the right level.
 - ``forecast``: bidopt's forecast as it is, with a plain floor margin instead of bidopt's
   margins: bidopt's errors under the same margin rule as the views above.
+
+Besides the views, ``level_errors`` reads each keyword's ROI at today's bids as the window
+view reads it and as bidopt forecasts it, against truth: ``level_error_table`` gives the
+error of each per band of true clicks, ``calibration_table`` the slope of truth on bidopt's
+forecast (``bench_plan.py --gap`` prints both).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+from bench_model import calibration_slope
 
 from bidopt.baselines import TRUTH_OUTCOMES, oracle_plan, truth_outcome
 from bidopt.config import Config
@@ -131,10 +137,12 @@ def level_errors(history: pd.DataFrame, window: pd.DataFrame, forecast: Callable
     read = window.reindex(index)
     with np.errstate(divide="ignore", invalid="ignore"):
         true_roi = true["gmv"].to_numpy(float) / true["cost"].to_numpy(float)
-        window_roi = read["gmv"].to_numpy(float) / read["cost"].to_numpy(float)
-        fc_roi = fc["gmv"].to_numpy(float) / fc["cost"].to_numpy(float) / true_roi
-    keep = seen & (true_roi > 0) & np.isfinite(true_roi) & (window_roi > 0) & (fc_roi > 0)
-    keep &= np.isfinite(window_roi) & np.isfinite(fc_roi) & (fc["clicks"].to_numpy(float) > 0)
+        fc_roi = fc["gmv"].to_numpy(float) / fc["cost"].to_numpy(float)
+        window_over_true = read["gmv"].to_numpy(float) / read["cost"].to_numpy(float)
+        fc_over_true = fc_roi / true_roi
+    keep = seen & (true_roi > 0) & np.isfinite(true_roi) & (fc["clicks"].to_numpy(float) > 0)
+    keep &= (window_over_true > 0) & np.isfinite(window_over_true)
+    keep &= (fc_over_true > 0) & np.isfinite(fc_over_true)
     per_click = {name: np.divide(frame["gmv"].to_numpy(float), frame["clicks"].to_numpy(float),
                                  out=np.ones(len(frame)), where=keep)
                  for name, frame in (("fc", fc), ("true", true))}
@@ -143,9 +151,9 @@ def level_errors(history: pd.DataFrame, window: pd.DataFrame, forecast: Callable
                          "window_clicks": np.where(seen, clicks_seen, 0.0),
                          "true_clicks": true["clicks"].to_numpy(float),
                          "true_cost": true["cost"].to_numpy(float),
-                         "window": np.log(np.where(keep, window_roi, 1.0)),
-                         "forecast": np.log(np.where(keep, fc_roi, 1.0)),
-                         "forecast_roi": np.where(keep, fc_roi * true_roi, 1.0),
+                         "window": np.log(np.where(keep, window_over_true, 1.0)),
+                         "forecast": np.log(np.where(keep, fc_over_true, 1.0)),
+                         "forecast_roi": np.where(keep, fc_roi, 1.0),
                          "true_roi": np.where(keep, true_roi, 1.0),
                          "forecast_per_click": per_click["fc"],
                          "true_per_click": per_click["true"]})[keep]
@@ -175,8 +183,6 @@ def calibration_table(errors: pd.DataFrame) -> pd.DataFrame:
     """Per platform x band of window clicks: the slope of the truth's GMV per click and ROI
     on bidopt's forecast within each shop's campaigns, weighted by true cost
     (``bench_model.calibration_slope``; 1 is neither shrunk too far nor too little)."""
-    from bench_model import calibration_slope
-
     band = pd.cut(errors["window_clicks"], CALIBRATION_BANDS, right=False,
                   labels=CALIBRATION_LABELS)
     group = errors["shop"] + "/" + errors["campaign"] if "shop" in errors else errors["campaign"]
