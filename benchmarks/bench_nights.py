@@ -68,7 +68,7 @@ from bench_plan import TOL, offline, on_truth
 from bench_plan import verdict as plan_verdict
 from resample import interval_line
 
-from bidopt.baselines import BASELINES, baseline_plans, oracle_plan
+from bidopt.baselines import BASELINES, baseline_plans, oracle_plan, truth_outcome
 from bidopt.config import Config, parse_config
 from bidopt.context import KEYWORD_KEYS, keyword_state
 from bidopt.loop import SourceOverrides, plan_night
@@ -253,13 +253,11 @@ def oracle_as_forecast(run, ours: pd.DataFrame, oracle: pd.DataFrame, market) ->
     for name, bid in bids.items():
         live = bid > 0
         fc = run.context.forecast(keys, np.maximum(bid, 0.01)[:, None])
-        true = market.expected(keys.assign(bid=np.maximum(bid, 0.01)))
-        rows = pd.MultiIndex.from_frame(true[KEYWORD_KEYS].astype(str)).get_indexer(
-            pd.MultiIndex.from_frame(keys.astype(str)))
+        true = truth_outcome(market, keys, bid, names=("clicks", "cost", "gmv", "rank"))
         for metric in ("clicks", "cost", "gmv"):
             frame[f"fc_{metric}_{name}"] = np.where(live, np.asarray(getattr(fc, metric), float)[:, 0], 0)
-            frame[f"true_{metric}_{name}"] = np.where(live, true[metric].to_numpy(float)[rows], 0)
-        frame[f"rank_{name}"] = true["rank"].to_numpy(float)[rows]
+            frame[f"true_{metric}_{name}"] = true[metric]
+        frame[f"rank_{name}"] = true["rank"]  # 0 where paused
     ratio = np.divide(bids["oracle"], bids["ours"], out=np.zeros(len(keys)),
                       where=bids["ours"] > 0)
     band = pd.cut(ratio, ORACLE_BANDS, labels=ORACLE_LABELS).astype(str)

@@ -127,10 +127,8 @@ def level_errors(history: pd.DataFrame, window: pd.DataFrame, forecast: Callable
     """Per keyword x platform with a click in its window: its true clicks and cost a day at
     today's bids, and the log ratio to the truth's ROI of its ROI as ``window`` reads it and
     as bidopt forecasts it (its own forecast, no campaign's ratio in its place)."""
-    index = pd.MultiIndex.from_frame(state[KEYWORD_KEYS].astype(str))
-    bids = state["bid"].to_numpy(float)
-    true = pd.DataFrame(truth_outcome(market, state, bids), index=index)
-    fc = forecast_outcome(forecast)(state[KEYWORD_KEYS].assign(bid=bids))
+    fc, true = at_todays_bids(forecast, market, state)
+    index = true.index
     clicks = history.groupby(KEYWORD_KEYS, observed=True)["clicks"].sum()
     clicks_seen = _string_index(clicks.to_frame()).reindex(index)["clicks"].fillna(0.0).to_numpy()
     seen = clicks_seen > 0
@@ -209,20 +207,28 @@ def forecast_outcome(forecast: Callable) -> Outcome:
     return outcome
 
 
+def at_todays_bids(forecast: Callable, market: Market, state: pd.DataFrame
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """bidopt's forecast and the truth of every state row at its bid today (``TRUTH_OUTCOMES``),
+    indexed by the row's keyword keys as strings."""
+    bids = state["bid"].to_numpy(float)
+    index = pd.MultiIndex.from_frame(state[KEYWORD_KEYS].astype(str))
+    fc = forecast_outcome(forecast)(state[KEYWORD_KEYS].assign(bid=bids))
+    ours = pd.DataFrame(fc[list(TRUTH_OUTCOMES)].to_numpy(float), index=index,
+                        columns=list(TRUTH_OUTCOMES))
+    return ours, pd.DataFrame(truth_outcome(market, state, bids), index=index)
+
+
 def forecast_over_truth(forecast: Callable, market: Market, state: pd.DataFrame) -> pd.DataFrame:
     """Per state row: bidopt's forecast at today's bids over the truth's (clicks, cost,
     orders, GMV); rows under ``MIN_CLICKS`` true clicks take their campaign's ratio."""
-    bids = state["bid"].to_numpy(float)
-    index = pd.MultiIndex.from_frame(state[KEYWORD_KEYS])
-    fc = forecast_outcome(forecast)(state[KEYWORD_KEYS].assign(bid=bids))
-    ours = pd.DataFrame(fc[list(LEVEL_METRICS)].to_numpy(float), index=index,
-                        columns=list(LEVEL_METRICS))
-    true = pd.DataFrame(truth_outcome(market, state, bids), index=index)[list(LEVEL_METRICS)]
+    ours, true = (frame[list(LEVEL_METRICS)] for frame in at_todays_bids(forecast, market, state))
+    index = true.index
     campaign = ours.groupby(level="campaign").sum() / true.groupby(level="campaign").sum()
     prior = campaign.reindex(index.get_level_values("campaign")).to_numpy(float)
     own = (true["clicks"].to_numpy() >= MIN_CLICKS)[:, None] & (true.to_numpy() > 1e-9)
     ratio = np.where(own, ours.to_numpy() / np.maximum(true.to_numpy(), 1e-9), prior)
-    return _string_index(pd.DataFrame(ratio, index=index, columns=list(LEVEL_METRICS)))
+    return pd.DataFrame(ratio, index=index, columns=list(LEVEL_METRICS))
 
 
 def views(market: Market, forecast: Callable, state: pd.DataFrame,

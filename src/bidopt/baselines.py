@@ -188,10 +188,11 @@ def campaign_floors(state: pd.DataFrame, config: Config) -> np.ndarray:
 # -- truth -------------------------------------------------------------------------------
 
 
-def truth_outcome(market: Market, state: pd.DataFrame, bids: np.ndarray) -> dict[str, np.ndarray]:
+def truth_outcome(market: Market, state: pd.DataFrame, bids: np.ndarray,
+                  names: tuple[str, ...] = TRUTH_OUTCOMES) -> dict[str, np.ndarray]:
     """Noise-free one-day outcome of every state row at ``bids`` (0 = paused -> zeros),
-    aligned with the state's rows. Keywords of the market not in ``state`` keep their bids
-    (their outcome is not returned)."""
+    aligned with the state's rows: the market's columns ``names`` (e.g. ``"rank"`` too).
+    Keywords of the market not in ``state`` keep their bids (their outcome is not returned)."""
     bids = np.asarray(bids, dtype=float)
     keys = state[KEYWORD_KEYS].reset_index(drop=True)
     live = bids > 0
@@ -205,7 +206,7 @@ def truth_outcome(market: Market, state: pd.DataFrame, bids: np.ndarray) -> dict
     )
     found = rows >= 0
     out = {}
-    for name in TRUTH_OUTCOMES:
+    for name in names:
         values = np.zeros(len(keys))
         values[found] = expected[name].to_numpy(float)[rows[found]]
         out[name] = values
