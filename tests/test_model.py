@@ -270,6 +270,29 @@ def test_candidates_are_ranked_like_the_truth(sim_model, sim):
     assert corr > 0.65  # 0.68 here; 0.59 when every candidate got one rank
 
 
+def test_candidates_convert_like_bought_words_of_their_shape(sim_model, sim):
+    # A new word's conversion prior is its item's, tilted by the word's size and length as
+    # the bought words' are: the long tail converts better than head words. Without the
+    # tilt the long candidates read 0.92x of their true GMV per click and the head words
+    # (four characters or fewer) 3.4x as rosy as them; with it 0.98x and 2.4x.
+    cand = sim.candidates
+    items = sim.items.set_index("item")
+    ents = pd.DataFrame({"campaign": items.loc[cand["item"], "campaign"].to_numpy(), "item": cand["item"].to_numpy(),
+                         "keyword": cand["keyword"].to_numpy(), "platform": "mobile"})
+    bids = cand["market_cpc"].to_numpy()
+    fc = sim_model.predict(ents, bids[:, None])
+    truth = ents.merge(sim.market.expected(added_keywords=ents.assign(bid=bids)), on=KEYS, how="left")
+    short = ents["keyword"].str.replace(" ", "").str.len().to_numpy() <= 4
+
+    def per_click_over_truth(rows):
+        return ((fc.gmv[rows, 0].sum() / fc.clicks[rows, 0].sum())
+                / (truth["gmv"][rows].sum() / truth["clicks"][rows].sum()))
+
+    long_tail = per_click_over_truth(~short)
+    assert 0.95 < long_tail < 1.05, long_tail
+    assert per_click_over_truth(short) / long_tail < 3.0
+
+
 def test_candidates_forecast_their_true_cost_and_gmv_in_total():
     """Candidates bid at their market CPC: the summed forecast near the truth's. The offsets
     were medians over the bought words with at least 5 clicks, matched on another item's

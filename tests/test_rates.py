@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from bidopt.model.rates import hierarchical_rate, lognormal_multiplier, size_tilt
+from bidopt.model.rates import (
+    group_means,
+    hierarchical_rate,
+    keyword_shape,
+    lognormal_multiplier,
+    within_group_tilt,
+)
 
 
 def _keyword_strength(seed: int, spread: float) -> float:
@@ -65,11 +72,31 @@ def test_a_head_word_at_the_page_edge_keeps_its_evidence():
     assert gamma.rate[0] * expected[0] < 10.0
 
 
-def test_size_tilt_recovers_how_conversion_falls_with_keyword_size():
+def test_within_group_tilt_recovers_slopes_an_items_head_words_would_bias():
     rng = np.random.default_rng(0)
-    size = rng.normal(0.0, 2.0, 5_000)  # log volume relative to the item's keywords
-    clicks = rng.gamma(2.0, 50.0, size.size)
-    parent = np.full(size.size, 0.03)
-    orders = rng.poisson(clicks * parent * np.exp(-0.08 * size)).astype(float)
-    assert size_tilt(orders, clicks, parent, size) == pytest.approx(-0.08, abs=0.01)
-    assert size_tilt(np.zeros(3), clicks[:3], parent[:3], size[:3]) == 0.0
+    n_items, per_item = 400, 12
+    groups = np.repeat(np.arange(n_items), per_item)
+    item_rate = 0.03 * rng.lognormal(0.0, 0.5, n_items)[groups]
+    size = rng.normal(0.0, 2.0, groups.size)  # log volume relative to the item's keywords
+    length = rng.normal(0.0, 0.5, groups.size)
+    clicks = 40.0 * np.exp(0.8 * size)  # head words carry most of an item's clicks
+    orders = rng.poisson(clicks * item_rate * np.exp(-0.1 * size + 0.6 * length)).astype(float)
+    features = np.column_stack([size, length])
+    slopes = within_group_tilt(orders, clicks, features, groups)
+    assert slopes == pytest.approx([-0.1, 0.6], abs=0.03)
+    # against each item's pooled rate (mostly its head words') the size slope comes out flat
+    pooled = (np.bincount(groups, orders) / np.bincount(groups, clicks))[groups]
+    naive = within_group_tilt(orders, clicks * pooled, size, np.zeros_like(groups))
+    assert naive[0] > -0.08
+    assert within_group_tilt(np.zeros(3), clicks[:3], features[:3], groups[:3]).tolist() == [0.0, 0.0]
+
+
+def test_keyword_shape_is_log_volume_and_length_and_group_means_centre_it():
+    words = pd.Series(["连衣裙", "碎花连衣裙 宽松", "T恤", "纯棉T恤 短袖 宽松"])
+    shape = keyword_shape(words, np.array([1000.0, 10.0, 50.0, 50.0]))
+    assert shape["length"].tolist() == pytest.approx(np.log([3, 7, 2, 8]))  # spaces aside
+    groups = np.array([0, 0, 1, 1])
+    centred = shape.to_numpy() - group_means(shape, groups, 2)[groups]
+    assert centred[:, 0] == pytest.approx([np.log(10.0), -np.log(10.0), 0.0, 0.0])
+    assert centred[:, 1] == pytest.approx([-np.log(7 / 3) / 2, np.log(7 / 3) / 2,
+                                           -np.log(4) / 2, np.log(4) / 2])

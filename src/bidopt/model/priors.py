@@ -16,13 +16,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from bidopt.model.rates import keyword_shape
+
 if TYPE_CHECKING:
     from bidopt.model.response import ResponseModel
 
 KEYS = ["campaign", "item", "keyword", "platform"]
 POOLED_COLUMNS = ["xbar", "a", "beta", "log_V", "log_U", "rho", "kappa_m1", "xc", "cvr", "aov",
                   "cart_rate", "fav_rate", "var_beta", "var_kappa", "var_rho", "cpc_cap", "gamma_c", "gamma_i",
-                  "alpha"]
+                  "alpha", "cvr_centre"]
 UNKNOWN_VARIANCE = {"var_log_V": 2.0, "var_a": 0.5, "var_log_cvr": 0.5, "var_log_aov": 0.1}
 MARKET_COLUMNS = ("search_volume", "competition", "market_ctr", "market_cvr", "market_cpc")
 CVR_MARKET_WEIGHT = 0.5
@@ -177,7 +179,8 @@ def _conversion_offset(model: ResponseModel, keys: pd.DataFrame, params: pd.Data
     clicks = params["clicks_seen"].to_numpy()[ok]
     if clicks.sum() <= 0:
         return 0.0
-    item_cvr = _pooled_lookup(model, keys[ok].astype(str).reset_index(drop=True))["cvr"]
+    item_cvr = (_pooled_lookup(model, keys[ok].astype(str).reset_index(drop=True))["cvr_centre"]
+                * params["cvr_tilt"].to_numpy()[ok])
     w = CVR_MARKET_WEIGHT
     blend = np.exp((1 - w) * np.log(np.maximum(item_cvr, 1e-9)) + w * np.log(market_cvr[ok]))
     with np.errstate(divide="ignore"):
@@ -238,9 +241,10 @@ def pooled_tables(table: pd.DataFrame, params: pd.DataFrame) -> dict[str, pd.Dat
             "var_beta", "var_kappa", "var_rho", "cpc_cap", "gamma_c", "gamma_i"]
     frame = pd.concat([table, params[cols]], axis=1)
     frame["alpha"] = frame["a"] - frame["beta"] * frame["xbar"]  # log rank at bid 1
+    frame["cvr_centre"] = params["cvr"] / params["cvr_tilt"]  # as if of the item's typical shape
     seen = params["clicks_seen"].to_numpy() > 0
     base = frame[seen] if seen.any() else frame
-    cols = [*cols, "alpha"]
+    cols = [*cols, "alpha", "cvr_centre"]
     return {
         "item": base.groupby(["campaign", "item", "platform"], sort=False)[cols].median(),
         "campaign": base.groupby(["campaign", "platform"], sort=False)[cols].median(),
@@ -268,7 +272,7 @@ def entity_parameters_for(model: ResponseModel, entities: pd.DataFrame) -> dict[
     plat_code = nk["platform"].map(plat_map).fillna(0).to_numpy(dtype=float)
     fill = {
         "platform_code": plat_code,
-        **{c: pooled[c] for c in ("xbar", "a", "beta", "log_V", "log_U", "rho", "kappa_m1", "xc", "cvr", "aov",
+        **{c: pooled[c] for c in ("xbar", "a", "beta", "log_V", "log_U", "rho", "kappa_m1", "xc", "aov",
                                    "cart_rate", "fav_rate", "var_beta", "var_kappa", "var_rho", "cpc_cap", "gamma_c",
                                    "gamma_i")},
         **{k: np.full(len(nk), v) for k, v in UNKNOWN_VARIANCE.items()},
@@ -277,6 +281,7 @@ def entity_parameters_for(model: ResponseModel, entities: pd.DataFrame) -> dict[
     }
     market = _market_frame(model.candidates_)
     cal = model.candidate_calibration_
+    market_cvr, off_cvr = np.full(len(nk), np.nan), np.zeros(len(nk))
     if market is not None and cal:
         mk = _match(nk, market)
         sv = mk["search_volume"].to_numpy()
@@ -299,15 +304,28 @@ def entity_parameters_for(model: ResponseModel, entities: pd.DataFrame) -> dict[
             fill["xc"] = np.where(has_cpc, lcpc, fill["xc"])
             fill["a"] = np.where(has_cpc, rank_at, fill["a"])
             fill["rho"] = np.where(has_cpc, c["rho_at_cpc"], fill["rho"])
-            mcvr = mk["market_cvr"].to_numpy()
-            ok = has & np.isfinite(mcvr) & (mcvr > 0)
-            blend = (1 - CVR_MARKET_WEIGHT) * np.log(np.maximum(fill["cvr"], 1e-9)) + CVR_MARKET_WEIGHT * (
-                np.log(np.where(ok, mcvr, 1.0)) + c["off_cvr"]
-            )
-            fill["cvr"] = np.where(ok, np.exp(blend), fill["cvr"])
+            market_cvr = np.where(has, mk["market_cvr"].to_numpy(dtype=float), np.nan)
+            off_cvr = c["off_cvr"]
+    # the item's conversion as its bought words show it, tilted by the new word's shape
+    fill["cvr_tilt"] = conversion_tilt(model, nk, np.exp(fill["log_U"]))
+    fill["cvr"] = pooled["cvr_centre"] * fill["cvr_tilt"]
+    ok = np.isfinite(market_cvr) & (market_cvr > 0)
+    blend = (1 - CVR_MARKET_WEIGHT) * np.log(np.maximum(fill["cvr"], 1e-9)) + CVR_MARKET_WEIGHT * (
+        np.log(np.where(ok, market_cvr, 1.0)) + off_cvr
+    )
+    fill["cvr"] = np.where(ok, np.exp(blend), fill["cvr"])
     for c in out:
         out[c][new] = fill[c]
     return out
+
+
+def conversion_tilt(model: ResponseModel, keys: pd.DataFrame, volume: np.ndarray) -> np.ndarray:
+    """The conversion tilt of new rows against their item's bought words (1 where the item
+    has none): the same slopes on size and length the fit learnt (``rates.keyword_shape``)."""
+    shape = keyword_shape(keys["keyword"], volume)
+    ix = model.shape_centre_.index.get_indexer(pd.MultiIndex.from_frame(keys[["campaign", "item", "platform"]]))
+    centre = np.where((ix >= 0)[:, None], model.shape_centre_.to_numpy()[np.maximum(ix, 0)], shape.to_numpy())
+    return np.exp((shape.to_numpy() - centre) @ model.cvr_tilt_.reindex(shape.columns).to_numpy())
 
 
 def _pooled_lookup(model: ResponseModel, keys: pd.DataFrame) -> dict[str, np.ndarray]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 MIN_STRENGTH = 0.5
 MAX_STRENGTH = 1e4
@@ -253,27 +254,58 @@ def keyword_volume(counts: np.ndarray, exposure: np.ndarray, levels: list[np.nda
                      var_log=own.var_log + 1.0 / np.maximum(groups.shape, 1e-3))
 
 
-def size_tilt(counts: np.ndarray, exposure: np.ndarray, parent_rate: np.ndarray,
-              size: np.ndarray, bound: float = 0.5) -> float:
-    """Elasticity ``d`` of a per-click rate to a keyword's size within its group.
+def keyword_shape(keywords: pd.Series, volume: np.ndarray) -> pd.DataFrame:
+    """What marks a keyword as a head word or long tail: ``size``, its log volume (at rank 1),
+    and ``length``, the log of its characters (spaces aside): long queries are the specific
+    ones. Compared within a group (``group_means``), they tilt its conversion prior."""
+    text = keywords.astype(str).str.replace(r"\s+", "", regex=True)
+    return pd.DataFrame({
+        "size": np.log(np.maximum(np.asarray(volume, dtype=float), 1e-12)),
+        "length": np.log(np.maximum(text.str.len().to_numpy(dtype=float), 1.0)),
+    })
 
-    ``counts ~ Poisson(exposure x parent_rate x exp(d x size))``, ``size`` the keyword's log
-    volume relative to its group's: head words of an item convert worse than its long tail,
+
+def group_means(values: pd.DataFrame, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per group, the mean of each column of ``values`` (groups x columns)."""
+    count = np.maximum(np.bincount(groups, minlength=n_groups), 1)
+    return np.column_stack([group_sum(groups, values[c].to_numpy(float), n_groups) / count
+                            for c in values.columns])
+
+
+def within_group_tilt(counts: np.ndarray, exposure: np.ndarray, features: np.ndarray,
+                      groups: np.ndarray, bound: float = 1.0) -> np.ndarray:
+    """Elasticities ``d`` of a per-click rate to keyword features, within each group.
+
+    ``counts ~ Poisson(exposure x rate_group x exp(features @ d))`` with a free rate per
+    group (an item on a platform): head words of an item convert worse than its long tail,
     so a prior that gives every keyword its item's rate over-rates the head and under-rates
-    the tail. One Newton-fitted parameter across the shop, clipped to ``+-bound``.
+    the tail. The group rates are conditioned out (each group's counts are multinomial given
+    their total), so the slope is not biased by an item's rate being mostly its head words'.
+    Newton steps; each coefficient clipped to ``+-bound``; zeros where data are too few.
     """
-    ok = (exposure > 0) & np.isfinite(size) & np.isfinite(parent_rate)
-    if ok.sum() < 10 or counts[ok].sum() <= 0:
-        return 0.0
-    n, e, u = counts[ok], exposure[ok] * parent_rate[ok], size[ok]
-    d = 0.0
+    u_all = np.asarray(features, dtype=float)
+    u_all = u_all[:, None] if u_all.ndim == 1 else u_all
+    k = u_all.shape[1]
+    ok = (exposure > 0) & np.isfinite(u_all).all(axis=1)
+    n, e, u = counts[ok], exposure[ok], u_all[ok]
+    _, g = np.unique(groups[ok], return_inverse=True)
+    n_g = int(g.max()) + 1 if g.size else 0
+    total = group_sum(g, n, n_g)
+    if np.count_nonzero(total[g] > 0) < 10 * k or n.sum() <= 0:
+        return np.zeros(k)
+    d = np.zeros(k)
     for _ in range(30):
-        mu = e * np.exp(d * u)
-        info = float(np.sum(mu * u * u))
-        if info <= 0:
-            return 0.0
-        step = float(np.sum((n - mu) * u)) / info
-        d = float(np.clip(d + step, -bound, bound))
-        if abs(step) < 1e-6:
+        w = e * np.exp(u @ d)
+        p = w / group_sum(g, w, n_g)[g]  # each keyword's share of its group's expectation
+        mean_u = np.column_stack([group_sum(g, p * u[:, j], n_g) for j in range(k)])[g]
+        centred = u - mean_u
+        score = centred.T @ n  # sum_i n_i (u_i - E_group[u])
+        info = (centred * (total[g] * p)[:, None]).T @ centred
+        try:
+            step = np.linalg.solve(info, score)
+        except np.linalg.LinAlgError:
+            return np.zeros(k)
+        d = np.clip(d + step, -bound, bound)
+        if np.abs(step).max() < 1e-6:
             break
     return d

@@ -40,10 +40,12 @@ from bidopt.model.priors import calibrate_candidates, entity_parameters_for, poo
 from bidopt.model.rates import (
     MIN_STRENGTH,
     VolumeFit,
+    group_means,
     group_sum,
     hierarchical_rate,
+    keyword_shape,
     keyword_volume,
-    size_tilt,
+    within_group_tilt,
 )
 from bidopt.model.within import cpc_ceiling, fit_exponent, regime_codes
 
@@ -256,15 +258,19 @@ class ResponseModel(BaseEstimator):
 
         # ---- per-click rates
         sums = {m: group_sum(ent, w_day * num[m], n_ent) for m in num}
-        # keywords of one item convert differently (head words worse, long tail better): the
-        # prior of a keyword's conversion is its item's, tilted by the keyword's size among the
-        # item's keywords; around that, assume about +-30% (m ~ 10) where data cannot tell
-        log_size = np.log(np.maximum(vol_i.rate, 1e-12))
-        item_mean = group_sum(item_p, log_size, n_item_p) / np.bincount(item_p, minlength=n_item_p)
-        size = log_size - item_mean[item_p]
-        by_item = hierarchical_rate(sums["orders"], sums["clicks"], lev_rates[:-1])
-        self.cvr_size_tilt_ = size_tilt(sums["orders"], sums["clicks"], by_item.rate, size)
-        tilt = np.exp(self.cvr_size_tilt_ * size)
+        # keywords of one item convert differently (head words worse, long tail better: the
+        # rings of the long-tail strategy): the prior of a keyword's conversion is its item's,
+        # tilted by the keyword's size (log volume at rank 1) and its length among the item's
+        # keywords, each slope learnt from the shop's orders; around that, assume about +-30%
+        # (m ~ 10) where data cannot tell
+        shape = keyword_shape(table["keyword"], vol_i.rate)
+        centre = group_means(shape, item_p, n_item_p)
+        slopes = within_group_tilt(sums["orders"], sums["clicks"], shape.to_numpy() - centre[item_p], item_p)
+        self.cvr_tilt_ = pd.Series(slopes, index=shape.columns)
+        first_of_item = first_index(item_p, n_item_p)
+        self.shape_centre_ = pd.DataFrame(centre, columns=shape.columns, index=pd.MultiIndex.from_frame(
+            table[["campaign", "item", "platform"]].iloc[first_of_item]))
+        tilt = np.exp((shape.to_numpy() - centre[item_p]) @ slopes)
         # pooling no stronger than that typical spread: on keywords with a handful of orders
         # the likelihood reads siblings as alike (m ~ 50 at the keyword level on the medium
         # shop, where the truth's keywords spread by 35% around their item: m ~ 8)
@@ -307,6 +313,7 @@ class ResponseModel(BaseEstimator):
                 "var_kappa": np.where(np.isfinite(kap.var), kap.var, 0.1),
                 "xc": xc,
                 "cvr": cvr.rate,
+                "cvr_tilt": tilt,
                 "var_log_cvr": 1.0 / np.maximum(cvr.shape, 1e-3),
                 "aov": aov,
                 "var_log_aov": 1.0 / np.maximum(aov_m.shape, 1e-3),
