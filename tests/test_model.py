@@ -253,16 +253,23 @@ def test_simulated_candidates_get_sensible_forecasts(sim_model, sim):
     assert 0.4 < ratio < 2.5, ratio
 
 
-def test_candidates_are_ranked_like_the_truth(sim_model, sim):
-    # Bidding the market CPC buys a good place on a quiet long-tail word and a poor one on a
-    # contested head word: the forecast must tell them apart, not give every candidate one rank.
-    cand = sim.candidates
-    items = sim.items.set_index("item")
+def candidates_at_market_cpc(model: ResponseModel, shop) -> tuple[pd.DataFrame, Forecast, pd.DataFrame]:
+    """Every listed candidate on mobile at its market CPC: its rows, the model's forecast and
+    the truth's outcome (aligned row by row)."""
+    cand = shop.candidates
+    items = shop.items.set_index("item")
     ents = pd.DataFrame({"campaign": items.loc[cand["item"], "campaign"].to_numpy(), "item": cand["item"].to_numpy(),
                          "keyword": cand["keyword"].to_numpy(), "platform": "mobile"})
     bids = cand["market_cpc"].to_numpy()
-    fc = sim_model.predict(ents, bids[:, None]).clicks[:, 0]
-    truth = ents.merge(sim.market.expected(added_keywords=ents.assign(bid=bids)), on=KEYS, how="left")
+    truth = ents.merge(shop.market.expected(added_keywords=ents.assign(bid=bids)), on=KEYS, how="left")
+    return ents, model.predict(ents, bids[:, None]), truth
+
+
+def test_candidates_are_ranked_like_the_truth(sim_model, sim):
+    # Bidding the market CPC buys a good place on a quiet long-tail word and a poor one on a
+    # contested head word: the forecast must tell them apart, not give every candidate one rank.
+    _, forecast, truth = candidates_at_market_cpc(sim_model, sim)
+    fc = forecast.clicks[:, 0]
     t = truth["clicks"].to_numpy()
     seen = (t > 0.05) & (fc > 0)
     assert seen.sum() > 50
@@ -275,13 +282,7 @@ def test_candidates_convert_like_bought_words_of_their_shape(sim_model, sim):
     # the bought words' are: the long tail converts better than head words. Without the
     # tilt the long candidates read 0.92x of their true GMV per click and the head words
     # (four characters or fewer) 3.4x as rosy as them; with it 0.98x and 2.4x.
-    cand = sim.candidates
-    items = sim.items.set_index("item")
-    ents = pd.DataFrame({"campaign": items.loc[cand["item"], "campaign"].to_numpy(), "item": cand["item"].to_numpy(),
-                         "keyword": cand["keyword"].to_numpy(), "platform": "mobile"})
-    bids = cand["market_cpc"].to_numpy()
-    fc = sim_model.predict(ents, bids[:, None])
-    truth = ents.merge(sim.market.expected(added_keywords=ents.assign(bid=bids)), on=KEYS, how="left")
+    ents, fc, truth = candidates_at_market_cpc(sim_model, sim)
     short = ents["keyword"].str.replace(" ", "").str.len().to_numpy() <= 4
 
     def per_click_over_truth(rows):
@@ -304,13 +305,7 @@ def test_candidates_forecast_their_true_cost_and_gmv_in_total():
     shop = simulate_shop(seed=4, days=14, size="small")
     model = ResponseModel().fit(shop.keyword_report, crowds=shop.crowd_report, regions=shop.region_report,
                                 items=shop.items, candidates=shop.candidates)
-    cand = shop.candidates
-    items = shop.items.set_index("item")
-    ents = pd.DataFrame({"campaign": items.loc[cand["item"], "campaign"].to_numpy(), "item": cand["item"].to_numpy(),
-                         "keyword": cand["keyword"].to_numpy(), "platform": "mobile"})
-    bids = cand["market_cpc"].to_numpy()
-    fc = model.predict(ents, bids[:, None])
-    truth = ents.merge(shop.market.expected(added_keywords=ents.assign(bid=bids)), on=KEYS, how="left")
+    _, fc, truth = candidates_at_market_cpc(model, shop)
     for name in ("cost", "gmv"):
         ratio = getattr(fc, name)[:, 0].sum() / truth[name].sum()
         assert 0.8 < ratio < 1.25, (name, ratio)
