@@ -471,8 +471,9 @@ def test_traffic_keywords_below_the_first_page_are_raised_to_about_rank_10(ctx, 
     params = top3_quality.Top3QualityParams(max_per_campaign=5)
     proposals = top3_quality.propose(ctx, params)
     raised = traffic_rows(proposals)
-    # 6 here: each must forecast its floor at the new rank; 9 before head words' conversion
-    # was tilted down, of which the three now left out are worth 1.47, 1.53 and 2.11 on truth
+    # 6 here: each must forecast its floor at the new rank; 9 before the conversion tilt by
+    # keyword length (docs/model.md), and the three now left out reach ROI 1.47, 1.53 and
+    # 2.11 on truth at their raised bids
     assert len(raised) >= 6
     assert (raised["action"] == "set_bid").all()
     assert (raised["proposed"] > raised["current"]).all()
