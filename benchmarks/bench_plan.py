@@ -87,7 +87,7 @@ from plan_gap import (
 )
 from resample import interval_line
 
-from bidopt.baselines import BASELINES, baseline_plans, oracle_plan
+from bidopt.baselines import BASELINES, baseline_plans, oracle_plan, truth_outcome
 from bidopt.config import CampaignLimits, Config, parse_config
 from bidopt.context import KEYWORD_KEYS
 from bidopt.decide import item_economics, spend_seen
@@ -379,21 +379,6 @@ def print_detail(case: Case) -> None:
         print(f"  {name:<16}" + "".join(f"{c:>18}" for c in cells) + note)
 
 
-def keyword_truth(market: Market, state: pd.DataFrame, bids: np.ndarray) -> pd.DataFrame:
-    """True cost and GMV of every state row at ``bids`` (0 = paused), aligned with ``state``."""
-    keys = state[KEYWORD_KEYS].reset_index(drop=True)
-    live = bids > 0
-    expected = market.expected(keys[live].assign(bid=bids[live]),
-                               paused_keywords=keys[~live] if (~live).any() else None)
-    rows = pd.MultiIndex.from_frame(expected[KEYWORD_KEYS].astype(str)).get_indexer(
-        pd.MultiIndex.from_frame(keys.astype(str)))
-    out = pd.DataFrame({"cost": 0.0, "gmv": 0.0}, index=keys.index)
-    found = rows >= 0
-    for name in ("cost", "gmv"):
-        out.loc[found, name] = expected[name].to_numpy(float)[rows[found]]
-    return out
-
-
 def keyword_forecast(case: Case, state: pd.DataFrame, bids: np.ndarray) -> pd.DataFrame:
     """bidopt's own one-day forecast (the response model) of every state row at ``bids``:
     cost and GMV (0 where paused) and the rank."""
@@ -423,7 +408,8 @@ def diagnose(case: Case) -> None:
     chosen = case.bidopt_bids["bid"].to_numpy(float)
     current = state["bid"].to_numpy(float)
     parts = {"fc0": keyword_forecast(case, state, current), "fc1": keyword_forecast(case, state, chosen),
-             "t0": keyword_truth(case.market, state, current), "t1": keyword_truth(case.market, state, chosen)}
+             "t0": pd.DataFrame(truth_outcome(case.market, state, current, names=("cost", "gmv"))),
+             "t1": pd.DataFrame(truth_outcome(case.market, state, chosen, names=("cost", "gmv")))}
     frame = pd.concat(parts, axis=1)
     frame.columns = [f"{a}_{b}" for a, b in frame.columns]
     frame["campaign"] = state["campaign"].to_numpy()
