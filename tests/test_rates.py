@@ -89,6 +89,11 @@ def test_within_group_tilt_recovers_slopes_an_items_head_words_would_bias():
     naive = within_group_tilt(orders, clicks * pooled, size, np.zeros_like(groups))
     assert naive[0] > -0.08
     assert within_group_tilt(np.zeros(3), clicks[:3], features[:3], groups[:3]).tolist() == [0.0, 0.0]
+    # a feature that never varies within an item (all words equally long) gets no slope, and
+    # the other is still fitted
+    flat = np.column_stack([size, np.zeros_like(size)])
+    orders = rng.poisson(clicks * item_rate * np.exp(-0.1 * size)).astype(float)
+    assert within_group_tilt(orders, clicks, flat, groups) == pytest.approx([-0.1, 0.0], abs=0.03)
 
 
 def test_keyword_shape_is_log_volume_and_length_and_group_means_centre_it():
