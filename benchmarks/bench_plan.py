@@ -78,6 +78,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from plan_gap import (
+    at_todays_bids,
     calibration_table,
     gap_plans,
     level_error_table,
@@ -122,6 +123,7 @@ class Case:
     seconds: float
     judged: Config  # the config every method is judged by (bidopt may have planned tighter)
     capped: bool = False  # truth stops a campaign at its budget (else: over budget = broken)
+    level_errors: pd.DataFrame | None = None  # --gap with window levels: plan_gap.level_errors
 
 
 # -- bidopt's plan as the simulator's inputs --------------------------------------------------
@@ -247,11 +249,15 @@ def run_case(label: str, market: Market, files: dict[str, Path], floor: float,
     truth["oracle_held"] = on_truth(market, held.bids, margins, **extra_truth)
     truth["oracle"] = on_truth(market, oracle_plan(state, market, used, margin=margin).bids,
                                margins, **extra_truth)
+    errors = None
     if gap:
-        seen_as = views(market, run.context.forecast, state, window)
+        today = at_todays_bids(run.context.forecast, market, state)
+        seen_as = views(market, run.context.forecast, today, window)
         for name, plan in gap_plans(state, seen_as, used, gap, margin).items():
             truth[name] = on_truth(market, plan, margins, **extra_truth)
-    return Case(label, floor, truth, run, market, bids, seconds, used, bool(extra_truth))
+        if window is not None:
+            errors = level_errors(window, today, state)
+    return Case(label, floor, truth, run, market, bids, seconds, used, bool(extra_truth), errors)
 
 
 def item_margins(run: RunResult) -> tuple[np.ndarray, pd.Series]:
@@ -591,10 +597,8 @@ def main(argv: list[str] | None = None) -> int:
                                 capped=bool(budgets) and not args.no_cap,
                                 weekdays=args.weekday_factors, gap=gap, window=window)
                 cases.append(case)
-                if window is not None and floor == args.floors[0]:
-                    errors.append(level_errors(shop.keyword_report, window,
-                                               case.run.context.forecast, shop.market,
-                                               case.run.context.keywords).assign(shop=label))
+                if case.level_errors is not None and floor == args.floors[0]:
+                    errors.append(case.level_errors.assign(shop=label))
                 print(f"{label} floor {floor}: bidopt plan {case.seconds:.1f}s, "
                       f"case {time.perf_counter() - start:.1f}s", file=sys.stderr)
 

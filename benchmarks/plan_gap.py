@@ -122,17 +122,16 @@ LEVEL_BANDS = (1.0, 3.0, 10.0, 30.0, 100.0, np.inf)  # true clicks in 14 days at
 LEVEL_BAND_LABELS = ("1-3", "3-10", "10-30", "30-100", "100+")
 
 
-def level_errors(history: pd.DataFrame, window: pd.DataFrame, forecast: Callable,
-                 market: Market, state: pd.DataFrame) -> pd.DataFrame:
-    """Per keyword x platform with a click in its window: its true clicks and cost a day at
-    today's bids, and the log ratio to the truth's ROI of its ROI as ``window`` reads it and
-    as bidopt forecasts it (its own forecast, no campaign's ratio in its place)."""
-    fc, true = at_todays_bids(forecast, market, state)
-    index = true.index
-    clicks = history.groupby(KEYWORD_KEYS, observed=True)["clicks"].sum()
-    clicks_seen = _string_index(clicks.to_frame()).reindex(index)["clicks"].fillna(0.0).to_numpy()
+def level_errors(window: pd.DataFrame, today: tuple[pd.DataFrame, pd.DataFrame],
+                 state: pd.DataFrame) -> pd.DataFrame:
+    """Per keyword x platform with a click in its window (``state``'s clicks): its true
+    clicks and cost a day at today's bids, and the log ratio to the truth's ROI of its ROI as
+    ``window`` reads it and as bidopt forecasts it (its own forecast, no campaign's ratio in
+    its place). ``today``: ``at_todays_bids``, shared with ``views``."""
+    fc, true = today
+    clicks_seen = state["clicks"].to_numpy(float)
     seen = clicks_seen > 0
-    read = window.reindex(index)
+    read = window.reindex(true.index)
     with np.errstate(divide="ignore", invalid="ignore"):
         true_roi = true["gmv"].to_numpy(float) / true["cost"].to_numpy(float)
         fc_roi = fc["gmv"].to_numpy(float) / fc["cost"].to_numpy(float)
@@ -219,10 +218,11 @@ def at_todays_bids(forecast: Callable, market: Market, state: pd.DataFrame
     return ours, pd.DataFrame(truth_outcome(market, state, bids), index=index)
 
 
-def forecast_over_truth(forecast: Callable, market: Market, state: pd.DataFrame) -> pd.DataFrame:
+def forecast_over_truth(today: tuple[pd.DataFrame, pd.DataFrame]) -> pd.DataFrame:
     """Per state row: bidopt's forecast at today's bids over the truth's (clicks, cost,
-    orders, GMV); rows under ``MIN_CLICKS`` true clicks take their campaign's ratio."""
-    ours, true = (frame[list(LEVEL_METRICS)] for frame in at_todays_bids(forecast, market, state))
+    orders, GMV; ``today`` from ``at_todays_bids``); rows under ``MIN_CLICKS`` true clicks
+    take their campaign's ratio."""
+    ours, true = (frame[list(LEVEL_METRICS)] for frame in today)
     index = true.index
     campaign = ours.groupby(level="campaign").sum() / true.groupby(level="campaign").sum()
     prior = campaign.reindex(index.get_level_values("campaign")).to_numpy(float)
@@ -231,12 +231,13 @@ def forecast_over_truth(forecast: Callable, market: Market, state: pd.DataFrame)
     return pd.DataFrame(ratio, index=index, columns=list(LEVEL_METRICS))
 
 
-def views(market: Market, forecast: Callable, state: pd.DataFrame,
+def views(market: Market, forecast: Callable, today: tuple[pd.DataFrame, pd.DataFrame],
           window: pd.DataFrame | None) -> dict[str, ScaledView]:
-    """The four views of the module's docstring (``window`` when its levels are given)."""
+    """The four views of the module's docstring (``window`` when its levels are given);
+    ``today``: ``at_todays_bids`` of the same forecast and market."""
     truth = market.expected
     ours = forecast_outcome(forecast)
-    ratio = forecast_over_truth(forecast, market, state)
+    ratio = forecast_over_truth(today)
     out = {"fc_level": ScaledView(truth, ratio), "fc_shape": ScaledView(ours, 1 / ratio),
            "forecast": ScaledView(ours)}
     if window is not None:

@@ -42,7 +42,8 @@ def _outcome(view, state: pd.DataFrame, bids: np.ndarray) -> pd.DataFrame:
 def test_views_are_truth_or_forecast_with_one_error(night):
     shop, run, state = night
     window = plan_gap.window_levels(shop.keyword_report, shop.market, None, False)
-    seen = plan_gap.views(shop.market, run.context.forecast, state, window)
+    today = plan_gap.at_todays_bids(run.context.forecast, shop.market, state)
+    seen = plan_gap.views(shop.market, run.context.forecast, today, window)
     today = state["bid"].to_numpy(float)
     raised = today * 1.3
     truth_today, truth_raised = _outcome(shop.market, state, today), _outcome(shop.market, state, raised)
@@ -125,9 +126,14 @@ def test_level_errors_read_each_keyword_against_the_truth(night):
     shop, run, state = night
     history = shop.keyword_report
     window = plan_gap.window_levels(history, shop.market, None, False)
-    errors = plan_gap.level_errors(history, window, run.context.forecast, shop.market, state)
+    today = plan_gap.at_todays_bids(run.context.forecast, shop.market, state)
+    errors = plan_gap.level_errors(window, today, state)
     clicked = history.groupby(["campaign", "item", "keyword", "platform"], observed=True)["clicks"].sum()
     assert 0 < len(errors) <= int((clicked > 0).sum())
+    # the window's clicks are the state's: every keyword kept has a click in the reports
+    keys = state.loc[errors.index, ["campaign", "item", "keyword", "platform"]]
+    assert (clicked.reindex(pd.MultiIndex.from_frame(keys)).to_numpy() > 0).all()
+    np.testing.assert_allclose(errors["window_clicks"], clicked.reindex(pd.MultiIndex.from_frame(keys)).to_numpy())
     # bidopt's error is its own forecast's ROI over the truth's, keyword by keyword
     bids = state["bid"].to_numpy(float)
     fc = plan_gap.forecast_outcome(run.context.forecast)(
@@ -136,7 +142,7 @@ def test_level_errors_read_each_keyword_against_the_truth(night):
     expected = np.log(fc["gmv"] / fc["cost"] / (true["gmv"] / true["cost"]))
     np.testing.assert_allclose(errors["forecast"], expected[errors.index], rtol=1e-9)
     # a window that reads every level right has no error
-    exact = plan_gap.level_errors(history, window * 0 + 1.0, run.context.forecast, shop.market, state)
+    exact = plan_gap.level_errors(window * 0 + 1.0, today, state)
     assert (exact["window"] == 0).all()
     table = plan_gap.level_error_table(errors)
     assert set(table.index.get_level_values("platform")) <= {"mobile", "pc"}
