@@ -3,6 +3,7 @@
     python benchmarks/bench_plan.py [--seeds 0 1 2 3 4] [--floors 2.0 2.5]
                                     [--no-medium | --medium-seeds 0 1 2 3]
                                     [--strategies default|all] [--detail] [--min-share 0.6]
+                                    [--max-broken 0.1]
                                     [--objective gmv|clicks|orders|profit]
                                     [--margin 5] [--added-spend-margin 30] [--budget 1.2 [--no-cap]]
                                     [--optimiser min_clicks_to_raise=3]
@@ -61,8 +62,16 @@ gain with the shops resampled (``benchmarks/resample.py``). Shops differ so much
 them leave the share at floor 2.5 anywhere in a band tens of points wide; ``--seeds 0 ... 29
 --medium-seeds 0 1 2 3`` (34 shops, about 3 minutes) narrows it to about ten points.
 
+How well the floors hold over many shops: under each floor's sums, the campaigns whose floor
+binds in bidopt's plan (the solver prices it), the margin they were planned with above it,
+and how many of them break on truth, against the probability each was planned to hold with
+(``optimiser.floor_confidence``). On a population of shops a few floors break by chance (a
+window that happened to run lucky); ``--max-broken 0.1`` fails the run when more break than
+planned.
+
 Exit status: 0 when bidopt is valid and beats every baseline in every shop x floor (and
-captures at least --min-share of the oracle's gain in total, when given); 1 otherwise.
+captures at least --min-share of the oracle's gain in total, and breaks no more than
+--max-broken of its binding floors, when given); 1 otherwise.
 """
 
 from __future__ import annotations
@@ -300,6 +309,31 @@ def violations(totals: pd.DataFrame, lim: pd.DataFrame) -> pd.Series:
     low = (roi < lim["floor"] * (1 - TOL)) & lim["attainable"]
     over = totals["cost"].fillna(0) > lim["budget"] * (1 + TOL)
     return low | over
+
+
+def floors_held(case: Case) -> pd.DataFrame:
+    """Per campaign of bidopt's plan: whether its planned floor holds the plan back
+    (``binds``: the solver prices it, or the plan sits within 2% of it), the margin it was
+    planned with above the floor, and whether the floor breaks on truth (``broken``)."""
+    planned = case.run.decision.campaigns.set_index("campaign")
+    lim = limits(case)
+    low = case.truth["bidopt"]["roi"].reindex(lim.index).fillna(np.inf) < lim["floor"] * (1 - TOL)
+    return pd.DataFrame({
+        "binds": planned["floor_binds"].reindex(lim.index).fillna(False).astype(bool),
+        "margin": (planned["planned_floor"] / planned["roi_floor"] - 1).reindex(lim.index),
+        "broken": low & lim["attainable"]})
+
+
+def floors_held_line(frame: pd.DataFrame, confidence: float) -> str:
+    """One line: how many of bidopt's floors bind and how many of those break on truth,
+    against the probability each was planned to hold with (``optimiser.floor_confidence``)."""
+    bind = frame[frame["binds"]]
+    rate = bind["broken"].mean() if len(bind) else 0.0
+    return (f"  bidopt's floors: {len(bind)} of {len(frame)} campaigns planned at their floor "
+            f"(margin above it: median {bind['margin'].median():+.0%}), "
+            f"{int(bind['broken'].sum())} of them broken on truth ({rate:.1%}); each was "
+            f"planned to hold with probability {confidence:g}; broken elsewhere: "
+            f"{int(frame.loc[~frame['binds'], 'broken'].sum())}")
 
 
 def offline(totals: pd.DataFrame, lim: pd.DataFrame) -> pd.Series:
@@ -545,6 +579,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-share", type=float, default=None,
                         help="Also fail when bidopt captures less than this share of the "
                              "oracle's total gain (e.g. 0.6).")
+    parser.add_argument("--max-broken", type=float, default=None,
+                        help="Also fail when more than this share of the campaigns whose "
+                             "floor binds in bidopt's plan break it on truth (e.g. 0.1, the "
+                             "1 - floor_confidence each floor is planned with).")
     args = parser.parse_args(argv)
 
     settings = {"roi_margin_pct": args.margin,
@@ -639,6 +677,15 @@ def main(argv: list[str] | None = None) -> int:
                                if args.budget else "") + ")", args.objective, bool(args.budget))
         per_shop = group.pivot(index="shop", columns="method", values="gain")
         print(interval_line("bidopt", per_shop["bidopt"], per_shop["oracle"]))
+        at_floor = [c for c in cases if c.floor == floor]
+        held = pd.concat([floors_held(c) for c in at_floor])
+        confidence = at_floor[0].run.context.config.optimiser.floor_confidence
+        print(floors_held_line(held, confidence))
+        broken_share = held.loc[held["binds"], "broken"].mean() if held["binds"].any() else 0.0
+        if args.max_broken is not None and broken_share > args.max_broken:
+            ok = False
+            failures.append(f"floor {floor}: {broken_share:.1%} of the floors that bind in "
+                            f"bidopt's plan break on truth (> {args.max_broken:.1%})")
         share = totals.set_index("method").loc["bidopt", "share"]
         if args.min_share is not None and not (share >= args.min_share):
             ok = False

@@ -1,0 +1,52 @@
+"""``benchmarks/bench_plan.py``'s count of the floors that hold: which campaigns bind in
+bidopt's plan, the margin they were planned with, and which break on truth."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bidopt.simulate import simulate_shop, write_shop
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import bench_plan  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def case(tmp_path_factory):
+    shop = simulate_shop(seed=2, days=14, size="small",
+                         end_date=bench_plan.NIGHT - dt.timedelta(days=1))
+    files = write_shop(shop, tmp_path_factory.mktemp("plan"))
+    return bench_plan.run_case("small-2", shop.market, files, 2.5, "default")
+
+
+def test_floors_held_reads_the_plan_and_the_truth(case):
+    held = bench_plan.floors_held(case)
+    lim = bench_plan.limits(case)
+    planned = case.run.decision.campaigns.set_index("campaign")
+    assert list(held.index) == list(lim.index)
+    # without budgets a violation is a floor broken on truth
+    pd.testing.assert_series_equal(held["broken"], bench_plan.violations(case.truth["bidopt"], lim),
+                                   check_names=False)
+    np.testing.assert_array_equal(held["binds"], planned["floor_binds"].reindex(lim.index))
+    # every floor is planned at least roi_margin_pct above the floor
+    margin = case.run.context.config.optimiser.roi_margin_pct / 100
+    assert (held["margin"] >= margin - 1e-9).all()
+    assert held["binds"].any()
+
+
+def test_floors_held_line_counts_binding_floors_apart():
+    frame = pd.DataFrame({"binds": [True, True, False, True],
+                          "margin": [0.10, 0.20, 0.05, 0.30],
+                          "broken": [True, False, True, False]})
+    line = bench_plan.floors_held_line(frame, 0.9)
+    assert "3 of 4 campaigns planned at their floor" in line
+    assert "median +20%" in line
+    assert "1 of them broken on truth (33.3%)" in line
+    assert "probability 0.9" in line
+    assert line.endswith("broken elsewhere: 1")
