@@ -50,3 +50,17 @@ def test_floors_held_line_counts_binding_floors_apart():
     assert "1 of them broken on truth (33.3%)" in line
     assert "probability 0.9" in line
     assert line.endswith("broken elsewhere: 1")
+
+
+def test_population_verdict_judges_the_sums(capsys):
+    """Two shops where every floor holds pass; a shop whose one binding floor of three breaks
+    on truth fails, since 1 in 3 is more than the 10% its floors were planned to allow."""
+    assert bench_plan.main(["--seeds", "0", "1", "--no-medium", "--floors", "2.0",
+                            "--verdict", "population"]) == 0
+    out = capsys.readouterr().out
+    assert "PASS: over all shops bidopt earns more than every baseline" in out
+    assert bench_plan.main(["--seeds", "26", "--no-medium", "--floors", "2.0",
+                            "--verdict", "population"]) == 1
+    out = capsys.readouterr().out
+    assert "small-26 floor 2.0: bidopt breaks 1 campaign" in out.split("per shop")[1]
+    assert "floor 2.0: 33.3% of the floors that bind in bidopt's plan break on truth (> 10.0%)" in out
