@@ -92,14 +92,17 @@ def test_summary_reports_counts_and_holds_the_roi_floor(english_run, shop):
     total = next(r for r in rows if r[0] == "TOTAL")
     assert int(total[2]) == len(recs)  # actions column
     assert sum(int(r[2]) for r in campaigns) == len(recs)
+    confidence = Optimiser().floor_confidence
     for r in campaigns:
-        roi_after, floor = float(r[8]), float(r[9])
+        roi_after, floor, planned = float(r[8]), float(r[9]), float(r[10])
         roi_before = float(r[7])
         # The plan never takes a campaign below its floor (unless it started below it).
         assert roi_after >= min(floor, roi_before) - 0.01
+        # each floor is planned at least roi_margin_pct above it
+        assert planned >= floor * (1 + Optimiser().roi_margin_pct / 100) - 0.005
     # every campaign says which limit holds it back, if any
     assert "held by" in text
-    held = {r[11] if len(r) > 11 else "" for r in campaigns}
+    held = {r[12] if len(r) > 12 else "" for r in campaigns}
     assert held <= {"", "floor", "budget", "floor+budget"}
     assert held & {"floor", "floor+budget"}, "at floor 2.0 with no budget the floor should bind somewhere"
     # ... and the legend says the limits are met with the default margins
@@ -108,6 +111,7 @@ def test_summary_reports_counts_and_holds_the_roi_floor(english_run, shop):
     margin = Optimiser().added_spend_margin_pct
     assert f"where the spend a keyword adds counts {margin:g}% more" in words
     assert "of the budget" not in words, "no budget is set: its margin is not named"
+    assert f"so that the floor holds with probability {confidence:g}" in words
 
 
 def test_recommendations_move_bids_in_the_right_direction_on_the_truth(english_run, shop):
@@ -232,7 +236,7 @@ def test_calendar_phase_sets_the_floor_of_the_night(shop_files, tmp_path):
     assert result.exit_code == 0, result.output
     assert "calendar phase 'afterglow'" in result.output
     campaigns = [r for r in summary_rows(result.output) if r[0] != "TOTAL"]
-    assert campaigns and all(float(r[9]) == 3.0 for r in campaigns)
+    assert campaigns and all(float(r[9]) == 3.0 and float(r[10]) > 3.0 for r in campaigns)
     for r in campaigns:
         assert float(r[8]) >= min(3.0, float(r[7])) - 0.01
 

@@ -133,15 +133,19 @@ def added_keywords_line(decision: Decision) -> list[str]:
 
 
 def held_by_legend(decision: Decision, config: Config) -> list[str]:
-    """Why a campaign can be 'held by' a limit its expected cost or ROI does not reach: the
-    plan meets each limit with the optimiser's safety margins. Wrapped to the table's width;
-    the budget's margin is named only where a budget is set."""
+    """What the table's ``planned`` floor is, and why a campaign can be 'held by' a limit its
+    expected cost or ROI does not reach: the plan meets each limit with the optimiser's
+    safety margins. Wrapped to the table's width; the budget's margin is named only where a
+    budget is set."""
     campaigns = decision.campaigns
+    settings = config.optimiser
+    planned = ("planned: the floor with its margin, wider where the reports hold few days or "
+               f"orders, so that the floor holds with probability {settings.floor_confidence:g} "
+               "given how well they measure the campaign's ROI; see docs/optimiser.md")
     if not (campaigns["floor_binds"].any() or campaigns["budget_binds"].any()
             or decision.shop_binds):
-        return []
-    settings = config.optimiser
-    limits = ["ROI above the floor by its margin"]
+        return textwrap.wrap(planned, width=96, subsequent_indent=" " * 9)
+    limits = ["ROI above its planned floor"]
     if decision.shop_budget:
         limits.insert(0, f"spend at most {100 - settings.shop_budget_margin_pct:g}% of the "
                       "shop budget")
@@ -153,16 +157,17 @@ def held_by_legend(decision: Decision, config: Config) -> list[str]:
             f"{settings.added_spend_margin_pct:g}% more (cuts elsewhere do not net it out)"
             + (f", as does spend at a bid held on fewer than {settings.evidence_days} report "
                "days" if settings.evidence_days else "")
-            + "; the margin above the floor is wider where the reports hold few days or "
-            "orders; see docs/optimiser.md")
+            + "; " + planned)
     return textwrap.wrap(text, width=96, subsequent_indent=" " * 9)
 
 
 def campaign_table(campaigns: pd.DataFrame) -> str:
-    """Expected cost, GMV and ROI per campaign before and after, plus a total line."""
+    """Expected cost, GMV and ROI per campaign before and after, plus a total line; with
+    each campaign's floor as configured and as planned (``planned``: the floor plus the
+    margin its reports call for, the ROI the plan must forecast)."""
     header = (f"{'campaign':<24} {'kw':>6} {'actions':>7} {'cost before':>12} {'cost after':>12} "
               f"{'GMV before':>12} {'GMV after':>12} {'ROI bef':>7} {'ROI aft':>7} "
-              f"{'floor':>6} {'budget':>10} held by")
+              f"{'floor':>6} {'planned':>7} {'budget':>10} held by")
     lines = [header]
     for row in campaigns.itertuples():
         flag = "" if row.feasible else "  !! limit not met"
@@ -171,7 +176,8 @@ def campaign_table(campaigns: pd.DataFrame) -> str:
             f"{_money(row.cost_before):>12} {_money(row.cost_after):>12} "
             f"{_money(row.gmv_before):>12} {_money(row.gmv_after):>12} "
             f"{_roi(row.roi_before):>7} {_roi(row.roi_after):>7} {row.roi_floor:>6.2f} "
-            f"{_money(row.daily_budget):>10} {_held_by(row):<12}".rstrip() + flag
+            f"{row.planned_floor:>7.2f} {_money(row.daily_budget):>10} {_held_by(row):<12}".rstrip()
+            + flag
         )
     total = campaigns[["keywords", "actions", "cost_before", "cost_after", "gmv_before", "gmv_after"]].sum()
     roi_before = total.gmv_before / total.cost_before if total.cost_before else math.nan
