@@ -64,3 +64,18 @@ def test_population_verdict_judges_the_sums(capsys):
     out = capsys.readouterr().out
     assert "small-26 floor 2.0: bidopt breaks 1 campaign" in out.split("per shop")[1]
     assert "floor 2.0: 33.3% of the floors that bind in bidopt's plan break on truth (> 10.0%)" in out
+
+
+def test_shops_run_in_worker_processes_print_the_same(capsys):
+    """--jobs 2 runs the shops in two processes; the tables come back in the same order with
+    the same numbers (only the run's total time differs)."""
+    argv = ["--seeds", "0", "1", "--no-medium", "--floors", "2.0"]
+
+    def body(out: str) -> list[str]:
+        return [line for line in out.splitlines() if not line.startswith("total ")]
+
+    assert bench_plan.main(argv) == 0
+    alone = body(capsys.readouterr().out)
+    assert bench_plan.main([*argv, "--jobs", "2"]) == 0
+    assert body(capsys.readouterr().out) == alone
+    assert any(line.startswith("== small-0, ROI floor 2.0") for line in alone)
