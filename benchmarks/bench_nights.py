@@ -2,7 +2,7 @@
 
     python benchmarks/bench_nights.py [--seeds 0 1 2 3 4] [--floors 2.0 2.5] [--nights 7]
                                       [--medium] [--budget 1.2 [--no-cap]] [--min-share 0.6]
-                                      [--weekday] [--weekday-factors]
+                                      [--weekday] [--weekday-factors] [--jobs 2]
 
 ``bench_plan.py`` judges one night from a history the seller's own bids made. A shop runs
 bidopt every night, so from the second night on bidopt plans from reports its own moves
@@ -44,7 +44,8 @@ a night whose floor the oracle cannot hold either is not counted), gain over kee
 bids and share of the oracle's gain; then night by night bidopt's gain, the oracle's and
 the share, with how many bids bidopt moved and how many of those reversed its move of the
 night before (a plan that see-saws would show it there); and bidopt's share with the shops
-resampled (``benchmarks/resample.py``): five shops leave it a wide band.
+resampled (``benchmarks/resample.py``): five shops leave it a wide band. ``--jobs 2`` runs
+the shops in two processes, with the same output.
 
 Exit status: as bench_plan's verdict over the nights' sums (bidopt breaks no floor or budget
 on any night and earns more than every baseline that breaks none; where it breaks some, no
@@ -56,9 +57,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import multiprocessing
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -429,6 +432,25 @@ def verdict(total: pd.DataFrame, min_share: float | None) -> list[str]:
     return problems
 
 
+def timed_case(job: dict) -> Case:
+    """``run_case`` with its keyword arguments, and how long it took (to stderr)."""
+    start = time.perf_counter()
+    case = run_case(**job)
+    print(f"{job['label']} floor {job['floor']}: {job['nights']} nights "
+          f"{time.perf_counter() - start:.1f}s", file=sys.stderr)
+    return case
+
+
+def run_cases(jobs: list[dict], workers: int) -> list[Case]:
+    """Every shop's loops at one floor, in order; with ``workers`` > 1 in that many spawned
+    processes (a fork after the model's thread pools have run can hang)."""
+    if workers > 1 and len(jobs) > 1:
+        with ProcessPoolExecutor(min(workers, len(jobs)),
+                                 mp_context=multiprocessing.get_context("spawn")) as pool:
+            return list(pool.map(timed_case, jobs))
+    return [timed_case(job) for job in jobs]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
@@ -457,6 +479,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-share", type=float, default=None,
                         help="Also fail when bidopt captures less than this share of the "
                              "oracle's gain over all nights, at any floor (e.g. 0.6).")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="Shops run in parallel in this many processes (e.g. 2 on two "
+                             "cores); the output is the same, in the same order.")
     args = parser.parse_args(argv)
     if args.nights < 1:
         parser.error("--nights must be at least 1")
@@ -482,16 +507,12 @@ def main(argv: list[str] | None = None) -> int:
                           + ", ".join(f"{c} {n}" for c, n in
                                       at_budget.groupby(level=0).sum().items()), file=sys.stderr)
         for floor in args.floors:
-            cases = []
-            for label, seed, _ in shops:
-                start = time.perf_counter()
-                cases.append(run_case(label, drawn[label], floor, args.nights, seed,
-                                      budgets[label], Path(tmp), optimiser,
-                                      capped=bool(args.budget) and not args.no_cap,
-                                      weekday=args.weekday, factors=args.weekday_factors,
-                                      detail=args.detail))
-                print(f"{label} floor {floor}: {args.nights} nights "
-                      f"{time.perf_counter() - start:.1f}s", file=sys.stderr)
+            jobs = [dict(label=label, shop=drawn[label], floor=floor, nights=args.nights,
+                         shop_seed=seed, budgets=budgets[label], tmp=Path(tmp),
+                         optimiser=optimiser, capped=bool(args.budget) and not args.no_cap,
+                         weekday=args.weekday, factors=args.weekday_factors,
+                         detail=args.detail) for label, seed, _ in shops]
+            cases = run_cases(jobs, args.jobs)
             total = score(cases, args.nights)
             print_tables(floor, total, by_night(cases, args.nights), len(cases),
                          bool(args.budget))

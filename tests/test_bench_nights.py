@@ -55,3 +55,13 @@ def test_detail_prints_the_last_night(case, capsys):
     edge = [line for line in out.splitlines() if "edge keywords the oracle raised" in line]
     assert len(raised) and len(edge) == 1
     assert f"{raised['true_clicks_oracle'].sum():,.0f} true" in edge[0]
+
+
+def test_shops_run_in_worker_processes_print_the_same(capsys):
+    """--jobs 2 runs the shops' loops in two processes; the tables come back the same."""
+    argv = ["--seeds", "0", "1", "--nights", "1", "--floors", "2.0"]
+    code = bench_nights.main(argv)
+    alone = capsys.readouterr().out
+    assert bench_nights.main([*argv, "--jobs", "2"]) == code
+    assert capsys.readouterr().out == alone
+    assert "== floor 2.0: 2 shops, 1 nights" in alone
