@@ -57,17 +57,15 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import multiprocessing
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from bench_plan import TOL, offline, on_truth
+from bench_plan import TOL, in_processes, offline, on_truth
 from bench_plan import verdict as plan_verdict
 from resample import interval_line
 
@@ -441,16 +439,6 @@ def timed_case(job: dict) -> Case:
     return case
 
 
-def run_cases(jobs: list[dict], workers: int) -> list[Case]:
-    """Every shop's loops at one floor, in order; with ``workers`` > 1 in that many spawned
-    processes (a fork after the model's thread pools have run can hang)."""
-    if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(min(workers, len(jobs)),
-                                 mp_context=multiprocessing.get_context("spawn")) as pool:
-            return list(pool.map(timed_case, jobs))
-    return [timed_case(job) for job in jobs]
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
@@ -512,7 +500,7 @@ def main(argv: list[str] | None = None) -> int:
                          optimiser=optimiser, capped=bool(args.budget) and not args.no_cap,
                          weekday=args.weekday, factors=args.weekday_factors,
                          detail=args.detail) for label, seed, _ in shops]
-            cases = run_cases(jobs, args.jobs)
+            cases = in_processes(timed_case, [(job,) for job in jobs], args.jobs)
             total = score(cases, args.nights)
             print_tables(floor, total, by_night(cases, args.nights), len(cases),
                          bool(args.budget))

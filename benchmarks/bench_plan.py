@@ -311,14 +311,17 @@ def limits(case: Case) -> pd.DataFrame:
     return frame
 
 
+def floor_broken(totals: pd.DataFrame, lim: pd.DataFrame) -> pd.Series:
+    """Per campaign: True where an attainable floor is broken on truth."""
+    roi = totals["roi"].reindex(lim.index).fillna(np.inf)
+    return (roi < lim["floor"] * (1 - TOL)) & lim["attainable"]
+
+
 def violations(totals: pd.DataFrame, lim: pd.DataFrame) -> pd.Series:
     """Per campaign: True where an attainable floor, or a budget, is broken on truth (a
     truth that stops campaigns at their budgets never breaks one)."""
-    totals = totals.reindex(lim.index)
-    roi = totals["roi"].fillna(np.inf)
-    low = (roi < lim["floor"] * (1 - TOL)) & lim["attainable"]
-    over = totals["cost"].fillna(0) > lim["budget"] * (1 + TOL)
-    return low | over
+    over = totals["cost"].reindex(lim.index).fillna(0) > lim["budget"] * (1 + TOL)
+    return floor_broken(totals, lim) | over
 
 
 def floors_held(case: Case) -> pd.DataFrame:
@@ -327,18 +330,23 @@ def floors_held(case: Case) -> pd.DataFrame:
     planned with above the floor, and whether the floor breaks on truth (``broken``)."""
     planned = case.run.decision.campaigns.set_index("campaign")
     lim = limits(case)
-    low = case.truth["bidopt"]["roi"].reindex(lim.index).fillna(np.inf) < lim["floor"] * (1 - TOL)
     return pd.DataFrame({
         "binds": planned["floor_binds"].reindex(lim.index).fillna(False).astype(bool),
         "margin": (planned["planned_floor"] / planned["roi_floor"] - 1).reindex(lim.index),
-        "broken": low & lim["attainable"]})
+        "broken": floor_broken(case.truth["bidopt"], lim)})
+
+
+def binding_broken_share(frame: pd.DataFrame) -> float:
+    """Of the campaigns whose floor binds (``floors_held``), the share broken on truth."""
+    bind = frame["broken"][frame["binds"]]
+    return float(bind.mean()) if len(bind) else 0.0
 
 
 def floors_held_line(frame: pd.DataFrame, confidence: float) -> str:
     """One line: how many of bidopt's floors bind and how many of those break on truth,
     against the probability each was planned to hold with (``optimiser.floor_confidence``)."""
     bind = frame[frame["binds"]]
-    rate = bind["broken"].mean() if len(bind) else 0.0
+    rate = binding_broken_share(frame)
     return (f"  bidopt's floors: {len(bind)} of {len(frame)} campaigns planned at their floor "
             f"(margin above it: median {bind['margin'].median():+.0%}), "
             f"{int(bind['broken'].sum())} of them broken on truth ({rate:.1%}); each was "
@@ -565,6 +573,17 @@ def report_case(case: Case, args: argparse.Namespace) -> CaseReport:
                       out.getvalue(), case.level_errors)
 
 
+def in_processes(fn, jobs: list[tuple], workers: int) -> list:
+    """``[fn(*job) for job in jobs]``, in order; with ``workers`` > 1 in that many spawned
+    processes (not forked: a fork of a process whose model fits left thread pools behind
+    can hang on a lock one of those threads held)."""
+    if workers > 1 and len(jobs) > 1:
+        with ProcessPoolExecutor(min(workers, len(jobs)),
+                                 mp_context=multiprocessing.get_context("spawn")) as pool:
+            return list(pool.map(fn, *zip(*jobs, strict=True)))
+    return [fn(*job) for job in jobs]
+
+
 def run_shop(label: str, seed: int, size: str, args: argparse.Namespace,
              optimiser: dict) -> list[CaseReport]:
     """Draw one shop, write its exports and run every floor on it (in a worker process
@@ -698,14 +717,7 @@ def main(argv: list[str] | None = None) -> int:
     shops = list(dict.fromkeys(shops))  # e.g. --size medium --seeds 0 1 names medium-0 too
     total_start = time.perf_counter()
     jobs = [(label, seed, size, args, optimiser) for label, seed, size in shops]
-    if args.jobs > 1 and len(jobs) > 1:
-        # spawned, not forked: a fork of a process whose model fits left thread pools
-        # behind can hang on a lock one of those threads held
-        with ProcessPoolExecutor(min(args.jobs, len(jobs)),
-                                 mp_context=multiprocessing.get_context("spawn")) as pool:
-            per_shop = list(pool.map(run_shop, *zip(*jobs, strict=True)))
-    else:
-        per_shop = [run_shop(*job) for job in jobs]
+    per_shop = in_processes(run_shop, jobs, args.jobs)
     reports = [report for shop_reports in per_shop for report in shop_reports]
 
     frames = [r.frame for r in reports]
@@ -744,7 +756,7 @@ def main(argv: list[str] | None = None) -> int:
         held = pd.concat([r.held for r in at_floor])
         confidence = at_floor[0].confidence
         print(floors_held_line(held, confidence))
-        broken_share = held.loc[held["binds"], "broken"].mean() if held["binds"].any() else 0.0
+        broken_share = binding_broken_share(held)
         max_broken = args.max_broken
         if max_broken is None and args.verdict == "population":
             max_broken = 1.0 - confidence
